@@ -1,0 +1,276 @@
+"""Finding NM files on disk and assembling them into studies.
+
+Any file names, nested folders, a study spread over many files and series. Headers are
+read first (without pixels) to group files by Study Instance UID; pixels are read one study
+at a time, so :func:`iter_studies` holds one study in memory, not an archive.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.uid import MediaStorageDirectoryStorage
+
+from planarmpi.errors import DeclinedInputError, InvalidDicomError, PlanarMPIError
+from planarmpi.io.dataset import (
+    patient_from_dataset,
+    series_from_dataset,
+    study_header_from_dataset,
+)
+from planarmpi.model import DeclinedObject, Finding, Level, Study
+from planarmpi.model.study import Series
+
+__all__ = ["Problem", "ReadOutcome", "iter_dicom_files", "iter_studies", "read_dataset",
+           "read_file", "read_studies"]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """An input that could not be used: one line for the user."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class ReadOutcome:
+    """Studies read from some inputs and the inputs that could not be used."""
+
+    studies: tuple[Study, ...] = ()
+    problems: tuple[Problem, ...] = field(default_factory=tuple)
+
+
+def iter_dicom_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path | Problem]:
+    """Every candidate file under ``paths`` (files or folders, recursively), sorted.
+
+    Hidden files and folders (name starting with ``.``) are skipped; a path that does not
+    exist yields a :class:`Problem`.
+    """
+    for raw in paths:
+        path = Path(raw)
+        if path.is_file():
+            yield path
+        elif path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    if not name.startswith("."):
+                        yield Path(root) / name
+        else:
+            yield Problem(str(path), "no such file or folder")
+
+
+def read_dataset(path: str | os.PathLike[str], *, pixels: bool = True) -> Dataset:
+    """Read a DICOM file, turning every parser failure into :class:`InvalidDicomError`.
+
+    Files without the 128-byte preamble are accepted when they start with a recognisable
+    data element (old cameras write them).
+
+    Raises
+    ------
+    InvalidDicomError
+        Empty, unreadable, non-DICOM or truncated-header files.
+    """
+    name = str(path)
+    try:
+        size = os.path.getsize(name)
+    except OSError as exc:
+        raise InvalidDicomError(name, f"cannot be read ({exc.strerror})") from exc
+    if size == 0:
+        raise InvalidDicomError(name, "empty file (0 bytes)")
+    try:
+        ds = pydicom.dcmread(name, stop_before_pixels=not pixels)
+    except pydicom.errors.InvalidDicomError:
+        try:
+            ds = pydicom.dcmread(name, stop_before_pixels=not pixels, force=True)
+        # pydicom's parser raises a wide range of builtins on arbitrary bytes.
+        except Exception as exc:
+            raise InvalidDicomError(name, "not a DICOM file") from exc
+        if "SOPClassUID" not in ds and "Modality" not in ds:
+            raise InvalidDicomError(name, "not a DICOM file (no DICM prefix, no SOP Class UID)")
+    except Exception as exc:
+        raise InvalidDicomError(
+            name, f"DICOM file cannot be parsed (truncated or corrupt: {_short(exc)})"
+        ) from exc
+    return ds
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:200]
+
+
+def read_file(path: str | os.PathLike[str]) -> tuple[list[Series], list[Finding]]:
+    """All planar series of one file (see :func:`series_from_dataset`).
+
+    Raises
+    ------
+    DeclinedInputError, InvalidDicomError
+        With the file named in the message; never any other exception.
+    """
+    name = str(path)
+    ds = read_dataset(name)
+    return _convert(ds, name)
+
+
+def _convert(ds: Dataset, name: str) -> tuple[list[Series], list[Finding]]:
+    try:
+        return series_from_dataset(ds, name)
+    except PlanarMPIError:
+        raise
+    # Malformed values surface lazily from pydicom (when an element is first decoded) as
+    # many builtin types; they are all "this file is corrupt".
+    except Exception as exc:
+        raise InvalidDicomError(name, f"cannot be interpreted ({_short(exc)})") from exc
+
+
+@dataclass
+class _Header:
+    path: str
+    study_uid: str
+    sop_uid: str
+    patient_id: str
+
+
+def _header(path: Path) -> _Header | Problem | DeclinedObject:
+    name = str(path)
+    try:
+        ds = read_dataset(name, pixels=False)
+        study_uid = str(ds.get("StudyInstanceUID", "") or "").strip()
+        sop_uid = str(ds.get("SOPInstanceUID", "") or "").strip()
+        patient_id = str(ds.get("PatientID", "") or "").strip()
+    except PlanarMPIError as exc:
+        return Problem(name, getattr(exc, "problem", str(exc)))
+    except Exception as exc:  # lazily decoded identifiers of a corrupt header
+        return Problem(name, f"header cannot be interpreted ({_short(exc)})")
+    if str(ds.get("SOPClassUID", "")) == MediaStorageDirectoryStorage:
+        return DeclinedObject(name, sop_uid, "DICOMDIR index, not an image", "", "")
+    if not study_uid:
+        return Problem(name, "Study Instance UID (0020,000D) is missing")
+    return _Header(name, study_uid, sop_uid, patient_id)
+
+
+def iter_studies(
+    paths: Iterable[str | os.PathLike[str]],
+) -> Iterator[Study | Problem]:
+    """Studies found under ``paths``, one at a time, interleaved with problems.
+
+    Files are grouped by Study Instance UID; within a study, series are ordered by file
+    path and image. A file that cannot be used yields a :class:`Problem`; a study whose
+    files were all declined yields one :class:`Problem` listing why.
+    """
+    by_study: dict[str, list[_Header]] = defaultdict(list)
+    loose_declined: list[DeclinedObject] = []
+    for item in iter_dicom_files(paths):
+        if isinstance(item, Problem):
+            yield item
+            continue
+        header = _header(item)
+        if isinstance(header, _Header):
+            by_study[header.study_uid].append(header)
+        elif isinstance(header, Problem):
+            yield header
+        else:
+            loose_declined.append(header)
+    for study_uid in sorted(by_study):
+        yield from _assemble(study_uid, by_study[study_uid])
+
+
+def _assemble(study_uid: str, headers: list[_Header]) -> Iterator[Study | Problem]:
+    series: list[Series] = []
+    declined: list[DeclinedObject] = []
+    findings: list[Finding] = []
+    seen_sops: set[str] = set()
+    patient = header = None
+    patient_ids = {h.patient_id for h in headers}
+    if len(patient_ids) > 1:
+        yield Problem(
+            headers[0].path,
+            f"study {study_uid} mixes Patient IDs ({len(patient_ids)} different): "
+            "not analysed, files must be sorted out first",
+        )
+        return
+    for h in sorted(headers, key=lambda h: h.path):
+        if h.sop_uid in seen_sops:
+            findings.append(
+                Finding("DUPLICATE_INSTANCE", Level.INFO,
+                        f"{h.path}: SOP Instance {h.sop_uid} already read from another file; "
+                        "skipped")
+            )
+            continue
+        seen_sops.add(h.sop_uid)
+        try:
+            ds = read_dataset(h.path)
+            got, notes = _convert(ds, h.path)
+        except DeclinedInputError as exc:
+            declined.append(
+                DeclinedObject(h.path, h.sop_uid, exc.problem, str(ds.get("Modality", "")),
+                               _image_kind(ds))
+            )
+            continue
+        except PlanarMPIError as exc:
+            yield Problem(h.path, getattr(exc, "problem", str(exc)))
+            continue
+        if header is None:
+            try:
+                header = study_header_from_dataset(ds, h.path)
+                patient = patient_from_dataset(ds, h.path)
+            except PlanarMPIError as exc:
+                yield Problem(h.path, getattr(exc, "problem", str(exc)))
+                continue
+        series.extend(got)
+        findings.extend(notes)
+    if not series:
+        reasons = "; ".join(f"{Path(d.source_file).name}: {d.reason}" for d in declined)
+        if declined:
+            yield Problem(
+                declined[0].source_file if len(declined) == 1 else f"study {study_uid}",
+                f"nothing planar to analyse — {reasons}",
+            )
+        return
+    assert header is not None and patient is not None
+    yield Study(header, patient, tuple(series), tuple(declined), tuple(findings))
+
+
+def _image_kind(ds: Dataset) -> str:
+    image_type = ds.get("ImageType") or []
+    try:
+        return str(image_type[2]) if len(image_type) > 2 else ""
+    except (TypeError, IndexError):
+        return ""
+
+
+def read_studies(paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str]) -> ReadOutcome:
+    """Read every study under ``paths``.
+
+    Parameters
+    ----------
+    paths : path or iterable of paths
+        Files and folders (searched recursively).
+
+    Returns
+    -------
+    ReadOutcome
+        The studies and the problems (unusable files), never an exception for bad input.
+
+    Examples
+    --------
+    >>> outcome = read_studies("demo-study/")            # doctest: +SKIP
+    >>> [s.study_instance_uid for s in outcome.studies]  # doctest: +SKIP
+    """
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    studies: list[Study] = []
+    problems: list[Problem] = []
+    for item in iter_studies(paths):
+        (studies if isinstance(item, Study) else problems).append(item)  # type: ignore[arg-type]
+    return ReadOutcome(tuple(studies), tuple(problems))
