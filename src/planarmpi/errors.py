@@ -13,6 +13,7 @@ __all__ = [
     "DeclinedInputError",
     "InvalidDicomError",
     "InvalidInputError",
+    "NotDicomError",
     "PlanarMPIError",
     "WriterError",
 ]
@@ -41,6 +42,10 @@ class InvalidDicomError(InvalidInputError):
         self.path = None if path is None else str(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}" if self.path else problem)
+
+
+class NotDicomError(InvalidDicomError):
+    """The file is not DICOM at all (no DICM prefix and no recognisable data elements)."""
 
 
 class DeclinedInputError(InvalidDicomError):

@@ -17,7 +17,12 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.uid import MediaStorageDirectoryStorage
 
-from planarmpi.errors import DeclinedInputError, InvalidDicomError, PlanarMPIError
+from planarmpi.errors import (
+    DeclinedInputError,
+    InvalidDicomError,
+    NotDicomError,
+    PlanarMPIError,
+)
 from planarmpi.io.dataset import (
     patient_from_dataset,
     series_from_dataset,
@@ -36,6 +41,7 @@ class Problem:
 
     path: str
     message: str
+    fatal: bool = True  # False: a note (a non-DICOM file met while walking a folder)
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
@@ -49,22 +55,25 @@ class ReadOutcome:
     problems: tuple[Problem, ...] = field(default_factory=tuple)
 
 
-def iter_dicom_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path | Problem]:
+def iter_dicom_files(
+    paths: Iterable[str | os.PathLike[str]],
+) -> Iterator[tuple[Path, bool] | Problem]:
     """Every candidate file under ``paths`` (files or folders, recursively), sorted.
 
     Hidden files and folders (name starting with ``.``) are skipped; a path that does not
-    exist yields a :class:`Problem`.
+    exist yields a :class:`Problem`. Files are yielded with ``True`` when named
+    explicitly, ``False`` when found in a folder.
     """
     for raw in paths:
         path = Path(raw)
         if path.is_file():
-            yield path
+            yield path, True
         elif path.is_dir():
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
                     if not name.startswith("."):
-                        yield Path(root) / name
+                        yield Path(root) / name, False
         else:
             yield Problem(str(path), "no such file or folder")
 
@@ -94,9 +103,9 @@ def read_dataset(path: str | os.PathLike[str], *, pixels: bool = True) -> Datase
             ds = pydicom.dcmread(name, stop_before_pixels=not pixels, force=True)
         # pydicom's parser raises a wide range of builtins on arbitrary bytes.
         except Exception as exc:
-            raise InvalidDicomError(name, "not a DICOM file") from exc
+            raise NotDicomError(name, "not a DICOM file") from exc
         if "SOPClassUID" not in ds and "Modality" not in ds:
-            raise InvalidDicomError(name, "not a DICOM file (no DICM prefix, no SOP Class UID)")
+            raise NotDicomError(name, "not a DICOM file (no DICM prefix, no SOP Class UID)")
     except Exception as exc:
         raise InvalidDicomError(
             name, f"DICOM file cannot be parsed (truncated or corrupt: {_short(exc)})"
@@ -141,10 +150,13 @@ class _Header:
     patient_id: str
 
 
-def _header(path: Path) -> _Header | Problem | DeclinedObject:
+def _header(path: Path, explicit: bool) -> _Header | Problem | DeclinedObject:
     name = str(path)
     try:
         ds = read_dataset(name, pixels=False)
+    except NotDicomError as exc:
+        return Problem(name, exc.problem, fatal=explicit)
+    try:
         study_uid = str(ds.get("StudyInstanceUID", "") or "").strip()
         sop_uid = str(ds.get("SOPInstanceUID", "") or "").strip()
         patient_id = str(ds.get("PatientID", "") or "").strip()
@@ -174,7 +186,7 @@ def iter_studies(
         if isinstance(item, Problem):
             yield item
             continue
-        header = _header(item)
+        header = _header(*item)
         if isinstance(header, _Header):
             by_study[header.study_uid].append(header)
         elif isinstance(header, Problem):
@@ -238,6 +250,11 @@ def _assemble(study_uid: str, headers: list[_Header]) -> Iterator[Study | Proble
             )
         return
     assert header is not None and patient is not None
+    series.sort(key=lambda s: (
+        s.acquisition.series_number if s.acquisition.series_number is not None else 1 << 30,
+        s.acquisition.source_file, s.acquisition.detector, s.acquisition.energy_window.index,
+        getattr(s, "rr_interval", 1),
+    ))
     yield Study(header, patient, tuple(series), tuple(declined), tuple(findings))
 
 

@@ -1,0 +1,1 @@
+"""The ``planarmpi`` command line: a thin shell over the library."""

@@ -1,0 +1,161 @@
+"""The work behind each CLI command: read, call the library, print."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from planarmpi.analysis.pipeline import analyze_study
+from planarmpi.analysis.result import StudyResult
+from planarmpi.errors import InvalidInputError
+from planarmpi.io.outputs import write_result_json
+from planarmpi.io.paths import is_valid_uid
+from planarmpi.io.reader import Problem, iter_studies
+from planarmpi.model import Study
+
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
+
+
+def _err(line: str) -> None:
+    print(f"planarmpi: {line}", file=sys.stderr)
+
+
+def _fmt_counts(value: float | None) -> str:
+    if value is None:
+        return "—"
+    if value >= 1e6:
+        return f"{value / 1e6:.2f} M"
+    if value >= 1e3:
+        return f"{value / 1e3:.1f} k"
+    return f"{value:.0f}"
+
+
+def _print_study(console: Console, study: Study, result: StudyResult) -> None:
+    h, p = study.header, study.patient
+    age = f"{p.age_years:.0f} y" if p.age_years is not None else "age ?"
+    console.print(
+        f"[bold]Study[/bold] {study.study_instance_uid}  {h.study_date or ''}  "
+        f"{h.description}  —  patient {p.patient_id or '?'}, {p.sex.value}, {age}"
+    )
+    table = Table(show_lines=False, header_style="bold")
+    for col in ("series", "kind", "view", "state", "tracer", "det/ew", "matrix", "frames",
+                "timing", "total counts", "heart max/px"):
+        table.add_column(col, overflow="fold")
+    for summary in result.series:
+        a = summary.series.acquisition
+        d = summary.to_dict()
+        view = a.view.value + (f" {a.view_angle_deg:g}°" if a.view_angle_deg is not None else "")
+        table.add_row(
+            f"{a.series_number if a.series_number is not None else '?'} "
+            f"{a.series_description}".strip(),
+            a.kind.value,
+            view,
+            a.state.value,
+            a.tracer.value,
+            f"{a.detector}/{a.energy_window.index}",
+            f"{d['rows']}×{d['columns']}"
+            + (f" @{a.pixel_spacing_mm[1]:.2f} mm" if a.pixel_spacing_mm else ""),
+            str(d["frames"]),
+            summary.timing_text(),
+            _fmt_counts(summary.total_counts),
+            _fmt_counts(summary.heart_max_counts_per_pixel) if summary.heart.region else "none",
+        )
+    console.print(table)
+    for d in study.declined:
+        console.print(f"  declined: {Path(d.source_file).name}: {d.reason}")
+    console.print(f"  QC: [bold]{result.qc_status}[/bold]")
+    for f in result.findings:
+        console.print(f"   {f.level.value:>4}  {f.code}: {f.message}", highlight=False)
+    console.print()
+
+
+def inspect_command(paths: list[str], *, as_json: bool) -> int:
+    """``planarmpi inspect``: describe every study found."""
+    console = Console(highlight=False, soft_wrap=False, width=160)
+    documents = []
+    problems = 0
+    studies = 0
+    for item in iter_studies(paths):
+        if isinstance(item, Problem):
+            problems += item.fatal
+            _err(str(item) if item.fatal else f"note: skipped {item}")
+            continue
+        studies += 1
+        result = analyze_study(item)
+        if as_json:
+            doc = result.to_dict()
+            documents.append({
+                "study_instance_uid": doc["study_instance_uid"],
+                "study_date": item.header.study_date.isoformat() if item.header.study_date
+                else None,
+                "study_description": item.header.description,
+                "patient": doc["patient"],
+                "series": doc["series"],
+                "declined": doc["declined"],
+                "qc": doc["qc"],
+            })
+        else:
+            _print_study(console, item, result)
+    if as_json:
+        print(json.dumps(documents, indent=2, ensure_ascii=False))
+    if studies == 0:
+        _err("no usable NM study found")
+        return EXIT_USAGE
+    return EXIT_PARTIAL if problems else EXIT_OK
+
+
+def _check_clinical(path: Path | None) -> None:
+    if path is None:
+        return
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InvalidInputError(f"{path}: cannot be read ({exc.strerror})") from exc
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"{path}: not valid YAML/JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise InvalidInputError(f"{path}: the clinical file must hold a mapping of fields")
+
+
+def analyze_command(inputs: list[str], out: Path, clinical: Path | None) -> int:
+    """``planarmpi analyze``: analyse every study, write ``OUT/<uid>/result.json``."""
+    _check_clinical(clinical)
+    if clinical is not None:
+        _err(f"note: {clinical} was validated; this version does not use clinical context yet")
+    out.mkdir(parents=True, exist_ok=True)
+    problems = 0
+    written = 0
+    for item in iter_studies(inputs):
+        if isinstance(item, Problem):
+            problems += item.fatal
+            _err(str(item) if item.fatal else f"note: skipped {item}")
+            continue
+        result = analyze_study(item)
+        if not is_valid_uid(item.study_instance_uid):
+            problems += 1
+            _err(f"study {item.study_instance_uid!r}: invalid Study Instance UID; written "
+                 "under a sanitised folder name")
+        path = write_result_json(result, out)
+        written += 1
+        print(f"{path}  qc={result.qc_status}")
+    if written == 0:
+        _err("no study could be analysed")
+        return EXIT_USAGE
+    return EXIT_PARTIAL if problems else EXIT_OK
+
+
+def demo_command(out: Path) -> int:
+    """``planarmpi demo``: simulate the built-in demo study, then analyse it."""
+    from planarmpi.simulate import simulate_study
+    from planarmpi.simulate.presets import preset
+
+    study_dir = out / "study"
+    simulate_study(preset("normal-male"), study_dir, seed=1)
+    print(f"demo study written to {study_dir}")
+    return analyze_command([str(study_dir)], out / "results", None)

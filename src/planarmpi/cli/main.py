@@ -1,0 +1,102 @@
+"""``planarmpi`` command-line entry point.
+
+Every command is a thin shell: it parses arguments, calls the library, prints, and turns
+planarmpi errors into one line on stderr and an exit code — never a traceback.
+
+Exit codes: 0 success; 1 some input was unusable (the rest was still processed);
+2 usage error or nothing usable at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from planarmpi._version import __version__
+from planarmpi.errors import PlanarMPIError
+
+__all__ = ["main", "run"]
+
+EXIT_OK = 0
+EXIT_PARTIAL = 1
+EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="planarmpi",
+        description="Planar nuclear cardiology: read DICOM NM, check quality, measure "
+        "function and perfusion, report.",
+    )
+    parser.add_argument("--version", action="version", version=f"planarmpi {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("inspect", help="describe the NM studies found in files or folders")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="DICOM files or folders")
+    p.add_argument("--json", action="store_true", help="print JSON for machines")
+
+    p = sub.add_parser("analyze", help="analyse every study found; write result.json files")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="DICOM files or folders")
+    p.add_argument("--out", required=True, type=Path, metavar="DIR",
+                   help="output folder; one sub-folder per Study Instance UID")
+    p.add_argument("--clinical", type=Path, metavar="FILE",
+                   help="clinical context (YAML or JSON); see docs/clinical.md")
+
+    p = sub.add_parser("simulate", help="simulate a planar cardiac study with known truth")
+    from planarmpi.cli.simulate_cmd import add_arguments
+
+    add_arguments(p)
+
+    p = sub.add_parser("demo", help="simulate the built-in demo study and analyse it")
+    p.add_argument("--out", type=Path, default=Path("demo-out"), metavar="DIR",
+                   help="output folder (default: demo-out)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits on --help / usage errors
+        return int(exc.code or 0) if exc.code in (0, None) else EXIT_USAGE
+    try:
+        if args.command == "inspect":
+            from planarmpi.cli.commands import inspect_command
+
+            return inspect_command(args.paths, as_json=args.json)
+        if args.command == "analyze":
+            from planarmpi.cli.commands import analyze_command
+
+            return analyze_command(args.inputs, args.out, args.clinical)
+        if args.command == "simulate":
+            from planarmpi.cli.simulate_cmd import simulate_command
+
+            return simulate_command(args)
+        if args.command == "demo":
+            from planarmpi.cli.commands import demo_command
+
+            return demo_command(args.out)
+    except PlanarMPIError as exc:
+        print(f"planarmpi: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("planarmpi: interrupted", file=sys.stderr)
+        return 130
+    except OSError as exc:
+        print(f"planarmpi: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    parser.error(f"unknown command {args.command}")
+    return EXIT_USAGE
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+def _dump(data: object) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)

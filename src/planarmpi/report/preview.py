@@ -1,0 +1,52 @@
+"""A montage of every series of a study folder, for a person to look at."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+
+def write_preview(folder: str | os.PathLike[str], png: str | os.PathLike[str]) -> Path:
+    """Read the studies in ``folder`` and write a PNG montage of each series.
+
+    Static views are shown as they are; gated series as their first and middle time
+    slots; dynamic series as the sum of all frames.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from planarmpi.io.reader import read_studies
+    from planarmpi.model import GatedSeries
+
+    outcome = read_studies(folder)
+    panels: list[tuple[str, np.ndarray]] = []
+    for study in outcome.studies:
+        for s in study.series:
+            label = s.acquisition.label
+            pixels = np.asarray(s.pixels, dtype=float)
+            if pixels.ndim == 2:
+                panels.append((label, pixels))
+            elif isinstance(s, GatedSeries):
+                panels.append((f"{label} ED", pixels[0]))
+                panels.append((f"{label} ES", pixels[pixels.shape[0] * 35 // 100]))
+            else:
+                panels.append((f"{label} Σ", pixels.sum(axis=0)))
+    n = max(len(panels), 1)
+    cols = min(n, 4)
+    rows = (n + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 3.2 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, (label, image) in zip(axes.flat, panels, strict=False):
+        ax.imshow(image, cmap="gray", interpolation="nearest")
+        ax.set_title(label, fontsize=9)
+    fig.tight_layout()
+    out = Path(png)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=90)
+    plt.close(fig)
+    return out
