@@ -102,8 +102,8 @@ def locate_heart(
     r0 = int(rows * (1 - search_fraction) / 2)
     c0 = int(cols * (1 - search_fraction) / 2)
     window = smooth[r0 : rows - r0, c0 : cols - c0]
-    peak_r, peak_c = np.unravel_index(int(np.argmax(window)), window.shape)
-    peak_r, peak_c = int(peak_r) + r0, int(peak_c) + c0
+    wr, wc = np.unravel_index(int(np.argmax(window)), window.shape)
+    peak_r, peak_c = int(wr) + r0, int(wc) + c0
     peak = smooth[peak_r, peak_c]
     labels, _ = ndimage.label(smooth >= threshold_fraction * peak)
     mask = labels == labels[peak_r, peak_c]

@@ -65,8 +65,8 @@ def _print_study(console: Console, study: Study, result: StudyResult) -> None:
             _fmt_counts(summary.heart_max_counts_per_pixel) if summary.heart.region else "none",
         )
     console.print(table)
-    for d in study.declined:
-        console.print(f"  declined: {Path(d.source_file).name}: {d.reason}")
+    for declined in study.declined:
+        console.print(f"  declined: {Path(declined.source_file).name}: {declined.reason}")
     console.print(f"  QC: [bold]{result.qc_status}[/bold]")
     for f in result.findings:
         console.print(f"   {f.level.value:>4}  {f.code}: {f.message}", highlight=False)

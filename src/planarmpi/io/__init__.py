@@ -1,0 +1,1 @@
+"""Reading (tolerant) and writing (strict) DICOM NM."""

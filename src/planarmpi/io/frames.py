@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 
 from planarmpi.model.enums import SeriesKind
 
-__all__ = ["FrameGroup", "REQUIRED_VECTORS", "VECTOR_COUNTS", "index_frames"]
+__all__ = ["REQUIRED_VECTORS", "VECTOR_COUNTS", "FrameGroup", "index_frames"]
 
 #: Vector keyword → keyword of the count its values run over (1..count).
 VECTOR_COUNTS: dict[str, str] = {

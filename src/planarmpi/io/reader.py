@@ -105,7 +105,9 @@ def read_dataset(path: str | os.PathLike[str], *, pixels: bool = True) -> Datase
         except Exception as exc:
             raise NotDicomError(name, "not a DICOM file") from exc
         if "SOPClassUID" not in ds and "Modality" not in ds:
-            raise NotDicomError(name, "not a DICOM file (no DICM prefix, no SOP Class UID)")
+            raise NotDicomError(
+                name, "not a DICOM file (no DICM prefix, no SOP Class UID)"
+            ) from None
     except Exception as exc:
         raise InvalidDicomError(
             name, f"DICOM file cannot be parsed (truncated or corrupt: {_short(exc)})"
@@ -249,7 +251,8 @@ def _assemble(study_uid: str, headers: list[_Header]) -> Iterator[Study | Proble
                 f"nothing planar to analyse — {reasons}",
             )
         return
-    assert header is not None and patient is not None
+    assert header is not None
+    assert patient is not None
     series.sort(key=lambda s: (
         s.acquisition.series_number if s.acquisition.series_number is not None else 1 << 30,
         s.acquisition.source_file, s.acquisition.detector, s.acquisition.energy_window.index,

@@ -20,9 +20,9 @@ from pydicom.sequence import Sequence as DicomSequence
 from pydicom.sr.coding import Code
 from pydicom.tag import Tag
 from pydicom.uid import (
+    PYDICOM_IMPLEMENTATION_UID,
     ExplicitVRLittleEndian,
     NuclearMedicineImageStorage,
-    PYDICOM_IMPLEMENTATION_UID,
 )
 
 from planarmpi._version import __version__
@@ -134,8 +134,8 @@ def _check_images(images: Sequence[Series]) -> tuple[SeriesKind, list[int], list
                 raise WriterError("all gated images of one file need the same time slots")
             if image.gating != first.gating:
                 raise WriterError("all gated images of one file need the same gating")
-        if isinstance(image, DynamicSeries) and isinstance(first, DynamicSeries):
-            if image.phases != first.phases:
+        if (isinstance(image, DynamicSeries) and isinstance(first, DynamicSeries)
+                and image.phases != first.phases):
                 raise WriterError("all dynamic images of one file need the same phases")
     detectors = sorted({i.acquisition.detector for i in images})
     windows = sorted({i.acquisition.energy_window.index for i in images})
@@ -187,7 +187,9 @@ def nm_dataset(
     patient, header : Patient, StudyHeader
     frame_order : sequence of int, optional
         Permutation applied to the canonical order (energy window, detector, R-R interval,
-        time): stored frame ``i`` is canonical frame ``frame_order[i]``.
+        time): stored frame ``i`` is canonical frame ``frame_order[i]``. For dynamic
+        images the frames of one energy window, detector and phase must stay in temporal
+        order (nothing else orders them).
     view_encoding : {"code", "description", "none"}
         Where the view is written: View Code Sequence (and Series Description), Series
         Description only (as many cameras do), or nowhere.
@@ -229,6 +231,18 @@ def nm_dataset(
     order = np.arange(n) if frame_order is None else np.asarray(frame_order, dtype=np.intp)
     if order.shape != (n,) or sorted(order.tolist()) != list(range(n)):
         raise WriterError(f"frame_order must be a permutation of 0…{n - 1}")
+    if kind is SeriesKind.DYNAMIC:
+        # Frames sharing energy window, detector and phase are told apart by nothing but
+        # their position, so the standard requires them in temporal order.
+        groups = [(ew_v[i], det_v[i], phase_v[i]) for i in order]
+        last: dict[tuple[int, int, int], int] = {}
+        for key, frame in zip(groups, order.tolist(), strict=True):
+            if last.get(key, -1) > frame:
+                raise WriterError(
+                    "frame_order must keep the frames of one energy window, detector and "
+                    "phase in temporal order (dynamic frames have no time vector)"
+                )
+            last[key] = frame
     pixel_stack = np.stack(frames)[order].astype("<u2")
 
     ds = Dataset()

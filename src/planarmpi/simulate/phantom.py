@@ -146,6 +146,15 @@ class PhantomVolumes:
     lv_myocardium_ml: float
 
 
+def _ellipsoid(
+    x: Array, y: Array, z: Array, centre: tuple[float, float, float],
+    semi_axes: tuple[float, float, float],
+) -> NDArray[np.bool_]:
+    """Voxels inside an axis-aligned ellipsoid (mm)."""
+    return (((x - centre[0]) / semi_axes[0]) ** 2 + ((y - centre[1]) / semi_axes[1]) ** 2
+            + ((z - centre[2]) / semi_axes[2]) ** 2) <= 1
+
+
 def _heart_axes(anatomy: Anatomy) -> tuple[Array, Array, Array]:
     """Unit vectors: long axis (base → apex), and two short axes, in (x, y, z)."""
     az = np.radians(anatomy.heart_azimuth_deg)
@@ -210,14 +219,12 @@ def build_volumes(
     # Heart centre sits 25 mm left of the midline and 35 mm anterior to the torso centre.
     tx, ty, tz = xx + 25.0, yy - 35.0, zz
     torso = (tx / anatomy.torso_half_width_mm) ** 2 + (ty / anatomy.torso_half_depth_mm) ** 2 <= 1
-    lungs = np.zeros_like(torso)
-    for side in (-1, 1):
-        lungs |= (((tx - side * 85.0) / 65.0) ** 2 + ((ty - 10.0) / 80.0) ** 2
-                  + ((tz - 40.0) / 130.0) ** 2) <= 1
+    lungs = _ellipsoid(tx, ty, tz, (-85.0, 10.0, 40.0), (65.0, 80.0, 130.0))
+    lungs |= _ellipsoid(tx, ty, tz, (85.0, 10.0, 40.0), (65.0, 80.0, 130.0))
     spine = ((tx / 22.0) ** 2 + ((ty - 75.0) / 22.0) ** 2) <= 1
-    liver = (((tx + 60.0) / 95.0) ** 2 + ((ty - 10.0) / 80.0) ** 2 + ((tz + 120.0) / 70.0) ** 2) <= 1
-    gut = (((tx - 60.0) / 45.0) ** 2 + ((ty + 5.0) / 40.0) ** 2 + ((tz + 125.0) / 35.0) ** 2) <= 1
-    spleen = (((tx - 110.0) / 30.0) ** 2 + ((ty - 50.0) / 40.0) ** 2 + ((tz + 90.0) / 50.0) ** 2) <= 1
+    liver = _ellipsoid(tx, ty, tz, (-60.0, 10.0, -120.0), (95.0, 80.0, 70.0))
+    gut = _ellipsoid(tx, ty, tz, (60.0, -5.0, -125.0), (45.0, 40.0, 35.0))
+    spleen = _ellipsoid(tx, ty, tz, (110.0, 50.0, -90.0), (30.0, 40.0, 50.0))
     breast = np.zeros_like(torso)
     if anatomy.breast_volume_ml > 0:
         r = (3 * anatomy.breast_volume_ml * 1000 / (4 * np.pi)) ** (1 / 3)

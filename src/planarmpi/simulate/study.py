@@ -99,13 +99,13 @@ def _uid(seed: int, *parts: object) -> str:
 
 def _grid(spec: SimulationSpec) -> tuple[float, tuple[int, int, int]]:
     voxel = spec.pixel_mm / 2 if spec.pixel_mm > 5 else spec.pixel_mm
-    n = int(round(spec.matrix * spec.pixel_mm / voxel))
-    depth = int(round(280.0 / voxel))
+    n = round(spec.matrix * spec.pixel_mm / voxel)
+    depth = round(280.0 / voxel)
     return voxel, (n, depth, n)
 
 
 def _to_matrix(image: np.ndarray, spec: SimulationSpec, voxel: float) -> np.ndarray:
-    f = int(round(spec.pixel_mm / voxel))
+    f = round(spec.pixel_mm / voxel)
     if f == 1:
         return image
     n = spec.matrix

@@ -1,0 +1,101 @@
+"""Builders of small, valid NM series for tests (written with the project's writers)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import numpy as np
+from pydicom.uid import NuclearMedicineImageStorage, generate_uid
+
+from planarmpi.model import (
+    Acquisition,
+    DynamicPhase,
+    DynamicSeries,
+    EnergyWindow,
+    GatedSeries,
+    GatingInfo,
+    Patient,
+    Radiopharmaceutical,
+    SeriesKind,
+    Sex,
+    State,
+    StaticImage,
+    StudyHeader,
+    Tracer,
+    View,
+)
+from planarmpi.model.study import Series
+
+HEADER = StudyHeader("1.2.826.0.1.3680043.8.498.1001", dt.date(2026, 1, 2), dt.time(9, 30),
+                     "MPI PLANAR")
+PATIENT = Patient("T-1", "TEST^PATIENT", Sex.FEMALE, dt.date(1961, 5, 4), 64.0, 71.0, 1.64)
+WINDOWS = (EnergyWindow(1, ((126.0, 154.0),), "TC"), EnergyWindow(2, ((62.0, 86.0),), "TL"))
+VIEWS = ((View.ANTERIOR, None), (View.LAO, 45.0), (View.LEFT_LATERAL, None))
+
+
+def acquisition(kind: SeriesKind, detector: int = 1, window: int = 1, *,
+                series_uid: str = "1.2.826.0.1.3680043.8.498.2001",
+                sop_uid: str = "1.2.826.0.1.3680043.8.498.3001",
+                state: State = State.REST,
+                tracer: Tracer = Tracer.TC99M_TETROFOSMIN) -> Acquisition:
+    view, angle = VIEWS[(detector - 1) % len(VIEWS)]
+    return Acquisition(
+        study_instance_uid=HEADER.study_instance_uid,
+        series_instance_uid=series_uid,
+        sop_instance_uid=sop_uid,
+        sop_class_uid=NuclearMedicineImageStorage,
+        kind=kind,
+        view=view,
+        view_angle_deg=angle,
+        state=state,
+        radiopharmaceutical=Radiopharmaceutical(tracer, tracer.value, 925.0,
+                                                dt.datetime(2026, 1, 2, 8, 45)),
+        detector=detector,
+        energy_window=WINDOWS[window - 1],
+        pixel_spacing_mm=(6.4, 6.4),
+        series_number=3,
+    )
+
+
+def make_images(kind: SeriesKind, *, detectors: int = 1, windows: int = 1, frames: int = 8,
+                rows: int = 16, cols: int = 12, seed: int = 0,
+                phases: Sequence[DynamicPhase] | None = None,
+                slot_ms: float = 50.0, state: State = State.REST,
+                tracer: Tracer = Tracer.TC99M_TETROFOSMIN) -> list[Series]:
+    """Distinct random counts per detector × window (× frame), all of one series."""
+    rng = np.random.default_rng(seed)
+    series_uid, sop_uid = generate_uid(), generate_uid()
+    out: list[Series] = []
+    for w in range(1, windows + 1):
+        for d in range(1, detectors + 1):
+            acq = acquisition(kind, d, w, series_uid=series_uid, sop_uid=sop_uid, state=state,
+                              tracer=tracer)
+            if kind is SeriesKind.STATIC:
+                out.append(StaticImage(acq, rng.integers(0, 4000, (rows, cols)), 300000.0))
+            elif kind is SeriesKind.GATED:
+                out.append(GatedSeries(
+                    acq, rng.integers(0, 4000, (frames, rows, cols)), np.full(frames, slot_ms),
+                    GatingInfo(800.0, 640.0, 960.0, 350, 12, 75.0, "FORW", 0.0, True)))
+            else:
+                ph = list(phases or [DynamicPhase(50.0, frames)])
+                n = sum(p.number_of_frames for p in ph)
+                out.append(DynamicSeries.from_phases(acq, rng.integers(0, 4000, (n, rows, cols)),
+                                                     ph))
+    return out
+
+
+def interleaving(group_sizes: Sequence[int], rng: np.random.Generator) -> list[int]:
+    """A random frame order that keeps each group's frames in their original order.
+
+    Groups are consecutive blocks of the canonical order (sizes ``group_sizes``); the
+    result merges them at random — what a dynamic image's frame order may legally be.
+    """
+    starts = np.concatenate([[0], np.cumsum(group_sizes)[:-1]]).astype(int)
+    taken = [0] * len(group_sizes)
+    pool = [g for g, size in enumerate(group_sizes) for _ in range(size)]
+    order = []
+    for g in rng.permutation(pool):
+        order.append(int(starts[g] + taken[g]))
+        taken[g] += 1
+    return order

@@ -1,0 +1,108 @@
+"""Real vendor files: each is read (or declined) as its provenance says.
+
+Expected values come from ../shared/samples/README.md (vendor, matrix, frames, pixel size,
+energy window, counts) and from the files' own headers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from planarmpi import DeclinedInputError, read_file
+from planarmpi.cli.main import main
+from planarmpi.model import SeriesKind, Tracer
+
+REGISTRY = {
+    "kanoun_poumonsReins_static_ant_post.dcm": {
+        "kind": SeriesKind.STATIC, "images": 2, "shape": (256, 256), "spacing": 2.3976,
+        "detectors": [1, 2], "window_kev": (128.575, 149.425), "counts": 1_596_488,
+        "frame_ms": 120001.0, "tracer": Tracer.TC99M, "qc_code": "NOT_CARDIAC",
+    },
+    "nmqc_UNIFORMIDAD_1_flood.dcm": {
+        "kind": SeriesKind.STATIC, "images": 1, "shape": (256, 256), "spacing": 2.064999816,
+        "detectors": [1], "window_kev": (126.0, 154.0), "counts": 16_000_045,
+        "frame_ms": 812390.0, "tracer": Tracer.TC99M, "qc_code": "NO_HEART_FOUND",
+    },
+    "wg04_NM1_UNC.dcm": {
+        "kind": SeriesKind.WHOLE_BODY, "images": 1, "shape": (1024, 256), "spacing": 2.26,
+        "detectors": [1], "window_kev": None, "counts": 3_596_452, "frame_ms": 1210434.0,
+        "tracer": Tracer.UNKNOWN, "qc_code": "NOT_CARDIAC",
+    },
+    "wg04_NM1_RLE.dcm": {
+        "kind": SeriesKind.WHOLE_BODY, "images": 1, "shape": (1024, 256), "spacing": 2.26,
+        "detectors": [1], "window_kev": None, "counts": 3_596_452, "frame_ms": 1210434.0,
+        "tracer": Tracer.UNKNOWN, "qc_code": "NOT_CARDIAC",
+    },
+    "wg04_NM1_JPLL.dcm": {
+        "kind": SeriesKind.WHOLE_BODY, "images": 1, "shape": (1024, 256), "spacing": 2.26,
+        "detectors": [1], "window_kev": None, "counts": 3_596_452, "frame_ms": 1210434.0,
+        "tracer": Tracer.UNKNOWN, "qc_code": "NOT_CARDIAC",
+    },
+}
+DECLINED = {
+    "nmqc_Jaszczak_recon_tomo.dcm": "RECON TOMO",
+    "barre_NM-MONO2-16-13x-heart.dcm": "RECON TOMO",
+}
+
+
+def test_registry_covers_every_sample(samples: Path) -> None:
+    on_disk = {p.name for p in samples.glob("*.dcm")}
+    assert on_disk == set(REGISTRY) | set(DECLINED)
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_sample_is_read(samples: Path, name: str) -> None:
+    expected = REGISTRY[name]
+    series, _ = read_file(samples / name)
+    assert len(series) == expected["images"]
+    assert sorted(s.acquisition.detector for s in series) == expected["detectors"]
+    for s in series:
+        a = s.acquisition
+        assert a.kind is expected["kind"]
+        assert s.pixels.shape == expected["shape"]
+        assert a.pixel_spacing_mm == pytest.approx((expected["spacing"],) * 2)
+        assert s.frame_duration_ms == expected["frame_ms"]
+        assert a.tracer is expected["tracer"]
+        if expected["window_kev"]:
+            assert a.energy_window.ranges_kev == (pytest.approx(expected["window_kev"]),)
+    total = sum(float(np.asarray(s.pixels, dtype=np.float64).sum()) for s in series)
+    assert total == expected["counts"]
+
+
+def test_compressed_pixels_equal_uncompressed(samples: Path) -> None:
+    reference = read_file(samples / "wg04_NM1_UNC.dcm")[0][0].pixels
+    for name in ("wg04_NM1_RLE.dcm", "wg04_NM1_JPLL.dcm"):
+        np.testing.assert_array_equal(read_file(samples / name)[0][0].pixels, reference)
+
+
+@pytest.mark.parametrize("name", sorted(DECLINED))
+def test_spect_is_declined_with_reason(samples: Path, name: str) -> None:
+    with pytest.raises(DeclinedInputError, match=DECLINED[name]) as info:
+        read_file(samples / name)
+    assert name in str(info.value)
+    assert "78451" in str(info.value)
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_inspect_reports_sample(samples: Path, name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    assert main(["inspect", "--json", str(samples / name)]) == 0
+    docs = json.loads(capsys.readouterr().out)
+    assert len(docs) == 1
+    codes = {f["code"] for f in docs[0]["qc"]["findings"]}
+    assert REGISTRY[name]["qc_code"] in codes
+    assert docs[0]["qc"]["status"] == "fail"
+    assert [s["rows"] for s in docs[0]["series"]] == [REGISTRY[name]["shape"][0]] * len(
+        docs[0]["series"])
+
+
+def test_inspect_of_spect_explains_and_fails(samples: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["inspect", str(samples / "barre_NM-MONO2-16-13x-heart.dcm")]) == 2
+    err = capsys.readouterr().err
+    assert "barre_NM-MONO2-16-13x-heart.dcm" in err
+    assert "SPECT (RECON TOMO)" in err
