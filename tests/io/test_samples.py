@@ -87,7 +87,8 @@ def test_spect_is_declined_with_reason(samples: Path, name: str) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
-def test_inspect_reports_sample(samples: Path, name: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_inspect_reports_sample(samples: Path, name: str,
+                                capsys: pytest.CaptureFixture[str]) -> None:
     import json
 
     assert main(["inspect", "--json", str(samples / name)]) == 0

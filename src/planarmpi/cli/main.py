@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -58,6 +59,14 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
+    with warnings.catch_warnings():
+        # Value warnings from pydicom are not for end users: the reader reports what
+        # matters about a file as a finding or as an error naming it.
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"pydicom(\..*)?")
+        return _dispatch(argv)
+
+
+def _dispatch(argv: Sequence[str] | None) -> int:
     parser = _parser()
     try:
         args = parser.parse_args(argv)

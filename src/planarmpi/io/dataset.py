@@ -391,7 +391,9 @@ def _state(ds: Dataset, descriptions: list[tuple[str, str]]) -> tuple[State, str
 # --------------------------------------------------------------------------- pixels
 def _pixels(ds: Dataset, path: str) -> NDArray[np.generic]:
     if "PixelData" not in ds:
-        raise InvalidDicomError(path, "no Pixel Data (7FE0,0010)")
+        raise InvalidDicomError(
+            path, "no Pixel Data (7FE0,0010) — missing, or the file is truncated before it"
+        )
     rows = _int(ds, "Rows", path)
     cols = _int(ds, "Columns", path)
     frames = _int(ds, "NumberOfFrames", path) or 1

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pydicom
 from pydicom.dataset import Dataset
@@ -33,6 +34,9 @@ from planarmpi.model.study import Series
 
 __all__ = ["Problem", "ReadOutcome", "iter_dicom_files", "iter_studies", "read_dataset",
            "read_file", "read_studies"]
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,15 +137,20 @@ def read_file(path: str | os.PathLike[str]) -> tuple[list[Series], list[Finding]
     return _convert(ds, name)
 
 
-def _convert(ds: Dataset, name: str) -> tuple[list[Series], list[Finding]]:
+def _guard(name: str, fn: Callable[..., T], *args: Any) -> T:
+    """Call ``fn``; anything but a planarmpi error becomes "this file is corrupt"."""
     try:
-        return series_from_dataset(ds, name)
+        return fn(*args)
     except PlanarMPIError:
         raise
     # Malformed values surface lazily from pydicom (when an element is first decoded) as
-    # many builtin types; they are all "this file is corrupt".
+    # many builtin types; they all mean "this file is corrupt".
     except Exception as exc:
         raise InvalidDicomError(name, f"cannot be interpreted ({_short(exc)})") from exc
+
+
+def _convert(ds: Dataset, name: str) -> tuple[list[Series], list[Finding]]:
+    return _guard(name, series_from_dataset, ds, name)
 
 
 @dataclass
@@ -156,17 +165,17 @@ def _header(path: Path, explicit: bool) -> _Header | Problem | DeclinedObject:
     name = str(path)
     try:
         ds = read_dataset(name, pixels=False)
-    except NotDicomError as exc:
-        return Problem(name, exc.problem, fatal=explicit)
-    try:
         study_uid = str(ds.get("StudyInstanceUID", "") or "").strip()
         sop_uid = str(ds.get("SOPInstanceUID", "") or "").strip()
         patient_id = str(ds.get("PatientID", "") or "").strip()
-    except PlanarMPIError as exc:
-        return Problem(name, getattr(exc, "problem", str(exc)))
+        sop_class = str(ds.get("SOPClassUID", "") or "")
+    except NotDicomError as exc:
+        return Problem(name, exc.problem, fatal=explicit)
+    except InvalidDicomError as exc:
+        return Problem(name, exc.problem)
     except Exception as exc:  # lazily decoded identifiers of a corrupt header
         return Problem(name, f"header cannot be interpreted ({_short(exc)})")
-    if str(ds.get("SOPClassUID", "")) == MediaStorageDirectoryStorage:
+    if sop_class == MediaStorageDirectoryStorage:
         return DeclinedObject(name, sop_uid, "DICOMDIR index, not an image", "", "")
     if not study_uid:
         return Problem(name, "Study Instance UID (0020,000D) is missing")
@@ -221,26 +230,19 @@ def _assemble(study_uid: str, headers: list[_Header]) -> Iterator[Study | Proble
                         "skipped")
             )
             continue
-        seen_sops.add(h.sop_uid)
         try:
             ds = read_dataset(h.path)
             got, notes = _convert(ds, h.path)
+            if header is None:
+                header = _guard(h.path, study_header_from_dataset, ds, h.path)
+                patient = _guard(h.path, patient_from_dataset, ds, h.path)
         except DeclinedInputError as exc:
-            declined.append(
-                DeclinedObject(h.path, h.sop_uid, exc.problem, str(ds.get("Modality", "")),
-                               _image_kind(ds))
-            )
+            declined.append(DeclinedObject(h.path, h.sop_uid, exc.problem, *_identity(ds)))
             continue
         except PlanarMPIError as exc:
             yield Problem(h.path, getattr(exc, "problem", str(exc)))
             continue
-        if header is None:
-            try:
-                header = study_header_from_dataset(ds, h.path)
-                patient = patient_from_dataset(ds, h.path)
-            except PlanarMPIError as exc:
-                yield Problem(h.path, getattr(exc, "problem", str(exc)))
-                continue
+        seen_sops.add(h.sop_uid)
         series.extend(got)
         findings.extend(notes)
     if not series:
@@ -261,12 +263,14 @@ def _assemble(study_uid: str, headers: list[_Header]) -> Iterator[Study | Proble
     yield Study(header, patient, tuple(series), tuple(declined), tuple(findings))
 
 
-def _image_kind(ds: Dataset) -> str:
-    image_type = ds.get("ImageType") or []
+def _identity(ds: Dataset) -> tuple[str, str]:
+    """Modality and Image Type value 3 of a declined object, as far as they decode."""
     try:
-        return str(image_type[2]) if len(image_type) > 2 else ""
-    except (TypeError, IndexError):
-        return ""
+        image_type = list(ds.get("ImageType") or [])
+        kind = str(image_type[2]) if len(image_type) > 2 else ""
+        return str(ds.get("Modality", "") or ""), kind
+    except Exception:  # a declined object's header may be as broken as any other
+        return "", ""
 
 
 def read_studies(paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str]) -> ReadOutcome:
