@@ -51,7 +51,8 @@ _BARE_LATERAL = re.compile(r"\bLAT(?:ERAL)?\b")
 
 
 def _clean(text: str) -> str:
-    return " ".join(text.upper().split())
+    # Underscores are word characters for \b: "REST_LAO" must read as two words.
+    return " ".join(text.upper().replace("_", " ").split())
 
 
 def view_from_text(text: str) -> tuple[View, float | None, str]:

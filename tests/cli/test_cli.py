@@ -1,0 +1,98 @@
+"""The command line, in-process through ``main(argv)``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from factories import HEADER, PATIENT, make_images
+from planarmpi import write_nm
+from planarmpi.cli.main import main
+from planarmpi.model import SeriesKind
+
+RESULT_FIELDS = {
+    "schema", "study_instance_uid", "ejection_fractions", "wall_motion", "phase", "perfusion",
+    "lung_heart_ratio", "qc", "coding", "software",
+}
+
+
+@pytest.fixture
+def study_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i, kind in enumerate((SeriesKind.STATIC, SeriesKind.GATED)):
+        write_nm(folder / f"f{i}.dcm", make_images(kind, seed=i), patient=PATIENT,
+                 header=HEADER)
+    return folder
+
+
+def test_analyze_writes_the_result_contract(study_dir: Path, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    assert main(["analyze", str(study_dir), "--out", str(out)]) == 0
+    doc = json.loads((out / HEADER.study_instance_uid / "result.json").read_text())
+    assert RESULT_FIELDS <= set(doc)
+    assert doc["schema"] == "planarmpi/result@1"
+    assert doc["study_instance_uid"] == HEADER.study_instance_uid
+    assert doc["qc"]["status"] in ("pass", "warn", "fail")
+    assert {"code", "level", "message"} <= set(doc["qc"]["findings"][0])
+    assert set(doc["coding"]) == {"cpt", "rationale"}
+    assert doc["software"]["name"] == "planarmpi"
+    assert doc["ejection_fractions"] == []
+    assert [s["kind"] for s in doc["series"]] == ["STATIC", "GATED"]
+    assert "TEST^PATIENT" not in json.dumps(doc)  # no patient name in machine outputs
+    assert capsys.readouterr().err == ""
+
+
+def test_analyze_is_deterministic(study_dir: Path, tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    main(["analyze", str(study_dir), "--out", str(a)])
+    main(["analyze", str(study_dir), "--out", str(b)])
+    name = f"{HEADER.study_instance_uid}/result.json"
+    assert (a / name).read_text() == (b / name).read_text()
+
+
+def test_inspect_table_and_json(study_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["inspect", str(study_dir)]) == 0
+    out = capsys.readouterr().out
+    assert HEADER.study_instance_uid in out
+    assert "GATED" in out
+    assert "STATIC" in out
+    assert main(["inspect", "--json", str(study_dir)]) == 0
+    (doc,) = json.loads(capsys.readouterr().out)
+    gated = [s for s in doc["series"] if s["kind"] == "GATED"][0]
+    assert gated["timing"]["time_slots"] == 8
+    assert gated["timing"]["intervals_rejected"] == 12
+    assert gated["view"] == "ANT"
+
+
+def test_missing_path_and_no_study(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["inspect", str(tmp_path / "nope")]) == 2
+    assert "nope: no such file or folder" in capsys.readouterr().err
+
+
+def test_usage_error_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["analyze"]) == 2
+    assert main(["--help"]) == 0
+
+
+def test_bad_clinical_file(study_dir: Path, tmp_path: Path,
+                           capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "c.yaml"
+    bad.write_text("- just\n- a list\n")
+    assert main(["analyze", str(study_dir), "--out", str(tmp_path / "o"), "--clinical",
+                 str(bad)]) == 2
+    assert "c.yaml: the clinical file must hold a mapping" in capsys.readouterr().err
+
+
+def test_non_dicom_in_folder_is_a_note_named_file_is_an_error(
+    study_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (study_dir / "readme.txt").write_text("notes")
+    assert main(["analyze", str(study_dir), "--out", str(tmp_path / "o")]) == 0
+    assert "note: skipped" in capsys.readouterr().err
+    assert main(["analyze", str(study_dir / "readme.txt"), str(study_dir),
+                 "--out", str(tmp_path / "o")]) == 1
+    assert "readme.txt: not a DICOM file" in capsys.readouterr().err
