@@ -208,8 +208,8 @@ def build_volumes(
     voxel_mm : float
     shape_zyx : tuple of int
     uptake : dict, optional
-        Override relative concentrations (keys: myocardium, blood, liver, lung, gut,
-        spleen, tissue, breast).
+        Override relative concentrations (keys: myocardium, lv_blood (LV cavity), blood
+        (other cavities and great vessels), liver, lung, gut, spleen, tissue, breast).
     """
     nz, ny, nx = shape_zyx
     z = (np.arange(nz) - (nz - 1) / 2) * voxel_mm
@@ -280,16 +280,16 @@ def build_volumes(
     atria = (((px + 5.0) / 45.0) ** 2 + ((py - 35.0) / 30.0) ** 2 + ((pz - 45.0) / 30.0) ** 2
              <= 1) & ~myocardium & ~cavity
     aorta = ((((px + 10.0) / 14.0) ** 2 + ((py - 5.0) / 14.0) ** 2) <= 1) & (pz > 40) & (pz < 110)
-    blood = cavity | rv | atria | aorta
+    other_blood = rv | atria | aorta
 
     conc = {
         "tissue": 0.04, "lung": 0.03, "liver": 0.10 if not rest else 0.22,
         "gut": 0.12 if not rest else 0.2, "spleen": 0.05,
-        "myocardium": 1.0, "blood": 0.03, "breast": 0.04,
+        "myocardium": 1.0, "blood": 0.03, "lv_blood": 0.03, "breast": 0.04,
     }
     if tracer is Tracer.TC99M_RED_CELLS:
-        conc.update(myocardium=0.12, blood=1.0, liver=0.35, gut=0.05, spleen=0.6, lung=0.25,
-                    tissue=0.06)
+        conc.update(myocardium=0.12, blood=1.0, lv_blood=1.0, liver=0.35, gut=0.05, spleen=0.6,
+                    lung=0.25, tissue=0.06)
     elif tracer is Tracer.TL201:
         conc.update(liver=0.3, gut=0.15, lung=0.08, spleen=0.2)
     if uptake:
@@ -300,7 +300,8 @@ def build_volumes(
     activity[gut & torso] = conc["gut"]
     activity[spleen & torso] = conc["spleen"]
     activity[breast] = conc["breast"]
-    activity[blood] = conc["blood"]
+    activity[other_blood] = conc["blood"]
+    activity[cavity] = conc["lv_blood"]
     myo_uptake = np.full(u.shape, conc["myocardium"])
     for d in defects:
         if rest and d.reversible:

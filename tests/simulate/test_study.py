@@ -1,0 +1,91 @@
+"""Whole simulated studies: valid DICOM, truthful metadata, deterministic per seed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from planarmpi import read_studies
+from planarmpi.cli.main import main
+from planarmpi.model import SeriesKind, State, Tracer, View
+from planarmpi.simulate import simulate_study
+from planarmpi.simulate.presets import PRESETS, preset
+
+
+def test_study_reads_back_with_its_truth(normal_study: tuple[Path, dict]) -> None:
+    folder, truth = normal_study
+    outcome = read_studies(folder)
+    (study,) = outcome.studies
+    assert study.study_instance_uid == truth["study_instance_uid"]
+    views = {(s.acquisition.kind, s.acquisition.view) for s in study.series}
+    assert views == {(SeriesKind.STATIC, View.ANTERIOR), (SeriesKind.STATIC, View.LAO),
+                     (SeriesKind.STATIC, View.LEFT_LATERAL), (SeriesKind.GATED, View.LAO)}
+    for s in study.series:
+        assert s.acquisition.tracer is Tracer.TC99M_SESTAMIBI
+        assert s.acquisition.state is State.STRESS_EXERCISE
+    assert truth["lv"]["voxelised_lvef_percent"] == pytest.approx(truth["lv"]["lvef_percent"],
+                                                                  abs=1.5)
+    assert truth["expected_cpt"] == ["78453"]
+
+
+def test_same_seed_same_files(tmp_path: Path, normal_study: tuple[Path, dict]) -> None:
+    folder, _ = normal_study
+    simulate_study(preset("normal-male"), tmp_path, seed=5)
+    for name in json.loads((folder / "truth.json").read_text())["files"]:
+        a = hashlib.sha256((folder / name).read_bytes()).hexdigest()
+        b = hashlib.sha256((tmp_path / name).read_bytes()).hexdigest()
+        assert a == b, name
+
+
+def test_heart_found_where_the_camera_was_centred(normal_study: tuple[Path, dict]) -> None:
+    from planarmpi.analysis.summary import summarize_series
+
+    (study,) = read_studies(normal_study[0]).studies
+    for s in study.series:
+        summary = summarize_series(s)
+        region = summary.heart.region
+        assert region is not None, summary.heart.reason
+        rows, cols = s.pixels.shape[-2:]
+        # The simulator centres the FOV on the heart: the region's centre is within 5 cm.
+        dr = (region.centre_rc[0] - rows / 2) * 6.4
+        dc = (region.centre_rc[1] - cols / 2) * 6.4
+        assert (dr**2 + dc**2) ** 0.5 < 50.0
+        assert 20 < (region.area_cm2 or 0) < 150
+
+
+def test_low_counts_are_flagged_and_normal_counts_are_not(
+    tmp_path: Path, normal_study: tuple[Path, dict], capsys: pytest.CaptureFixture[str]
+) -> None:
+    low = replace(preset("normal-male"), counts_per_view=4e4, gated_view=None)
+    simulate_study(low, tmp_path / "low", seed=2)
+    assert main(["inspect", "--json", str(tmp_path / "low")]) == 0
+    (doc,) = json.loads(capsys.readouterr().out)
+    low_codes = [f["code"] for f in doc["qc"]["findings"]]
+    assert low_codes.count("LOW_VIEW_COUNTS") == 3
+    assert "LOW_LV_COUNTS" in low_codes
+    main(["inspect", "--json", str(normal_study[0])])
+    (doc,) = json.loads(capsys.readouterr().out)
+    codes = [f["code"] for f in doc["qc"]["findings"]]
+    assert "LOW_VIEW_COUNTS" not in codes
+    assert "LOW_LV_COUNTS" not in codes
+    assert doc["qc"]["status"] != "fail"
+
+
+def test_view_only_in_description(tmp_path: Path) -> None:
+    spec = replace(preset("normal-male"), view_encoding="description", gated_view=None,
+                   counts_per_view=2e5)
+    simulate_study(spec, tmp_path, seed=4)
+    (study,) = read_studies(tmp_path).studies
+    assert {s.acquisition.view_source for s in study.series} == {"SeriesDescription"}
+    assert {s.acquisition.view for s in study.series} == {View.ANTERIOR, View.LAO,
+                                                          View.LEFT_LATERAL}
+
+
+def test_presets_are_valid() -> None:
+    assert {"normal-male", "normal-female", "lad-ischemia", "muga-normal"} <= set(PRESETS)
+    with pytest.raises(KeyError, match="known: "):
+        preset("nonsense")
