@@ -288,8 +288,10 @@ def build_volumes(
         "myocardium": 1.0, "blood": 0.03, "lv_blood": 0.03, "breast": 0.04,
     }
     if tracer is Tracer.TC99M_RED_CELLS:
-        conc.update(myocardium=0.12, blood=1.0, lv_blood=1.0, liver=0.35, gut=0.05, spleen=0.6,
-                    lung=0.25, tissue=0.06)
+        # Blood-pool imaging: organ values are blood volume fractions relative to a cavity
+        # (lung ≈ 0.1, liver ≈ 0.3, spleen ≈ 0.5, muscle/fat ≈ 0.03-0.05).
+        conc.update(myocardium=0.1, blood=1.0, lv_blood=1.0, liver=0.3, gut=0.05, spleen=0.5,
+                    lung=0.1, tissue=0.04)
     elif tracer is Tracer.TL201:
         conc.update(liver=0.3, gut=0.15, lung=0.08, spleen=0.2)
     if uptake:
