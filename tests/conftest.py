@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLES = REPO.parent / "shared" / "samples"
+SAMPLES = Path(os.environ.get("PLANARMPI_SAMPLES", REPO.parent / "shared" / "samples"))
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
@@ -20,7 +20,8 @@ def _hermetic(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
 
 @pytest.fixture(scope="session")
 def samples() -> Path:
-    """The folder of real vendor NM files (outside the repository)."""
+    """The folder of real vendor NM files (outside the repository: ``../shared/samples``,
+    or ``$PLANARMPI_SAMPLES``)."""
     if not SAMPLES.is_dir():
         if IN_CI:
             pytest.fail(f"sample folder {SAMPLES} is missing in CI")
