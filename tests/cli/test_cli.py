@@ -90,9 +90,9 @@ def test_bad_clinical_file(study_dir: Path, tmp_path: Path,
 def test_non_dicom_in_folder_is_a_note_named_file_is_an_error(
     study_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (study_dir / "readme.txt").write_text("notes")
+    (study_dir / "readme").write_text("notes")
     assert main(["analyze", str(study_dir), "--out", str(tmp_path / "o")]) == 0
     assert "note: skipped" in capsys.readouterr().err
-    assert main(["analyze", str(study_dir / "readme.txt"), str(study_dir),
+    assert main(["analyze", str(study_dir / "readme"), str(study_dir),
                  "--out", str(tmp_path / "o")]) == 1
-    assert "readme.txt: not a DICOM file" in capsys.readouterr().err
+    assert "readme: not a DICOM file" in capsys.readouterr().err

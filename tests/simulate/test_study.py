@@ -51,8 +51,9 @@ def test_heart_found_where_the_camera_was_centred(normal_study: tuple[Path, dict
         assert region is not None, summary.heart.reason
         rows, cols = s.pixels.shape[-2:]
         # The simulator centres the FOV on the heart: the region's centre is within 5 cm.
-        dr = (region.centre_rc[0] - rows / 2) * 6.4
-        dc = (region.centre_rc[1] - cols / 2) * 6.4
+        spacing = s.acquisition.pixel_spacing_mm[0]
+        dr = (region.centre_rc[0] - rows / 2) * spacing
+        dc = (region.centre_rc[1] - cols / 2) * spacing
         assert (dr**2 + dc**2) ** 0.5 < 50.0
         assert 20 < (region.area_cm2 or 0) < 150
 

@@ -38,6 +38,11 @@ __all__ = ["Problem", "ReadOutcome", "iter_dicom_files", "iter_studies", "read_d
 
 T = TypeVar("T")
 
+#: Files with these suffixes are never DICOM Part 10 files: a folder walk passes them by
+#: (truth.json beside a simulated study, reports, pictures). Named explicitly, they are read.
+SIDECAR_SUFFIXES = (".json", ".txt", ".md", ".csv", ".png", ".jpg", ".jpeg", ".pdf", ".html",
+                    ".xml", ".yaml", ".yml", ".log", ".zip", ".parquet")
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:
@@ -64,7 +69,8 @@ def iter_dicom_files(
 ) -> Iterator[tuple[Path, bool] | Problem]:
     """Every candidate file under ``paths`` (files or folders, recursively), sorted.
 
-    Hidden files and folders (name starting with ``.``) are skipped; a path that does not
+    Hidden files and folders (name starting with ``.``) and files with a
+    :data:`SIDECAR_SUFFIXES` suffix are skipped; a path that does not
     exist yields a :class:`Problem`. Files are yielded with ``True`` when named
     explicitly, ``False`` when found in a folder.
     """
@@ -76,7 +82,9 @@ def iter_dicom_files(
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
-                    if not name.startswith("."):
+                    if not name.startswith(".") and not name.lower().endswith(
+                        SIDECAR_SUFFIXES
+                    ):
                         yield Path(root) / name, False
         else:
             yield Problem(str(path), "no such file or folder")

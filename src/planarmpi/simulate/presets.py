@@ -48,12 +48,12 @@ PRESETS: dict[str, SimulationSpec] = {
     ),
     "muga-normal": SimulationSpec(
         name="muga-normal", tracer=Tracer.TC99M_RED_CELLS, states=(State.REST,),
-        static_views=(), gated_view="LAO45", counts_per_view=4.0e6,
+        static_views=(), gated_view="LAO45", counts_per_view=4.0e6, matrix=64, pixel_mm=6.4,
         anatomy=Anatomy(lvef_percent=62.0),
     ),
     "muga-cardiotoxicity": SimulationSpec(
         name="muga-cardiotoxicity", tracer=Tracer.TC99M_RED_CELLS, states=(State.REST,),
-        static_views=(), gated_view="LAO45", counts_per_view=4.0e6,
+        static_views=(), gated_view="LAO45", counts_per_view=4.0e6, matrix=64, pixel_mm=6.4,
         anatomy=Anatomy(lvef_percent=45.0, edv_ml=140.0),
     ),
     "thallium-normal": SimulationSpec(

@@ -76,8 +76,8 @@ class SimulationSpec:
     gated_view: str | None = "LAO45"
     defects: tuple[Defect, ...] = ()
     counts_per_view: float = 1.2e6
-    matrix: int = 64
-    pixel_mm: float = 6.4
+    matrix: int = 128
+    pixel_mm: float = 3.2
     time_slots: int = 16
     view_encoding: ViewEncoding = "code"
 
