@@ -66,6 +66,7 @@ def test_inspect_table_and_json(study_dir: Path, capsys: pytest.CaptureFixture[s
     assert gated["timing"]["time_slots"] == 8
     assert gated["timing"]["intervals_rejected"] == 12
     assert gated["view"] == "ANT"
+    assert gated["vendor"] == "planarmpi"
 
 
 def test_missing_path_and_no_study(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

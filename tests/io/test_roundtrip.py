@@ -121,3 +121,21 @@ def test_dynamic_writer_refuses_time_reversed_phase(tmp_path: Path) -> None:
     with pytest.raises(WriterError, match="temporal order"):
         write_nm(tmp_path / "d.dcm", images, patient=PATIENT, header=HEADER,
                  frame_order=[3, 2, 1, 0])
+
+
+def test_dynamic_timing_from_frame_time_vector(tmp_path: Path) -> None:
+    """Cameras that write a Frame Time Vector instead of phases (as Weasis ignored)."""
+    import pydicom
+
+    images = make_images(SeriesKind.DYNAMIC, frames=5)
+    write_nm(tmp_path / "d.dcm", images, patient=PATIENT, header=HEADER)
+    ds = pydicom.dcmread(tmp_path / "d.dcm")
+    del ds.PhaseInformationSequence
+    del ds.PhaseVector
+    ds.FrameIncrementPointer = [pydicom.tag.Tag("EnergyWindowVector"),
+                                pydicom.tag.Tag("DetectorVector")]
+    ds.FrameTimeVector = [0, 40, 40, 100, 100]
+    ds.save_as(tmp_path / "ftv.dcm")
+    (dyn,), _ = read_file(tmp_path / "ftv.dcm")
+    np.testing.assert_array_equal(dyn.frame_start_ms, [0, 40, 80, 180, 280])
+    np.testing.assert_array_equal(dyn.frame_duration_ms, [40, 40, 100, 100, 100])

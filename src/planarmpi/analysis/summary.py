@@ -8,6 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from planarmpi.analysis.localize import HeartSearch, locate_heart
+from planarmpi.io.vendors import vendor_of
 from planarmpi.model import DynamicSeries, GatedSeries, StaticImage
 from planarmpi.model.study import Series
 
@@ -131,6 +132,7 @@ class SeriesSummary:
             "heart_max_counts_per_pixel": self.heart_max_counts_per_pixel,
             "heart_counts_basis": self.heart_counts_basis,
             "manufacturer": a.manufacturer,
+            "vendor": vendor_of(a.manufacturer).value,
         }
 
 

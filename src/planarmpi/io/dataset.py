@@ -465,6 +465,9 @@ def _phases(ds: Dataset, path: str, n_frames_per_image: int) -> list[DynamicPhas
         phases.append(DynamicPhase(duration, count, delay, pause))
     if phases:
         return phases
+    vector = ds.get("FrameTimeVector")
+    if vector is not None:
+        return _phases_from_frame_time_vector(list(vector), path, n_frames_per_image)
     frame_time = _positive_ms(ds, "FrameTime", path) or _positive_ms(
         ds, "ActualFrameDuration", path
     )
@@ -474,6 +477,39 @@ def _phases(ds: Dataset, path: str, n_frames_per_image: int) -> list[DynamicPhas
             "Frame Duration: frame timing unknown"
         )
     return [DynamicPhase(frame_time, n_frames_per_image)]
+
+
+def _phases_from_frame_time_vector(
+    vector: list[Any], path: str, n_frames: int
+) -> list[DynamicPhase]:
+    """Phases equivalent to a Frame Time Vector (PS3.3 C.7.6.5.1.2).
+
+    The vector holds the time increment before each frame (0 for the first): frame *i*
+    lasts until frame *i+1* starts, and the last frame as long as the one before it.
+    Consecutive frames of equal duration form one phase.
+    """
+    try:
+        increments = [float(v) for v in vector]
+    except (TypeError, ValueError) as exc:
+        raise InvalidDicomError(path, "Frame Time Vector holds non-numbers") from exc
+    if len(increments) != n_frames:
+        raise InvalidDicomError(
+            path, f"Frame Time Vector has {len(increments)} values but there are {n_frames} "
+            "frames"
+        )
+    durations = increments[1:] + increments[-1:] if n_frames > 1 else []
+    if not durations or any(not d > 0 for d in durations):
+        raise InvalidDicomError(
+            path, f"Frame Time Vector increments must be > 0 ms, got {increments[:8]}"
+        )
+    phases: list[DynamicPhase] = []
+    for duration in durations:
+        if phases and phases[-1].frame_duration_ms == duration:
+            last = phases[-1]
+            phases[-1] = DynamicPhase(duration, last.number_of_frames + 1)
+        else:
+            phases.append(DynamicPhase(duration, 1))
+    return phases
 
 
 def _gating(ds: Dataset, path: str, rr_interval: int) -> tuple[GatingInfo, list[float]]:
@@ -588,7 +624,8 @@ def series_from_dataset(ds: Dataset, path: str) -> tuple[list[Series], list[Find
             [p for p in pointer if p != "FrameTime"],
             vectors,
             counts,
-            [p.number_of_frames for p in phases] if phases else None,
+            [p.number_of_frames for p in phases]
+            if phases and "PhaseInformationSequence" in ds else None,
         )
     except FrameIndexError as exc:
         raise InvalidDicomError(path, str(exc)) from exc
