@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SAMPLES = Path(os.environ.get("PLANARMPI_SAMPLES", REPO.parent / "shared" / "samples"))
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+from testenv import IN_CI, SAMPLES
 
 
 @pytest.fixture(autouse=True)

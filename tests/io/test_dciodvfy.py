@@ -1,41 +1,17 @@
-"""Every NM kind we write passes dciodvfy (Debian dicom3tools) with no error.
-
-dciodvfy's 2022 build warns that multi-gated attributes of a planar GATED image are "not
-present in standard IOD" (it expects that module only for TOMO): warnings are allowed,
-``Error`` lines are not (see ../shared/ENVIRONMENT.md).
-"""
+"""Every NM kind we write passes dciodvfy (Debian dicom3tools) with no error."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import IN_CI
+from dicom_tools import errors_of
 from factories import HEADER, PATIENT, make_images
 from planarmpi import write_nm
 from planarmpi.model import DynamicPhase, SeriesKind
 
 pytestmark = pytest.mark.external
-
-
-def _dciodvfy() -> str:
-    tool = shutil.which("dciodvfy")
-    if tool is None:
-        if IN_CI:
-            pytest.fail("dciodvfy is missing in CI: scripts/setup.sh --dev installs dicom3tools")
-        pytest.skip("dciodvfy not installed (scripts/setup.sh --dev installs it)")
-    return tool
-
-
-def errors_of(path: Path) -> list[str]:
-    """The ``Error`` lines dciodvfy prints for ``path``."""
-    run = subprocess.run([_dciodvfy(), str(path)], capture_output=True, text=True,
-                         timeout=60, check=False)
-    lines = (run.stdout + run.stderr).splitlines()
-    return [line for line in lines if line.startswith("Error")]
 
 
 @pytest.mark.parametrize("kind", [SeriesKind.STATIC, SeriesKind.GATED, SeriesKind.DYNAMIC])

@@ -30,6 +30,11 @@ def test_study_reads_back_with_its_truth(normal_study: tuple[Path, dict]) -> Non
     assert truth["lv"]["voxelised_lvef_percent"] == pytest.approx(truth["lv"]["lvef_percent"],
                                                                   abs=1.5)
     assert truth["expected_cpt"] == ["78453"]
+    (state,) = truth["states"]
+    # Normal Tc-99m lung/heart ratio: below the 0.42 threshold (Wackers p.100).
+    assert 0.1 < state["lung_heart_ratio"] < 0.42
+    gated = study.gated[0]
+    assert gated.gating.intervals_acquired == state["gating"]["intervals_acquired"]
 
 
 def test_same_seed_same_files(tmp_path: Path, normal_study: tuple[Path, dict]) -> None:
@@ -90,3 +95,44 @@ def test_presets_are_valid() -> None:
     assert {"normal-male", "normal-female", "lad-ischemia", "muga-normal"} <= set(PRESETS)
     with pytest.raises(KeyError, match="known: "):
         preset("nonsense")
+
+
+def test_multi_detector_layout(tmp_path: Path) -> None:
+    spec = replace(preset("normal-male"), static_layout="multi-detector", gated_view=None,
+                   counts_per_view=2e5)
+    truth = simulate_study(spec, tmp_path, seed=6)
+    assert truth["files"] == ["stress-exercise_static_views.dcm"]
+    (study,) = read_studies(tmp_path).studies
+    assert [(s.acquisition.detector, s.acquisition.view) for s in study.series] == [
+        (1, View.ANTERIOR), (2, View.LAO), (3, View.LEFT_LATERAL)]
+
+
+def test_population_is_reproducible(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import numpy as np
+
+    from planarmpi.simulate.presets import random_spec
+
+    a = random_spec(np.random.default_rng([9, 3]), 3)
+    b = random_spec(np.random.default_rng([9, 3]), 3)
+    assert a == b
+    specs = [random_spec(np.random.default_rng([9, i]), i) for i in range(40)]
+    assert {s.sex.value for s in specs} == {"M", "F"}
+    assert any(s.defects for s in specs)
+    assert any(not s.defects for s in specs)
+
+
+@pytest.mark.external
+def test_every_simulated_kind_passes_dciodvfy(tmp_path: Path,
+                                              normal_study: tuple[Path, dict]) -> None:
+    from dicom_tools import errors_of
+
+    spec = replace(preset("first-pass-normal"), matrix=64, pixel_mm=6.4,
+                   static_layout="multi-detector", counts_per_view=2e5)
+    truth = simulate_study(spec, tmp_path, seed=8)
+    folder, normal = normal_study
+    paths = [tmp_path / f for f in truth["files"]] + [folder / f for f in normal["files"]]
+    kinds = set()
+    for path in paths:
+        assert errors_of(path) == [], path.name
+        kinds |= {s.acquisition.kind for s in read_studies(path).studies[0].series}
+    assert kinds == {SeriesKind.STATIC, SeriesKind.GATED, SeriesKind.DYNAMIC}

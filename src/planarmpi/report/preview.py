@@ -34,7 +34,10 @@ def write_preview(folder: str | os.PathLike[str], png: str | os.PathLike[str]) -
                 panels.append((f"{label} ED", pixels[0]))
                 panels.append((f"{label} ES", pixels[pixels.shape[0] * 35 // 100]))
             else:
-                panels.append((f"{label} Σ", pixels.sum(axis=0)))
+                # Right-heart and left-heart phases of a first pass, roughly.
+                n = pixels.shape[0]
+                panels.append((f"{label} early", pixels[n // 10 : n // 4].sum(axis=0)))
+                panels.append((f"{label} late", pixels[3 * n // 10 : n // 2].sum(axis=0)))
     n = max(len(panels), 1)
     cols = min(n, 4)
     rows = (n + cols - 1) // cols

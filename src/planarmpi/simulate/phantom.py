@@ -1,17 +1,22 @@
 """A voxel torso with a beating heart: anatomy, attenuation and tracer uptake.
 
 Coordinates are the DICOM patient frame (LPS) in mm: ``x`` towards the patient's left,
-``y`` towards the back, ``z`` towards the head. Volumes are indexed ``[z, y, x]``.
+``y`` towards the back, ``z`` towards the head. Volumes are indexed ``[z, y, x]`` and centred
+on the heart (a technologist centres the heart in the field of view).
 
 The left ventricle is a truncated prolate ellipsoid shell (base plane to apex) whose long
 axis points anterior, inferior and to the left (``heart_azimuth_deg`` from the sagittal
 plane towards the left, ``heart_elevation_deg`` below the horizontal plane; defaults from
-typical adult anatomy: ~45° and ~30°). The cavity volume follows a physiological volume
-curve; the wall thickens so that myocardial volume is conserved.
+typical adult anatomy: 45° and 30°). Around the long axis, the circumferential angle ψ is 0°
+at the anterior wall, 90° at the septum, 180° at the inferior wall and 270° at the lateral
+wall. The cavity follows a physiological volume curve; the wall thickens so that myocardial
+volume is conserved; territories can move less (hypokinesis), not at all (akinesis),
+paradoxically (dyskinesis) or late (dyssynchrony).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,15 +25,32 @@ from numpy.typing import NDArray
 from planarmpi.model import Tracer
 
 __all__ = [
+    "TERRITORY_ARCS",
     "Anatomy",
+    "BodyMasks",
     "Defect",
+    "Grid",
+    "HeartMasks",
     "LinearAttenuation",
     "PhantomVolumes",
+    "body_masks",
     "build_volumes",
+    "heart_masks",
     "lv_volume_curve",
 ]
 
 Array = NDArray[np.float64]
+Mask = NDArray[np.bool_]
+TERRITORIES = ("LAD", "LCX", "RCA")
+
+#: Circumferential arcs (centre, width) in degrees of ψ of the coronary territories — the
+#: usual right-dominant pattern: LAD anterior wall and anterior septum, RCA inferior wall
+#: and inferior septum, LCX lateral and posterolateral wall.
+TERRITORY_ARCS: dict[str, tuple[float, float]] = {
+    "LAD": (45.0, 150.0),
+    "RCA": (165.0, 90.0),
+    "LCX": (265.0, 110.0),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,55 +78,101 @@ class LinearAttenuation:
 class Defect:
     """A perfusion defect: uptake reduced by ``severity`` (0–1) in an LV region.
 
-    ``territory`` is LAD, LCX or RCA; ``extent`` scales the region's angular width (1 = the
-    territory's usual size). ``reversible`` defects are absent at rest.
+    ``territory`` is LAD, LCX, RCA, or CUSTOM with its own arc (``centre_deg``,
+    ``width_deg`` of ψ). ``extent`` scales the arc (1 = the territory's usual width).
+    ``reversible`` defects are absent at rest.
     """
 
     territory: str
     severity: float
     extent: float = 1.0
     reversible: bool = True
+    centre_deg: float | None = None
+    width_deg: float | None = None
 
     def __post_init__(self) -> None:
-        if self.territory not in ("LAD", "LCX", "RCA"):
-            raise ValueError(f"defect territory must be LAD, LCX or RCA, got {self.territory}")
+        if self.territory not in (*TERRITORIES, "CUSTOM"):
+            raise ValueError(f"defect territory must be LAD, LCX, RCA or CUSTOM, "
+                             f"got {self.territory}")
+        if self.territory == "CUSTOM" and (self.centre_deg is None or self.width_deg is None):
+            raise ValueError("a CUSTOM defect needs centre_deg and width_deg")
         if not 0 <= self.severity <= 1:
             raise ValueError(f"defect severity must be within 0–1, got {self.severity}")
         if not 0 < self.extent <= 2:
             raise ValueError(f"defect extent must be within 0–2, got {self.extent}")
 
+    @property
+    def arc(self) -> tuple[float, float]:
+        """(centre, width) of the defect in degrees of ψ, extent applied."""
+        if self.territory == "CUSTOM":
+            assert self.centre_deg is not None
+            assert self.width_deg is not None
+            centre, width = self.centre_deg, self.width_deg
+        else:
+            centre, width = TERRITORY_ARCS[self.territory]
+        return centre, width * self.extent
+
+
+def _territory_map(values: Mapping[str, float] | tuple[tuple[str, float], ...],
+                   what: str, low: float, high: float) -> tuple[tuple[str, float], ...]:
+    items = tuple(sorted(dict(values).items()))
+    for territory, value in items:
+        if territory not in TERRITORIES or not low <= value <= high:
+            raise ValueError(f"{what} {territory}={value}: territory LAD/LCX/RCA, "
+                             f"value {low}…{high}")
+    return items
+
 
 @dataclass(frozen=True, slots=True)
 class Anatomy:
-    """Patient build and heart geometry (lengths in mm, volumes in ml)."""
+    """Patient build and heart (lengths in mm, volumes in ml, rates in bpm).
+
+    ``wall_motion`` maps a territory to the fraction of normal endocardial excursion
+    (1 normal, 0.5 hypokinetic, 0 akinetic, −0.3 dyskinetic); ``regional_delay_ms`` delays
+    a territory's motion (dyssynchrony). Both accept a dict.
+    """
 
     torso_half_width_mm: float = 170.0
     torso_half_depth_mm: float = 110.0
     breast_volume_ml: float = 0.0  # per breast; 0 for none
-    breast_drop_mm: float = 0.0  # how far the breasts sit below the heart centre
+    breast_drop_mm: float = 0.0  # how far the breasts' centres sit below the heart centre
     heart_azimuth_deg: float = 45.0
     heart_elevation_deg: float = 30.0
     edv_ml: float = 120.0
     lvef_percent: float = 62.0
+    rv_edv_ml: float = 140.0
+    rvef_percent: float = 55.0
     lv_wall_mm: float = 10.0
     lv_long_short_ratio: float = 1.9
     heart_rate_bpm: float = 70.0
-    wall_motion: dict[str, float] = field(default_factory=dict)  # territory → 1 normal … 0
+    wall_motion: Mapping[str, float] | tuple[tuple[str, float], ...] = field(default=())
+    regional_delay_ms: Mapping[str, float] | tuple[tuple[str, float], ...] = field(default=())
 
     def __post_init__(self) -> None:
         if not 20 <= self.edv_ml <= 500:
             raise ValueError(f"EDV must be within 20–500 ml, got {self.edv_ml}")
         if not 5 <= self.lvef_percent <= 85:
             raise ValueError(f"LVEF must be within 5–85%, got {self.lvef_percent}")
+        if not 40 <= self.rv_edv_ml <= 500 or not 5 <= self.rvef_percent <= 85:
+            raise ValueError("RV EDV must be within 40–500 ml and RVEF within 5–85%")
         if not 30 <= self.heart_rate_bpm <= 200:
             raise ValueError(f"heart rate must be within 30–200 bpm, got {self.heart_rate_bpm}")
-        for territory, m in self.wall_motion.items():
-            if territory not in ("LAD", "LCX", "RCA") or not -1 <= m <= 1:
-                raise ValueError(f"wall motion {territory}={m}: territory LAD/LCX/RCA, −1…1")
+        if not 0 <= self.breast_volume_ml <= 3000:
+            raise ValueError(f"breast volume must be within 0–3000 ml, got "
+                             f"{self.breast_volume_ml}")
+        object.__setattr__(self, "wall_motion",
+                           _territory_map(self.wall_motion, "wall motion", -1.0, 1.0))
+        object.__setattr__(self, "regional_delay_ms",
+                           _territory_map(self.regional_delay_ms, "delay", 0.0, 400.0))
+
+    @property
+    def rr_ms(self) -> float:
+        """Nominal R-R interval in ms."""
+        return 60000.0 / self.heart_rate_bpm
 
 
-def lv_volume_curve(phase: Array, edv_ml: float, lvef_percent: float) -> Array:
-    """Normalised LV volume over one cardiac cycle.
+def lv_volume_curve(phase: Array, edv_ml: float, ef_percent: float) -> Array:
+    """Ventricular volume over one cardiac cycle.
 
     Ejection over the first 35% of the cycle (cosine), rapid filling to 80% of the stroke
     volume by 60%, diastasis, atrial kick restoring the last 20% between 80 and 95%.
@@ -112,7 +180,8 @@ def lv_volume_curve(phase: Array, edv_ml: float, lvef_percent: float) -> Array:
     Parameters
     ----------
     phase : ndarray
-        Fraction of the R-R interval, 0–1.
+        Fraction of the R-R interval, 0–1 (wrapped).
+    edv_ml, ef_percent : float
 
     Returns
     -------
@@ -120,7 +189,7 @@ def lv_volume_curve(phase: Array, edv_ml: float, lvef_percent: float) -> Array:
         Volume in ml.
     """
     phase = np.mod(np.asarray(phase, dtype=np.float64), 1.0)
-    sv = edv_ml * lvef_percent / 100.0
+    sv = edv_ml * ef_percent / 100.0
     esv = edv_ml - sv
     v = np.empty_like(phase)
     ej = phase < 0.35
@@ -136,48 +205,220 @@ def lv_volume_curve(phase: Array, edv_ml: float, lvef_percent: float) -> Array:
 
 
 @dataclass(frozen=True, slots=True)
+class Grid:
+    """A voxel grid centred on the heart."""
+
+    voxel_mm: float = 4.0
+    shape_zyx: tuple[int, int, int] = (96, 64, 96)
+
+    def coordinates(self) -> tuple[Array, Array, Array]:
+        """z, y, x coordinates (mm) of every voxel, each of shape ``shape_zyx``."""
+        axes = [(np.arange(n) - (n - 1) / 2) * self.voxel_mm for n in self.shape_zyx]
+        zz, yy, xx = np.meshgrid(*axes, indexing="ij")
+        return zz, yy, xx
+
+    @property
+    def voxel_ml(self) -> float:
+        """Volume of one voxel in ml."""
+        return self.voxel_mm**3 / 1000.0
+
+
+def _ellipsoid(x: Array, y: Array, z: Array, centre: tuple[float, float, float],
+               semi_axes: tuple[float, float, float]) -> Mask:
+    """Voxels inside an axis-aligned ellipsoid (mm)."""
+    return (((x - centre[0]) / semi_axes[0]) ** 2 + ((y - centre[1]) / semi_axes[1]) ** 2
+            + ((z - centre[2]) / semi_axes[2]) ** 2) <= 1
+
+
+@dataclass(frozen=True, slots=True)
+class BodyMasks:
+    """Everything outside the beating heart (does not change over the cycle)."""
+
+    torso: Mask
+    lungs: Mask
+    left_lung: Mask
+    spine: Mask
+    liver: Mask
+    gut: Mask
+    spleen: Mask
+    breast: Mask
+    svc: Mask
+    aorta: Mask
+
+
+def body_masks(anatomy: Anatomy, grid: Grid) -> BodyMasks:
+    """Torso, organs and great vessels on ``grid``."""
+    zz, yy, xx = grid.coordinates()
+    # The heart centre sits 25 mm left of the midline and 35 mm anterior to the torso centre.
+    tx, ty, tz = xx + 25.0, yy - 35.0, zz
+    torso = (tx / anatomy.torso_half_width_mm) ** 2 + (ty / anatomy.torso_half_depth_mm) ** 2 <= 1
+    spine = ((tx / 22.0) ** 2 + ((ty - 75.0) / 22.0) ** 2) <= 1
+    left_lung = _ellipsoid(tx, ty, tz, (85.0, 10.0, 40.0), (65.0, 80.0, 130.0)) & torso & ~spine
+    right_lung = _ellipsoid(tx, ty, tz, (-85.0, 10.0, 40.0), (65.0, 80.0, 130.0)) & torso & ~spine
+    liver = _ellipsoid(tx, ty, tz, (-60.0, 10.0, -125.0), (90.0, 75.0, 60.0)) & torso
+    gut = _ellipsoid(tx, ty, tz, (60.0, -5.0, -125.0), (45.0, 40.0, 35.0)) & torso
+    spleen = _ellipsoid(tx, ty, tz, (110.0, 50.0, -90.0), (30.0, 40.0, 50.0)) & torso
+    breast = np.zeros_like(torso)
+    if anatomy.breast_volume_ml > 0:
+        r = (3 * anatomy.breast_volume_ml * 1000 / (4 * np.pi)) ** (1 / 3)
+        for side in (-1, 1):
+            breast |= _ellipsoid(tx, ty, tz,
+                                 (side * 75.0, -anatomy.torso_half_depth_mm + 5.0,
+                                  -anatomy.breast_drop_mm),
+                                 (1.1 * r, r, r))
+        breast &= ~torso
+    svc = (((xx + 45.0) / 10.0) ** 2 + ((yy - 10.0) / 10.0) ** 2 <= 1) & (zz > 45) & (zz < 160)
+    ascending = (((xx + 10.0) / 14.0) ** 2 + ((yy - 5.0) / 14.0) ** 2 <= 1) & (zz > 40) & (zz < 110)
+    descending = ((((xx - 15.0) / 11.0) ** 2 + ((yy - 65.0) / 11.0) ** 2) <= 1) & (zz < 105)
+    aorta = (ascending | descending) & torso
+    return BodyMasks(torso, left_lung | right_lung, left_lung, spine & torso, liver & ~aorta,
+                     gut, spleen, breast, svc & torso, aorta)
+
+
+@dataclass(frozen=True, slots=True)
+class HeartMasks:
+    """The heart at one instant of the cycle, and the ψ angle of every voxel."""
+
+    lv_cavity: Mask
+    myocardium: Mask
+    rv_cavity: Mask
+    right_atrium: Mask
+    left_atrium: Mask
+    psi_deg: Array
+    u_mm: Array
+    apex_mm: float
+
+
+def _heart_axes(anatomy: Anatomy) -> tuple[Array, Array, Array]:
+    """Unit vectors in (x, y, z): long axis (base → apex), anterior-wall and septal normals."""
+    az = np.radians(anatomy.heart_azimuth_deg)
+    el = np.radians(anatomy.heart_elevation_deg)
+    long_axis = np.array([np.sin(az) * np.cos(el), -np.cos(az) * np.cos(el), -np.sin(el)])
+    ref = np.array([0.0, 0.0, 1.0])
+    anterior = ref - long_axis * (ref @ long_axis)
+    anterior /= np.linalg.norm(anterior)
+    septal = np.cross(long_axis, anterior)  # points to the right and anterior: the septum
+    return long_axis, anterior, septal
+
+
+def _arc_weight(psi_deg: Array, centre: float, width: float) -> Array:
+    """1 inside an arc of ψ, 0 outside, with 20° linear shoulders."""
+    d = np.abs((psi_deg - centre + 180.0) % 360.0 - 180.0)
+    return np.clip((width / 2 + 10.0 - d) / 20.0, 0.0, 1.0)
+
+
+def _short_radius(volume_ml: float, k: float) -> float:
+    """Short semi-axis of a half prolate ellipsoid, V = (2/3) π b² (k b)."""
+    return float((3 * volume_ml * 1000 / (2 * np.pi * k)) ** (1 / 3))
+
+
+def _epicardial_growth(volume_ml: float, myo_ml: float, k: float, b_endo: float) -> float:
+    """Uniform growth g of the endocardium that encloses ``volume + myo`` (thickening)."""
+    target = (volume_ml + myo_ml) * 1000.0
+    lo, hi = 0.0, 80.0
+    for _ in range(50):
+        g = (lo + hi) / 2
+        if 2 / 3 * np.pi * (b_endo + g) ** 2 * (k * b_endo + g) < target:
+            lo = g
+        else:
+            hi = g
+    return (lo + hi) / 2
+
+
+def heart_masks(anatomy: Anatomy, grid: Grid, cycle_phase: float) -> HeartMasks:
+    """The chambers and the LV wall at ``cycle_phase`` (fraction of R-R, 0 = end-diastole)."""
+    zz, yy, xx = grid.coordinates()
+    long_axis, anterior, septal = _heart_axes(anatomy)
+    u = xx * long_axis[0] + yy * long_axis[1] + zz * long_axis[2] + 25.0  # base plane
+    a1 = xx * anterior[0] + yy * anterior[1] + zz * anterior[2]
+    a2 = xx * septal[0] + yy * septal[1] + zz * septal[2]
+    r = np.hypot(a1, a2)
+    psi = np.degrees(np.arctan2(a2, a1)) % 360.0
+
+    k = anatomy.lv_long_short_ratio
+    b_ed = _short_radius(anatomy.edv_ml, k)
+
+    def radius_ratio(phase: float) -> float:
+        v = float(lv_volume_curve(np.array([phase]), anatomy.edv_ml, anatomy.lvef_percent)[0])
+        return _short_radius(v, k) / b_ed
+
+    global_ratio = radius_ratio(cycle_phase)
+    scale = np.full(u.shape, global_ratio)
+    motion = dict(anatomy.wall_motion)
+    delays = dict(anatomy.regional_delay_ms)
+    for territory in TERRITORIES:
+        m = motion.get(territory, 1.0)
+        delay = delays.get(territory, 0.0)
+        if m == 1.0 and delay == 0.0:
+            continue
+        local_ratio = radius_ratio(cycle_phase - delay / anatomy.rr_ms)
+        local = 1.0 - m * (1.0 - local_ratio)
+        w = _arc_weight(psi, *TERRITORY_ARCS[territory])
+        scale = scale * (1 - w) + local * w
+    b_endo = b_ed * scale
+    a_endo = k * b_endo
+    myo_ml = 2 / 3 * np.pi * ((b_ed + anatomy.lv_wall_mm) ** 2 * (k * b_ed + anatomy.lv_wall_mm)
+                              - b_ed**2 * k * b_ed) / 1000
+    b_t = b_ed * global_ratio
+    v_t = 2 / 3 * np.pi * b_t**2 * k * b_t / 1000
+    grow = _epicardial_growth(v_t, myo_ml, k, b_t)
+    in_lv = u >= 0
+    cavity = in_lv & ((u / a_endo) ** 2 + (r / b_endo) ** 2 <= 1)
+    myocardium = in_lv & ((u / (a_endo + grow)) ** 2 + (r / (b_endo + grow)) ** 2 <= 1) & ~cavity
+
+    # RV: an ellipsoid on the septal side whose volume follows its own curve; the part
+    # inside the LV is cut away, leaving a crescent.
+    rv_v = float(lv_volume_curve(np.array([cycle_phase]), anatomy.rv_edv_ml,
+                                 anatomy.rvef_percent)[0])
+    rv_s = (rv_v * 1000 * 1.35 / (4 / 3 * np.pi * 40.0 * 30.0 * 45.0)) ** (1 / 3)
+    centre = 30.0 * septal + 20.0 * long_axis + np.array([0.0, 0.0, -5.0])
+    rv = _ellipsoid(xx, yy, zz, tuple(centre), (40.0 * rv_s, 30.0 * rv_s, 45.0 * rv_s))
+    lv_outer = in_lv & ((u / (a_endo + grow + 2)) ** 2 + (r / (b_endo + grow + 2)) ** 2 <= 1)
+    rv &= ~lv_outer
+    ra = _ellipsoid(xx, yy, zz, (-45.0, 10.0, 30.0), (28.0, 28.0, 30.0)) & ~rv & ~lv_outer
+    la = _ellipsoid(xx, yy, zz, (10.0, 45.0, 35.0), (30.0, 22.0, 25.0)) & ~rv & ~lv_outer & ~ra
+    return HeartMasks(cavity, myocardium, rv, ra, la, psi, u, float(k * b_ed))
+
+
+@dataclass(frozen=True, slots=True)
 class PhantomVolumes:
-    """Activity (arbitrary concentration units) and attenuation (1/mm) on one grid."""
+    """Activity (relative concentration) and attenuation (1/mm) on one grid."""
 
     activity: Array  # [z, y, x]
     mu_per_mm: Array  # [z, y, x]
     voxel_mm: float
     lv_cavity_ml: float
     lv_myocardium_ml: float
+    rv_cavity_ml: float
 
 
-def _ellipsoid(
-    x: Array, y: Array, z: Array, centre: tuple[float, float, float],
-    semi_axes: tuple[float, float, float],
-) -> NDArray[np.bool_]:
-    """Voxels inside an axis-aligned ellipsoid (mm)."""
-    return (((x - centre[0]) / semi_axes[0]) ** 2 + ((y - centre[1]) / semi_axes[1]) ** 2
-            + ((z - centre[2]) / semi_axes[2]) ** 2) <= 1
+#: Relative concentrations per tracer (myocardium = 1 for perfusion agents; cavity blood = 1
+#: for red cells, where organ values are blood-volume fractions).
+DEFAULT_UPTAKE: dict[Tracer | None, dict[str, float]] = {
+    None: {"tissue": 0.04, "lung": 0.06, "liver": 0.10, "gut": 0.12, "spleen": 0.05,
+           "myocardium": 1.0, "blood": 0.03, "lv_blood": 0.03, "breast": 0.04},
+    Tracer.TL201: {"liver": 0.3, "gut": 0.15, "lung": 0.09, "spleen": 0.2},
+    Tracer.TC99M_RED_CELLS: {"myocardium": 0.1, "blood": 1.0, "lv_blood": 1.0, "liver": 0.3,
+                             "gut": 0.05, "spleen": 0.5, "lung": 0.1, "tissue": 0.04},
+}
+_REST_TC = {"liver": 0.22, "gut": 0.2}  # Tc-99m agents: more hepatobiliary activity at rest
 
 
-def _heart_axes(anatomy: Anatomy) -> tuple[Array, Array, Array]:
-    """Unit vectors: long axis (base → apex), and two short axes, in (x, y, z)."""
-    az = np.radians(anatomy.heart_azimuth_deg)
-    el = np.radians(anatomy.heart_elevation_deg)
-    # Apex points left (+x), anterior (−y) and inferior (−z).
-    long_axis = np.array([np.sin(az) * np.cos(el), -np.cos(az) * np.cos(el), -np.sin(el)])
-    ref = np.array([0.0, 0.0, 1.0])
-    short1 = ref - long_axis * (ref @ long_axis)
-    short1 /= np.linalg.norm(short1)
-    short2 = np.cross(long_axis, short1)
-    return long_axis, short1, short2
-
-
-# Circumferential centres (deg, around the long axis, 0 = superior/anterior wall, +90 =
-# lateral) and widths of the coronary territories, a planar-imaging simplification.
-_TERRITORIES = {"LAD": (-30.0, 130.0), "LCX": (100.0, 100.0), "RCA": (200.0, 110.0)}
-
-
-def _territory_weight(psi_deg: Array, territory: str, extent: float) -> Array:
-    centre, width = _TERRITORIES[territory]
-    d = np.abs((psi_deg - centre + 180.0) % 360.0 - 180.0)
-    half = width * extent / 2.0
-    return np.clip((half + 10.0 - d) / 20.0, 0.0, 1.0)
+def uptake_for(tracer: Tracer, *, rest: bool,
+               overrides: Mapping[str, float] | None = None) -> dict[str, float]:
+    """Relative concentrations for ``tracer`` (defaults, then ``overrides``)."""
+    conc = dict(DEFAULT_UPTAKE[None])
+    conc.update(DEFAULT_UPTAKE.get(tracer, {}))
+    if rest and tracer in (Tracer.TC99M_SESTAMIBI, Tracer.TC99M_TETROFOSMIN,
+                           Tracer.TC99M_PERFUSION):
+        conc.update(_REST_TC)
+    if overrides:
+        unknown = set(overrides) - set(conc)
+        if unknown:
+            raise ValueError(f"unknown uptake compartments {sorted(unknown)}; "
+                             f"known: {sorted(conc)}")
+        conc.update(overrides)
+    return conc
 
 
 def build_volumes(
@@ -189,11 +430,10 @@ def build_volumes(
     rest: bool = False,
     voxel_mm: float = 4.0,
     shape_zyx: tuple[int, int, int] = (96, 64, 96),
-    uptake: dict[str, float] | None = None,
+    uptake: Mapping[str, float] | None = None,
+    body: BodyMasks | None = None,
 ) -> PhantomVolumes:
     """Activity and attenuation volumes at one point of the cardiac cycle.
-
-    The grid is centred on the heart (the camera is centred on it, as a technologist does).
 
     Parameters
     ----------
@@ -204,143 +444,47 @@ def build_volumes(
         Fraction of the R-R interval (0 = end-diastole).
     defects : tuple of Defect
     rest : bool
-        At rest, reversible defects are absent.
-    voxel_mm : float
-    shape_zyx : tuple of int
-    uptake : dict, optional
+        At rest, reversible defects are absent (and Tc-99m liver/gut activity is higher).
+    voxel_mm, shape_zyx : grid
+    uptake : mapping, optional
         Override relative concentrations (keys: myocardium, lv_blood (LV cavity), blood
         (other cavities and great vessels), liver, lung, gut, spleen, tissue, breast).
+    body : BodyMasks, optional
+        Precomputed :func:`body_masks` of the same anatomy and grid (saves time in loops).
     """
-    nz, ny, nx = shape_zyx
-    z = (np.arange(nz) - (nz - 1) / 2) * voxel_mm
-    y = (np.arange(ny) - (ny - 1) / 2) * voxel_mm
-    x = (np.arange(nx) - (nx - 1) / 2) * voxel_mm
-    zz, yy, xx = np.meshgrid(z, y, x, indexing="ij")
-    # Heart centre sits 25 mm left of the midline and 35 mm anterior to the torso centre.
-    tx, ty, tz = xx + 25.0, yy - 35.0, zz
-    torso = (tx / anatomy.torso_half_width_mm) ** 2 + (ty / anatomy.torso_half_depth_mm) ** 2 <= 1
-    lungs = _ellipsoid(tx, ty, tz, (-85.0, 10.0, 40.0), (65.0, 80.0, 130.0))
-    lungs |= _ellipsoid(tx, ty, tz, (85.0, 10.0, 40.0), (65.0, 80.0, 130.0))
-    spine = ((tx / 22.0) ** 2 + ((ty - 75.0) / 22.0) ** 2) <= 1
-    liver = _ellipsoid(tx, ty, tz, (-60.0, 10.0, -120.0), (95.0, 80.0, 70.0))
-    gut = _ellipsoid(tx, ty, tz, (60.0, -5.0, -125.0), (45.0, 40.0, 35.0))
-    spleen = _ellipsoid(tx, ty, tz, (110.0, 50.0, -90.0), (30.0, 40.0, 50.0))
-    breast = np.zeros_like(torso)
-    if anatomy.breast_volume_ml > 0:
-        r = (3 * anatomy.breast_volume_ml * 1000 / (4 * np.pi)) ** (1 / 3)
-        for side in (-1, 1):
-            breast |= (((tx - side * 75.0) / (r * 1.1)) ** 2
-                       + ((ty + anatomy.torso_half_depth_mm - 5) / r) ** 2
-                       + ((tz + anatomy.breast_drop_mm) / r) ** 2) <= 1
-    lungs &= torso & ~spine
-
-    # Heart coordinates.
-    long_axis, s1, s2 = _heart_axes(anatomy)
-    px, py, pz = xx, yy, zz
-    base_offset = -25.0  # base plane 25 mm behind the heart centre along the long axis
-    u = px * long_axis[0] + py * long_axis[1] + pz * long_axis[2] - base_offset
-    a1 = px * s1[0] + py * s1[1] + pz * s1[2]
-    a2 = px * s2[0] + py * s2[1] + pz * s2[2]
-    r = np.hypot(a1, a2)
-    psi = np.degrees(np.arctan2(a2, a1)) % 360.0
-
-    k = anatomy.lv_long_short_ratio
-    volume = float(lv_volume_curve(np.array([cycle_phase]), anatomy.edv_ml,
-                                   anatomy.lvef_percent)[0])
-    # Half prolate ellipsoid: V = (2/3) π b² a with a = k b.
-    def short_radius(v_ml: float) -> float:
-        return float((3 * v_ml * 1000 / (2 * np.pi * k)) ** (1 / 3))
-
-    b_ed = short_radius(anatomy.edv_ml)
-    b_t = short_radius(volume)
-    # Regional wall motion: the local endocardial scale moves only m of the global way.
-    scale = np.full(u.shape, b_t / b_ed)
-    for territory, m in anatomy.wall_motion.items():
-        w = _territory_weight(psi, territory, 1.0)
-        local = 1.0 - m * (1.0 - b_t / b_ed)
-        scale = scale * (1 - w) + local * w
-    b_endo = b_ed * scale
-    a_endo = k * b_endo
-    myo_ml = 2 / 3 * np.pi * ((b_ed + anatomy.lv_wall_mm) ** 2 * (k * b_ed + anatomy.lv_wall_mm)
-                              - b_ed**2 * k * b_ed) / 1000
-    # Epicardium: conserve myocardial volume as the cavity shrinks (thickening).
-    b_epi_t = short_radius_epi(volume, myo_ml, k, anatomy.lv_wall_mm, b_t)
-    grow = b_epi_t - b_t
-    rho_endo = np.sqrt((u / a_endo) ** 2 + (r / b_endo) ** 2)
-    rho_epi = np.sqrt((u / (a_endo + grow)) ** 2 + (r / (b_endo + grow)) ** 2)
-    in_lv = u >= 0
-    cavity = in_lv & (rho_endo <= 1)
-    myocardium = in_lv & (rho_epi <= 1) & ~cavity
-    # RV: a crescent to the right and anterior of the LV; atria above the base.
-    rv_centre = -0.5 * b_ed * s2 + np.array([-25.0, -10.0, 0.0])
-    rv_scale = (volume / anatomy.edv_ml) ** (1 / 3)
-    rv = (((px - rv_centre[0]) / (38.0 * rv_scale)) ** 2
-          + ((py - rv_centre[1]) / (28.0 * rv_scale)) ** 2
-          + ((pz - rv_centre[2]) / (45.0 * rv_scale)) ** 2 <= 1) & ~cavity & ~myocardium
-    atria = (((px + 5.0) / 45.0) ** 2 + ((py - 35.0) / 30.0) ** 2 + ((pz - 45.0) / 30.0) ** 2
-             <= 1) & ~myocardium & ~cavity
-    aorta = ((((px + 10.0) / 14.0) ** 2 + ((py - 5.0) / 14.0) ** 2) <= 1) & (pz > 40) & (pz < 110)
-    other_blood = rv | atria | aorta
-
-    conc = {
-        "tissue": 0.04, "lung": 0.03, "liver": 0.10 if not rest else 0.22,
-        "gut": 0.12 if not rest else 0.2, "spleen": 0.05,
-        "myocardium": 1.0, "blood": 0.03, "lv_blood": 0.03, "breast": 0.04,
-    }
-    if tracer is Tracer.TC99M_RED_CELLS:
-        # Blood-pool imaging: organ values are blood volume fractions relative to a cavity
-        # (lung ≈ 0.1, liver ≈ 0.3, spleen ≈ 0.5, muscle/fat ≈ 0.03-0.05).
-        conc.update(myocardium=0.1, blood=1.0, lv_blood=1.0, liver=0.3, gut=0.05, spleen=0.5,
-                    lung=0.1, tissue=0.04)
-    elif tracer is Tracer.TL201:
-        conc.update(liver=0.3, gut=0.15, lung=0.08, spleen=0.2)
-    if uptake:
-        conc.update(uptake)
-    activity = np.where(torso, conc["tissue"], 0.0)
+    grid = Grid(voxel_mm, shape_zyx)
+    body = body or body_masks(anatomy, grid)
+    heart = heart_masks(anatomy, grid, cycle_phase)
+    conc = uptake_for(tracer, rest=rest, overrides=uptake)
+    heart_region = (heart.lv_cavity | heart.myocardium | heart.rv_cavity
+                    | heart.right_atrium | heart.left_atrium)
+    lungs = body.lungs & ~heart_region
+    activity = np.where(body.torso, conc["tissue"], 0.0)
     activity[lungs] = conc["lung"]
-    activity[liver & torso] = conc["liver"]
-    activity[gut & torso] = conc["gut"]
-    activity[spleen & torso] = conc["spleen"]
-    activity[breast] = conc["breast"]
+    for name in ("liver", "gut", "spleen", "breast"):
+        activity[getattr(body, name)] = conc[name]
+    other_blood = heart.rv_cavity | heart.right_atrium | heart.left_atrium | body.aorta | body.svc
     activity[other_blood] = conc["blood"]
-    activity[cavity] = conc["lv_blood"]
-    myo_uptake = np.full(u.shape, conc["myocardium"])
+    activity[heart.lv_cavity] = conc["lv_blood"]
+    myo = np.full(activity.shape, conc["myocardium"])
     for d in defects:
         if rest and d.reversible:
             continue
-        w = _territory_weight(psi, d.territory, d.extent)
-        # Defects sit in the distal two thirds of the wall (apex side), as infarcts do.
-        w = w * np.clip(u / (0.3 * k * b_ed), 0.0, 1.0)
-        myo_uptake = myo_uptake * (1.0 - d.severity * w)
-    activity[myocardium] = myo_uptake[myocardium]
+        # Defects spare the basal third of the wall, as coronary lesions usually do.
+        w = _arc_weight(heart.psi_deg, *d.arc) * np.clip(heart.u_mm / (0.3 * heart.apex_mm),
+                                                         0.0, 1.0)
+        myo = myo * (1.0 - d.severity * w)
+    activity[heart.myocardium] = myo[heart.myocardium]
 
     mu = LinearAttenuation.for_tracer(tracer)
-    mu_map = np.where(torso | breast, mu.soft_tissue, 0.0)
+    mu_map = np.where(body.torso | body.breast, mu.soft_tissue, 0.0)
     mu_map[lungs] = mu.lung
-    mu_map[spine & torso] = mu.bone
-    voxel_ml = voxel_mm**3 / 1000.0
+    mu_map[body.spine] = mu.bone
     return PhantomVolumes(
         activity=activity,
         mu_per_mm=mu_map,
         voxel_mm=voxel_mm,
-        lv_cavity_ml=float(cavity.sum() * voxel_ml),
-        lv_myocardium_ml=float(myocardium.sum() * voxel_ml),
+        lv_cavity_ml=float(heart.lv_cavity.sum() * grid.voxel_ml),
+        lv_myocardium_ml=float(heart.myocardium.sum() * grid.voxel_ml),
+        rv_cavity_ml=float(heart.rv_cavity.sum() * grid.voxel_ml),
     )
-
-
-def short_radius_epi(volume_ml: float, myo_ml: float, k: float, wall_mm: float,
-                     b_endo: float) -> float:
-    """Epicardial short radius that encloses ``volume_ml + myo_ml`` (thickening).
-
-    The epicardium is the endocardium grown by a uniform ``g``: solve
-    (2/3)π (b+g)² (k b + g) = V_cavity + V_myo for g by bisection.
-    """
-    target = (volume_ml + myo_ml) * 1000.0
-    lo, hi = 0.0, 4 * wall_mm + 10
-    for _ in range(60):
-        g = (lo + hi) / 2
-        if 2 / 3 * np.pi * (b_endo + g) ** 2 * (k * b_endo + g) < target:
-            lo = g
-        else:
-            hi = g
-    return b_endo + (lo + hi) / 2

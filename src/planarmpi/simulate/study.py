@@ -5,17 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import NDArray
 from pydicom.uid import NuclearMedicineImageStorage, generate_uid
 
 from planarmpi._version import __version__
 from planarmpi.io.writer import ViewEncoding, write_nm
 from planarmpi.model import (
     Acquisition,
+    DynamicPhase,
+    DynamicSeries,
     EnergyWindow,
     GatedSeries,
     GatingInfo,
@@ -29,17 +33,37 @@ from planarmpi.model import (
     Tracer,
     View,
 )
+from planarmpi.model.segments import segments_of_territory
+from planarmpi.model.study import Series
 from planarmpi.simulate.camera import add_noise, project
-from planarmpi.simulate.phantom import Anatomy, Defect, build_volumes, lv_volume_curve
+from planarmpi.simulate.firstpass import COMPARTMENTS, FirstPassSpec, compartment_curves
+from planarmpi.simulate.gating import BeatModel, beat_lengths_ms, cycle_phase, gate
+from planarmpi.simulate.phantom import (
+    TERRITORIES,
+    Anatomy,
+    BodyMasks,
+    Defect,
+    Grid,
+    body_masks,
+    build_volumes,
+    heart_masks,
+    lv_volume_curve,
+    uptake_for,
+)
 
 __all__ = ["SimulationSpec", "simulate_study"]
 
-_VIEWS: dict[str, tuple[View, float, float]] = {
-    # name → (view, camera angle from anterior towards the left, view angle to record)
-    "ANT": (View.ANTERIOR, 0.0, 0.0),
+Array = NDArray[np.float64]
+
+#: name → (view, camera angle from anterior towards the patient's left, recorded angle)
+VIEWS: dict[str, tuple[View, float, float | None]] = {
+    "ANT": (View.ANTERIOR, 0.0, None),
     "LAO45": (View.LAO, 45.0, 45.0),
-    "LLAT": (View.LEFT_LATERAL, 90.0, 90.0),
+    "LLAT": (View.LEFT_LATERAL, 90.0, None),
+    "RAO30": (View.RAO, -30.0, 30.0),
 }
+_PHASE_BINS = 16
+_STATIC_PHASES = (0.0, 0.25, 0.5, 0.75)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,17 +78,26 @@ class SimulationSpec:
     anatomy : Anatomy
     tracer : Tracer
     states : tuple of State
-        One study per state (rest, stress, ...).
+        One acquisition set per state (stress, rest, redistribution, ...).
     static_views : tuple of str
-        Names from ``ANT``, ``LAO45``, ``LLAT``; empty for a blood-pool study.
+        Names from ``ANT``, ``LAO45``, ``LLAT``, ``RAO30``; empty for a blood-pool study.
     gated_view : str or None
-        The gated view (LAO45 for blood pool), None for none.
+    first_pass : FirstPassSpec or None
+        Simulated for the first state's injection.
     defects : tuple of Defect
     counts_per_view : float
-        Expected total counts of each static view (and of each gated view, summed).
+        Expected total counts of each static view and of each gated view (all slots).
     matrix, pixel_mm : int, float
+        Static and gated images.
     time_slots : int
+    beats : BeatModel
+        Heart rhythm and the acceptance window of the gated acquisitions.
+    uptake : tuple of (str, float)
+        Overrides of the tracer's relative concentrations (e.g. ``(("lung", 0.2),)``).
     view_encoding : {"code", "description", "none"}
+    static_layout : {"per-view", "multi-detector"}
+        One file per static view, or all views of a state in one file, one detector each
+        (as dual- and triple-head cameras write simultaneous views).
     """
 
     name: str = "custom"
@@ -74,42 +107,85 @@ class SimulationSpec:
     states: tuple[State, ...] = (State.STRESS_EXERCISE,)
     static_views: tuple[str, ...] = ("ANT", "LAO45", "LLAT")
     gated_view: str | None = "LAO45"
+    first_pass: FirstPassSpec | None = None
     defects: tuple[Defect, ...] = ()
     counts_per_view: float = 1.2e6
     matrix: int = 128
     pixel_mm: float = 3.2
     time_slots: int = 16
+    beats: BeatModel = field(default_factory=BeatModel)
+    uptake: tuple[tuple[str, float], ...] = ()
     view_encoding: ViewEncoding = "code"
+    static_layout: Literal["per-view", "multi-detector"] = "per-view"
 
     def __post_init__(self) -> None:
         for v in (*self.static_views, *([self.gated_view] if self.gated_view else [])):
-            if v not in _VIEWS:
-                raise ValueError(f"unknown view {v!r}; choose from {', '.join(_VIEWS)}")
+            if v not in VIEWS:
+                raise ValueError(f"unknown view {v!r}; choose from {', '.join(VIEWS)}")
         if not 16 <= self.matrix <= 256:
             raise ValueError(f"matrix must be within 16–256, got {self.matrix}")
+        if not self.matrix * self.pixel_mm <= 620:
+            raise ValueError("the field of view (matrix × pixel) must be ≤ 620 mm")
         if self.counts_per_view <= 0:
             raise ValueError("counts_per_view must be > 0")
         if self.time_slots not in (8, 12, 16, 24, 32):
             raise ValueError(f"time slots must be 8, 12, 16, 24 or 32, got {self.time_slots}")
+        if not self.states:
+            raise ValueError("a study needs at least one state")
+        if self.static_layout not in ("per-view", "multi-detector"):
+            raise ValueError(f"unknown static layout {self.static_layout!r}")
+        uptake_for(self.tracer, rest=False, overrides=dict(self.uptake))  # validates keys
 
 
 def _uid(seed: int, *parts: object) -> str:
     return generate_uid(entropy_srcs=["planarmpi-sim", str(seed), *map(str, parts)])
 
 
-def _grid(spec: SimulationSpec) -> tuple[float, tuple[int, int, int]]:
-    voxel = spec.pixel_mm / 2 if spec.pixel_mm > 5 else spec.pixel_mm
-    n = round(spec.matrix * spec.pixel_mm / voxel)
-    depth = round(280.0 / voxel)
-    return voxel, (n, depth, n)
+@dataclass(frozen=True, slots=True)
+class _Camera:
+    """Projection grid and detector matrix of one acquisition."""
+
+    grid: Grid
+    matrix: int
+    pixel_mm: float
+
+    @classmethod
+    def for_matrix(cls, matrix: int, pixel_mm: float) -> _Camera:
+        factor = 2 if pixel_mm > 5 else 1
+        voxel = pixel_mm / factor
+        n = matrix * factor
+        return cls(Grid(voxel, (n, round(300.0 / voxel), n)), matrix, pixel_mm)
+
+    def bin(self, image: Array) -> Array:
+        f = round(self.pixel_mm / self.grid.voxel_mm)
+        if f == 1:
+            return image
+        n = self.matrix
+        return image[: n * f, : n * f].reshape(n, f, n, f).sum(axis=(1, 3))
 
 
-def _to_matrix(image: np.ndarray, spec: SimulationSpec, voxel: float) -> np.ndarray:
-    f = round(spec.pixel_mm / voxel)
-    if f == 1:
-        return image
-    n = spec.matrix
-    return image[: n * f, : n * f].reshape(n, f, n, f).sum(axis=(1, 3))
+def _grade(motion: float) -> str:
+    """Wall-motion grade of a territory's excursion fraction (simulator convention)."""
+    if motion >= 0.75:
+        return "normal"
+    if motion >= 0.15:
+        return "hypokinetic"
+    if motion >= -0.15:
+        return "akinetic"
+    return "dyskinetic"
+
+
+def _expected_cpt(spec: SimulationSpec) -> list[str]:
+    perfusion = spec.tracer is not Tracer.TC99M_RED_CELLS
+    several = len(spec.states) > 1
+    if perfusion and (spec.static_views or spec.gated_view):
+        return ["78454" if several else "78453"]
+    if spec.gated_view:
+        codes = ["78473" if several else "78472"]
+        if spec.first_pass is not None:
+            codes.append("78496")
+        return codes
+    return ["78483" if several else "78481"]
 
 
 def simulate_study(
@@ -131,13 +207,13 @@ def simulate_study(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    voxel, shape = _grid(spec)
+    a = spec.anatomy
     header = StudyHeader(
         study_instance_uid=_uid(seed, spec.name, "study"),
         study_date=study_date,
         study_time=dt.time(9, 0),
-        description="MYOCARDIAL PERFUSION PLANAR" if spec.tracer is not Tracer.TC99M_RED_CELLS
-        else "GATED BLOOD POOL",
+        description="GATED BLOOD POOL" if spec.tracer is Tracer.TC99M_RED_CELLS
+        else "MYOCARDIAL PERFUSION PLANAR",
         accession_number=f"SIM{seed:06d}",
         study_id=str(seed % 100000),
     )
@@ -150,126 +226,303 @@ def simulate_study(
         weight_kg=82.0 if spec.sex is Sex.MALE else 68.0,
         height_m=1.76 if spec.sex is Sex.MALE else 1.63,
     )
-    window = EnergyWindow(1, ((126.0, 154.0),) if spec.tracer is not Tracer.TL201
-                          else ((62.0, 86.0),), "PHOTOPEAK")
-    dose = 1110.0 if spec.tracer.is_technetium else 148.0
+    window = EnergyWindow(1, ((62.0, 86.0),) if spec.tracer is Tracer.TL201
+                          else ((126.0, 154.0),), "PHOTOPEAK")
+    dose = 148.0 if spec.tracer is Tracer.TL201 else 1110.0
+    camera = _Camera.for_matrix(spec.matrix, spec.pixel_mm)
+    body = body_masks(a, camera.grid)
+    series_counter = iter(range(1, 1000))
     files: list[str] = []
-    series_number = 0
-    cycle_ms = 60000.0 / spec.anatomy.heart_rate_bpm
+    truth_states: list[dict[str, Any]] = []
+
+    def write(images: Sequence[Series], filename: str) -> None:
+        write_nm(out / filename, images, patient=patient, header=header,
+                 view_encoding=spec.view_encoding)
+        files.append(filename)
+
     for s_index, state in enumerate(spec.states):
         rest = state in (State.REST, State.REDISTRIBUTION, State.REINJECTION)
         injection = dt.datetime.combine(study_date, dt.time(8 + 3 * s_index, 0))
         pharm = Radiopharmaceutical(spec.tracer, spec.tracer.value, dose, injection)
-        ed = build_volumes(spec.anatomy, spec.tracer, cycle_phase=0.0, defects=spec.defects,
-                           rest=rest, voxel_mm=voxel, shape_zyx=shape)
-        for view_name in spec.static_views:
-            view, camera_deg, recorded = _VIEWS[view_name]
-            # A static view averages the cycle: project ED and ES and mix (diastole-weighted).
-            expected = _cycle_average(spec, rest, voxel, shape, camera_deg, ed)
-            series_number += 1
-            acq = _acquisition(header, seed, state, view, recorded, pharm, window, spec,
-                               SeriesKind.STATIC, series_number, injection)
-            counts = add_noise(_to_matrix(expected, spec, voxel), spec.counts_per_view, rng)
-            image = StaticImage(acq, counts, frame_duration_ms=300000.0)
-            path = out / f"{state.value}_{view_name}_static.dcm"
-            write_nm(path, [image], patient=patient, header=header,
-                     view_encoding=spec.view_encoding)
-            files.append(path.name)
-        if spec.gated_view:
-            view, camera_deg, recorded = _VIEWS[spec.gated_view]
-            n = spec.time_slots
-            frames = []
-            for t in range(n):
-                vol = build_volumes(spec.anatomy, spec.tracer, cycle_phase=(t + 0.5) / n,
-                                    defects=spec.defects, rest=rest, voxel_mm=voxel,
-                                    shape_zyx=shape)
-                frames.append(_to_matrix(project(vol.activity, vol.mu_per_mm, voxel,
-                                                 camera_deg, tracer=spec.tracer), spec, voxel))
-            expected_stack = np.stack(frames)
-            counts = add_noise(expected_stack, spec.counts_per_view, rng)
-            series_number += 1
-            acq = _acquisition(header, seed, state, view, recorded, pharm, window, spec,
-                               SeriesKind.GATED, series_number, injection)
-            slot_ms = round(cycle_ms / n)
-            beats = int(300000 / cycle_ms)
-            gating = GatingInfo(
-                nominal_interval_ms=round(cycle_ms), low_rr_ms=round(cycle_ms * 0.8),
-                high_rr_ms=round(cycle_ms * 1.2), intervals_acquired=beats,
-                intervals_rejected=0, heart_rate_bpm=round(spec.anatomy.heart_rate_bpm),
-                framing_type="FORW", trigger_time_ms=0.0, beat_rejection=True,
-            )
-            gated = GatedSeries(acq, counts, np.full(n, float(slot_ms)), gating)
-            path = out / f"{state.value}_{spec.gated_view}_gated.dcm"
-            write_nm(path, [gated], patient=patient, header=header,
-                     view_encoding=spec.view_encoding)
-            files.append(path.name)
 
-    es_phase = 0.35
-    curve = lv_volume_curve(np.array([0.0, es_phase]), spec.anatomy.edv_ml,
-                            spec.anatomy.lvef_percent)
-    es_vol = build_volumes(spec.anatomy, spec.tracer, cycle_phase=es_phase, voxel_mm=voxel,
-                           shape_zyx=shape)
-    ed_vol = build_volumes(spec.anatomy, spec.tracer, cycle_phase=0.0, voxel_mm=voxel,
-                           shape_zyx=shape)
-    truth: dict[str, Any] = {
+        def acquisition(kind: SeriesKind, view_name: str, number: int, detector: int = 1,
+                        *, _pharm: Radiopharmaceutical = pharm, _state: State = state,
+                        _injection: dt.datetime = injection,
+                        cam: _Camera = camera) -> Acquisition:
+            view, _, recorded = VIEWS[view_name]
+            return Acquisition(
+                study_instance_uid=header.study_instance_uid,
+                series_instance_uid=_uid(seed, spec.name, "series", number),
+                sop_instance_uid=_uid(seed, spec.name, "sop", number),
+                sop_class_uid=NuclearMedicineImageStorage,
+                kind=kind, view=view, view_angle_deg=recorded, state=_state,
+                radiopharmaceutical=_pharm, detector=detector, energy_window=window,
+                pixel_spacing_mm=(cam.pixel_mm, cam.pixel_mm), series_number=number,
+                acquisition_datetime=_injection + dt.timedelta(minutes=30 + 8 * number),
+                manufacturer="planarmpi",
+            )
+
+        def volumes(phase: float, *, _rest: bool = rest) -> Any:
+            return build_volumes(a, spec.tracer, cycle_phase=phase, defects=spec.defects,
+                                 rest=_rest, voxel_mm=camera.grid.voxel_mm,
+                                 shape_zyx=camera.grid.shape_zyx, uptake=dict(spec.uptake),
+                                 body=body)
+
+        state_truth: dict[str, Any] = {"state": state.value}
+        if spec.first_pass is not None and s_index == 0:
+            number = next(series_counter)
+            fp_series, fp_truth = _first_pass(spec, acquisition, number, rest, rng)
+            write([fp_series], f"{state.value}_{spec.first_pass.view}_firstpass.dcm")
+            state_truth["first_pass"] = fp_truth
+        if spec.static_views:
+            phase_volumes = [volumes(p) for p in _STATIC_PHASES]
+            statics: list[StaticImage] = []
+            number = next(series_counter) if spec.static_layout == "multi-detector" else 0
+            for d_index, view_name in enumerate(spec.static_views, start=1):
+                camera_deg = VIEWS[view_name][1]
+                expected = camera.bin(np.mean([
+                    project(v.activity, v.mu_per_mm, camera.grid.voxel_mm, camera_deg,
+                            tracer=spec.tracer) for v in phase_volumes], axis=0))
+                counts = add_noise(expected, spec.counts_per_view, rng)
+                if spec.static_layout == "per-view":
+                    image = StaticImage(acquisition(SeriesKind.STATIC, view_name,
+                                                    next(series_counter)), counts, 300000.0)
+                    write([image], f"{state.value}_{view_name}_static.dcm")
+                else:
+                    statics.append(StaticImage(
+                        acquisition(SeriesKind.STATIC, view_name, number, d_index), counts,
+                        300000.0))
+                if view_name == "ANT":
+                    state_truth["lung_heart_ratio"] = _lung_heart_ratio(
+                        phase_volumes[0].activity, body, a, camera)
+            if statics:
+                write(statics, f"{state.value}_static_views.dcm")
+        if spec.gated_view:
+            number = next(series_counter)
+            gated, gating_truth = _gated(spec, acquisition, number, volumes, camera, rng)
+            write([gated], f"{state.value}_{spec.gated_view}_gated.dcm")
+            state_truth["gating"] = gating_truth
+        truth_states.append(state_truth)
+
+    truth = _truth(spec, seed, header, files, truth_states, camera)
+    (out / "truth.json").write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
+    return truth
+
+
+def _gated(spec: SimulationSpec, acquisition: Callable[..., Acquisition], number: int,
+           volumes: Callable[[float], Any], camera: _Camera,
+           rng: np.random.Generator) -> tuple[GatedSeries, dict[str, Any]]:
+    a = spec.anatomy
+    assert spec.gated_view is not None
+    camera_deg = VIEWS[spec.gated_view][1]
+    bins = (np.arange(_PHASE_BINS) + 0.5) / _PHASE_BINS
+    projections = np.stack([
+        camera.bin(project(v.activity, v.mu_per_mm, camera.grid.voxel_mm, camera_deg,
+                           tracer=spec.tracer))
+        for v in (volumes(float(p)) for p in bins)
+    ])
+    rr = beat_lengths_ms(a.rr_ms, 300000.0, spec.beats, rng)
+    outcome = gate(rr, a.rr_ms, spec.time_slots, _PHASE_BINS, spec.beats.acceptance_window)
+    expected = np.tensordot(outcome.weights_ms, projections, axes=(1, 0))
+    counts = add_noise(expected, spec.counts_per_view, rng)
+    slot_ms = float(round(outcome.slot_ms))
+    gating = GatingInfo(
+        nominal_interval_ms=round(a.rr_ms), low_rr_ms=round(outcome.low_rr_ms),
+        high_rr_ms=round(outcome.high_rr_ms), intervals_acquired=outcome.accepted,
+        intervals_rejected=outcome.rejected, heart_rate_bpm=round(a.heart_rate_bpm),
+        framing_type="FORW", trigger_time_ms=0.0, beat_rejection=True,
+    )
+    series = GatedSeries(acquisition(SeriesKind.GATED, spec.gated_view, number), counts,
+                         np.full(spec.time_slots, slot_ms), gating)
+    slot_counts = expected.sum(axis=(1, 2))
+    return series, {
+        "view": spec.gated_view,
+        "intervals_acquired": outcome.accepted,
+        "intervals_rejected": outcome.rejected,
+        "slot_ms": slot_ms,
+        "relative_slot_counts": (slot_counts / slot_counts.max()).round(4).tolist(),
+    }
+
+
+def _first_pass(spec: SimulationSpec, acquisition: Callable[..., Acquisition], number: int,
+                rest: bool, rng: np.random.Generator) -> tuple[DynamicSeries, dict[str, Any]]:
+    fp = spec.first_pass
+    assert fp is not None
+    a = spec.anatomy
+    camera = _Camera.for_matrix(64, 6.4)
+    grid = camera.grid
+    camera_deg = VIEWS[fp.view][1]
+    tracer = spec.tracer
+    body = body_masks(a, grid)
+    mu = build_volumes(a, tracer, voxel_mm=grid.voxel_mm, shape_zyx=grid.shape_zyx,
+                       body=body).mu_per_mm
+
+    def proj(mask: NDArray[np.bool_], normalise: bool) -> Array:
+        image = camera.bin(project(mask.astype(np.float64) * grid.voxel_ml, mu, grid.voxel_mm,
+                                   camera_deg,
+                                   tracer=tracer))
+        return image / mask.sum() / grid.voxel_ml if normalise and mask.any() else image
+
+    bins = (np.arange(_PHASE_BINS) + 0.5) / _PHASE_BINS
+    hearts = [heart_masks(a, grid, float(p)) for p in bins]
+    p_lv = np.stack([proj(h.lv_cavity, False) for h in hearts])
+    p_rv = np.stack([proj(h.rv_cavity, False) for h in hearts])
+    h0 = hearts[0]
+    conc = uptake_for(Tracer.TC99M_RED_CELLS, rest=rest)
+    systemic = np.where(body.torso, conc["tissue"], 0.0)
+    for organ in ("liver", "spleen", "gut"):
+        systemic[getattr(body, organ)] = conc[organ]
+    fixed = {
+        "svc": proj(body.svc, True), "ra": proj(h0.right_atrium, True),
+        "lungs": proj(body.lungs & ~h0.lv_cavity & ~h0.rv_cavity & ~h0.myocardium, True),
+        "la": proj(h0.left_atrium, True), "aorta": proj(body.aorta, True),
+        "systemic": camera.bin(project(systemic, mu, grid.voxel_mm, camera_deg,
+                                       tracer=tracer)),
+    }
+    fixed["systemic"] /= max(float(fixed["systemic"].sum()), 1e-12)  # unit activity
+
+    dt_s = 0.005
+    t = np.arange(0.0, fp.duration_s, dt_s)
+    lv_mean = float(np.mean(lv_volume_curve(bins, a.edv_ml, a.lvef_percent)))
+    rv_mean = float(np.mean(lv_volume_curve(bins, a.rv_edv_ml, a.rvef_percent)))
+    stroke = a.edv_ml * a.lvef_percent / 100
+    curves = compartment_curves(t, fp, lv_stroke_ml=stroke, heart_rate_bpm=a.heart_rate_bpm,
+                                mean_volumes_ml={"lv": lv_mean, "rv": rv_mean})
+    # Cardiac phase of every instant, beat by beat (no rejection in a first pass).
+    rr = beat_lengths_ms(a.rr_ms, fp.duration_s * 1000 + a.rr_ms, spec.beats, rng)
+    starts = np.concatenate([[0.0], np.cumsum(rr)[:-1]])
+    t_ms = t * 1000
+    beat = np.searchsorted(starts, t_ms, side="right") - 1
+    phase = cycle_phase(t_ms - starts[beat], rr[beat], a.rr_ms)
+    bin_index = np.minimum((phase * _PHASE_BINS).astype(int), _PHASE_BINS - 1)
+    lv_vol = np.array([h.lv_cavity.sum() * grid.voxel_ml for h in hearts])
+    rv_vol = np.array([h.rv_cavity.sum() * grid.voxel_ml for h in hearts])
+    c_lv = curves["lv"] / lv_mean
+    c_rv = curves["rv"] / rv_mean
+
+    n_frames = round(fp.duration_s * 1000 / fp.frame_ms)
+    frame = np.minimum((t_ms // fp.frame_ms).astype(int), n_frames - 1)
+    w_lv = np.zeros((n_frames, _PHASE_BINS))
+    w_rv = np.zeros((n_frames, _PHASE_BINS))
+    np.add.at(w_lv, (frame, bin_index), c_lv * dt_s)
+    np.add.at(w_rv, (frame, bin_index), c_rv * dt_s)
+    activity = {
+        "svc": curves["svc"], "ra": curves["ra"], "la": curves["la"], "aorta": curves["aorta"],
+        "lungs": curves["lung1"] + curves["lung2"] + curves["lung3"],
+        "systemic": curves["systemic"],
+    }
+    w_fixed = {name: np.bincount(frame, weights=values * dt_s, minlength=n_frames)
+               for name, values in activity.items()}
+    expected = (np.tensordot(w_lv, p_lv, axes=(1, 0)) + np.tensordot(w_rv, p_rv, axes=(1, 0))
+                + sum(w_fixed[n][:, None, None] * fixed[n] for n in fixed))
+    rate = expected.sum(axis=(1, 2)) / (fp.frame_ms / 1000)  # counts/s, arbitrary scale
+    scale = fp.peak_count_rate_kcps * 1000 / rate.max()
+    counts = rng.poisson(expected * scale)
+    series = DynamicSeries.from_phases(
+        acquisition(SeriesKind.DYNAMIC, fp.view, number, cam=camera), counts,
+        [DynamicPhase(fp.frame_ms, n_frames)])
+    qp = stroke * a.heart_rate_bpm / 60
+    return series, {
+        "view": fp.view,
+        "frame_ms": fp.frame_ms,
+        "frames": n_frames,
+        "bolus_fwhm_s": fp.bolus_fwhm_s,
+        "fragmented_bolus": fp.fragmented,
+        "qp_qs": fp.qp_qs,
+        "pulmonary_mean_transit_s": 450.0 / qp,
+        "voxelised_lvef_percent": float(100 * (lv_vol.max() - lv_vol.min()) / lv_vol.max()),
+        "voxelised_rvef_percent": float(100 * (rv_vol.max() - rv_vol.min()) / rv_vol.max()),
+        "compartments": list(COMPARTMENTS),
+    }
+
+
+def _lung_heart_ratio(activity: Array, body: BodyMasks, anatomy: Anatomy,
+                      camera: _Camera) -> float:
+    """Noise-free anterior lung/heart ratio (mean counts per pixel, lung ROI / myocardium).
+
+    ROIs from the phantom's own geometry: the myocardial ROI is where the projected
+    myocardium is at least half its thickest; the lung ROI is the part of the left lung
+    above the heart where nothing else of the heart projects. Attenuation is included
+    (the ratio is what an anterior image shows).
+    """
+    grid = camera.grid
+    heart = heart_masks(anatomy, grid, 0.0)
+    mu = np.where(body.torso, 0.0154, 0.0)
+    image = camera.bin(project(activity, mu, grid.voxel_mm, 0.0, scatter=False))
+    myo = camera.bin(heart.myocardium.sum(axis=1)[::-1].astype(float))
+    any_heart = camera.bin((heart.myocardium | heart.lv_cavity | heart.rv_cavity
+                            | heart.right_atrium | heart.left_atrium).sum(axis=1)[::-1]
+                           .astype(float))
+    lung = camera.bin(body.left_lung.sum(axis=1)[::-1].astype(float))
+    myo_roi = myo >= 0.5 * myo.max()
+    rows = np.arange(myo.shape[0])[:, None]
+    heart_top = int(np.argmax(myo_roi.any(axis=1)))
+    lung_roi = (lung >= 0.5 * lung.max()) & (any_heart == 0) & (rows < heart_top)
+    if not lung_roi.any() or not myo_roi.any():
+        return float("nan")
+    return float(image[lung_roi].mean() / image[myo_roi].mean())
+
+
+def _truth(spec: SimulationSpec, seed: int, header: StudyHeader, files: list[str],
+           states: list[dict[str, Any]], camera: _Camera) -> dict[str, Any]:
+    a = spec.anatomy
+    grid = camera.grid
+    phases = np.concatenate([[0.0], (np.arange(_PHASE_BINS) + 0.5) / _PHASE_BINS, [0.35]])
+    hearts = [heart_masks(a, grid, float(p)) for p in phases]
+    lv = np.array([h.lv_cavity.sum() for h in hearts]) * grid.voxel_ml
+    rv = np.array([h.rv_cavity.sum() for h in hearts]) * grid.voxel_ml
+    myo = np.array([h.myocardium.sum() for h in hearts]) * grid.voxel_ml
+    curve = lv_volume_curve(np.array([0.0, 0.35]), a.edv_ml, a.lvef_percent)
+    motion = dict(a.wall_motion)
+    territories = {
+        t: {"motion_fraction": motion.get(t, 1.0), "grade": _grade(motion.get(t, 1.0)),
+            "delay_ms": dict(a.regional_delay_ms).get(t, 0.0)}
+        for t in TERRITORIES
+    }
+    segments = [
+        {"segment": seg.key, "name": seg.name, "territory": t,
+         "grade": territories[t]["grade"]}
+        for t in TERRITORIES for seg in segments_of_territory(t)
+    ]
+    return {
         "schema": "planarmpi/truth@1",
         "generator": {"name": "planarmpi", "version": __version__, "seed": seed},
         "preset": spec.name,
         "study_instance_uid": header.study_instance_uid,
         "tracer": spec.tracer.value,
         "sex": spec.sex.value,
-        "states": [s.value for s in spec.states],
+        "states": states,
         "files": files,
         "lv": {
             "edv_ml": float(curve[0]),
             "esv_ml": float(curve[1]),
-            "lvef_percent": spec.anatomy.lvef_percent,
-            "voxelised_edv_ml": ed_vol.lv_cavity_ml,
-            "voxelised_esv_ml": es_vol.lv_cavity_ml,
-            "voxelised_lvef_percent": 100 * (ed_vol.lv_cavity_ml - es_vol.lv_cavity_ml)
-            / ed_vol.lv_cavity_ml,
-            "myocardium_ml": ed_vol.lv_myocardium_ml,
-            "heart_rate_bpm": spec.anatomy.heart_rate_bpm,
-            "end_systole_phase": es_phase,
+            "lvef_percent": a.lvef_percent,
+            "voxelised_edv_ml": float(lv.max()),
+            "voxelised_esv_ml": float(lv.min()),
+            "voxelised_lvef_percent": float(100 * (lv.max() - lv.min()) / lv.max()),
+            "myocardium_ml": float(myo.mean()),
+            "heart_rate_bpm": a.heart_rate_bpm,
         },
-        "defects": [asdict(d) for d in spec.defects],
-        "wall_motion": {t: m for t, m in spec.anatomy.wall_motion.items()},
-        "anatomy": asdict(spec.anatomy),
+        "rv": {
+            "edv_ml": a.rv_edv_ml,
+            "rvef_percent": a.rvef_percent,
+            "voxelised_edv_ml": float(rv.max()),
+            "voxelised_esv_ml": float(rv.min()),
+            "voxelised_rvef_percent": float(100 * (rv.max() - rv.min()) / rv.max()),
+        },
+        "defects": [
+            {**asdict(d), "arc_deg": list(d.arc),
+             "segments": [s.key for s in segments_of_territory(d.territory)]
+             if d.territory != "CUSTOM" else []}
+            for d in spec.defects
+        ],
+        "wall_motion": {"territories": territories, "segments": segments,
+                        "grading": "normal ≥ 0.75, hypokinetic ≥ 0.15, akinetic ≥ −0.15, "
+                                   "else dyskinetic (fraction of normal excursion)"},
+        "anatomy": {k: (dict(v) if isinstance(v, tuple) else v)
+                    for k, v in asdict(a).items()},
         "camera": {"matrix": spec.matrix, "pixel_mm": spec.pixel_mm,
-                   "counts_per_view": spec.counts_per_view, "time_slots": spec.time_slots},
-        "expected_cpt": ["78454"] if len(spec.states) > 1 else (
-            ["78472"] if spec.tracer is Tracer.TC99M_RED_CELLS else ["78453"]),
+                   "counts_per_view": spec.counts_per_view, "time_slots": spec.time_slots,
+                   "collimator": "LEHR-like, FWHM(d) = sqrt(3.8² + (1.0 + 0.0535 d)²) mm"},
+        "expected_cpt": _expected_cpt(spec),
     }
-    (out / "truth.json").write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
-    return truth
-
-
-def _cycle_average(spec: SimulationSpec, rest: bool, voxel: float, shape: tuple[int, int, int],
-                   camera_deg: float, ed: Any) -> np.ndarray:
-    es = build_volumes(spec.anatomy, spec.tracer, cycle_phase=0.35, defects=spec.defects,
-                       rest=rest, voxel_mm=voxel, shape_zyx=shape)
-    p_ed = project(ed.activity, ed.mu_per_mm, voxel, camera_deg, tracer=spec.tracer)
-    p_es = project(es.activity, es.mu_per_mm, voxel, camera_deg, tracer=spec.tracer)
-    return 0.65 * p_ed + 0.35 * p_es
-
-
-def _acquisition(header: StudyHeader, seed: int, state: State, view: View, angle: float,
-                 pharm: Radiopharmaceutical, window: EnergyWindow, spec: SimulationSpec,
-                 kind: SeriesKind, series_number: int, injection: dt.datetime) -> Acquisition:
-    return Acquisition(
-        study_instance_uid=header.study_instance_uid,
-        series_instance_uid=_uid(seed, spec.name, "series", series_number),
-        sop_instance_uid=_uid(seed, spec.name, "sop", series_number),
-        sop_class_uid=NuclearMedicineImageStorage,
-        kind=kind,
-        view=view,
-        view_angle_deg=angle if view is View.LAO else None,
-        state=state,
-        radiopharmaceutical=pharm,
-        energy_window=window,
-        pixel_spacing_mm=(spec.pixel_mm, spec.pixel_mm),
-        series_number=series_number,
-        acquisition_datetime=injection + dt.timedelta(minutes=45 + 10 * series_number),
-        manufacturer="planarmpi",
-    )
-

@@ -1,0 +1,33 @@
+"""Running dciodvfy (Debian dicom3tools) from tests."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from testenv import IN_CI
+
+
+def dciodvfy() -> str:
+    """Path of dciodvfy; a failure in CI, a skip elsewhere, when it is missing."""
+    tool = shutil.which("dciodvfy")
+    if tool is None:
+        if IN_CI:
+            pytest.fail("dciodvfy is missing in CI: scripts/setup.sh --dev installs dicom3tools")
+        pytest.skip("dciodvfy not installed (scripts/setup.sh --dev installs it)")
+    return tool
+
+
+def errors_of(path: Path) -> list[str]:
+    """The ``Error`` lines dciodvfy prints for ``path``.
+
+    dciodvfy's 2022 build warns that multi-gated attributes of a planar GATED image are
+    "not present in standard IOD" (it expects that module only for TOMO): warnings are
+    allowed, errors are not (see ../shared/ENVIRONMENT.md).
+    """
+    run = subprocess.run([dciodvfy(), str(path)], capture_output=True, text=True,
+                         timeout=60, check=False)
+    return [line for line in (run.stdout + run.stderr).splitlines() if line.startswith("Error")]
