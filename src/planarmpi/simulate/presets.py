@@ -35,6 +35,10 @@ PRESETS: dict[str, SimulationSpec] = {
         defects=(Defect("LAD", 0.7, reversible=False),)),
     "lcx-ischemia": SimulationSpec(name="lcx-ischemia", states=_STRESS_REST,
                                    defects=(Defect("LCX", 0.5, reversible=True),)),
+    "lcx-scar": SimulationSpec(
+        name="lcx-scar", states=_STRESS_REST,
+        anatomy=Anatomy(lvef_percent=48.0, edv_ml=135.0, wall_motion={"LCX": 0.4}),
+        defects=(Defect("LCX", 0.7, reversible=False),)),
     "rca-ischemia": SimulationSpec(name="rca-ischemia", states=_STRESS_REST,
                                    defects=(Defect("RCA", 0.5, reversible=True),)),
     "rca-scar": SimulationSpec(
