@@ -24,6 +24,12 @@ def _err(line: str) -> None:
     print(f"planarmpi: {line}", file=sys.stderr)
 
 
+def _report(problem: Problem) -> int:
+    """Print one problem line; return 1 if it makes the run partial, 0 for a note."""
+    _err(str(problem) if problem.fatal else f"note: skipped {problem}")
+    return int(problem.fatal)
+
+
 def _fmt_counts(value: float | None) -> str:
     if value is None:
         return "—"
@@ -81,8 +87,7 @@ def inspect_command(paths: list[str], *, as_json: bool) -> int:
     studies = 0
     for item in iter_studies(paths):
         if isinstance(item, Problem):
-            problems += item.fatal
-            _err(str(item) if item.fatal else f"note: skipped {item}")
+            problems += _report(item)
             continue
         studies += 1
         result = analyze_study(item)
@@ -133,8 +138,7 @@ def analyze_command(inputs: list[str], out: Path, clinical: Path | None) -> int:
     written = 0
     for item in iter_studies(inputs):
         if isinstance(item, Problem):
-            problems += item.fatal
-            _err(str(item) if item.fatal else f"note: skipped {item}")
+            problems += _report(item)
             continue
         result = analyze_study(item)
         if not is_valid_uid(item.study_instance_uid):

@@ -43,9 +43,10 @@ def simulate_command(args: argparse.Namespace) -> int:
     print(f"{args.preset} (seed {args.seed}) → {args.out}: {len(truth['files'])} files, "
           f"true LVEF {truth['lv']['voxelised_lvef_percent']:.1f}% (voxelised)")
     if args.preview:
+        from planarmpi.io.reader import read_studies
         from planarmpi.report.preview import write_preview
 
-        write_preview(args.out, args.preview)
+        write_preview(read_studies(args.out).studies, args.preview)
         print(f"preview → {args.preview}")
     return 0
 

@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from pydicom.datadict import keyword_for_tag
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
-from pydicom.uid import NuclearMedicineImageStorage, SecondaryCaptureImageStorage
+from pydicom.uid import UID, NuclearMedicineImageStorage, SecondaryCaptureImageStorage
 
 from planarmpi.errors import DeclinedInputError, InvalidDicomError
 from planarmpi.io.codes import tracer_from_code, view_from_code
@@ -178,8 +178,6 @@ def decline_reason(ds: Dataset) -> str | None:
 
 
 def _sop_name(uid: str) -> str:
-    from pydicom.uid import UID
-
     name = UID(uid).name if uid else "(none)"
     return name if name != uid else uid or "(none)"
 

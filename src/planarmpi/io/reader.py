@@ -169,7 +169,7 @@ class _Header:
     patient_id: str
 
 
-def _header(path: Path, explicit: bool) -> _Header | Problem | DeclinedObject:
+def _header(path: Path, explicit: bool) -> _Header | Problem:
     name = str(path)
     try:
         ds = read_dataset(name, pixels=False)
@@ -184,7 +184,8 @@ def _header(path: Path, explicit: bool) -> _Header | Problem | DeclinedObject:
     except Exception as exc:  # lazily decoded identifiers of a corrupt header
         return Problem(name, f"header cannot be interpreted ({_short(exc)})")
     if sop_class == MediaStorageDirectoryStorage:
-        return DeclinedObject(name, sop_uid, "DICOMDIR index, not an image", "", "")
+        # The files it indexes are found by walking the folder.
+        return Problem(name, "DICOMDIR index, not an image", fatal=explicit)
     if not study_uid:
         return Problem(name, "Study Instance UID (0020,000D) is missing")
     return _Header(name, study_uid, sop_uid, patient_id)
@@ -200,7 +201,6 @@ def iter_studies(
     files were all declined yields one :class:`Problem` listing why.
     """
     by_study: dict[str, list[_Header]] = defaultdict(list)
-    loose_declined: list[DeclinedObject] = []
     for item in iter_dicom_files(paths):
         if isinstance(item, Problem):
             yield item
@@ -208,10 +208,8 @@ def iter_studies(
         header = _header(*item)
         if isinstance(header, _Header):
             by_study[header.study_uid].append(header)
-        elif isinstance(header, Problem):
-            yield header
         else:
-            loose_declined.append(header)
+            yield header
     for study_uid in sorted(by_study):
         yield from _assemble(study_uid, by_study[study_uid])
 

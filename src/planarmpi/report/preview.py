@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from planarmpi.model import GatedSeries, Study
 
-def write_preview(folder: str | os.PathLike[str], png: str | os.PathLike[str]) -> Path:
-    """Read the studies in ``folder`` and write a PNG montage of each series.
+
+def write_preview(studies: Sequence[Study], png: str | os.PathLike[str]) -> Path:
+    """Write a PNG montage of every series of ``studies``.
 
     Static views are shown as they are; gated series as their first and middle time
     slots; dynamic series as the sum of all frames.
@@ -19,12 +22,8 @@ def write_preview(folder: str | os.PathLike[str], png: str | os.PathLike[str]) -
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from planarmpi.io.reader import read_studies
-    from planarmpi.model import GatedSeries
-
-    outcome = read_studies(folder)
     panels: list[tuple[str, np.ndarray]] = []
-    for study in outcome.studies:
+    for study in studies:
         for s in study.series:
             label = s.acquisition.label
             pixels = np.asarray(s.pixels, dtype=float)
