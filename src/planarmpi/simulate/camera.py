@@ -75,9 +75,9 @@ def project(
     collimator = collimator or Collimator()
     if view_angle_deg % 360:
         # Rotate the patient the other way, so the camera always looks along +y.
-        act = ndimage.rotate(activity, -view_angle_deg, axes=(2, 1), reshape=False, order=1,
+        act = ndimage.rotate(activity, view_angle_deg, axes=(2, 1), reshape=False, order=1,
                              mode="constant", cval=0.0)
-        mu = ndimage.rotate(mu_per_mm, -view_angle_deg, axes=(2, 1), reshape=False, order=1,
+        mu = ndimage.rotate(mu_per_mm, view_angle_deg, axes=(2, 1), reshape=False, order=1,
                             mode="constant", cval=0.0)
     else:
         act, mu = activity, mu_per_mm

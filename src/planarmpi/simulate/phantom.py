@@ -325,6 +325,32 @@ def _epicardial_growth(volume_ml: float, myo_ml: float, k: float, b_endo: float)
     return (lo + hi) / 2
 
 
+_RV_SEMI_AXES = (42.0, 30.0, 48.0)  # mm at scale 1, along x, y, z
+_RV_OFFSET = (38.0, 15.0)  # mm along the septal normal and the long axis
+
+
+def _rv_scale(target_ml: float, centre: Array, long_axis: Array,
+              lv_outer: tuple[float, float]) -> float:
+    """Scale of the RV ellipsoid whose part outside the LV holds ``target_ml``.
+
+    Evaluated on a local 2 mm grid by bisection (the LV taken with uniform radii).
+    """
+    half = np.asarray(_RV_SEMI_AXES) * 1.8
+    axes = [np.arange(-h, h + 1e-9, 2.0) for h in half]
+    gx, gy, gz = np.meshgrid(*axes, indexing="ij")
+    px, py, pz = gx + centre[0], gy + centre[1], gz + centre[2]
+    u = px * long_axis[0] + py * long_axis[1] + pz * long_axis[2] + 25.0
+    r2 = px**2 + py**2 + pz**2 - (u - 25.0) ** 2
+    outside_lv = ~((u >= 0) & ((u / lv_outer[0]) ** 2 + r2 / lv_outer[1] ** 2 <= 1))
+    rel = (gx / _RV_SEMI_AXES[0]) ** 2 + (gy / _RV_SEMI_AXES[1]) ** 2 + (gz / _RV_SEMI_AXES[2]) ** 2
+    lo, hi = 0.2, 1.8
+    for _ in range(30):
+        mid = (lo + hi) / 2
+        volume = float(np.count_nonzero((rel <= mid**2) & outside_lv)) * 8.0 / 1000.0
+        lo, hi = (mid, hi) if volume < target_ml else (lo, mid)
+    return (lo + hi) / 2
+
+
 def heart_masks(anatomy: Anatomy, grid: Grid, cycle_phase: float) -> HeartMasks:
     """The chambers and the LV wall at ``cycle_phase`` (fraction of R-R, 0 = end-diastole)."""
     zz, yy, xx = grid.coordinates()
@@ -367,15 +393,16 @@ def heart_masks(anatomy: Anatomy, grid: Grid, cycle_phase: float) -> HeartMasks:
     myocardium = in_lv & ((u / (a_endo + grow)) ** 2 + (r / (b_endo + grow)) ** 2 <= 1) & ~cavity
 
     # RV: an ellipsoid on the septal side whose volume follows its own curve; the part
-    # inside the LV is cut away, leaving a crescent.
+    # inside the LV is cut away, leaving a crescent whose volume is calibrated to the curve.
     rv_v = float(lv_volume_curve(np.array([cycle_phase]), anatomy.rv_edv_ml,
                                  anatomy.rvef_percent)[0])
-    rv_s = (rv_v * 1000 * 1.35 / (4 / 3 * np.pi * 40.0 * 30.0 * 45.0)) ** (1 / 3)
-    centre = 30.0 * septal + 20.0 * long_axis + np.array([0.0, 0.0, -5.0])
-    rv = _ellipsoid(xx, yy, zz, tuple(centre), (40.0 * rv_s, 30.0 * rv_s, 45.0 * rv_s))
+    centre = _RV_OFFSET[0] * septal + _RV_OFFSET[1] * long_axis + np.array([0.0, 0.0, -5.0])
+    lv_out = (k * b_t + grow + 2.0, b_t + grow + 2.0)
+    rv_s = _rv_scale(rv_v, centre, long_axis, lv_out)
+    rv = _ellipsoid(xx, yy, zz, tuple(centre), tuple(rv_s * np.asarray(_RV_SEMI_AXES)))
     lv_outer = in_lv & ((u / (a_endo + grow + 2)) ** 2 + (r / (b_endo + grow + 2)) ** 2 <= 1)
     rv &= ~lv_outer
-    ra = _ellipsoid(xx, yy, zz, (-45.0, 10.0, 30.0), (28.0, 28.0, 30.0)) & ~rv & ~lv_outer
+    ra = _ellipsoid(xx, yy, zz, (-60.0, 5.0, 35.0), (28.0, 28.0, 30.0)) & ~rv & ~lv_outer
     la = _ellipsoid(xx, yy, zz, (10.0, 45.0, 35.0), (30.0, 22.0, 25.0)) & ~rv & ~lv_outer & ~ra
     return HeartMasks(cavity, myocardium, rv, ra, la, psi, u, float(k * b_ed))
 
