@@ -106,3 +106,30 @@ def test_myocardial_volume_is_conserved_through_the_cycle() -> None:
         for p in (0.0, 0.35)
     ]
     assert volumes[1] == pytest.approx(volumes[0], rel=0.06)
+
+
+def _point_image(x_mm: float, y_mm: float, angle: float, mu: float = 0.0) -> np.ndarray:
+    n, v = 64, 4.0
+    activity = np.zeros((8, n, n))
+    activity[4, round(y_mm / v + (n - 1) / 2), round(x_mm / v + (n - 1) / 2)] = 1.0
+    return project(activity, np.full(activity.shape, mu), v, angle, scatter=False)
+
+
+def _column_mm(image: np.ndarray) -> float:
+    profile = image.sum(axis=0)
+    return float(((profile * np.arange(profile.size)).sum() / profile.sum() - 31.5) * 4.0)
+
+
+def test_view_geometry_follows_the_camera_position() -> None:
+    """LAO 45°: the camera faces the patient's left-anterior; left-posterior is image right."""
+    assert _column_mm(_point_image(50, 50, 45.0)) == pytest.approx(70.7, abs=1.0)
+    assert _column_mm(_point_image(50, -50, 45.0)) == pytest.approx(0.0, abs=1.0)
+    assert _column_mm(_point_image(-50, -50, 45.0)) == pytest.approx(-70.7, abs=1.0)
+    # Anterior view: the patient's left is on the viewer's right.
+    assert _column_mm(_point_image(40, 0, 0.0)) == pytest.approx(40.0, abs=1.0)
+    # Left lateral: posterior is on the viewer's right.
+    assert _column_mm(_point_image(0, 40, 90.0)) == pytest.approx(40.0, abs=1.0)
+    # Nearest to an LAO camera is left-anterior: least attenuated through uniform water.
+    near = _point_image(50, -50, 45.0, mu=0.0154).sum()
+    far = _point_image(-50, 50, 45.0, mu=0.0154).sum()
+    assert near > 3 * far
