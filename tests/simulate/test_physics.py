@@ -126,9 +126,9 @@ def test_view_geometry_follows_the_camera_position() -> None:
     assert _column_mm(_point_image(50, -50, 45.0)) == pytest.approx(0.0, abs=1.0)
     assert _column_mm(_point_image(-50, -50, 45.0)) == pytest.approx(-70.7, abs=1.0)
     # Anterior view: the patient's left is on the viewer's right.
-    assert _column_mm(_point_image(40, 0, 0.0)) == pytest.approx(40.0, abs=1.0)
+    assert _column_mm(_point_image(42, 0, 0.0)) == pytest.approx(42.0, abs=1.0)
     # Left lateral: posterior is on the viewer's right.
-    assert _column_mm(_point_image(0, 40, 90.0)) == pytest.approx(40.0, abs=1.0)
+    assert _column_mm(_point_image(2, 42, 90.0)) == pytest.approx(42.0, abs=1.0)
     # Nearest to an LAO camera is left-anterior: least attenuated through uniform water.
     near = _point_image(50, -50, 45.0, mu=0.0154).sum()
     far = _point_image(-50, 50, 45.0, mu=0.0154).sum()
