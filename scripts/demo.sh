@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Set up planarmpi and run it on the built-in demo study (a simulated normal male
-# stress study: anterior, LAO 45° and left lateral views plus a gated LAO view).
+# Set up planarmpi and run it on the built-in demo studies (simulated: a normal male stress
+# perfusion study — anterior, LAO 45°, left lateral and gated LAO — and a gated blood pool).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh

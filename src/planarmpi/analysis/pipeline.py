@@ -1,34 +1,109 @@
-"""Run every analysis that exists on a study."""
+"""Run every analysis that exists on a study and gather one result."""
 
 from __future__ import annotations
 
-from planarmpi.analysis.result import StudyResult
+from dataclasses import dataclass, field
+from typing import Any
+
+from planarmpi.analysis.bloodpool import BloodPoolParams, ManualRois, analyze_blood_pool
+from planarmpi.analysis.phase import phase_statistics
+from planarmpi.analysis.result import EjectionFraction, StudyResult
 from planarmpi.analysis.summary import summarize_series
-from planarmpi.model import Study
+from planarmpi.model import Chamber, Finding, GatedSeries, Level, Study, Tracer
 from planarmpi.qc.checks import check_study
 from planarmpi.qc.limits import QCLimits
 
-__all__ = ["analyze_study"]
+__all__ = ["AnalysisOptions", "analyze_study"]
 
 
-def analyze_study(study: Study, *, limits: QCLimits | None = None) -> StudyResult:
-    """Analyse one study: for now, quality control of every series.
+@dataclass(frozen=True, slots=True)
+class AnalysisOptions:
+    """Settings of every analysis, and ROIs a user supplied (by Series Instance UID)."""
+
+    qc: QCLimits = field(default_factory=QCLimits)
+    blood_pool: BloodPoolParams = field(default_factory=BloodPoolParams)
+    manual_rois: dict[str, ManualRois] = field(default_factory=dict)
+
+
+def _ef_method(series: GatedSeries) -> str | None:
+    tracer = series.acquisition.tracer
+    if tracer is Tracer.TC99M_RED_CELLS:
+        return "gated-blood-pool"
+    if tracer in (Tracer.TC99M_SESTAMIBI, Tracer.TC99M_TETROFOSMIN, Tracer.TC99M_PERFUSION,
+                  Tracer.TL201):
+        return "gated-perfusion"
+    return None
+
+
+def analyze_study(study: Study, *, limits: QCLimits | None = None,
+                  options: AnalysisOptions | None = None) -> StudyResult:
+    """Analyse one study: quality control, then ventricular function where it applies.
 
     Parameters
     ----------
     study : Study
     limits : QCLimits, optional
+        Shorthand for ``options.qc``.
+    options : AnalysisOptions, optional
 
     Returns
     -------
     StudyResult
     """
+    options = options or AnalysisOptions()
+    if limits is not None:
+        options = AnalysisOptions(limits, options.blood_pool, options.manual_rois)
     summaries = tuple(summarize_series(s) for s in study.series)
-    findings = tuple(check_study(study, summaries, limits))
+    findings = list(check_study(study, summaries, options.qc))
+    not_cardiac = any(f.code in ("NOT_CARDIAC", "NON_CARDIAC_TRACER") for f in findings)
+    efs: list[EjectionFraction] = []
+    function: list[dict[str, Any]] = []
+    phase: dict[str, Any] | None = None
+    analyses = ["qc"]
+    for series in study.gated if not not_cardiac else ():
+        uid = series.acquisition.series_instance_uid
+        method = _ef_method(series)
+        if method is None:
+            findings.append(Finding(
+                "EF_METHOD_UNKNOWN", Level.WARN,
+                f"series {uid}: tracer {series.acquisition.tracer.value}: neither a blood-pool "
+                "nor a perfusion agent, so no EF method applies", uid))
+            continue
+        if method == "gated-perfusion":
+            findings.append(Finding(
+                "EF_METHOD_NOT_AVAILABLE", Level.INFO,
+                f"series {uid}: the geometric EF of gated perfusion images is not computed by "
+                "this version", uid))
+            continue
+        try:
+            bp = analyze_blood_pool(series, options.blood_pool, options.manual_rois.get(uid))
+        except ValueError as exc:
+            findings.append(Finding("EF_NOT_MEASURED", Level.FAIL,
+                                    f"gated blood-pool EF not measured: {exc}", uid))
+            continue
+        analyses.append("gated-blood-pool")
+        findings.extend(bp.findings)
+        efs.append(EjectionFraction(Chamber.LV, "gated-blood-pool", bp.lvef_percent,
+                                    bp.ci95_percent, uid))
+        entry = bp.to_dict()
+        if phase is None:
+            try:
+                stats = phase_statistics(bp.ventricles.phase_deg, bp.ventricles.amplitude,
+                                         bp.lv_masks[0])
+                phase = {**stats.to_dict(), "chamber": "LV", "series_instance_uid": uid}
+                entry["phase_lv"] = stats.to_dict()
+            except ValueError as exc:
+                findings.append(Finding("PHASE_NOT_MEASURED", Level.WARN,
+                                        f"series {uid}: LV phase analysis: {exc}", uid))
+        function.append(entry)
     return StudyResult(
         study_instance_uid=study.study_instance_uid,
         patient=study.patient,
         series=summaries,
-        findings=findings,
+        findings=tuple(findings),
         declined=study.declined,
+        ejection_fractions=tuple(efs),
+        phase=phase,
+        function=tuple(function),
+        analyses_run=tuple(dict.fromkeys(analyses)),
     )

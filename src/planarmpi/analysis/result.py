@@ -73,6 +73,7 @@ class StudyResult:
     lung_heart_ratio: float | None = None
     coding: Coding = field(default_factory=Coding)
     analyses_run: tuple[str, ...] = ("qc",)
+    function: tuple[dict[str, Any], ...] = ()
 
     @property
     def qc_status(self) -> str:
@@ -97,6 +98,7 @@ class StudyResult:
             "coding": self.coding.to_dict(),
             "series": [s.to_dict() for s in self.series],
             "declined": [d.to_dict() for d in self.declined],
+            "function": [dict(f) for f in self.function],
             "analyses_run": list(self.analyses_run),
             "software": {"name": "planarmpi", "version": __version__},
         }

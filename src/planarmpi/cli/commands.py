@@ -9,12 +9,13 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from planarmpi.analysis.pipeline import analyze_study
+from planarmpi.analysis.pipeline import AnalysisOptions, analyze_study
 from planarmpi.analysis.result import StudyResult
 from planarmpi.errors import InvalidInputError
 from planarmpi.io.outputs import write_result_json
 from planarmpi.io.paths import is_valid_uid
 from planarmpi.io.reader import Problem, iter_studies
+from planarmpi.io.rois import read_roi_file, rois_for_study
 from planarmpi.model import Study
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
@@ -128,9 +129,11 @@ def _check_clinical(path: Path | None) -> None:
         raise InvalidInputError(f"{path}: the clinical file must hold a mapping of fields")
 
 
-def analyze_command(inputs: list[str], out: Path, clinical: Path | None) -> int:
+def analyze_command(inputs: list[str], out: Path, clinical: Path | None,
+                    rois: Path | None = None) -> int:
     """``planarmpi analyze``: analyse every study, write ``OUT/<uid>/result.json``."""
     _check_clinical(clinical)
+    roi_spec = read_roi_file(rois) if rois is not None else {}
     if clinical is not None:
         _err(f"note: {clinical} was validated; this version does not use clinical context yet")
     out.mkdir(parents=True, exist_ok=True)
@@ -140,14 +143,20 @@ def analyze_command(inputs: list[str], out: Path, clinical: Path | None) -> int:
         if isinstance(item, Problem):
             problems += _report(item)
             continue
-        result = analyze_study(item)
+        options = AnalysisOptions(manual_rois=rois_for_study(roi_spec, item, str(rois or "")))
+        result = analyze_study(item, options=options)
         if not is_valid_uid(item.study_instance_uid):
             problems += 1
             _err(f"study {item.study_instance_uid!r}: invalid Study Instance UID; written "
                  "under a sanitised folder name")
         path = write_result_json(result, out)
         written += 1
-        print(f"{path}  qc={result.qc_status}")
+        efs = "".join(
+            f"  {ef.chamber.value}EF {ef.value_percent:.1f}% ({ef.method}, 95% CI "
+            f"{ef.ci95_percent[0]:.1f}–{ef.ci95_percent[1]:.1f})" if ef.ci95_percent else
+            f"  {ef.chamber.value}EF {ef.value_percent:.1f}% ({ef.method})"
+            for ef in result.ejection_fractions)
+        print(f"{path}  qc={result.qc_status}{efs}")
     if written == 0:
         _err("no study could be analysed")
         return EXIT_USAGE
@@ -155,11 +164,17 @@ def analyze_command(inputs: list[str], out: Path, clinical: Path | None) -> int:
 
 
 def demo_command(out: Path) -> int:
-    """``planarmpi demo``: simulate the built-in demo study, then analyse it."""
+    """``planarmpi demo``: simulate the built-in demo studies, then analyse them.
+
+    Two studies: a normal stress myocardial perfusion study (anterior, LAO 45°, left lateral,
+    gated LAO) and a normal gated blood-pool study (whose LVEF is measured).
+    """
     from planarmpi.simulate import simulate_study
     from planarmpi.simulate.presets import preset
 
     study_dir = out / "study"
-    simulate_study(preset("normal-male"), study_dir, seed=1)
-    print(f"demo study written to {study_dir}")
-    return analyze_command([str(study_dir)], out / "results", None)
+    for name in ("normal-male", "muga-normal"):
+        truth = simulate_study(preset(name), study_dir / name, seed=1)
+        print(f"demo study {name} written to {study_dir / name} "
+              f"(true LVEF {truth['lv']['voxelised_lvef_percent']:.1f}%)")
+    return analyze_command([str(study_dir)], out / "results", None, None)

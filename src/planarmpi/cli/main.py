@@ -44,7 +44,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, type=Path, metavar="DIR",
                    help="output folder; one sub-folder per Study Instance UID")
     p.add_argument("--clinical", type=Path, metavar="FILE",
-                   help="clinical context (YAML or JSON); see docs/clinical.md")
+                   help="clinical context (YAML or JSON); validated, not yet used")
+    p.add_argument("--rois", type=Path, metavar="FILE",
+                   help="user-drawn ROIs (JSON, see docs/function.md) replacing the "
+                        "automatic ones for the series they name")
 
     p = sub.add_parser("simulate", help="simulate a planar cardiac study with known truth")
     from planarmpi.cli.simulate_cmd import add_arguments
@@ -80,7 +83,7 @@ def _dispatch(argv: Sequence[str] | None) -> int:
         if args.command == "analyze":
             from planarmpi.cli.commands import analyze_command
 
-            return analyze_command(args.inputs, args.out, args.clinical)
+            return analyze_command(args.inputs, args.out, args.clinical, args.rois)
         if args.command == "simulate":
             from planarmpi.cli.simulate_cmd import simulate_command
 

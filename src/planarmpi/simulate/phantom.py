@@ -136,6 +136,8 @@ class Anatomy:
     torso_half_depth_mm: float = 110.0
     breast_volume_ml: float = 0.0  # per breast; 0 for none
     breast_drop_mm: float = 0.0  # how far the breasts' centres sit below the heart centre
+    heart_left_mm: float = 25.0
+    heart_anterior_mm: float = 50.0
     heart_azimuth_deg: float = 45.0
     heart_elevation_deg: float = 30.0
     edv_ml: float = 120.0
@@ -249,8 +251,9 @@ class BodyMasks:
 def body_masks(anatomy: Anatomy, grid: Grid) -> BodyMasks:
     """Torso, organs and great vessels on ``grid``."""
     zz, yy, xx = grid.coordinates()
-    # The heart centre sits 25 mm left of the midline and 35 mm anterior to the torso centre.
-    tx, ty, tz = xx + 25.0, yy - 35.0, zz
+    # The heart centre sits left of the midline and anterior to the torso centre; the
+    # torso is positioned around it.
+    tx, ty, tz = xx + anatomy.heart_left_mm, yy - anatomy.heart_anterior_mm, zz
     torso = (tx / anatomy.torso_half_width_mm) ** 2 + (ty / anatomy.torso_half_depth_mm) ** 2 <= 1
     spine = ((tx / 22.0) ** 2 + ((ty - 75.0) / 22.0) ** 2) <= 1
     left_lung = _ellipsoid(tx, ty, tz, (85.0, 10.0, 40.0), (65.0, 80.0, 130.0)) & torso & ~spine
@@ -325,24 +328,38 @@ def _epicardial_growth(volume_ml: float, myo_ml: float, k: float, b_endo: float)
     return (lo + hi) / 2
 
 
-_RV_SEMI_AXES = (42.0, 30.0, 48.0)  # mm at scale 1, along x, y, z
-_RV_OFFSET = (38.0, 15.0)  # mm along the septal normal and the long axis
+#: RV ellipsoid before the LV cuts it: semi-axes (mm) along the septal normal, the
+#: anterior-wall normal and the long axis, and its centre's offset along the septal normal
+#: and the long axis. What the LV leaves is a crescent ~2 cm thick wrapping the septum.
+_RV_SEMI_AXES = (50.0, 24.0, 32.0)
+_RV_OFFSET = (38.0, 5.0)
 
 
-def _rv_scale(target_ml: float, centre: Array, long_axis: Array,
-              lv_outer: tuple[float, float]) -> float:
+def _rv_inside(dx: Array, dy: Array, dz: Array, frame: tuple[Array, Array, Array],
+               scale: float) -> Mask:
+    """Points (offsets from the RV centre, mm) inside the scaled RV ellipsoid."""
+    total = np.zeros(np.shape(dx))
+    for axis, semi in zip(frame, _RV_SEMI_AXES, strict=True):
+        total = total + ((dx * axis[0] + dy * axis[1] + dz * axis[2]) / (semi * scale)) ** 2
+    return np.asarray(total <= 1)
+
+
+def _rv_scale(target_ml: float, centre: Array, frame: tuple[Array, Array, Array],
+              long_axis: Array, lv_outer: tuple[float, float]) -> float:
     """Scale of the RV ellipsoid whose part outside the LV holds ``target_ml``.
 
     Evaluated on a local 2 mm grid by bisection (the LV taken with uniform radii).
     """
-    half = np.asarray(_RV_SEMI_AXES) * 1.8
-    axes = [np.arange(-h, h + 1e-9, 2.0) for h in half]
-    gx, gy, gz = np.meshgrid(*axes, indexing="ij")
+    half = max(_RV_SEMI_AXES) * 1.8
+    axis = np.arange(-half, half + 1e-9, 2.0)
+    gx, gy, gz = np.meshgrid(axis, axis, axis, indexing="ij")
     px, py, pz = gx + centre[0], gy + centre[1], gz + centre[2]
     u = px * long_axis[0] + py * long_axis[1] + pz * long_axis[2] + 25.0
     r2 = px**2 + py**2 + pz**2 - (u - 25.0) ** 2
     outside_lv = ~((u >= 0) & ((u / lv_outer[0]) ** 2 + r2 / lv_outer[1] ** 2 <= 1))
-    rel = (gx / _RV_SEMI_AXES[0]) ** 2 + (gy / _RV_SEMI_AXES[1]) ** 2 + (gz / _RV_SEMI_AXES[2]) ** 2
+    rel = np.zeros(gx.shape)
+    for ax, semi in zip(frame, _RV_SEMI_AXES, strict=True):
+        rel = rel + ((gx * ax[0] + gy * ax[1] + gz * ax[2]) / semi) ** 2
     lo, hi = 0.2, 1.8
     for _ in range(30):
         mid = (lo + hi) / 2
@@ -396,10 +413,11 @@ def heart_masks(anatomy: Anatomy, grid: Grid, cycle_phase: float) -> HeartMasks:
     # inside the LV is cut away, leaving a crescent whose volume is calibrated to the curve.
     rv_v = float(lv_volume_curve(np.array([cycle_phase]), anatomy.rv_edv_ml,
                                  anatomy.rvef_percent)[0])
-    centre = _RV_OFFSET[0] * septal + _RV_OFFSET[1] * long_axis + np.array([0.0, 0.0, -5.0])
+    centre = _RV_OFFSET[0] * septal + (25.0 + _RV_OFFSET[1]) * long_axis - 25.0 * long_axis
+    rv_frame = (septal, anterior, long_axis)
     lv_out = (k * b_t + grow + 2.0, b_t + grow + 2.0)
-    rv_s = _rv_scale(rv_v, centre, long_axis, lv_out)
-    rv = _ellipsoid(xx, yy, zz, tuple(centre), tuple(rv_s * np.asarray(_RV_SEMI_AXES)))
+    rv_s = _rv_scale(rv_v, centre, rv_frame, long_axis, lv_out)
+    rv = _rv_inside(xx - centre[0], yy - centre[1], zz - centre[2], rv_frame, rv_s)
     lv_outer = in_lv & ((u / (a_endo + grow + 2)) ** 2 + (r / (b_endo + grow + 2)) ** 2 <= 1)
     rv &= ~lv_outer
     ra = _ellipsoid(xx, yy, zz, (-60.0, 5.0, 35.0), (28.0, 28.0, 30.0)) & ~rv & ~lv_outer

@@ -1,0 +1,97 @@
+"""Accuracy of the gated blood-pool LVEF on simulated studies with known volume EF.
+
+Run: ``.venv/bin/python bench/function_accuracy.py [--n 100] [--jobs 2]``.
+Seeds 50000+ are not used by the tests. Each study draws EDV 70–260 ml, LVEF 15–80%,
+heart rate 45–110 bpm, heart orientation ±8°, torso size, counts 2–8 M and R-R variability.
+Prints the table recorded in docs/validation.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
+
+import numpy as np
+
+SEED0 = 50_000
+
+
+def one(index: int) -> tuple[float, float, float, float, float, float, float, str]:
+    from planarmpi import read_studies
+    from planarmpi.analysis.bloodpool import analyze_blood_pool
+    from planarmpi.simulate import simulate_study
+    from planarmpi.simulate.gating import BeatModel
+    from planarmpi.simulate.phantom import Anatomy
+    from planarmpi.simulate.presets import preset
+
+    rng = np.random.default_rng([SEED0, index])
+    anatomy = Anatomy(
+        edv_ml=float(rng.uniform(70, 260)), lvef_percent=float(rng.uniform(15, 80)),
+        heart_rate_bpm=float(rng.uniform(45, 110)),
+        heart_azimuth_deg=float(45 + rng.uniform(-8, 8)),
+        heart_elevation_deg=float(30 + rng.uniform(-8, 8)),
+        torso_half_width_mm=float(rng.uniform(150, 200)),
+        torso_half_depth_mm=float(rng.uniform(95, 135)),
+        rvef_percent=float(rng.uniform(40, 65)),
+    )
+    spec = replace(preset("muga-normal"), name=f"bench-{index}", anatomy=anatomy,
+                   counts_per_view=float(rng.uniform(2e6, 8e6)),
+                   beats=BeatModel(rr_cv=float(rng.uniform(0.02, 0.08))))
+    with tempfile.TemporaryDirectory() as tmp:
+        truth = simulate_study(spec, tmp, seed=SEED0 + index)
+        (study,) = read_studies(tmp).studies
+        t0 = time.perf_counter()
+        try:
+            result = analyze_blood_pool(study.gated[0])
+        except ValueError as exc:
+            return (truth["lv"]["voxelised_lvef_percent"], np.nan, np.nan, np.nan, np.nan,
+                    np.nan, time.perf_counter() - t0, str(exc))
+        seconds = time.perf_counter() - t0
+    lo, hi = result.ci95_percent
+    return (truth["lv"]["voxelised_lvef_percent"], result.lvef_percent, lo, hi,
+            result.poisson_sd_percent, result.roi_sd_percent, seconds, "")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=100)
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        rows = list(pool.map(one, range(args.n)))
+    data = np.array([r[:7] for r in rows], dtype=float)
+    failed = [r[7] for r in rows if r[7]]
+    ok = ~np.isnan(data[:, 1])
+    truth, ef, lo, hi, sd_p, sd_r, sec = (data[ok, i] for i in range(7))
+    err = ef - truth
+    low = truth < 35
+    slope = np.polyfit(truth, err, 1)[0]
+    covered = (lo - err.mean() <= ef - err.mean()) & ((truth >= lo - err.mean())
+                                                      & (truth <= hi - err.mean()))
+    print(f"gated blood-pool LVEF on {args.n} simulated studies (seeds {SEED0}+)")
+    print(f"{'quantity':44s} {'value':>10s}")
+    rows_out = [
+        ("studies analysed / failed", f"{int(ok.sum())} / {len(failed)}"),
+        ("true EF range (%)", f"{truth.min():.0f}–{truth.max():.0f}"),
+        ("MAE (points)", f"{np.abs(err).mean():.2f}"),
+        ("bias (points)", f"{err.mean():+.2f}"),
+        ("SD of error (points)", f"{err.std(ddof=1):.2f}"),
+        ("slope of error vs true EF", f"{slope:+.3f}"),
+        ("bias when true EF < 35% (points)",
+         f"{err[low].mean():+.2f} (n={int(low.sum())})" if low.any() else "—"),
+        ("|error| ≤ 5 points", f"{np.mean(np.abs(err) <= 5):.0%}"),
+        ("95% CI covers truth − bias", f"{np.mean(covered):.0%}"),
+        ("mean Poisson SD / ROI SD (points)", f"{sd_p.mean():.2f} / {sd_r.mean():.2f}"),
+        ("analysis time per study (s, median)", f"{np.median(sec):.3f}"),
+    ]
+    for name, value in rows_out:
+        print(f"{name:44s} {value:>10s}")
+    for reason in failed[:5]:
+        print("failed:", reason)
+
+
+if __name__ == "__main__":
+    main()
