@@ -59,10 +59,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=100)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--csv", help="also write one row per study to this CSV file")
     args = parser.parse_args()
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         rows = list(pool.map(one, range(args.n)))
     data = np.array([r[:7] for r in rows], dtype=float)
+    if args.csv:
+        with open(args.csv, "w", encoding="utf-8") as fh:
+            fh.write("index,true_ef,ef,ci_lo,ci_hi,poisson_sd,roi_sd,seconds,error\n")
+            for i, r in enumerate(rows):
+                fh.write(",".join([str(i), *(f"{v:.3f}" for v in r[:7]), r[7].replace(",", ";")])
+                         + "\n")
     failed = [r[7] for r in rows if r[7]]
     ok = ~np.isnan(data[:, 1])
     truth, ef, lo, hi, sd_p, sd_r, sec = (data[ok, i] for i in range(7))

@@ -23,6 +23,11 @@ from scipy import ndimage
 
 from planarmpi.analysis.fourier import FourierCurve, fit_fourier
 from planarmpi.analysis.ventricles import VentricleMap, find_ventricles
+from planarmpi.analysis.wall_motion import (
+    SegmentMotion,
+    WallMotionParams,
+    regional_wall_motion,
+)
 from planarmpi.model import Finding, GatedSeries, Level, View
 
 __all__ = ["BloodPoolParams", "BloodPoolResult", "ManualRois", "analyze_blood_pool",
@@ -51,6 +56,7 @@ class BloodPoolParams:
     min_lv_slot_counts: float = 5000.0
     max_ci_half_width_percent: float = 5.0
     max_roi_sd_percent: float = 2.0
+    wall_motion: WallMotionParams = field(default_factory=WallMotionParams)
 
     def __post_init__(self) -> None:
         if not 1 <= self.harmonics <= 8:
@@ -106,6 +112,7 @@ class BloodPoolResult:
     rois_source: str
     findings: tuple[Finding, ...] = field(default_factory=tuple)
     rois_by: str = ""
+    wall_motion: tuple[SegmentMotion, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (no images)."""
@@ -133,6 +140,7 @@ class BloodPoolResult:
             "lv_roi_pixels": [int(m.sum()) for m in self.lv_masks],
             "rois_source": self.rois_source,
             "rois_by": self.rois_by or None,
+            "wall_motion": [w.to_dict() for w in self.wall_motion],
         }
 
 
@@ -394,6 +402,11 @@ def analyze_blood_pool(series: GatedSeries, params: BloodPoolParams | None = Non
         roi_sd = float(np.std(variants, ddof=1))
     half = 1.96 * float(np.hypot(np.nan_to_num(poisson_sd), roi_sd))
     findings = _qc(series, ef, half, masks, measured, pixel_mm, roi_sd, p)
+    i_ed, i_es = int(np.argmax(net)), int(np.argmin(net))
+    background_per_pixel = measured.background_counts / measured.background_weight
+    regional = regional_wall_motion(norm[i_ed], norm[i_es], masks[i_ed], masks[i_es],
+                                    background_per_pixel, p.wall_motion,
+                                    phase_deg=vmap.phase_deg, amplitude=vmap.amplitude)
     return BloodPoolResult(
         series_instance_uid=uid, lvef_percent=float(ef), ci95_percent=(ef - half, ef + half),
         poisson_sd_percent=poisson_sd, roi_sd_percent=roi_sd, ed_counts=ed, es_counts=es,
@@ -402,9 +415,10 @@ def analyze_blood_pool(series: GatedSeries, params: BloodPoolParams | None = Non
         first_third_filling_fraction=ff_third, harmonics=p.harmonics,
         frame_mid_ms=series.frame_mid_ms, curve_counts=net, coverage=coverage,
         lv_masks=tuple(masks), background=background,
-        background_counts_per_pixel=measured.background_counts / measured.background_weight,
+        background_counts_per_pixel=background_per_pixel,
         ventricles=vmap, rois_source="manual" if manual is not None else "automatic",
         findings=tuple(findings), rois_by=manual.who if manual is not None else "",
+        wall_motion=tuple(regional),
     )
 
 

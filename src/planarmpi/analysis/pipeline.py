@@ -59,6 +59,7 @@ def analyze_study(study: Study, *, limits: QCLimits | None = None,
     efs: list[EjectionFraction] = []
     function: list[dict[str, Any]] = []
     phase: dict[str, Any] | None = None
+    wall_motion: list[dict[str, Any]] = []
     analyses = ["qc"]
     for series in study.gated if not not_cardiac else ():
         uid = series.acquisition.series_instance_uid
@@ -86,6 +87,8 @@ def analyze_study(study: Study, *, limits: QCLimits | None = None,
         efs.append(EjectionFraction(Chamber.LV, "gated-blood-pool", bp.lvef_percent,
                                     bp.ci95_percent, uid))
         entry = bp.to_dict()
+        if not wall_motion:
+            wall_motion = [{**w.to_dict(), "series_instance_uid": uid} for w in bp.wall_motion]
         if phase is None:
             try:
                 stats = phase_statistics(bp.ventricles.phase_deg, bp.ventricles.amplitude,
@@ -104,6 +107,7 @@ def analyze_study(study: Study, *, limits: QCLimits | None = None,
         declined=study.declined,
         ejection_fractions=tuple(efs),
         phase=phase,
+        wall_motion=tuple(wall_motion),
         function=tuple(function),
         analyses_run=tuple(dict.fromkeys(analyses)),
     )
