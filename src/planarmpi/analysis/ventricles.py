@@ -70,7 +70,8 @@ def _weighted_circular_mean(phase_deg: Array, weights: Array) -> float:
 def find_ventricles(frames: Array, pixel_mm: float, *, functional_sigma_px: float = 1.5,
                     peak_separation_mm: float = 20.0, min_amplitude_fraction: float = 0.05,
                     phase_window_deg: float = 60.0, floor_fraction: float = 0.3,
-                    beating_fraction: float = 0.1, search_fraction: float = 0.6) -> VentricleMap:
+                    beating_fraction: float = 0.1, search_fraction: float = 0.6,
+                    blob_sigma_mm: float = 12.0) -> VentricleMap:
     """Locate the ventricles in gated frames.
 
     Parameters
@@ -93,6 +94,8 @@ def find_ventricles(frames: Array, pixel_mm: float, *, functional_sigma_px: floa
         its own largest amplitude.
     search_fraction : float
         Central part of the field of view searched for maxima.
+    blob_sigma_mm : float
+        Scale of the Laplacian of Gaussian that finds the chambers' centres.
     """
     functional = ndimage.gaussian_filter(frames, (0, functional_sigma_px, functional_sigma_px),
                                          mode="nearest")
@@ -109,8 +112,12 @@ def find_ventricles(frames: Array, pixel_mm: float, *, functional_sigma_px: floa
     strong = central & (amplitude >= 0.3 * a_max)
     v_phase = _weighted_circular_mean(phase[strong], amplitude[strong])
 
+    # Blob centres rather than plain maxima: a small or dim LV beside a bright RV shows as
+    # a shoulder on the RV's slope, not as a maximum of its own, but it is still a minimum
+    # of the Laplacian of Gaussian at the scale of a ventricle.
+    blob = ndimage.gaussian_laplace(ed, blob_sigma_mm / pixel_mm)
     footprint = max(3, round(peak_separation_mm / pixel_mm) | 1)
-    peaks = (ed == ndimage.maximum_filter(ed, size=footprint)) & central
+    peaks = (blob == ndimage.minimum_filter(blob, size=footprint)) & central & (blob < 0)
     peaks &= ed >= 0.3 * float(ed[central].max())
     local_amp = ndimage.uniform_filter(amplitude, 3)
     local_phase = phase
@@ -123,11 +130,11 @@ def find_ventricles(frames: Array, pixel_mm: float, *, functional_sigma_px: floa
         (ventricular if beats and in_phase else others).append(px)
     if not ventricular:
         return VentricleMap(amplitude, phase, v_phase, None, None, empty, empty, empty)
-    lv_seed = max(ventricular, key=lambda rc: (rc[1], ed[rc]))
+    lv_seed = max(ventricular, key=lambda rc: (rc[1], -blob[rc]))
     left = [rc for rc in ventricular
             if rc[1] < lv_seed[1]
             and np.hypot(rc[0] - lv_seed[0], rc[1] - lv_seed[1]) * pixel_mm >= peak_separation_mm]
-    rv_seed = min(left, key=lambda rc: (rc[1], -ed[rc])) if left else None
+    rv_seed = min(left, key=lambda rc: (rc[1], blob[rc])) if left else None
 
     markers = np.zeros(ed.shape, dtype=np.int32)
     markers[(ed < floor_fraction * ed[lv_seed]) | ~central] = 3
@@ -136,7 +143,7 @@ def find_ventricles(frames: Array, pixel_mm: float, *, functional_sigma_px: floa
     markers[lv_seed] = 1
     if rv_seed is not None:
         markers[rv_seed] = 2
-    regions = watershed(-ed, markers)
+    regions = watershed(blob, markers)
 
     def beating_part(basin: Mask, seed: Pixel | None) -> Mask:
         # A ventricle is only where it beats in ventricular phase (relative to its own
