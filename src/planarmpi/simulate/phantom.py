@@ -333,6 +333,7 @@ def _epicardial_growth(volume_ml: float, myo_ml: float, k: float, b_endo: float)
 #: and the long axis. What the LV leaves is a crescent ~2 cm thick wrapping the septum.
 _RV_SEMI_AXES = (50.0, 24.0, 32.0)
 _RV_OFFSET = (38.0, 5.0)
+_RV_STEP_MM = 3.0
 
 
 def _rv_inside(dx: Array, dy: Array, dz: Array, frame: tuple[Array, Array, Array],
@@ -348,10 +349,10 @@ def _rv_scale(target_ml: float, centre: Array, frame: tuple[Array, Array, Array]
               long_axis: Array, lv_outer: tuple[float, float]) -> float:
     """Scale of the RV ellipsoid whose part outside the LV holds ``target_ml``.
 
-    Evaluated on a local 2 mm grid by bisection (the LV taken with uniform radii).
+    Evaluated on a local grid of ``_RV_STEP_MM`` (the LV taken with uniform radii).
     """
     half = max(_RV_SEMI_AXES) * 1.8
-    axis = np.arange(-half, half + 1e-9, 2.0)
+    axis = np.arange(-half, half + 1e-9, _RV_STEP_MM)
     gx, gy, gz = np.meshgrid(axis, axis, axis, indexing="ij")
     px, py, pz = gx + centre[0], gy + centre[1], gz + centre[2]
     u = px * long_axis[0] + py * long_axis[1] + pz * long_axis[2] + 25.0
@@ -360,12 +361,13 @@ def _rv_scale(target_ml: float, centre: Array, frame: tuple[Array, Array, Array]
     rel = np.zeros(gx.shape)
     for ax, semi in zip(frame, _RV_SEMI_AXES, strict=True):
         rel = rel + ((gx * ax[0] + gy * ax[1] + gz * ax[2]) / semi) ** 2
-    lo, hi = 0.2, 1.8
-    for _ in range(30):
-        mid = (lo + hi) / 2
-        volume = float(np.count_nonzero((rel <= mid**2) & outside_lv)) * 8.0 / 1000.0
-        lo, hi = (mid, hi) if volume < target_ml else (lo, mid)
-    return (lo + hi) / 2
+    # The crescent's volume at scale s is the number of points outside the LV with
+    # rel ≤ s²: sort once and read the scale off the target count.
+    outside = np.sort(rel[outside_lv])
+    count = round(target_ml * 1000.0 / _RV_STEP_MM**3)
+    if count >= outside.size:
+        return 1.8
+    return float(np.sqrt(outside[max(count, 0)]))
 
 
 def heart_masks(anatomy: Anatomy, grid: Grid, cycle_phase: float) -> HeartMasks:
