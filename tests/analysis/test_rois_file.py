@@ -37,9 +37,9 @@ def test_roi_file_is_used(muga_cases: dict, tmp_path: Path,
 
 
 @pytest.mark.parametrize(("content", "message"), [
-    ("[1, 2]", "expected an object keyed by Series Instance UID"),
+    ("[1, 2]", "expected a mapping of ROIs keyed by Series Instance UID"),
     ('{"1.2": {"lv_ed": [[0, 0], [0, 1], [1, 1]]}}', "needs either 'lv'"),
-    ("{not json", "not valid JSON"),
+    ("{not json", "not valid YAML/JSON"),
 ])
 def test_bad_roi_files(muga_cases: dict, tmp_path: Path, content: str, message: str,
                        capsys: pytest.CaptureFixture[str]) -> None:

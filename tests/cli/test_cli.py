@@ -85,7 +85,7 @@ def test_bad_clinical_file(study_dir: Path, tmp_path: Path,
     bad.write_text("- just\n- a list\n")
     assert main(["analyze", str(study_dir), "--out", str(tmp_path / "o"), "--clinical",
                  str(bad)]) == 2
-    assert "c.yaml: the clinical file must hold a mapping" in capsys.readouterr().err
+    assert "c.yaml: expected a mapping of clinical fields" in capsys.readouterr().err
 
 
 def test_non_dicom_in_folder_is_a_note_named_file_is_an_error(

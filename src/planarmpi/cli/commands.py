@@ -11,7 +11,7 @@ from rich.table import Table
 
 from planarmpi.analysis.pipeline import AnalysisOptions, analyze_study
 from planarmpi.analysis.result import StudyResult
-from planarmpi.errors import InvalidInputError
+from planarmpi.io.documents import load_mapping
 from planarmpi.io.outputs import write_result_json
 from planarmpi.io.paths import is_valid_uid
 from planarmpi.io.reader import Problem, iter_studies
@@ -117,16 +117,7 @@ def inspect_command(paths: list[str], *, as_json: bool) -> int:
 def _check_clinical(path: Path | None) -> None:
     if path is None:
         return
-    import yaml
-
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InvalidInputError(f"{path}: cannot be read ({exc.strerror})") from exc
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"{path}: not valid YAML/JSON ({exc})") from exc
-    if not isinstance(data, dict):
-        raise InvalidInputError(f"{path}: the clinical file must hold a mapping of fields")
+    load_mapping(path, "clinical fields")
 
 
 def analyze_command(inputs: list[str], out: Path, clinical: Path | None,

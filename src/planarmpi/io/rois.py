@@ -1,7 +1,7 @@
-"""User-drawn ROIs from a JSON file: ``planarmpi analyze --rois FILE``.
+"""User-drawn ROIs from a file: ``planarmpi analyze --rois FILE``.
 
-Format (one entry per gated series, by Series Instance UID; coordinates are (row, column)
-in pixels of that series' matrix)::
+Format (JSON or YAML), one entry per gated series keyed by Series Instance UID; coordinates
+are (row, column) in pixels of that series' matrix::
 
     {
       "1.2.3.4": {
@@ -15,14 +15,13 @@ in pixels of that series' matrix)::
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
 from typing import Any
 
 from planarmpi.analysis.bloodpool import ManualRois
 from planarmpi.analysis.roi import polygon_mask
 from planarmpi.errors import InvalidInputError
+from planarmpi.io.documents import load_mapping
 from planarmpi.model import Study
 
 __all__ = ["read_roi_file", "rois_for_study"]
@@ -37,14 +36,7 @@ def read_roi_file(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
         Naming the file and what is wrong.
     """
     name = str(path)
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InvalidInputError(f"{name}: cannot be read ({exc.strerror})") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"{name}: not valid JSON ({exc})") from exc
-    if not isinstance(data, dict):
-        raise InvalidInputError(f"{name}: expected an object keyed by Series Instance UID")
+    data = load_mapping(path, "ROIs keyed by Series Instance UID")
     for uid, entry in data.items():
         if not isinstance(entry, dict):
             raise InvalidInputError(f"{name}: entry {uid!r} must be an object")

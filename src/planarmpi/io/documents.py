@@ -1,0 +1,35 @@
+"""Reading the small YAML/JSON documents users hand to planarmpi (clinical file, ROIs)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from planarmpi.errors import InvalidInputError
+
+__all__ = ["load_mapping"]
+
+
+def load_mapping(path: str | os.PathLike[str], what: str) -> dict[Any, Any]:
+    """Parse a YAML or JSON file (JSON is YAML) that must hold a mapping.
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the file: unreadable, not YAML/JSON, or not a mapping (``what`` says what
+        the mapping should hold).
+    """
+    name = str(path)
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InvalidInputError(f"{name}: cannot be read ({exc.strerror})") from exc
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InvalidInputError(f"{name}: not valid YAML/JSON ({first})") from exc
+    if not isinstance(data, dict):
+        raise InvalidInputError(f"{name}: expected a mapping of {what}")
+    return data
