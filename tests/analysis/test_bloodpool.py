@@ -107,3 +107,24 @@ def test_slot_coverage_recovers_forward_framing_loss() -> None:
     frames = np.stack([(base + 200 * heart * (1 + 0.5 * np.cos(2 * np.pi * t / 16))) * c
                        for t, c in enumerate(cover)])
     np.testing.assert_allclose(slot_coverage(frames, 1.0), cover / np.median(cover), rtol=1e-6)
+
+
+def test_renaming_and_reordering_files_changes_nothing(muga_cases: dict, tmp_path) -> None:
+    """Metamorphic: the result depends on the DICOM content, not on names or folders."""
+    import json
+    import shutil
+    from pathlib import Path
+
+    from planarmpi.cli.main import main
+
+    _, truth = muga_cases["normal"]
+    source = Path(truth["folder"])
+    shuffled = tmp_path / "renamed" / "deeper"
+    shuffled.mkdir(parents=True)
+    for i, name in enumerate(sorted(truth["files"], reverse=True)):
+        shutil.copy(source / name, shuffled / f"zz_{i:03d}.IMA")
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert main(["analyze", str(source), "--out", str(a)]) == 0
+    assert main(["analyze", str(tmp_path / "renamed"), "--out", str(b)]) == 0
+    name = f"{truth['study_instance_uid']}/result.json"
+    assert json.loads((a / name).read_text()) == json.loads((b / name).read_text())

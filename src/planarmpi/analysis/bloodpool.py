@@ -333,12 +333,13 @@ def analyze_blood_pool(series: GatedSeries, params: BloodPoolParams | None = Non
     p = params or BloodPoolParams()
     a = series.acquisition
     uid = a.series_instance_uid
+    name = a.display_name
     counts = np.asarray(series.pixels, dtype=np.float64)
     n = counts.shape[0]
     if n < 8:
-        raise ValueError(f"series {uid}: {n} time slots; blood-pool EF needs ≥ 8")
+        raise ValueError(f"{name}: {n} time slots; blood-pool EF needs ≥ 8")
     if a.pixel_spacing_mm is None:
-        raise ValueError(f"series {uid}: pixel spacing unknown")
+        raise ValueError(f"{name}: pixel spacing unknown")
     pixel_mm = float(np.mean(a.pixel_spacing_mm))
     period_ms = float(series.frame_duration_ms.sum())
     sigma_px = p.smoothing_sigma_mm / pixel_mm
@@ -347,7 +348,7 @@ def analyze_blood_pool(series: GatedSeries, params: BloodPoolParams | None = Non
     smooth = _smooth(norm, sigma_px)
     vmap = find_ventricles(smooth, pixel_mm)
     if manual is None and vmap.lv_seed_rc is None:
-        raise ValueError(f"series {uid}: no left ventricle found (no count maximum beating in "
+        raise ValueError(f"{name}: no left ventricle found (no count maximum beating in "
                          "ventricular phase)")
     mean_image = smooth.mean(axis=0)
     if manual is None:
@@ -360,7 +361,7 @@ def analyze_blood_pool(series: GatedSeries, params: BloodPoolParams | None = Non
     else:
         background = _background(masks[0], masks[es_index], vmap, mean_image, p, pixel_mm)
     if background.sum() < 4:
-        raise ValueError(f"series {uid}: the background crescent holds "
+        raise ValueError(f"{name}: the background crescent holds "
                          f"{int(background.sum())} pixels (< 4)")
     level = float(np.mean([smooth[(es_index + k) % n][background].mean() for k in (-1, 0, 1)]))
     if manual is None:
@@ -373,7 +374,7 @@ def analyze_blood_pool(series: GatedSeries, params: BloodPoolParams | None = Non
     net = _net(measured, coverage)
     ed, es, t_ed, t_es, fitted = _fit(net, period_ms, p.harmonics)
     if ed <= 0:
-        raise ValueError(f"series {uid}: background exceeds the LV counts (net ED ≤ 0)")
+        raise ValueError(f"{name}: background exceeds the LV counts (net ED ≤ 0)")
     ef = 100.0 * (ed - es) / ed
     t = np.arange(0.0, period_ms, 1.0)
     slope = fitted.derivative(t) * 1000.0 / ed  # EDV/s
@@ -426,35 +427,36 @@ def _qc(series: GatedSeries, ef: float, half_ci: float, masks: list[Mask], c: _C
         pixel_mm: float, roi_sd: float, p: BloodPoolParams) -> list[Finding]:
     """ROI sanity and count checks specific to the blood-pool EF."""
     uid = series.acquisition.series_instance_uid
+    name = series.acquisition.display_name
     out: list[Finding] = []
     ed_area = float(masks[0].sum()) * pixel_mm**2 / 100.0
     if series.acquisition.view is not View.LAO:
         out.append(Finding("BLOOD_POOL_NOT_LAO", Level.WARN,
-                           f"series {uid}: view is {series.acquisition.view.value}; the LV is "
+                           f"{name}: view is {series.acquisition.view.value}; the LV is "
                            "separated from the RV only in the LAO best-septal view", uid))
     if not 8.0 <= ed_area <= 120.0:
         out.append(Finding("LV_ROI_SIZE", Level.FAIL,
-                           f"series {uid}: end-diastolic LV ROI of {ed_area:.0f} cm² is "
+                           f"{name}: end-diastolic LV ROI of {ed_area:.0f} cm² is "
                            "outside 8–120 cm²: the ROI is not on the LV", uid))
     density = c.roi_counts / np.maximum(c.roi_pixels, 1)
     background = c.background_counts / max(c.background_weight, 1e-9)
     if background >= 0.8 * float(density.min()):
         out.append(Finding("LOW_TARGET_TO_BACKGROUND", Level.WARN,
-                           f"series {uid}: background {background:.0f} counts/pixel is ≥ 80% of "
+                           f"{name}: background {background:.0f} counts/pixel is ≥ 80% of "
                            f"the LV ROI at end-systole ({float(density.min()):.0f}): EF is very "
                            "sensitive to the background ROI", uid))
     if float(c.roi_counts.min()) < p.min_lv_slot_counts:
         out.append(Finding("LOW_LV_FRAME_COUNTS", Level.WARN,
-                           f"series {uid}: {float(c.roi_counts.min()):.0f} counts in the LV ROI "
+                           f"{name}: {float(c.roi_counts.min()):.0f} counts in the LV ROI "
                            f"of the emptiest slot (< {p.min_lv_slot_counts:g}): EF precision "
                            "is limited", uid))
     if half_ci > p.max_ci_half_width_percent:
         out.append(Finding("EF_UNCERTAIN", Level.WARN,
-                           f"series {uid}: LVEF {ef:.1f}% ± {half_ci:.1f} (95%): too uncertain "
+                           f"{name}: LVEF {ef:.1f}% ± {half_ci:.1f} (95%): too uncertain "
                            "for serial comparison (significant change ≥ 5–10 points, Wackers "
                            "1979)", uid))
     if roi_sd > p.max_roi_sd_percent:
         out.append(Finding("EF_ROI_SENSITIVE", Level.WARN,
-                           f"series {uid}: EF moves by {roi_sd:.1f} points (SD) when the edge "
+                           f"{name}: EF moves by {roi_sd:.1f} points (SD) when the edge "
                            "level or the background ROI is perturbed: check the ROIs", uid))
     return out

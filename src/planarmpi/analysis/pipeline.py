@@ -63,17 +63,18 @@ def analyze_study(study: Study, *, limits: QCLimits | None = None,
     analyses = ["qc"]
     for series in study.gated if not not_cardiac else ():
         uid = series.acquisition.series_instance_uid
+        name = series.acquisition.display_name
         method = _ef_method(series)
         if method is None:
             findings.append(Finding(
                 "EF_METHOD_UNKNOWN", Level.WARN,
-                f"series {uid}: tracer {series.acquisition.tracer.value}: neither a blood-pool "
+                f"{name}: tracer {series.acquisition.tracer.value}: neither a blood-pool "
                 "nor a perfusion agent, so no EF method applies", uid))
             continue
         if method == "gated-perfusion":
             findings.append(Finding(
                 "EF_METHOD_NOT_AVAILABLE", Level.INFO,
-                f"series {uid}: the geometric EF of gated perfusion images is not computed by "
+                f"{name}: the geometric EF of gated perfusion images is not computed by "
                 "this version", uid))
             continue
         try:
@@ -97,7 +98,7 @@ def analyze_study(study: Study, *, limits: QCLimits | None = None,
                 entry["phase_lv"] = stats.to_dict()
             except ValueError as exc:
                 findings.append(Finding("PHASE_NOT_MEASURED", Level.WARN,
-                                        f"series {uid}: LV phase analysis: {exc}", uid))
+                                        f"{name}: LV phase analysis: {exc}", uid))
         function.append(entry)
     return StudyResult(
         study_instance_uid=study.study_instance_uid,

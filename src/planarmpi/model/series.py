@@ -132,6 +132,13 @@ class Acquisition:
         return self.radiopharmaceutical.tracer
 
     @property
+    def display_name(self) -> str:
+        """How findings name the image: ``series 3 (REST ANT, detector 1)``."""
+        number = self.series_number if self.series_number is not None else "?"
+        text = self.series_description or self.label
+        return f"series {number} ({text}, detector {self.detector})"
+
+    @property
     def label(self) -> str:
         """Short human label: ``LAO 45° rest`` style."""
         view = self.view.value

@@ -33,13 +33,6 @@ _PERFUSION_TRACERS = (
 )
 
 
-def _label(summary: SeriesSummary) -> str:
-    a = summary.series.acquisition
-    text = a.series_description or a.label
-    return f"series {a.series_number if a.series_number is not None else '?'} ({text}, " \
-           f"detector {a.detector})"
-
-
 def check_series(summary: SeriesSummary, limits: QCLimits | None = None) -> list[Finding]:
     """Counts, timing and heart-region checks of one series.
 
@@ -56,7 +49,7 @@ def check_series(summary: SeriesSummary, limits: QCLimits | None = None) -> list
     s = summary.series
     a = s.acquisition
     uid = a.series_instance_uid
-    where = _label(summary)
+    where = a.display_name
     out: list[Finding] = []
     if np.asarray(s.pixels).min(initial=0) < 0:
         out.append(Finding("NEGATIVE_COUNTS", Level.WARN,
