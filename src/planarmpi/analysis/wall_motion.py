@@ -7,13 +7,19 @@ sectors: the project's domain notes, "Regional function"; Jackson, JNMT 1991). S
 the five LAO segments of the 15-segment planar model, mapped to territories by
 :data:`planarmpi.model.segments.SEGMENTS`; the valve plane (image top) is left out.
 
-Grading thresholds are planarmpi defaults chosen on simulated studies (docs/function.md),
-not guideline values; :class:`WallMotionParams` makes them settable.
+A segment is normal when its regional EF is at least its normal mean − 2 SD; the built-in
+normal means and SDs (``data/wall_motion_normals.json``) were derived from 30 *simulated*
+normal studies by ``bench/wall_motion_normals.py`` — a site should replace them with limits
+from its own normals. Below normal: hypokinetic down to 10%, akinetic down to −5%, then
+dyskinetic (also when the segment beats > 90° out of phase with the LV). All settable in
+:class:`WallMotionParams`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
+from importlib.resources import files
 from typing import Any
 
 import numpy as np
@@ -22,7 +28,8 @@ from numpy.typing import NDArray
 from planarmpi.model import View
 from planarmpi.model.segments import SEGMENTS
 
-__all__ = ["LAO_SECTORS_DEG", "SegmentMotion", "WallMotionParams", "regional_wall_motion"]
+__all__ = ["LAO_SECTORS_DEG", "SegmentMotion", "WallMotionParams", "builtin_normals",
+           "regional_wall_motion"]
 
 #: LAO segment index → (start, stop) image angle in degrees (0 = image right = lateral,
 #: 90 = down = inferior/apical, 180 = left = septal, 270 = up = base).
@@ -35,10 +42,25 @@ LAO_SECTORS_DEG: dict[int, tuple[float, float]] = {
 }
 
 
+def builtin_normals() -> dict[str, tuple[float, float]]:
+    """Segment key → (mean, SD) of the regional EF in the built-in (simulated) normals."""
+    data = json.loads(files("planarmpi.analysis").joinpath("data/wall_motion_normals.json")
+                      .read_text(encoding="utf-8"))
+    return {k: (float(v["mean_percent"]), float(v["sd_percent"]))
+            for k, v in data["segments"].items()}
+
+
 @dataclass(frozen=True, slots=True)
 class WallMotionParams:
-    """Regional-EF limits of the grades (percent)."""
+    """Regional-EF limits of the grades (percent).
 
+    ``normals`` maps a segment key to the (mean, SD) of its regional EF in normals; a
+    segment is normal at ≥ mean − ``normal_sd`` × SD. Segments without normals use
+    ``normal_min_percent``.
+    """
+
+    normals: dict[str, tuple[float, float]] = field(default_factory=builtin_normals)
+    normal_sd: float = 2.0
     normal_min_percent: float = 30.0
     hypokinetic_min_percent: float = 10.0
     akinetic_min_percent: float = -5.0
@@ -61,8 +83,10 @@ class SegmentMotion:
                 "regional_ef_percent": self.regional_ef_percent, "grade": self.grade}
 
 
-def _grade(ef: float, p: WallMotionParams) -> str:
-    if ef >= p.normal_min_percent:
+def _grade(ef: float, segment: str, p: WallMotionParams) -> str:
+    mean_sd = p.normals.get(segment)
+    limit = mean_sd[0] - p.normal_sd * mean_sd[1] if mean_sd else p.normal_min_percent
+    if ef >= limit:
         return "normal"
     if ef >= p.hypokinetic_min_percent:
         return "hypokinetic"
@@ -121,7 +145,7 @@ def regional_wall_motion(ed_counts: NDArray[np.float64], es_counts: NDArray[np.f
         es_sector = es_mask & sector
         es_net = float(es_counts[es_sector].sum() - background_per_pixel * es_sector.sum())
         ef = 100.0 * (ed_net - es_net) / ed_net if ed_net > 0 else float("nan")
-        grade = _grade(ef, p) if np.isfinite(ef) else "not measured"
+        grade = _grade(ef, segment.key, p) if np.isfinite(ef) else "not measured"
         seg_phase = mean_phase(ed_sector)
         if lv_phase is not None and seg_phase is not None:
             late = abs((seg_phase - lv_phase + 180.0) % 360.0 - 180.0)
