@@ -9,23 +9,18 @@ Prints the table recorded in docs/validation.md.
 from __future__ import annotations
 
 import argparse
-import tempfile
-import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
 
 import numpy as np
+
+from _muga import simulate_and_analyze
 
 SEED0 = 50_000
 
 
 def one(index: int) -> tuple[float, float, float, float, float, float, float, str]:
-    from planarmpi import read_studies
-    from planarmpi.analysis.bloodpool import analyze_blood_pool
-    from planarmpi.simulate import simulate_study
     from planarmpi.simulate.gating import BeatModel
     from planarmpi.simulate.phantom import Anatomy
-    from planarmpi.simulate.presets import preset
 
     rng = np.random.default_rng([SEED0, index])
     anatomy = Anatomy(
@@ -37,22 +32,16 @@ def one(index: int) -> tuple[float, float, float, float, float, float, float, st
         torso_half_depth_mm=float(rng.uniform(95, 135)),
         rvef_percent=float(rng.uniform(40, 65)),
     )
-    spec = replace(preset("muga-normal"), name=f"bench-{index}", anatomy=anatomy,
-                   counts_per_view=float(rng.uniform(2e6, 8e6)),
-                   beats=BeatModel(rr_cv=float(rng.uniform(0.02, 0.08))))
-    with tempfile.TemporaryDirectory() as tmp:
-        truth = simulate_study(spec, tmp, seed=SEED0 + index)
-        (study,) = read_studies(tmp).studies
-        t0 = time.perf_counter()
-        try:
-            result = analyze_blood_pool(study.gated[0])
-        except ValueError as exc:
-            return (truth["lv"]["voxelised_lvef_percent"], np.nan, np.nan, np.nan, np.nan,
-                    np.nan, time.perf_counter() - t0, str(exc))
-        seconds = time.perf_counter() - t0
-    lo, hi = result.ci95_percent
-    return (truth["lv"]["voxelised_lvef_percent"], result.lvef_percent, lo, hi,
-            result.poisson_sd_percent, result.roi_sd_percent, seconds, "")
+    out = simulate_and_analyze(SEED0 + index, name=f"bench-{index}", anatomy=anatomy,
+                               counts_per_view=float(rng.uniform(2e6, 8e6)),
+                               beats=BeatModel(rr_cv=float(rng.uniform(0.02, 0.08))))
+    true_ef = out.truth["lv"]["voxelised_lvef_percent"]
+    r = out.result
+    if r is None:
+        return (true_ef, np.nan, np.nan, np.nan, np.nan, np.nan, out.seconds, out.error)
+    lo, hi = r.ci95_percent
+    return (true_ef, r.lvef_percent, lo, hi, r.poisson_sd_percent, r.roi_sd_percent,
+            out.seconds, "")
 
 
 def main() -> None:

@@ -10,21 +10,17 @@ not graded normal. Prints sensitivity per grade and the specificity of remote te
 from __future__ import annotations
 
 import argparse
-import tempfile
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
 
 import numpy as np
+
+from _muga import simulate_and_analyze
 
 SEED0 = 70_000
 
 
 def one(index: int) -> tuple[str, str, bool, int, int]:
-    from planarmpi import read_studies
-    from planarmpi.analysis.bloodpool import analyze_blood_pool
-    from planarmpi.simulate import simulate_study
     from planarmpi.simulate.phantom import Anatomy
-    from planarmpi.simulate.presets import preset
 
     rng = np.random.default_rng([SEED0, index])
     territory = str(rng.choice(["LAD", "LCX", "RCA"]))
@@ -36,12 +32,11 @@ def one(index: int) -> tuple[str, str, bool, int, int]:
                       heart_azimuth_deg=float(45 + rng.uniform(-8, 8)),
                       heart_elevation_deg=float(30 + rng.uniform(-8, 8)),
                       wall_motion={territory: motion})
-    spec = replace(preset("muga-normal"), name=f"wm-{index}", anatomy=anatomy,
-                   counts_per_view=float(rng.uniform(2e6, 8e6)))
-    with tempfile.TemporaryDirectory() as tmp:
-        simulate_study(spec, tmp, seed=SEED0 + index)
-        (study,) = read_studies(tmp).studies
-        segments = analyze_blood_pool(study.gated[0]).wall_motion
+    out = simulate_and_analyze(SEED0 + index, name=f"wm-{index}", anatomy=anatomy,
+                               counts_per_view=float(rng.uniform(2e6, 8e6)))
+    if out.result is None:
+        raise RuntimeError(f"study {index}: {out.error}")
+    segments = out.result.wall_motion
     found = any(s.grade != "normal" for s in segments if s.territory == territory)
     remote = [s for s in segments if s.territory != territory]
     remote_normal = sum(s.grade == "normal" for s in remote)

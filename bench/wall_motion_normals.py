@@ -12,23 +12,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+
+from _muga import simulate_and_analyze
 
 SEED0 = 60_000
 OUT = Path(__file__).resolve().parents[1] / "src/planarmpi/analysis/data/wall_motion_normals.json"
 
 
 def one(index: int) -> dict[str, float]:
-    from planarmpi import read_studies
-    from planarmpi.analysis.bloodpool import analyze_blood_pool
-    from planarmpi.simulate import simulate_study
     from planarmpi.simulate.phantom import Anatomy
-    from planarmpi.simulate.presets import preset
 
     rng = np.random.default_rng([SEED0, index])
     anatomy = Anatomy(edv_ml=float(rng.uniform(80, 170)), lvef_percent=float(rng.uniform(55, 75)),
@@ -37,14 +33,11 @@ def one(index: int) -> dict[str, float]:
                       heart_elevation_deg=float(30 + rng.uniform(-8, 8)),
                       torso_half_width_mm=float(rng.uniform(150, 200)),
                       torso_half_depth_mm=float(rng.uniform(95, 135)))
-    spec = replace(preset("muga-normal"), name=f"wm-normal-{index}", anatomy=anatomy,
-                   counts_per_view=float(rng.uniform(2e6, 8e6)))
-    with tempfile.TemporaryDirectory() as tmp:
-        simulate_study(spec, tmp, seed=SEED0 + index)
-        (study,) = read_studies(tmp).studies
-        result = analyze_blood_pool(study.gated[0])
-    return {w.segment: w.regional_ef_percent for w in result.wall_motion}
-
+    out = simulate_and_analyze(SEED0 + index, name=f"wm-normal-{index}", anatomy=anatomy,
+                               counts_per_view=float(rng.uniform(2e6, 8e6)))
+    if out.result is None:
+        raise RuntimeError(f"simulated normal {index}: {out.error}")
+    return {w.segment: w.regional_ef_percent for w in out.result.wall_motion}
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)

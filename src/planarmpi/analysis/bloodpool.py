@@ -219,8 +219,7 @@ def _background(ed_mask: Mask, es_mask: Mask, vmap: VentricleMap, mean_image: Ar
     inner = ndimage.binary_dilation(es_mask, iterations=gap)
     outer = ndimage.binary_dilation(es_mask, iterations=gap + width)
     rr, cc = np.indices(ed_mask.shape)
-    weights = np.where(ed_mask, mean_image, 0.0)  # the centre of the end-diastolic LV
-    centre = ((rr * weights).sum() / weights.sum(), (cc * weights).sum() / weights.sum())
+    centre = ndimage.center_of_mass(np.where(ed_mask, mean_image, 0.0))  # end-diastolic LV
     angle = np.degrees(np.arctan2(rr - centre[0], cc - centre[1])) % 360.0
     span = (p.background_stop_deg - p.background_start_deg) % 360.0
     band = outer & ~inner & (((angle - p.background_start_deg) % 360.0) <= span)

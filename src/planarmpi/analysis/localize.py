@@ -124,13 +124,8 @@ def locate_heart(
             f"{low:g}–{high:g} cm² of a heart",
         )
     weights = np.where(mask, counts, 0.0)
-    total = weights.sum()
-    rr, cc = np.indices(counts.shape)
-    centre = (
-        (float((rr * weights).sum() / total), float((cc * weights).sum() / total))
-        if total > 0
-        else (float(peak_r), float(peak_c))
-    )
+    com = ndimage.center_of_mass(weights) if weights.sum() > 0 else (peak_r, peak_c)
+    centre = (float(com[0]), float(com[1]))
     return HeartSearch(
         HeartRegion(mask, centre, area, float(counts[mask].max())),
         "",

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import ndimage
 
 from planarmpi.model import View
 from planarmpi.model.segments import SEGMENTS
@@ -123,8 +124,7 @@ def regional_wall_motion(ed_counts: NDArray[np.float64], es_counts: NDArray[np.f
     """
     p = params or WallMotionParams()
     rr, cc = np.indices(ed_mask.shape)
-    weights = np.where(ed_mask, ed_counts, 0.0)
-    centre = ((rr * weights).sum() / weights.sum(), (cc * weights).sum() / weights.sum())
+    centre = ndimage.center_of_mass(np.where(ed_mask, ed_counts, 0.0))
     angle = np.degrees(np.arctan2(rr - centre[0], cc - centre[1])) % 360.0
     def mean_phase(region: NDArray[np.bool_]) -> float | None:
         if phase_deg is None or amplitude is None or not region.any():

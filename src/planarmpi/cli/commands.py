@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
@@ -25,10 +27,21 @@ def _err(line: str) -> None:
     print(f"planarmpi: {line}", file=sys.stderr)
 
 
-def _report(problem: Problem) -> int:
-    """Print one problem line; return 1 if it makes the run partial, 0 for a note."""
-    _err(str(problem) if problem.fatal else f"note: skipped {problem}")
-    return int(problem.fatal)
+@dataclass
+class _Tally:
+    """Inputs that made a run partial."""
+
+    problems: int = 0
+
+
+def _studies(paths: list[str], tally: _Tally) -> Iterator[Study]:
+    """The usable studies under ``paths``; every problem is printed as one line."""
+    for item in iter_studies(paths):
+        if isinstance(item, Problem):
+            _err(str(item) if item.fatal else f"note: skipped {item}")
+            tally.problems += int(item.fatal)
+        else:
+            yield item
 
 
 def _fmt_counts(value: float | None) -> str:
@@ -84,12 +97,9 @@ def inspect_command(paths: list[str], *, as_json: bool) -> int:
     """``planarmpi inspect``: describe every study found."""
     console = Console(highlight=False, soft_wrap=False, width=160)
     documents = []
-    problems = 0
+    tally = _Tally()
     studies = 0
-    for item in iter_studies(paths):
-        if isinstance(item, Problem):
-            problems += _report(item)
-            continue
+    for item in _studies(paths, tally):
         studies += 1
         result = analyze_study(item)
         if as_json:
@@ -111,7 +121,7 @@ def inspect_command(paths: list[str], *, as_json: bool) -> int:
     if studies == 0:
         _err("no usable NM study found")
         return EXIT_USAGE
-    return EXIT_PARTIAL if problems else EXIT_OK
+    return EXIT_PARTIAL if tally.problems else EXIT_OK
 
 
 def _check_clinical(path: Path | None) -> None:
@@ -128,16 +138,13 @@ def analyze_command(inputs: list[str], out: Path, clinical: Path | None,
     if clinical is not None:
         _err(f"note: {clinical} was validated; this version does not use clinical context yet")
     out.mkdir(parents=True, exist_ok=True)
-    problems = 0
+    tally = _Tally()
     written = 0
-    for item in iter_studies(inputs):
-        if isinstance(item, Problem):
-            problems += _report(item)
-            continue
+    for item in _studies(inputs, tally):
         options = AnalysisOptions(manual_rois=rois_for_study(roi_spec, item, str(rois or "")))
         result = analyze_study(item, options=options)
         if not is_valid_uid(item.study_instance_uid):
-            problems += 1
+            tally.problems += 1
             _err(f"study {item.study_instance_uid!r}: invalid Study Instance UID; written "
                  "under a sanitised folder name")
         path = write_result_json(result, out)
@@ -151,7 +158,7 @@ def analyze_command(inputs: list[str], out: Path, clinical: Path | None,
     if written == 0:
         _err("no study could be analysed")
         return EXIT_USAGE
-    return EXIT_PARTIAL if problems else EXIT_OK
+    return EXIT_PARTIAL if tally.problems else EXIT_OK
 
 
 def demo_command(out: Path) -> int:

@@ -10,7 +10,6 @@ Exit codes: 0 success; 1 some input was unusable (the rest was still processed);
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import warnings
 from collections.abc import Sequence
@@ -109,6 +108,3 @@ def run() -> None:
     """Console-script entry point."""
     sys.exit(main())
 
-
-def _dump(data: object) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)

@@ -44,6 +44,7 @@ from planarmpi.simulate.phantom import (
     BodyMasks,
     Defect,
     Grid,
+    PhantomVolumes,
     body_masks,
     build_volumes,
     heart_masks,
@@ -294,7 +295,7 @@ def simulate_study(
                         300000.0))
                 if view_name == "ANT":
                     state_truth["lung_heart_ratio"] = _lung_heart_ratio(
-                        phase_volumes[0].activity, body, a, camera)
+                        phase_volumes[0], body, a, camera)
             if statics:
                 write(statics, f"{state.value}_static_views.dcm")
         if spec.gated_view:
@@ -436,7 +437,7 @@ def _first_pass(spec: SimulationSpec, acquisition: Callable[..., Acquisition], n
     }
 
 
-def _lung_heart_ratio(activity: Array, body: BodyMasks, anatomy: Anatomy,
+def _lung_heart_ratio(volumes: PhantomVolumes, body: BodyMasks, anatomy: Anatomy,
                       camera: _Camera) -> float:
     """Noise-free anterior lung/heart ratio (mean counts per pixel, lung ROI / myocardium).
 
@@ -447,8 +448,8 @@ def _lung_heart_ratio(activity: Array, body: BodyMasks, anatomy: Anatomy,
     """
     grid = camera.grid
     heart = heart_masks(anatomy, grid, 0.0)
-    mu = np.where(body.torso, 0.0154, 0.0)
-    image = camera.bin(project(activity, mu, grid.voxel_mm, 0.0, scatter=False))
+    image = camera.bin(project(volumes.activity, volumes.mu_per_mm, grid.voxel_mm, 0.0,
+                               scatter=False))
     myo = camera.bin(heart.myocardium.sum(axis=1)[::-1].astype(float))
     any_heart = camera.bin((heart.myocardium | heart.lv_cavity | heart.rv_cavity
                             | heart.right_atrium | heart.left_atrium).sum(axis=1)[::-1]
