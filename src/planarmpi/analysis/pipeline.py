@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from planarmpi.analysis.bloodpool import BloodPoolParams, ManualRois, analyze_blood_pool
+from planarmpi.analysis.perfusion.normals import NormalLimits
+from planarmpi.analysis.perfusion.study import PerfusionParams, analyze_perfusion
 from planarmpi.analysis.phase import phase_statistics
 from planarmpi.analysis.result import EjectionFraction, StudyResult
 from planarmpi.analysis.summary import summarize_series
-from planarmpi.model import Chamber, Finding, GatedSeries, Level, Study, Tracer
+from planarmpi.model import Chamber, Finding, GatedSeries, Level, State, Study, Tracer
 from planarmpi.qc.checks import check_study
 from planarmpi.qc.limits import QCLimits
 
@@ -23,6 +25,8 @@ class AnalysisOptions:
     qc: QCLimits = field(default_factory=QCLimits)
     blood_pool: BloodPoolParams = field(default_factory=BloodPoolParams)
     manual_rois: dict[str, ManualRois] = field(default_factory=dict)
+    perfusion: PerfusionParams = field(default_factory=PerfusionParams)
+    normal_limits: tuple[NormalLimits, ...] = ()
 
 
 def _ef_method(series: GatedSeries) -> str | None:
@@ -52,7 +56,7 @@ def analyze_study(study: Study, *, limits: QCLimits | None = None,
     """
     options = options or AnalysisOptions()
     if limits is not None:
-        options = AnalysisOptions(limits, options.blood_pool, options.manual_rois)
+        options = replace(options, qc=limits)
     summaries = tuple(summarize_series(s) for s in study.series)
     findings = list(check_study(study, summaries, options.qc))
     not_cardiac = any(f.code in ("NOT_CARDIAC", "NON_CARDIAC_TRACER") for f in findings)
@@ -100,6 +104,20 @@ def analyze_study(study: Study, *, limits: QCLimits | None = None,
                 findings.append(Finding("PHASE_NOT_MEASURED", Level.WARN,
                                         f"{name}: LV phase analysis: {exc}", uid))
         function.append(entry)
+    perfusion = None
+    lhr = None
+    if not not_cardiac:
+        outcome = analyze_perfusion(study, params=options.perfusion,
+                                    user_limits=options.normal_limits,
+                                    wall_motion=wall_motion)
+        if outcome is not None:
+            analyses.append("perfusion")
+            findings.extend(outcome.findings)
+            perfusion = outcome.section
+            ratios = [m for m in perfusion.get("lung_heart_ratio", ())
+                      if m.get("value") is not None]
+            stress = [m for m in ratios if State(m["state"]).is_stress]
+            lhr = (stress or ratios or [{"value": None}])[0]["value"]
     return StudyResult(
         study_instance_uid=study.study_instance_uid,
         patient=study.patient,
@@ -110,5 +128,7 @@ def analyze_study(study: Study, *, limits: QCLimits | None = None,
         phase=phase,
         wall_motion=tuple(wall_motion),
         function=tuple(function),
+        perfusion=perfusion,
+        lung_heart_ratio=lhr,
         analyses_run=tuple(dict.fromkeys(analyses)),
     )

@@ -540,6 +540,17 @@ def _gating(ds: Dataset, path: str, rr_interval: int) -> tuple[GatingInfo, list[
 
 
 # --------------------------------------------------------------------------- series
+def _patient_orientation(ds: Dataset) -> tuple[str, str] | None:
+    """Patient Orientation (0020,0020): directions of the columns and rows, if valid."""
+    value = ds.get("PatientOrientation")
+    if value is None or isinstance(value, str | bytes):
+        return None
+    parts = [str(v).strip().upper() for v in value]
+    if len(parts) != 2 or not all(p and set(p) <= set("LRAPHF") for p in parts):
+        return None
+    return parts[0], parts[1]
+
+
 def series_from_dataset(ds: Dataset, path: str) -> tuple[list[Series], list[Finding]]:
     """All planar images of one NM (or NM Secondary Capture) dataset.
 
@@ -704,6 +715,7 @@ def series_from_dataset(ds: Dataset, path: str) -> tuple[list[Series], list[Find
             manufacturer=_str(ds, "Manufacturer"),
             model_name=_str(ds, "ManufacturerModelName"),
             source_file=path,
+            patient_orientation=_patient_orientation(ds),
         )
         frames = pixels[group.frames]
         try:

@@ -111,6 +111,7 @@ class Acquisition:
     manufacturer: str = ""
     model_name: str = ""
     source_file: str = ""
+    patient_orientation: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", SeriesKind(self.kind))

@@ -35,6 +35,8 @@ __all__ = [
     "PhantomVolumes",
     "body_masks",
     "build_volumes",
+    "defect_extent_percent",
+    "defect_weight",
     "heart_masks",
     "lv_volume_curve",
 ]
@@ -427,6 +429,28 @@ def heart_masks(anatomy: Anatomy, grid: Grid, cycle_phase: float) -> HeartMasks:
     return HeartMasks(cavity, myocardium, rv, ra, la, psi, u, float(k * b_ed))
 
 
+def defect_weight(heart: HeartMasks, defect: Defect) -> Array:
+    """Where a defect reduces uptake: 1 inside its arc, 0 outside (20° shoulders).
+
+    Defects spare the basal part of the wall (weight rising from the base plane to 30% of
+    the way to the apex), as coronary lesions usually do.
+    """
+    return _arc_weight(heart.psi_deg, *defect.arc) * np.clip(
+        heart.u_mm / (0.3 * heart.apex_mm), 0.0, 1.0)
+
+
+def defect_extent_percent(heart: HeartMasks, defects: tuple[Defect, ...]) -> float:
+    """Percentage of the LV myocardium where the defects reduce uptake by at least half
+    of their severity (the union of the defects' regions)."""
+    myo = heart.myocardium
+    if not defects or not myo.any():
+        return 0.0
+    inside = np.zeros(int(myo.sum()), dtype=bool)
+    for d in defects:
+        inside |= defect_weight(heart, d)[myo] >= 0.5
+    return float(100.0 * inside.mean())
+
+
 @dataclass(frozen=True, slots=True)
 class PhantomVolumes:
     """Activity (relative concentration) and attenuation (1/mm) on one grid."""
@@ -517,10 +541,7 @@ def build_volumes(
     for d in defects:
         if rest and d.reversible:
             continue
-        # Defects spare the basal third of the wall, as coronary lesions usually do.
-        w = _arc_weight(heart.psi_deg, *d.arc) * np.clip(heart.u_mm / (0.3 * heart.apex_mm),
-                                                         0.0, 1.0)
-        myo = myo * (1.0 - d.severity * w)
+        myo = myo * (1.0 - d.severity * defect_weight(heart, d))
     activity[heart.myocardium] = myo[heart.myocardium]
 
     mu = LinearAttenuation.for_tracer(tracer)

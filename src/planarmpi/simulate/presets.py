@@ -13,7 +13,7 @@ from planarmpi.simulate.gating import BeatModel
 from planarmpi.simulate.phantom import Anatomy, Defect
 from planarmpi.simulate.study import SimulationSpec
 
-__all__ = ["PRESETS", "preset", "random_spec"]
+__all__ = ["PRESETS", "preset", "random_normal_spec", "random_perfusion_spec", "random_spec"]
 
 _STRESS_REST = (State.STRESS_EXERCISE, State.REST)
 _FEMALE: dict[str, Any] = {"torso_half_width_mm": 155.0, "torso_half_depth_mm": 100.0,
@@ -132,3 +132,86 @@ def random_spec(rng: np.random.Generator, index: int) -> SimulationSpec:
         uptake=(("liver", float(rng.uniform(0.05, 0.6))), ("gut", float(rng.uniform(0.05, 0.6)))),
     )
     return replace(spec)
+
+
+#: Uniform ranges of the defect extent multiplier per territory that give 5–30% of the LV
+#: myocardium in the default heart (the territories differ in width).
+_EXTENT_RANGE = {"LAD": (0.15, 0.85), "LCX": (0.2, 1.2), "RCA": (0.25, 1.45)}
+
+
+def _perfusion_anatomy(rng: np.random.Generator, female: bool, *, normal: bool,
+                       **overrides: Any) -> Anatomy:
+    kwargs: dict[str, Any] = {
+        "edv_ml": float(rng.uniform(70, 160) if normal else rng.uniform(70, 220)),
+        "lvef_percent": float(rng.uniform(52, 75) if normal else rng.uniform(30, 72)),
+        "heart_rate_bpm": float(rng.uniform(55, 100)),
+        "heart_azimuth_deg": float(45 + rng.uniform(-10, 10)),
+        "heart_elevation_deg": float(30 + rng.uniform(-10, 10)),
+        "lv_long_short_ratio": float(rng.uniform(1.6, 2.1)),
+        "lv_wall_mm": float(rng.uniform(8, 12)),
+        "heart_left_mm": float(25 + rng.uniform(-10, 10)),
+        "heart_anterior_mm": float(50 + rng.uniform(-10, 10)),
+    }
+    if female:
+        kwargs.update(torso_half_width_mm=float(rng.uniform(140, 170)),
+                      torso_half_depth_mm=float(rng.uniform(90, 115)),
+                      breast_volume_ml=float(rng.uniform(150, 1400)),
+                      breast_drop_mm=float(rng.uniform(-20, 40)))
+    else:
+        kwargs.update(torso_half_width_mm=float(rng.uniform(155, 200)),
+                      torso_half_depth_mm=float(rng.uniform(100, 135)))
+    kwargs.update(overrides)
+    return Anatomy(**kwargs)
+
+
+def _tracer_settings(rng: np.random.Generator, tracer: Tracer) -> dict[str, Any]:
+    tl = tracer is Tracer.TL201
+    return {
+        "tracer": tracer,
+        "states": (State.STRESS_EXERCISE, State.REDISTRIBUTION if tl else State.REST),
+        "counts_per_view": float(rng.uniform(5e5, 9e5) if tl else rng.uniform(8e5, 1.6e6)),
+        "gated_view": None,
+        # Hepatobiliary and gut activity: from faint to hotter than the myocardium's half.
+        "uptake": (("liver", float(rng.uniform(0.05, 0.7) if not tl else rng.uniform(0.2, 0.4))),
+                   ("gut", float(rng.uniform(0.05, 0.7) if not tl else rng.uniform(0.1, 0.2)))),
+    }
+
+
+def random_normal_spec(rng: np.random.Generator, index: int, sex: Sex,
+                       tracer: Tracer) -> SimulationSpec:
+    """A normal perfusion study (stress and rest/redistribution, three static views).
+
+    For normal limits: body habitus, breast size and position (women), heart size,
+    orientation and position, wall thickness, counts and liver/gut activity all vary.
+    """
+    return SimulationSpec(
+        name=f"normal-{sex.value.lower()}-{index:05d}", sex=sex,
+        anatomy=_perfusion_anatomy(rng, sex is Sex.FEMALE, normal=True),
+        **_tracer_settings(rng, tracer))
+
+
+def random_perfusion_spec(rng: np.random.Generator, index: int,
+                          normal_fraction: float = 0.4) -> SimulationSpec:
+    """A study of the perfusion benchmark: normals with their traps, or 1–2 defects.
+
+    Women half of the time (breasts of random size and position), liver and gut from faint
+    to hot, Tc-99m agents (80%) or Tl-201; defects of a random territory with severity
+    20–70% and extent 5–30% of the LV myocardium, reversible (60%) or fixed; fixed defects
+    come with reduced wall motion in their territory.
+    """
+    female = bool(rng.random() < 0.5)
+    tracer = Tracer.TL201 if rng.random() < 0.2 else Tracer(str(rng.choice(
+        [Tracer.TC99M_SESTAMIBI.value, Tracer.TC99M_TETROFOSMIN.value])))
+    defects: list[Defect] = []
+    if rng.random() >= normal_fraction:
+        territories = list(rng.choice(["LAD", "LCX", "RCA"], size=int(rng.choice([1, 1, 1, 2])),
+                                      replace=False))
+        for t in territories:
+            lo, hi = _EXTENT_RANGE[str(t)]
+            defects.append(Defect(str(t), float(rng.uniform(0.2, 0.7)),
+                                  float(rng.uniform(lo, hi)), bool(rng.random() < 0.6)))
+    motion = {d.territory: 0.3 for d in defects if not d.reversible and d.severity > 0.4}
+    return SimulationSpec(
+        name=f"perfusion-{index:05d}", sex=Sex.FEMALE if female else Sex.MALE,
+        anatomy=_perfusion_anatomy(rng, female, normal=not defects, wall_motion=motion),
+        defects=tuple(defects), **_tracer_settings(rng, tracer))

@@ -44,9 +44,11 @@ from planarmpi.simulate.phantom import (
     BodyMasks,
     Defect,
     Grid,
+    HeartMasks,
     PhantomVolumes,
     body_masks,
     build_volumes,
+    defect_extent_percent,
     heart_masks,
     lv_volume_curve,
     uptake_for,
@@ -464,6 +466,26 @@ def _lung_heart_ratio(volumes: PhantomVolumes, body: BodyMasks, anatomy: Anatomy
     return float(image[lung_roi].mean() / image[myo_roi].mean())
 
 
+def _perfusion_truth(spec: SimulationSpec, heart: HeartMasks) -> dict[str, Any]:
+    """Per state: defect extent (% of LV myocardium), territories and deepest severity."""
+    states: dict[str, dict[str, Any]] = {}
+    for state in spec.states:
+        rest = state in (State.REST, State.REDISTRIBUTION, State.REINJECTION)
+        present = tuple(d for d in spec.defects if not (rest and d.reversible))
+        states[state.value] = {
+            "defect_extent_percent": defect_extent_percent(heart, present),
+            "territories": sorted({d.territory for d in present}),
+            "max_severity": max((d.severity for d in present), default=0.0),
+        }
+    return {
+        "definition": "extent = % of LV myocardium (end-diastole) where a defect reduces "
+                      "uptake by at least half its severity; severity = fractional uptake "
+                      "reduction at the defect's centre",
+        "states": states,
+        "abnormal": any(s["defect_extent_percent"] > 0 for s in states.values()),
+    }
+
+
 def _truth(spec: SimulationSpec, seed: int, header: StudyHeader, files: list[str],
            states: list[dict[str, Any]], camera: _Camera) -> dict[str, Any]:
     a = spec.anatomy
@@ -511,8 +533,10 @@ def _truth(spec: SimulationSpec, seed: int, header: StudyHeader, files: list[str
             "voxelised_esv_ml": float(rv.min()),
             "voxelised_rvef_percent": float(100 * (rv.max() - rv.min()) / rv.max()),
         },
+        "perfusion": _perfusion_truth(spec, hearts[0]),
         "defects": [
             {**asdict(d), "arc_deg": list(d.arc),
+             "extent_percent_of_lv": defect_extent_percent(hearts[0], (d,)),
              "segments": [s.key for s in segments_of_territory(d.territory)]
              if d.territory != "CUSTOM" else []}
             for d in spec.defects

@@ -1,0 +1,272 @@
+"""Normal limits of circumferential profiles: per view × state × tracer × sex, as files.
+
+A limits file (JSON, schema ``planarmpi/perfusion-normals@1``) holds, for one tracer group
+and one sex, the mean and SD of the normalised profile at every angle of every view and
+state (stress; rest/redistribution), the number of studies, the profile settings they were
+measured with, and their provenance. Built-in limits ship with the package (derived from
+simulated normal populations — see docs/perfusion.md); a site builds its own from its
+normal studies with ``planarmpi normals build`` (:func:`build_limits`). Every result names
+the limits it used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from planarmpi._version import __version__
+from planarmpi.analysis.perfusion.profiles import Profile, ProfileParams
+from planarmpi.errors import InvalidInputError
+from planarmpi.model import Sex, State, Tracer, View
+
+__all__ = [
+    "SCHEMA",
+    "NormalLimits",
+    "ViewLimits",
+    "build_limits",
+    "builtin_limits",
+    "read_limits",
+    "select_limits",
+    "state_group",
+    "tracer_group",
+    "write_limits",
+]
+
+SCHEMA = "planarmpi/perfusion-normals@1"
+Array = NDArray[np.float64]
+
+_TRACER_GROUPS = {
+    Tracer.TC99M_SESTAMIBI: "tc99m",
+    Tracer.TC99M_TETROFOSMIN: "tc99m",
+    Tracer.TC99M_PERFUSION: "tc99m",
+    Tracer.TL201: "tl201",
+}
+#: Views the limits are kept for, by their short name in files.
+VIEW_NAMES = {View.ANTERIOR: "ANT", View.LAO: "LAO", View.LEFT_LATERAL: "LLAT"}
+
+
+def tracer_group(tracer: Tracer) -> str | None:
+    """``tc99m`` for the Tc-99m perfusion agents, ``tl201`` for thallium, else None."""
+    return _TRACER_GROUPS.get(tracer)
+
+
+def state_group(state: State) -> str | None:
+    """``stress`` or ``rest`` (rest, redistribution, reinjection); None when unknown."""
+    if state in (State.STRESS_EXERCISE, State.STRESS_PHARMACOLOGIC, State.STRESS):
+        return "stress"
+    if state in (State.REST, State.REDISTRIBUTION, State.REINJECTION):
+        return "rest"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ViewLimits:
+    """Mean and SD of the normalised profile at each angle, for one view and state."""
+
+    view: str
+    state: str
+    mean: Array
+    sd: Array
+    n_studies: int
+
+    def lower_limit(self, sd_multiplier: float) -> Array:
+        """Mean − k·SD at each angle."""
+        return np.asarray(self.mean - sd_multiplier * self.sd)
+
+
+@dataclass(frozen=True, slots=True)
+class NormalLimits:
+    """One limits file: a tracer group and a sex, all views and states."""
+
+    name: str
+    tracer_group: str
+    sex: Sex
+    n_angles: int
+    views: tuple[ViewLimits, ...]
+    profile_params: dict[str, Any] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
+    source_path: str = ""
+
+    def for_view(self, view: View, state: State) -> ViewLimits | None:
+        """Limits of a view in a state, or None when the file has none."""
+        name, group = VIEW_NAMES.get(view), state_group(state)
+        for v in self.views:
+            if v.view == name and v.state == group:
+                return v
+        return None
+
+    def describe(self) -> dict[str, Any]:
+        """How a result names these limits."""
+        return {
+            "name": self.name, "tracer_group": self.tracer_group, "sex": self.sex.value,
+            "source": self.source_path or "built-in",
+            "n_studies": {f"{v.view}/{v.state}": v.n_studies for v in self.views},
+            "provenance": self.provenance,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """The file's content."""
+        return {
+            "schema": SCHEMA,
+            "name": self.name,
+            "tracer_group": self.tracer_group,
+            "sex": self.sex.value,
+            "n_angles": self.n_angles,
+            "angle_convention": "0° = top of the displayed image, clockwise",
+            "profile_params": self.profile_params,
+            "provenance": self.provenance,
+            "views": [{"view": v.view, "state": v.state, "n_studies": v.n_studies,
+                       "mean": [round(float(x), 5) for x in v.mean],
+                       "sd": [round(float(x), 5) for x in v.sd]} for v in self.views],
+        }
+
+
+def _fail(path: str, problem: str) -> InvalidInputError:
+    return InvalidInputError(f"{path}: not a usable normal-limits file: {problem}")
+
+
+def parse_limits(doc: Any, path: str = "<limits>") -> NormalLimits:
+    """Validate a limits document (a parsed JSON object)."""
+    if not isinstance(doc, dict):
+        raise _fail(path, "the top level must be an object")
+    if doc.get("schema") != SCHEMA:
+        raise _fail(path, f"schema must be {SCHEMA!r}, got {doc.get('schema')!r}")
+    try:
+        n = int(doc["n_angles"])
+        sex = Sex(doc["sex"])
+        group = str(doc["tracer_group"])
+        views = []
+        for item in doc["views"]:
+            mean = np.asarray(item["mean"], dtype=np.float64)
+            sd = np.asarray(item["sd"], dtype=np.float64)
+            if mean.shape != (n,) or sd.shape != (n,):
+                raise _fail(path, f"{item.get('view')}/{item.get('state')}: mean and sd "
+                                  f"must have {n} values")
+            if not (np.isfinite(mean).all() and np.isfinite(sd).all() and (sd > 0).all()):
+                raise _fail(path, f"{item['view']}/{item['state']}: non-finite or "
+                                  "non-positive values")
+            if item["view"] not in VIEW_NAMES.values() or item["state"] not in ("stress", "rest"):
+                raise _fail(path, f"unknown view/state {item['view']}/{item['state']}")
+            views.append(ViewLimits(str(item["view"]), str(item["state"]), mean, sd,
+                                    int(item["n_studies"])))
+    except InvalidInputError:
+        raise
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _fail(path, f"missing or invalid field ({exc})") from None
+    if group not in ("tc99m", "tl201"):
+        raise _fail(path, f"tracer_group must be tc99m or tl201, got {group!r}")
+    return NormalLimits(str(doc.get("name", Path(path).stem)), group, sex, n, tuple(views),
+                        dict(doc.get("profile_params", {})), dict(doc.get("provenance", {})),
+                        path)
+
+
+def read_limits(path: str | os.PathLike[str]) -> NormalLimits:
+    """Read and validate a limits file.
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the file and the problem.
+    """
+    p = Path(path)
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InvalidInputError(f"{p}: cannot read normal limits: {exc.strerror}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _fail(str(p), f"not JSON ({exc})") from None
+    return parse_limits(doc, str(p))
+
+
+def write_limits(limits: NormalLimits, path: str | os.PathLike[str]) -> Path:
+    """Write a limits file (atomically: a temporary file renamed over the target)."""
+    p = Path(path)
+    tmp = p.with_name(f".{p.name}.tmp")
+    tmp.write_text(json.dumps(limits.to_json(), indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, p)
+    return p
+
+
+def builtin_limits() -> tuple[NormalLimits, ...]:
+    """The limits shipped with the package (simulated normal populations)."""
+    folder = resources.files("planarmpi.analysis") / "data" / "perfusion_normals"
+    found = []
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".json"):
+            found.append(parse_limits(json.loads(entry.read_text(encoding="utf-8")),
+                                      f"built-in:{entry.name}"))
+    return tuple(found)
+
+
+def select_limits(candidates: Iterable[NormalLimits], tracer: Tracer,
+                  sex: Sex) -> NormalLimits | None:
+    """The first limits matching the tracer group and sex (user files before built-ins)."""
+    group = tracer_group(tracer)
+    for limits in candidates:
+        if limits.tracer_group == group and limits.sex is sex:
+            return limits
+    return None
+
+
+def build_limits(profiles: Iterable[tuple[View, State, Profile]], *, name: str,
+                 tracer: Tracer, sex: Sex, params: ProfileParams,
+                 source: str, min_studies: int = 10) -> NormalLimits:
+    """Normal limits from the profiles of normal studies.
+
+    Parameters
+    ----------
+    profiles : iterable of (view, state, Profile)
+        One profile per view, state and study (all with ``params.n_angles`` angles).
+    name, source : str
+        Recorded in the file.
+    tracer, sex : Tracer, Sex
+    params : ProfileParams
+        The settings the profiles were measured with (recorded; results check them).
+    min_studies : int
+        Fewer profiles than this for a view/state is an error (the SD would be meaningless).
+
+    Raises
+    ------
+    InvalidInputError
+        When a view/state has too few studies or the tracer has no limits group.
+    """
+    group = tracer_group(tracer)
+    if group is None:
+        raise InvalidInputError(f"no normal limits can be built for tracer {tracer.value}: "
+                                "only Tc-99m perfusion agents and Tl-201")
+    collected: dict[tuple[str, str], list[Array]] = {}
+    for view, state, profile in profiles:
+        key = (VIEW_NAMES.get(view), state_group(state))
+        if key[0] is None or key[1] is None:
+            continue
+        if profile.values.shape != (params.n_angles,):
+            raise InvalidInputError(f"profile with {profile.values.size} angles, "
+                                    f"expected {params.n_angles}")
+        collected.setdefault((str(key[0]), str(key[1])), []).append(profile.values)
+    views = []
+    for (view_name, group_name), values in sorted(collected.items()):
+        if len(values) < min_studies:
+            raise InvalidInputError(
+                f"only {len(values)} normal {view_name} {group_name} profiles; at least "
+                f"{min_studies} are needed for limits")
+        stack = np.stack(values)
+        # SD floor: 0.02 of the normalised maximum (a handful of near-identical studies
+        # must not produce limits that any noise crosses).
+        views.append(ViewLimits(view_name, group_name, stack.mean(axis=0),
+                                np.maximum(stack.std(axis=0, ddof=1), 0.02), len(values)))
+    if not views:
+        raise InvalidInputError("no anterior, LAO or left-lateral stress/rest profiles found")
+    return NormalLimits(
+        name=name, tracer_group=str(group), sex=sex, n_angles=params.n_angles,
+        views=tuple(views), profile_params=asdict(params),
+        provenance={"source": source, "created": dt.date.today().isoformat(),
+                    "software": f"planarmpi {__version__}"})

@@ -1,0 +1,506 @@
+"""Planar perfusion: the LV ring, interpolative background subtraction, circumferential profiles.
+
+The pipeline of the Yale/UVA/Cedars planar methods (domain notes, *perfusion.md*):
+
+1. :func:`find_lv` — the LV myocardium is the brightest ring-shaped structure. From the
+   heart region of :func:`~planarmpi.analysis.localize.locate_heart`, rays are cast from a
+   centre; the maximum along each ray marks the myocardial ridge; an ellipse is fitted to
+   the ridge points robustly (RANSAC), and the fit is repeated from the ellipse's centre
+   with each ray searched only near the ellipse. The ellipse gives the centre, the size and
+   the long-axis orientation; it also bounds the search of the profiles, so that the liver,
+   gut or right ventricle beyond the wall cannot be taken for myocardium.
+2. :func:`interpolative_background` — the background under the heart is interpolated from
+   the edges of a box drawn a few pixels outside the myocardium (Goris et al., JNM
+   1976;17:744, the method of the Watson/UVA planar programme): each inside pixel gets the
+   inverse-distance-weighted mean of the four edge values on its row and column.
+3. :func:`circumferential_profile` — along ``n_angles`` rays the maximal background-
+   subtracted count within the myocardial band, normalised to the profile's maximum.
+
+Angle convention (all views): 0° points to the top of the image as displayed (the
+patient's head), angles increase clockwise on the display, so 90° is the right of the
+image. Images are expected as the camera displays them (anterior-type views with the
+patient's left on the right of the image, left lateral with posterior on the right);
+:func:`display_flips` reads Patient Orientation (0020,0020) to undo a mirrored image.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage
+from scipy.signal import fftconvolve
+from skimage.measure import EllipseModel
+
+from planarmpi.model import View
+
+__all__ = [
+    "LVGeometry",
+    "Profile",
+    "ProfileParams",
+    "circumferential_profile",
+    "display_flips",
+    "find_lv",
+    "interpolative_background",
+    "ray_directions",
+]
+
+Array = NDArray[np.float64]
+
+
+class LVNotFoundError(ValueError):
+    """No LV ring could be found in an image (the message says why)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileParams:
+    """Settings of the profile analysis.
+
+    Attributes
+    ----------
+    n_angles : int
+        Number of rays (60 = 6° steps, the classic choice).
+    smoothing_mm : float
+        Gaussian σ applied before taking maxima (the classic 9-point smooth of a
+        3 mm-pixel image corresponds to ~3 mm).
+    search_inner, search_outer : float
+        The band searched along each ray, as fractions of the fitted ridge radius.
+    background_margin_mm : float
+        Distance of the background box outside the outer edge of the myocardial band
+        (≈ 4 pixels of 3.2 mm, Watson 1981).
+    min_lv_radius_mm, max_lv_radius_mm : float
+        Plausible semi-axes of the myocardial ridge (a small LV's short semi-axis ≈ 15 mm
+        in projection; a dilated LV's long semi-axis ≤ ~70 mm).
+    """
+
+    n_angles: int = 60
+    smoothing_mm: float = 3.0
+    search_inner: float = 0.5
+    search_outer: float = 1.6
+    background_margin_mm: float = 12.0
+    min_lv_radius_mm: float = 12.0
+    max_lv_radius_mm: float = 75.0
+
+    def __post_init__(self) -> None:
+        if not 12 <= self.n_angles <= 360:
+            raise ValueError(f"n_angles must be within 12–360, got {self.n_angles}")
+        if not 0 < self.search_inner < 1 < self.search_outer <= 3:
+            raise ValueError("search band must satisfy 0 < inner < 1 < outer ≤ 3")
+        if self.smoothing_mm < 0 or self.background_margin_mm <= 0:
+            raise ValueError("smoothing must be ≥ 0 and the background margin > 0")
+
+
+@dataclass(frozen=True, slots=True)
+class LVGeometry:
+    """The LV ring in one image (pixels; row, column).
+
+    Attributes
+    ----------
+    centre_rc : tuple of float
+        Centre of the fitted ridge ellipse.
+    semi_axes_px : tuple of float
+        (long, short) semi-axes of the ridge ellipse.
+    long_axis_deg : float
+        Direction of the long axis in the display-angle convention, 0–180°.
+    ridge_radius_px : ndarray of shape (n_angles,)
+        Ellipse radius along each profile ray.
+    ridge_points_rc : ndarray of shape (n, 2)
+        Ridge points used by the last fit (for figures).
+    inlier_fraction : float
+        Fraction of ridge points consistent with the ellipse.
+    cavity_contrast : float
+        Counts at the centre over the mean ridge counts (smoothed image); a ring has < 1.
+    """
+
+    centre_rc: tuple[float, float]
+    semi_axes_px: tuple[float, float]
+    long_axis_deg: float
+    ridge_radius_px: Array
+    ridge_points_rc: Array
+    inlier_fraction: float
+    cavity_contrast: float
+
+    def area_px(self) -> float:
+        """Area enclosed by the ridge ellipse (pixels²)."""
+        return float(np.pi * self.semi_axes_px[0] * self.semi_axes_px[1])
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """A circumferential count profile of one view.
+
+    Attributes
+    ----------
+    angles_deg : ndarray
+        Ray angles (display convention).
+    values : ndarray
+        Maximal background-subtracted counts per ray, normalised to the profile maximum
+        (1.0 = the hottest part of the wall).
+    raw_max_counts : ndarray
+        The same maxima before normalisation (counts per pixel, smoothed).
+    normaliser_counts : float
+        The count that ``values`` were divided by.
+    radius_px : ndarray
+        Where along each ray the maximum lay.
+    geometry : LVGeometry
+    background : ndarray
+        The interpolated background image (counts per pixel; zero outside its box).
+    box : tuple of int
+        (row0, row1, col0, col1) of the background box, end-exclusive.
+    """
+
+    angles_deg: Array
+    values: Array
+    raw_max_counts: Array
+    normaliser_counts: float
+    radius_px: Array
+    geometry: LVGeometry
+    background: Array
+    box: tuple[int, int, int, int]
+
+
+def ray_directions(n_angles: int) -> tuple[Array, Array, Array]:
+    """Angles (deg) and unit steps (drow, dcol) of the profile rays."""
+    angles = np.arange(n_angles) * (360.0 / n_angles)
+    theta = np.radians(angles)
+    drow: Array = np.asarray(-np.cos(theta), dtype=np.float64)
+    dcol: Array = np.asarray(np.sin(theta), dtype=np.float64)
+    return np.asarray(angles, dtype=np.float64), drow, dcol
+
+
+def display_flips(view: View, patient_orientation: tuple[str, str] | None) -> tuple[bool, bool]:
+    """(flip rows, flip columns) that bring an image to the standard display.
+
+    Standard: rows run towards the feet; columns run towards the patient's left for views
+    taken from the front (anterior, LAO, RAO) and towards posterior for a left lateral.
+    Without Patient Orientation the image is taken as displayed.
+    """
+    if not patient_orientation or len(patient_orientation) != 2:
+        return False, False
+    column_dir, row_dir = (s.upper() for s in patient_orientation)
+    flip_rows = "H" in row_dir and "F" not in row_dir
+    if view is View.LEFT_LATERAL:
+        flip_cols = "A" in column_dir and "P" not in column_dir
+    elif view in (View.ANTERIOR, View.LAO, View.RAO):
+        flip_cols = "R" in column_dir and "L" not in column_dir
+    else:
+        flip_cols = False
+    return flip_rows, flip_cols
+
+
+def _smooth(image: Array, sigma_px: tuple[float, float]) -> Array:
+    if sigma_px[0] <= 0:
+        return image
+    return np.asarray(ndimage.gaussian_filter(image, sigma_px, mode="nearest"))
+
+
+def _ray_maxima(smooth: Array, centre: tuple[float, float], drow: Array, dcol: Array,
+                r_lo: Array, r_hi: Array, step: float = 0.5) -> tuple[Array, Array]:
+    """Maximum of ``smooth`` along each ray between r_lo and r_hi (pixels), and where."""
+    n_steps = int(np.ceil(float(np.max(r_hi)) / step)) + 1
+    radii = np.arange(n_steps) * step
+    rows = centre[0] + drow[:, None] * radii[None, :]
+    cols = centre[1] + dcol[:, None] * radii[None, :]
+    samples = ndimage.map_coordinates(smooth, [rows, cols], order=1, mode="constant", cval=0.0)
+    inside = (radii[None, :] >= r_lo[:, None]) & (radii[None, :] <= r_hi[:, None])
+    samples = np.where(inside, samples, -np.inf)
+    where = np.argmax(samples, axis=1)
+    return samples[np.arange(len(drow)), where], radii[where]
+
+
+def _ellipse_radius(params: tuple[float, ...], centre: tuple[float, float],
+                    drow: Array, dcol: Array) -> Array:
+    """Distance from ``centre`` to the ellipse along each ray (centre inside the ellipse)."""
+    xc, yc, a, b, theta = params
+    # skimage's EllipseModel works in (x, y) = (col, row).
+    ox, oy = centre[1] - xc, centre[0] - yc
+    c, s = np.cos(theta), np.sin(theta)
+    # Ray: (ox + t dcol, oy + t drow), rotated into the ellipse frame.
+    px, py = ox * c + oy * s, -ox * s + oy * c
+    dx, dy = dcol * c + drow * s, -dcol * s + drow * c
+    qa = (dx / a) ** 2 + (dy / b) ** 2
+    qb = 2 * (px * dx / a**2 + py * dy / b**2)
+    qc = (px / a) ** 2 + (py / b) ** 2 - 1
+    disc = np.maximum(qb**2 - 4 * qa * qc, 0.0)
+    return np.asarray((-qb + np.sqrt(disc)) / (2 * qa))
+
+
+def _ring_search(counts: Array, spacing_mm: tuple[float, float], radii_mm: Array,
+                 search_fraction: float = 0.6, n_sectors: int = 8
+                 ) -> tuple[tuple[float, float], float, float]:
+    """The best ring in the central window: centre (row, col), radius (px) and score.
+
+    The image, with diffuse activity removed (difference of Gaussians, σ 3 and 20 mm: a
+    breast, the chest wall or a large liver can be as bright as the heart but are not
+    compact), is correlated with ring templates split in ``n_sectors`` sectors. A sector's
+    response is its mean minus the mean of the inner disk (the cavity); the ring's score is
+    the median sector response, so the whole circumference must be brighter than the
+    centre — an arc of wall next to a dark region does not pass for a ring, while a ring
+    with a defect over less than half its circumference still does.
+    """
+    # Searched on pixels of ≥ 5 mm (the ellipse fit refines at full resolution).
+    factor = max(1, int(5.0 // float(min(spacing_mm))))
+    if factor > 1:
+        rows_c, cols_c = (counts.shape[0] // factor) * factor, (counts.shape[1] // factor) * factor
+        coarse = counts[:rows_c, :cols_c].reshape(rows_c // factor, factor, cols_c // factor,
+                                                   factor).sum(axis=(1, 3))
+        centre, radius, value = _ring_search(
+            coarse, (spacing_mm[0] * factor, spacing_mm[1] * factor), radii_mm,
+            search_fraction, n_sectors)
+        return ((centre[0] + 0.5) * factor - 0.5, (centre[1] + 0.5) * factor - 0.5), \
+            radius * factor, value
+    px = float(np.mean(spacing_mm))
+    dog = (ndimage.gaussian_filter(counts, (3.0 / spacing_mm[0], 3.0 / spacing_mm[1]),
+                                   mode="nearest")
+           - ndimage.gaussian_filter(counts, (20.0 / spacing_mm[0], 20.0 / spacing_mm[1]),
+                                     mode="nearest"))
+    rows, cols = counts.shape
+    r0 = int(rows * (1 - search_fraction) / 2)
+    c0 = int(cols * (1 - search_fraction) / 2)
+    best = (-np.inf, (rows / 2.0, cols / 2.0), 0.0)
+    half_width = max(4.0 / px, 0.75)
+    for radius_mm in radii_mm:
+        radius = radius_mm / px
+        n = int(np.ceil(radius + 2 * half_width)) + 1
+        yy, xx = np.mgrid[-n: n + 1, -n: n + 1]
+        d = np.hypot(yy, xx)
+        sector = np.floor((np.arctan2(yy, xx) + np.pi) / (2 * np.pi) * n_sectors) % n_sectors
+        ring = np.clip(1.0 - np.abs(d - radius) / half_width, 0.0, None)
+        disk = (d <= 0.5 * radius).astype(float)
+        cavity = fftconvolve(dog, (disk / disk.sum())[::-1, ::-1], mode="same")
+        responses = []
+        for k in range(n_sectors):
+            part = np.where(sector == k, ring, 0.0)
+            mean = fftconvolve(dog, (part / part.sum())[::-1, ::-1], mode="same")
+            responses.append((mean - cavity)[r0: rows - r0, c0: cols - c0])
+        score = np.median(np.stack(responses), axis=0)
+        i = int(np.argmax(score))
+        wr, wc = np.unravel_index(i, score.shape)
+        if float(score.flat[i]) > best[0]:
+            best = (float(score.flat[i]), (float(wr + r0), float(wc + c0)), radius)
+    value, centre, radius = best
+    if not value > 0:
+        raise LVNotFoundError("no ring-shaped focus (LV myocardium) near the centre of the image")
+    return centre, radius, value
+
+
+def _plausible_ellipse(params: tuple[float, ...], centre: tuple[float, float],
+                       radius: float) -> bool:
+    xc, yc, a, b, _ = params
+    return bool(np.hypot(yc - centre[0], xc - centre[1]) <= 0.5 * radius
+                and 0.55 * radius <= min(a, b) and max(a, b) <= 1.8 * radius
+                and max(a, b) <= 2.2 * min(a, b))
+
+
+def _radial_residuals(params: tuple[float, ...], points_rc: Array) -> Array:
+    """Distance (px) of each point from the ellipse, along the ray from its centre."""
+    xc, yc = params[0], params[1]
+    dr, dc = points_rc[:, 0] - yc, points_rc[:, 1] - xc
+    dist = np.hypot(dr, dc)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ur, uc = np.where(dist > 0, dr / dist, 1.0), np.where(dist > 0, dc / dist, 0.0)
+    return np.abs(dist - _ellipse_radius(params, (yc, xc), ur, uc))
+
+
+def _fit_ellipse(points_rc: Array, centre: tuple[float, float], radius: float,
+                 residual_px: float = 1.5) -> tuple[tuple[float, ...] | None, float]:
+    """Trimmed ellipse fit (xc, yc, a, b, theta) through ridge points, and the inlier fraction.
+
+    A direct least-squares ellipse (Halir & Flusser, via scikit-image) is fitted, points
+    farther than ``residual_px`` (or 2.5 median absolute residuals) from it along their ray
+    are dropped, and the fit is repeated — rays through a defect, the valve plane or a
+    neighbouring organ are outvoted. Only ellipses close to the ring found by
+    :func:`_ring_search` are accepted.
+    """
+    if len(points_rc) < 8:
+        return None, 0.0
+    keep = np.ones(len(points_rc), dtype=bool)
+    params: tuple[float, ...] | None = None
+    for _ in range(4):
+        if keep.sum() < 8:
+            return None, 0.0
+        model = EllipseModel.from_estimate(points_rc[keep][:, ::-1])
+        if not model:
+            return None, 0.0
+        (xc, yc), (a, b), theta = model.center, model.axis_lengths, model.theta
+        params = (float(xc), float(yc), float(a), float(b), float(theta))
+        if not np.all(np.isfinite(params)) or min(a, b) <= 0:
+            return None, 0.0
+        residuals = _radial_residuals(params, points_rc)
+        mad = float(np.median(residuals[keep]))
+        new_keep = residuals <= max(residual_px, 2.5 * mad)
+        if np.array_equal(new_keep, keep):
+            break
+        keep = new_keep
+    if params is None or not _plausible_ellipse(params, centre, radius):
+        return None, 0.0
+    return params, float(keep.mean())
+
+
+def find_lv(image: NDArray[np.generic], pixel_spacing_mm: tuple[float, float],
+            params: ProfileParams | None = None) -> LVGeometry:
+    """Find the LV myocardial ring of a planar perfusion image.
+
+    A ring-template search gives the centre and mean radius; rays from that centre find
+    the ridge (the maximal count) within the search band (0.5–1.6 radii); an ellipse is
+    fitted to the ridge points with outliers trimmed, so rays through a defect, the open
+    valve plane or a neighbouring organ are outvoted. Without a consistent ellipse the
+    ring found by the template is used as a circle.
+
+    Parameters
+    ----------
+    image : ndarray (rows, columns)
+        Counts, as displayed (see :func:`display_flips`).
+    pixel_spacing_mm : tuple of float
+    params : ProfileParams, optional
+
+    Raises
+    ------
+    LVNotFoundError
+        When no ring-shaped focus is found, or the ring is not the size of an LV.
+    """
+    p = params or ProfileParams()
+    counts = np.asarray(image, dtype=np.float64)
+    if counts.ndim != 2 or not np.isfinite(counts).all() or counts.max(initial=0.0) <= 0:
+        raise LVNotFoundError("the image is empty or not a finite 2-D array of counts")
+    px_mm = float(np.mean(pixel_spacing_mm))
+    radii_mm = np.arange(p.min_lv_radius_mm, p.max_lv_radius_mm * 0.7 + 1e-9, 3.0)
+    centre, radius, _ = _ring_search(counts, pixel_spacing_mm, radii_mm)
+    smooth = _smooth(counts, (p.smoothing_mm / pixel_spacing_mm[0],
+                              p.smoothing_mm / pixel_spacing_mm[1]))
+    _, drow, dcol = ray_directions(72)
+    circle = (centre[1], centre[0], radius, radius, 0.0)
+    fit: tuple[float, ...] = circle
+    inlier_fraction = 0.0
+    points = np.empty((0, 2))
+    ray_centre = centre
+    for _ in range(3):
+        ridge = _ellipse_radius(fit, ray_centre, drow, dcol)
+        r_lo, r_hi = p.search_inner * ridge, p.search_outer * ridge
+        values, radii = _ray_maxima(smooth, ray_centre, drow, dcol, r_lo, r_hi)
+        # A ray whose maximum sits at an end of its band crosses no ridge (the open valve
+        # plane, a defect, or a hotter organ beyond the wall): it does not vote.
+        keep = np.isfinite(values) & (radii > r_lo + 0.75) & (radii < r_hi - 0.75)
+        points = np.column_stack([ray_centre[0] + drow * radii,
+                                  ray_centre[1] + dcol * radii])[keep]
+        new_fit, inlier_fraction = _fit_ellipse(points, centre, radius)
+        if new_fit is None:
+            fit, inlier_fraction = circle, 0.0
+            break
+        fit = new_fit
+        ray_centre = (fit[1], fit[0])
+    xc, yc, a, b, theta = fit
+    long_a, short_b = (a, b) if a >= b else (b, a)
+    phi = theta if a >= b else theta + np.pi / 2
+    # Long-axis direction in the display convention (0° = up, clockwise), 0–180°.
+    long_axis_deg = float(np.degrees(np.arctan2(np.cos(phi), -np.sin(phi))) % 180.0)
+    long_mm, short_mm = long_a * px_mm, short_b * px_mm
+    if not (0.8 * p.min_lv_radius_mm <= short_mm and long_mm <= p.max_lv_radius_mm):
+        raise LVNotFoundError(f"the LV ring measures {2 * long_mm:.0f} × {2 * short_mm:.0f} "
+                              "mm, not the size of a left ventricle")
+    _, pdrow, pdcol = ray_directions(p.n_angles)
+    ridge = _ellipse_radius(fit, (yc, xc), pdrow, pdcol)
+    ridge_values, _ = _ray_maxima(smooth, (yc, xc), pdrow, pdcol,
+                                   p.search_inner * ridge, p.search_outer * ridge)
+    centre_value = float(ndimage.map_coordinates(smooth, [[yc], [xc]], order=1)[0])
+    top = float(np.percentile(ridge_values, 75))
+    contrast = centre_value / top if top > 0 else 1.0
+    if contrast >= 0.97:
+        raise LVNotFoundError(f"no LV cavity is seen: the centre holds {contrast:.0%} of the "
+                              "wall's counts (a hot blob, not a myocardial ring)")
+    return LVGeometry((yc, xc), (long_a, short_b), long_axis_deg, ridge, points,
+                      inlier_fraction, contrast)
+
+
+def _ellipse_radius_from_geometry(g: LVGeometry, drow: Array, dcol: Array) -> Array:
+    """Ellipse radius along the rays, from an LVGeometry's axes and orientation."""
+    phi = np.radians(g.long_axis_deg)
+    # Long-axis unit vector in (row, col): display angle φ → (−cos φ, sin φ).
+    lr, lc = -np.cos(phi), np.sin(phi)
+    along = drow * lr + dcol * lc
+    across = -drow * lc + dcol * lr
+    a, b = g.semi_axes_px
+    return np.asarray(1.0 / np.sqrt((along / a) ** 2 + (across / b) ** 2))
+
+
+def interpolative_background(image: Array, box: tuple[int, int, int, int],
+                             edge_smoothing_px: float = 1.5) -> Array:
+    """Background under a box by inverse-distance interpolation from its edges (Goris 1976).
+
+    Parameters
+    ----------
+    image : ndarray (rows, columns)
+    box : tuple of int
+        (row0, row1, col0, col1), end-exclusive; clipped to the image.
+    edge_smoothing_px : float
+        σ of the smoothing along each edge (noise in single edge pixels would otherwise
+        print stripes into the background).
+
+    Returns
+    -------
+    ndarray
+        The interpolated background inside the box, zero outside.
+    """
+    rows, cols = image.shape
+    r0, r1, c0, c1 = max(box[0], 0), min(box[1], rows), max(box[2], 0), min(box[3], cols)
+    if r1 - r0 < 3 or c1 - c0 < 3:
+        raise ValueError(f"background box {box} is too small for image {image.shape}")
+    smooth = _smooth(np.asarray(image, dtype=np.float64), (edge_smoothing_px, edge_smoothing_px))
+    top, bottom = smooth[r0, c0:c1], smooth[r1 - 1, c0:c1]
+    left, right = smooth[r0:r1, c0], smooth[r0:r1, c1 - 1]
+    rr, cc = np.meshgrid(np.arange(r0, r1), np.arange(c0, c1), indexing="ij")
+    d_top = rr - r0 + 1.0
+    d_bottom = r1 - rr + 0.0
+    d_left = cc - c0 + 1.0
+    d_right = c1 - cc + 0.0
+    w = 1 / d_top + 1 / d_bottom + 1 / d_left + 1 / d_right
+    inner = (top[None, :] / d_top + bottom[None, :] / d_bottom
+             + left[:, None] / d_left + right[:, None] / d_right) / w
+    background = np.zeros_like(smooth)
+    background[r0:r1, c0:c1] = inner
+    return background
+
+
+def circumferential_profile(image: NDArray[np.generic], pixel_spacing_mm: tuple[float, float],
+                            params: ProfileParams | None = None,
+                            geometry: LVGeometry | None = None) -> Profile:
+    """The circumferential count profile of one planar view.
+
+    Parameters
+    ----------
+    image : ndarray (rows, columns)
+        Counts, as displayed.
+    pixel_spacing_mm : tuple of float
+    params : ProfileParams, optional
+    geometry : LVGeometry, optional
+        A known LV ring (e.g. drawn by a user); found with :func:`find_lv` otherwise.
+
+    Raises
+    ------
+    LVNotFoundError
+    """
+    p = params or ProfileParams()
+    counts = np.asarray(image, dtype=np.float64)
+    g = geometry or find_lv(counts, pixel_spacing_mm, p)
+    px_mm = float(np.mean(pixel_spacing_mm))
+    angles, drow, dcol = ray_directions(p.n_angles)
+    ridge = _ellipse_radius_from_geometry(g, drow, dcol)
+    outer = float(np.max(ridge)) * p.search_outer + p.background_margin_mm / px_mm
+    r, c = g.centre_rc
+    box = (int(np.floor(r - outer)), int(np.ceil(r + outer)) + 1,
+           int(np.floor(c - outer)), int(np.ceil(c + outer)) + 1)
+    background = interpolative_background(counts, box)
+    corrected = np.clip(counts - background, 0.0, None)
+    corrected[background == 0] = 0.0
+    smooth = _smooth(corrected, (p.smoothing_mm / pixel_spacing_mm[0],
+                                 p.smoothing_mm / pixel_spacing_mm[1]))
+    raw, radius = _ray_maxima(smooth, g.centre_rc, drow, dcol,
+                              np.maximum(ridge * p.search_inner, 1.0), ridge * p.search_outer)
+    raw = np.where(np.isfinite(raw), raw, 0.0)
+    # Normalise to the hottest wall, smoothed over three rays so one noisy ray does not set it.
+    padded = np.concatenate([raw[-1:], raw, raw[:1]])
+    normaliser = float(np.max(np.convolve(padded, np.ones(3) / 3, mode="valid")))
+    if normaliser <= 0:
+        raise LVNotFoundError("no counts above background in the myocardium")
+    return Profile(angles, raw / normaliser, raw, normaliser, radius, g, background, box)

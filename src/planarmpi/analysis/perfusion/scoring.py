@@ -1,0 +1,172 @@
+"""Defects against normal limits: extent, severity, 15 segments scored 0–4, territories.
+
+A profile point is abnormal when it falls below mean − k·SD of the normal limits at its
+angle (k = ``sd_multiplier``); isolated points are noise, so only runs of at least
+``min_run_points`` contiguous abnormal points (around the circle) form a defect. For each
+view:
+
+- **extent** — the percentage of the profile's points inside defects;
+- **severity** — the summed deficit below the limit (Σ (limit − value), in units of the
+  normalised profile, × 100: "percent-points") and the mean depth of the defect
+  relative to the normal mean (%).
+
+Each view's profile is divided into five segments (arcs of the display angle, from the
+data file ``planar_segment_arcs.json``; the valve-plane arc between the two basal
+segments is not scored). A segment with at least ``segment_min_fraction`` of its points in
+defects is scored by the mean depth of those points relative to the normal mean: 1 mildly,
+2 moderately, 3 severely reduced, 4 absent (thresholds ``score_thresholds_percent``,
+configurable; ours, not a guideline's — the planar literature scores visually). The
+territories come from :data:`planarmpi.model.segments.SEGMENTS` (the usual right-dominant
+mapping, kept as data).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from planarmpi.analysis.perfusion.normals import VIEW_NAMES, ViewLimits
+from planarmpi.analysis.perfusion.profiles import Profile
+from planarmpi.model import View
+from planarmpi.model.segments import SEGMENTS, Segment
+
+__all__ = [
+    "ScoringParams",
+    "SegmentScore",
+    "ViewDefects",
+    "defect_runs",
+    "score_view",
+    "segment_arcs",
+]
+
+Array = NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class ScoringParams:
+    """Settings of defect detection and segment scoring (see module docstring)."""
+
+    sd_multiplier: float = 2.5
+    min_run_points: int = 3
+    segment_min_fraction: float = 0.34
+    score_thresholds_percent: tuple[float, float, float, float] = (0.0, 20.0, 35.0, 50.0)
+
+    def __post_init__(self) -> None:
+        if not 0.5 <= self.sd_multiplier <= 5:
+            raise ValueError(f"sd_multiplier must be within 0.5–5, got {self.sd_multiplier}")
+        if self.min_run_points < 1:
+            raise ValueError("min_run_points must be ≥ 1")
+        t = self.score_thresholds_percent
+        if len(t) != 4 or list(t) != sorted(t):
+            raise ValueError("score thresholds must be 4 increasing percentages")
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentScore:
+    """One planar segment's score."""
+
+    segment: Segment
+    score: int
+    defect_fraction: float
+    depth_percent: float
+    mean_uptake_percent: float
+    normal_mean_percent: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "segment": self.segment.key, "name": self.segment.name,
+            "territory": self.segment.territory, "score": self.score,
+            "defect_fraction": round(self.defect_fraction, 4),
+            "depth_percent": round(self.depth_percent, 3),
+            "mean_uptake_percent": round(self.mean_uptake_percent, 3),
+            "normal_mean_percent": round(self.normal_mean_percent, 3),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ViewDefects:
+    """Comparison of one view's profile with its limits."""
+
+    view: View
+    abnormal: NDArray[np.bool_]
+    lower_limit: Array
+    z_scores: Array
+    extent_percent: float
+    summed_deficit: float
+    mean_depth_percent: float
+    segments: tuple[SegmentScore, ...]
+
+
+def segment_arcs() -> dict[str, list[tuple[int, float, float]]]:
+    """Per view name: (segment index, start°, end°) arcs in the display convention."""
+    doc = json.loads((resources.files("planarmpi.analysis") / "data"
+                      / "planar_segment_arcs.json").read_text(encoding="utf-8"))
+    return {view: [(int(a["segment"]), float(a["start_deg"]), float(a["end_deg"]))
+                   for a in arcs] for view, arcs in doc["views"].items()}
+
+
+def _in_arc(angles: Array, start: float, end: float) -> NDArray[np.bool_]:
+    a = angles % 360.0
+    if start <= end:
+        return np.asarray((a >= start) & (a < end))
+    return np.asarray((a >= start) | (a < end))
+
+
+def defect_runs(below: NDArray[np.bool_], min_run: int) -> NDArray[np.bool_]:
+    """Points of ``below`` that belong to circular runs of at least ``min_run`` points."""
+    n = below.size
+    if below.all():
+        return below.copy()
+    out = np.zeros(n, dtype=bool)
+    start = int(np.argmin(below))  # a point that is not below: runs cannot wrap past it
+    run: list[int] = []
+    for step in range(1, n + 1):
+        i = (start + step) % n
+        if below[i]:
+            run.append(i)
+            continue
+        if len(run) >= min_run:
+            out[run] = True
+        run = []
+    return out
+
+
+def score_view(view: View, profile: Profile, limits: ViewLimits,
+               params: ScoringParams | None = None) -> ViewDefects:
+    """Compare a view's profile with its limits and score its five segments."""
+    p = params or ScoringParams()
+    values = profile.values
+    if values.shape != limits.mean.shape:
+        raise ValueError(f"profile has {values.size} angles, limits {limits.mean.size}")
+    lower = limits.lower_limit(p.sd_multiplier)
+    z = (values - limits.mean) / limits.sd
+    abnormal = defect_runs(values < lower, p.min_run_points)
+    deficit = np.where(abnormal, lower - values, 0.0)
+    depth = np.where(abnormal, 100.0 * (limits.mean - values) / limits.mean, 0.0)
+    n_abn = int(abnormal.sum())
+    arcs = segment_arcs()[VIEW_NAMES[view]]
+    by_index = {s.index: s for s in SEGMENTS if s.view is view}
+    t = p.score_thresholds_percent
+    scores = []
+    for index, start, end in arcs:
+        inside = _in_arc(profile.angles_deg, start, end)
+        fraction = float(abnormal[inside].mean()) if inside.any() else 0.0
+        seg_depth = float(depth[inside & abnormal].mean()) if (inside & abnormal).any() else 0.0
+        score = 0
+        if fraction >= p.segment_min_fraction:
+            score = 1 + int(np.searchsorted(np.asarray(t[1:]), seg_depth, side="right"))
+        scores.append(SegmentScore(
+            by_index[index], score, fraction, seg_depth,
+            100.0 * float(values[inside].mean()) if inside.any() else float("nan"),
+            100.0 * float(limits.mean[inside].mean()) if inside.any() else float("nan")))
+    return ViewDefects(
+        view=view, abnormal=abnormal, lower_limit=lower, z_scores=z,
+        extent_percent=100.0 * n_abn / values.size,
+        summed_deficit=100.0 * float(deficit.sum()),
+        mean_depth_percent=float(depth[abnormal].mean()) if n_abn else 0.0,
+        segments=tuple(scores))

@@ -1,0 +1,596 @@
+"""Perfusion analysis of a planar study: every static view of every state, and their pairs.
+
+:func:`analyze_perfusion` runs the profile pipeline on each anterior, LAO and left-lateral
+static view (other angles get a profile but no comparison: there are no limits for them),
+compares each with the normal limits of its view, state, tracer and sex, scores the 15
+segments, names territories, measures the anterior lung/heart ratio, looks for the known
+artefacts, and, with stress and rest (or redistribution) images, judges reversibility per
+segment, the planar transient ischaemic dilation ratio and (Tl-201) washout.
+
+The verdict (normal / equivocal / abnormal) is taken on the stress images (the only state
+otherwise) from the summed segment score; thresholds are :class:`PerfusionParams`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage
+
+from planarmpi.analysis.perfusion.normals import (
+    VIEW_NAMES,
+    NormalLimits,
+    builtin_limits,
+    select_limits,
+    state_group,
+    tracer_group,
+)
+from planarmpi.analysis.perfusion.profiles import (
+    LVNotFoundError,
+    Profile,
+    ProfileParams,
+    circumferential_profile,
+    display_flips,
+)
+from planarmpi.analysis.perfusion.scoring import ScoringParams, ViewDefects, score_view
+from planarmpi.model import (
+    Finding,
+    Level,
+    SeriesKind,
+    Sex,
+    State,
+    StaticImage,
+    Study,
+    Tracer,
+    View,
+)
+
+__all__ = ["PerfusionParams", "PerfusionResult", "analyze_perfusion", "lung_heart_ratio",
+           "oriented_pixels"]
+
+Array = NDArray[np.float64]
+
+#: Lung/heart ratio upper limits of normal (anterior view), Wackers p.100 (domain notes).
+LHR_LIMITS = {"tl201": 0.50, "tc99m": 0.42}
+#: Tl-201 physical half-life (hours), for washout decay correction.
+TL201_HALF_LIFE_H = 73.1
+
+
+@dataclass(frozen=True, slots=True)
+class PerfusionParams:
+    """Settings of the perfusion analysis.
+
+    Attributes
+    ----------
+    profile : ProfileParams
+    scoring : ScoringParams
+    abnormal_summed_score : int
+        Summed stress score (15 segments) at or above which a study is abnormal.
+    equivocal_summed_score : int
+        Summed score at or above which (and below ``abnormal_summed_score``) it is
+        equivocal. Both are ours (planar scoring has no guideline cut-off), chosen on
+        simulated normals and defects that are not the benchmark's; configurable.
+    low_counts_per_pixel : float
+        Maximal LV counts per pixel below which a view is suboptimal (Wackers: 100).
+    tid_limit : float
+        Planar TID ratio (stress/rest LV area, anterior view) above which dilation is
+        abnormal (Weiss, JACC 1987: 1.12).
+    max_registration_deg : float
+        Largest rotation searched when aligning a rest profile to the stress profile.
+    extracardiac_ratio : float
+        Activity next to the inferior wall at or above this fraction of the myocardial
+        maximum is reported as extracardiac activity.
+    """
+
+    profile: ProfileParams = field(default_factory=ProfileParams)
+    scoring: ScoringParams = field(default_factory=ScoringParams)
+    abnormal_summed_score: int = 4
+    equivocal_summed_score: int = 2
+    low_counts_per_pixel: float = 100.0
+    tid_limit: float = 1.12
+    max_registration_deg: float = 12.0
+    extracardiac_ratio: float = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class ViewAnalysis:
+    """One static view: profile, comparison (if limits exist) and measurements."""
+
+    image: StaticImage
+    pixels: Array
+    profile: Profile
+    defects: ViewDefects | None
+    max_lv_counts_per_pixel: float
+    lv_area_cm2: float
+    extracardiac: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class PerfusionResult:
+    """Everything the perfusion analysis found (``to_json`` for result.json)."""
+
+    section: dict[str, Any]
+    findings: tuple[Finding, ...]
+    views: tuple[tuple[str, ViewAnalysis], ...] = ()
+
+
+def oriented_pixels(image: StaticImage) -> tuple[Array, tuple[bool, bool]]:
+    """The image's counts in the standard display orientation, and the flips applied."""
+    flips = display_flips(image.acquisition.view, image.acquisition.patient_orientation)
+    pixels = np.asarray(image.pixels, dtype=np.float64)
+    if flips[0]:
+        pixels = pixels[::-1, :]
+    if flips[1]:
+        pixels = pixels[:, ::-1]
+    return pixels, flips
+
+
+def _myocardial_mask(profile: Profile, shape: tuple[int, int], inner: float,
+                     outer: float) -> NDArray[np.bool_]:
+    """Pixels between ``inner`` and ``outer`` × the ridge radius around the LV centre."""
+    g = profile.geometry
+    rr, cc = np.indices(shape, dtype=np.float64)
+    dr, dc = rr - g.centre_rc[0], cc - g.centre_rc[1]
+    dist = np.hypot(dr, dc)
+    angle = np.degrees(np.arctan2(dc, -dr)) % 360.0
+    step = 360.0 / g.ridge_radius_px.size
+    ridge = np.interp(angle, np.arange(g.ridge_radius_px.size) * step, g.ridge_radius_px,
+                      period=360.0)
+    return np.asarray((dist >= inner * ridge) & (dist <= outer * ridge))
+
+
+def lung_heart_ratio(pixels: Array, profile: Profile,
+                     pixel_spacing_mm: tuple[float, float]) -> dict[str, Any]:
+    """Anterior-view lung/heart ratio: mean counts per pixel, lung ROI over myocardial ROI.
+
+    Myocardial ROI: the wall pixels (0.7–1.3 ridge radii) at or above half the wall's
+    maximum. Lung ROI: a square of side 0.8 × the LV's short diameter over the left lung,
+    centred 1 cm above the top of the LV on the LV centre's column (the left lung above
+    the heart in the anterior view), avoiding the heart. Raw counts, no background
+    subtraction (as the ratio is defined).
+    """
+    g = profile.geometry
+    smooth = ndimage.gaussian_filter(pixels, 1.0)
+    wall = _myocardial_mask(profile, pixels.shape, 0.7, 1.3)
+    myo_roi = wall & (smooth >= 0.5 * smooth[wall].max())
+    top = g.centre_rc[0] - float(np.max(g.ridge_radius_px)) * 1.3
+    side = max(2, round(0.8 * g.semi_axes_px[1] * 2))
+    gap = 10.0 / pixel_spacing_mm[0]
+    r1 = round(top - gap)
+    r0 = r1 - side
+    c0 = round(g.centre_rc[1] - side / 2)
+    if r0 < 0 or c0 < 0 or c0 + side > pixels.shape[1]:
+        return {"value": None, "reason": "the lung ROI falls outside the image"}
+    lung = pixels[r0:r1, c0:c0 + side]
+    return {
+        "value": float(lung.mean() / pixels[myo_roi].mean()),
+        "lung_roi_rc": [r0, c0, r1, c0 + side],
+        "myocardial_roi_pixels": int(myo_roi.sum()),
+    }
+
+
+def _extracardiac(pixels: Array, profile: Profile, params: PerfusionParams,
+                  pixel_spacing_mm: tuple[float, float]) -> dict[str, Any]:
+    """Activity below the inferior wall (within 3 cm of it, 120–240° of the display)."""
+    g = profile.geometry
+    rows, cols = np.indices(pixels.shape, dtype=np.float64)
+    dr, dc = rows - g.centre_rc[0], cols - g.centre_rc[1]
+    angle = np.degrees(np.arctan2(dc, -dr)) % 360.0
+    dist = np.hypot(dr, dc)
+    outer = float(np.max(g.ridge_radius_px))
+    band = ((angle >= 120) & (angle <= 240) & (dist > 1.45 * outer)
+            & (dist <= 1.45 * outer + 30.0 / pixel_spacing_mm[0]))
+    smooth = ndimage.gaussian_filter(pixels, 1.5)
+    wall = _myocardial_mask(profile, pixels.shape, 0.7, 1.3)
+    myo_max = float(smooth[wall].max())
+    if not band.any() or myo_max <= 0:
+        return {"ratio": None}
+    ratio = float(smooth[band].max() / myo_max)
+    # Does it reach the profile? Its activity inside the search band of the inferior rays,
+    # or on the background box edge below the heart, changes the profile.
+    _, r1, c0, c1 = profile.box
+    bottom_edge = smooth[min(r1, pixels.shape[0]) - 1, max(c0, 0):min(c1, pixels.shape[1])]
+    edge_ratio = float(bottom_edge.max() / myo_max) if bottom_edge.size else 0.0
+    affects = bool(ratio >= params.extracardiac_ratio and edge_ratio >= 0.5 * ratio)
+    return {"ratio": ratio, "background_edge_ratio": edge_ratio, "affects_profile": affects}
+
+
+def _analyze_view(image: StaticImage, limits: NormalLimits | None, params: PerfusionParams,
+                  findings: list[Finding]) -> ViewAnalysis | None:
+    acq = image.acquisition
+    name = acq.display_name
+    if acq.pixel_spacing_mm is None:
+        findings.append(Finding("PERFUSION_NO_SPACING", Level.WARN,
+                                f"{name}: pixel spacing unknown: no perfusion profile",
+                                acq.series_instance_uid))
+        return None
+    pixels, flips = oriented_pixels(image)
+    if any(flips):
+        orientation = "\\".join(acq.patient_orientation or ())
+        findings.append(Finding(
+            "IMAGE_REORIENTED", Level.INFO,
+            f"{name}: Patient Orientation {orientation} — image "
+            f"{'flipped top-bottom ' if flips[0] else ''}"
+            f"{'mirrored left-right ' if flips[1] else ''}to the standard display",
+            acq.series_instance_uid))
+    try:
+        profile = circumferential_profile(pixels, acq.pixel_spacing_mm, params.profile)
+    except LVNotFoundError as exc:
+        findings.append(Finding("LV_NOT_FOUND", Level.FAIL,
+                                f"{name} ({acq.source_file}): no LV found: {exc}",
+                                acq.series_instance_uid))
+        return None
+    wall = _myocardial_mask(profile, pixels.shape, 0.5, 1.6)
+    max_counts = float(pixels[wall].max())
+    if max_counts < params.low_counts_per_pixel:
+        findings.append(Finding(
+            "LOW_LV_COUNTS_PERFUSION", Level.WARN,
+            f"{name}: maximal LV counts {max_counts:.0f}/pixel, below "
+            f"{params.low_counts_per_pixel:g} (Wackers): suboptimal, defects may be noise",
+            acq.series_instance_uid))
+    view_limits = limits.for_view(acq.view, acq.state) if limits else None
+    defects = None
+    if view_limits is not None and view_limits.mean.size == profile.values.size:
+        defects = score_view(acq.view, profile, view_limits, params.scoring)
+    elif limits is not None and acq.view in VIEW_NAMES:
+        findings.append(Finding(
+            "NO_VIEW_LIMITS", Level.WARN,
+            f"{name}: the normal limits {limits.name!r} hold no {acq.view.value} "
+            f"{state_group(acq.state) or acq.state.value} profile of "
+            f"{profile.values.size} angles: profile not compared", acq.series_instance_uid))
+    area_cm2 = profile.geometry.area_px() * acq.pixel_spacing_mm[0] \
+        * acq.pixel_spacing_mm[1] / 100.0
+    extracardiac = None
+    if acq.view in (View.ANTERIOR, View.LEFT_LATERAL, View.LAO):
+        extracardiac = _extracardiac(pixels, profile, params, acq.pixel_spacing_mm)
+    return ViewAnalysis(image, pixels, profile, defects, max_counts, area_cm2, extracardiac)
+
+
+def _circular_shift(stress: Array, rest: Array, max_points: int) -> int:
+    """Shift (points) of ``rest`` that correlates best with ``stress`` within ±max_points."""
+    best, best_shift = -np.inf, 0
+    for shift in range(-max_points, max_points + 1):
+        c = float(np.corrcoef(stress, np.roll(rest, shift))[0, 1])
+        if c > best + 1e-12:
+            best, best_shift = c, shift
+    return best_shift
+
+
+def _state_summary(views: list[ViewAnalysis], params: PerfusionParams) -> dict[str, Any]:
+    scored = [v for v in views if v.defects is not None]
+    segments = [s for v in scored for s in v.defects.segments]  # type: ignore[union-attr]
+    summed = int(sum(s.score for s in segments))
+    territory_score: dict[str, int] = {}
+    for s in segments:
+        if s.score:
+            territory_score[s.segment.territory] = territory_score.get(
+                s.segment.territory, 0) + s.score
+    # A territory is involved when its abnormal segments sum to ≥ 2 and to at least half of
+    # the most affected territory's (segments at the edge of one defect that belong to a
+    # neighbouring territory, as territories overlap in planar views, do not name a
+    # second vessel).
+    top = max(territory_score.values(), default=0)
+    involved = sorted((t for t, sc in territory_score.items()
+                       if sc >= 2 and sc >= 0.5 * top),
+                      key=lambda t: -territory_score[t])
+    if summed >= params.abnormal_summed_score:
+        verdict = "abnormal"
+    elif summed >= params.equivocal_summed_score:
+        verdict = "equivocal"
+    else:
+        verdict = "normal"
+    return {
+        "summed_score": summed,
+        "segments_scored": len(segments),
+        "extent_percent": float(np.mean([v.defects.extent_percent  # type: ignore[union-attr]
+                                         for v in scored])) if scored else None,
+        "territory_scores": territory_score,
+        "territories": involved,
+        "verdict": verdict if scored else "not-assessed",
+    }
+
+
+def _artefacts(stress: dict[str, Any], rest: dict[str, Any] | None, sex: Sex,
+               by_state: dict[str, list[ViewAnalysis]], stress_key: str,
+               wall_motion: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Attenuation patterns and extracardiac activity, named rather than called defects."""
+    out: list[dict[str, Any]] = []
+    segs = {s.segment.key: s for v in by_state.get(stress_key, []) if v.defects
+            for s in v.defects.segments}
+    abnormal = {k: s for k, s in segs.items() if s.score}
+    motion_normal: dict[str, bool] = {}
+    for w in wall_motion:
+        t = str(w.get("territory"))
+        motion_normal[t] = motion_normal.get(t, True) and w.get("grade") == "normal"
+    patterns = {
+        "breast attenuation": ({"ANT-1", "ANT-2", "LLAT-1", "LLAT-2", "LAO-1"}, Sex.FEMALE,
+                               "LAD"),
+        "diaphragmatic attenuation": ({"ANT-4", "ANT-5", "LLAT-4", "LLAT-5", "LAO-3"},
+                                      Sex.MALE, "RCA"),
+    }
+    for name, (keys, who, territory) in patterns.items():
+        if sex is not who or not abnormal or not set(abnormal) <= keys:
+            continue
+        if max(s.score for s in abnormal.values()) > 2:
+            continue
+        fixed = rest is not None and rest.get("summed_score", 0) >= 1
+        if rest is not None and not fixed:
+            continue  # attenuation does not come and go: a reversible reduction is not it
+        motion = motion_normal.get(territory)
+        out.append({
+            "artefact": name, "segments": sorted(abnormal),
+            "fixed_at_rest": fixed if rest is not None else None,
+            "wall_motion_normal": motion,
+            "message": f"mild {'fixed ' if fixed else ''}reduction confined to "
+                       f"{', '.join(sorted(abnormal))} in a "
+                       f"{'woman' if who is Sex.FEMALE else 'man'}: the pattern of {name}"
+                       + ("; wall motion there is normal" if motion else
+                          "; no gated wall motion to confirm" if motion is None else
+                          "; but wall motion there is reduced"),
+        })
+    for state_key, views in by_state.items():
+        for v in views:
+            e = v.extracardiac
+            if e and e.get("ratio") is not None and e["ratio"] >= 0.5:
+                out.append({
+                    "artefact": "extracardiac activity",
+                    "view": v.image.acquisition.view.value, "state": state_key,
+                    "ratio_to_myocardium": round(float(e["ratio"]), 3),
+                    "affects_profile": e["affects_profile"],
+                    "message": f"{v.image.acquisition.label}: activity below the inferior "
+                               f"wall at {e['ratio']:.0%} of the myocardial maximum; it "
+                               + ("reaches the background region and may lower (or, by "
+                                  "scatter, raise) the inferior profile"
+                                  if e["affects_profile"] else "does not reach the profile"),
+                })
+    return out
+
+
+def _view_json(v: ViewAnalysis, limits_used: bool) -> dict[str, Any]:
+    acq = v.image.acquisition
+    g = v.profile.geometry
+    px = float(np.mean(acq.pixel_spacing_mm or (1.0, 1.0)))
+    out: dict[str, Any] = {
+        "view": acq.view.value, "view_angle_deg": acq.view_angle_deg,
+        "series_instance_uid": acq.series_instance_uid, "sop_instance_uid": acq.sop_instance_uid,
+        "lv_centre_rc": [round(c, 3) for c in g.centre_rc],
+        "lv_semi_axes_mm": [round(a * px, 2) for a in g.semi_axes_px],
+        "lv_long_axis_deg": round(g.long_axis_deg, 2),
+        "ridge_inlier_fraction": round(g.inlier_fraction, 3),
+        "lv_area_cm2": round(v.lv_area_cm2, 3),
+        "max_lv_counts_per_pixel": v.max_lv_counts_per_pixel,
+        "background_box_rc": list(v.profile.box),
+        "profile": {"angles_deg": v.profile.angles_deg.round(3).tolist(),
+                    "values": v.profile.values.round(5).tolist(),
+                    "normaliser_counts": round(v.profile.normaliser_counts, 3)},
+        "extracardiac": v.extracardiac,
+    }
+    if v.defects is not None and limits_used:
+        d = v.defects
+        out["profile"]["lower_limit"] = d.lower_limit.round(5).tolist()
+        out["profile"]["abnormal"] = d.abnormal.tolist()
+        out.update(extent_percent=d.extent_percent, summed_deficit=d.summed_deficit,
+                   mean_depth_percent=d.mean_depth_percent,
+                   segments=[s.to_json() for s in d.segments])
+    return out
+
+
+def _washout(stress: ViewAnalysis, delayed: ViewAnalysis) -> dict[str, Any] | None:
+    """Tl-201 washout per segment: (stress − delayed) / stress, counts/min, decay-corrected."""
+    s_acq, d_acq = stress.image.acquisition, delayed.image.acquisition
+    if (stress.image.frame_duration_ms is None or delayed.image.frame_duration_ms is None
+            or s_acq.acquisition_datetime is None or d_acq.acquisition_datetime is None
+            or stress.defects is None):
+        return None
+    hours = (d_acq.acquisition_datetime - s_acq.acquisition_datetime).total_seconds() / 3600
+    decay = 2.0 ** (hours / TL201_HALF_LIFE_H)
+    s_rate = stress.profile.raw_max_counts / (stress.image.frame_duration_ms / 60000.0)
+    d_rate = delayed.profile.raw_max_counts / (delayed.image.frame_duration_ms / 60000.0) * decay
+    shift = _circular_shift(stress.profile.values, delayed.profile.values, 2)
+    d_rate = np.roll(d_rate, shift)
+    from planarmpi.analysis.perfusion.scoring import _in_arc, segment_arcs
+
+    arcs = segment_arcs()[VIEW_NAMES[s_acq.view]]
+    segs = {s.segment.index: s.segment.key for s in stress.defects.segments}
+    per_segment = {}
+    for index, start, end in arcs:
+        inside = _in_arc(stress.profile.angles_deg, start, end)
+        s_sum = float(s_rate[inside].sum())
+        per_segment[segs[index]] = (round(100.0 * (s_sum - float(d_rate[inside].sum())) / s_sum, 3)
+                                    if s_sum > 0 else None)
+    return {"hours_between": round(hours, 3), "decay_correction": round(decay, 5),
+            "washout_percent": per_segment,
+            "note": "no normal limit is applied: washout depends on stress level and time"}
+
+
+def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
+                      user_limits: Sequence[NormalLimits] = (),
+                      wall_motion: Sequence[dict[str, Any]] = ()) -> PerfusionResult | None:
+    """Analyse the static perfusion views of ``study``; None when it has none.
+
+    Parameters
+    ----------
+    study : Study
+    params : PerfusionParams, optional
+    user_limits : sequence of NormalLimits
+        Site limits, tried before the built-in ones.
+    wall_motion : sequence of dict
+        Territory wall-motion grades from the gated images (``territory``, ``grade``), used
+        to tell attenuation from a defect.
+    """
+    p = params or PerfusionParams()
+    statics = [s for s in study.statics
+               if tracer_group(s.acquisition.tracer) is not None
+               and s.acquisition.kind is SeriesKind.STATIC]
+    if not statics:
+        return None
+    findings: list[Finding] = []
+    tracer = statics[0].acquisition.tracer
+    sex = study.patient.sex
+    limits = select_limits((*user_limits, *builtin_limits()), tracer, sex)
+    if limits is None:
+        findings.append(Finding(
+            "NO_NORMAL_LIMITS", Level.WARN,
+            f"no normal limits for {tracer.value} in patient sex {sex.value!r}: profiles are "
+            "measured but not compared, and no verdict is given"))
+    elif int(limits.profile_params.get("n_angles", p.profile.n_angles)) != p.profile.n_angles:
+        findings.append(Finding(
+            "LIMITS_PARAMS_DIFFER", Level.WARN,
+            f"normal limits {limits.name!r} were measured with "
+            f"{limits.profile_params.get('n_angles')} angles, this analysis uses "
+            f"{p.profile.n_angles}: profiles not compared"))
+        limits = None
+    by_state: dict[str, list[ViewAnalysis]] = {}
+    for image in sorted(statics, key=lambda s: (not s.acquisition.state.is_stress,
+                                                s.acquisition.state.value,
+                                                s.acquisition.view.value)):
+        analysis = _analyze_view(image, limits, p, findings)
+        if analysis is not None:
+            by_state.setdefault(image.acquisition.state.value, []).append(analysis)
+    if not by_state:
+        return PerfusionResult({"verdict": "not-assessed", "states": []}, tuple(findings))
+    summaries = {k: _state_summary(v, p) for k, v in by_state.items()}
+    stress_key = next((k for k in by_state if State(k).is_stress), None)
+    rest_key = next((k for k in by_state if state_group(State(k)) == "rest"), None)
+    primary = stress_key or next(iter(by_state))
+
+    section: dict[str, Any] = {
+        "method": "circumferential count profiles after interpolative background "
+                  "subtraction, against normal limits (mean − k·SD)",
+        "limits": limits.describe() if limits else None,
+        "params": {"n_angles": p.profile.n_angles, "sd_multiplier": p.scoring.sd_multiplier,
+                   "min_run_points": p.scoring.min_run_points,
+                   "abnormal_summed_score": p.abnormal_summed_score,
+                   "equivocal_summed_score": p.equivocal_summed_score},
+        "angle_convention": "0° = top of the displayed image, clockwise",
+        "states": [{"state": k, **summaries[k],
+                    "views": [_view_json(v, limits is not None) for v in views]}
+                   for k, views in by_state.items()],
+    }
+    # Lung/heart ratio on the anterior view of each state.
+    group = tracer_group(tracer) or "tc99m"
+    lhr = []
+    for k, views in by_state.items():
+        for v in views:
+            if v.image.acquisition.view is View.ANTERIOR:
+                assert v.image.acquisition.pixel_spacing_mm is not None
+                m = lung_heart_ratio(v.pixels, v.profile, v.image.acquisition.pixel_spacing_mm)
+                m.update(state=k, upper_limit=LHR_LIMITS[group],
+                         source="Wackers, Nuclear Cardiology: The Basics, p.100")
+                if m["value"] is not None:
+                    m["abnormal"] = bool(m["value"] > LHR_LIMITS[group])
+                    if m["abnormal"] and State(k).is_stress:
+                        findings.append(Finding(
+                            "HIGH_LUNG_HEART_RATIO", Level.INFO,
+                            f"{v.image.acquisition.display_name}: lung/heart ratio "
+                            f"{m['value']:.2f} above {LHR_LIMITS[group]:.2f} "
+                            f"({tracer.value}): stress-induced LV dysfunction or "
+                            "multivessel disease (heart-rate dependent)",
+                            v.image.acquisition.series_instance_uid))
+                lhr.append(m)
+    section["lung_heart_ratio"] = lhr
+
+    # Stress ↔ rest: registration, reversibility per segment, TID, washout.
+    if stress_key and rest_key and limits is not None:
+        section["reversibility"] = _reversibility(by_state[stress_key], by_state[rest_key],
+                                                  limits, p, tracer)
+    stress_summary = summaries[primary]
+    artefacts = _artefacts(stress_summary, summaries.get(rest_key) if rest_key else None,
+                           sex, by_state, primary, wall_motion)
+    section["artefacts"] = artefacts
+    verdict = stress_summary["verdict"]
+    reasons = [f"summed {'stress' if stress_key else primary} score "
+               f"{stress_summary['summed_score']} (abnormal ≥ {p.abnormal_summed_score}, "
+               f"equivocal ≥ {p.equivocal_summed_score})"]
+    attenuation = [a for a in artefacts if "attenuation" in a["artefact"]]
+    if verdict == "abnormal" and attenuation and all(a.get("wall_motion_normal") is not False
+                                                    for a in attenuation):
+        verdict = "equivocal"
+        reasons.append("the only reductions have the pattern of " + attenuation[0]["artefact"])
+    if any(f.code in ("LOW_LV_COUNTS_PERFUSION", "LV_NOT_FOUND") for f in findings) \
+            and verdict == "normal":
+        verdict = "equivocal"
+        reasons.append("suboptimal images (low counts or a view without an LV)")
+    section["verdict"] = verdict
+    section["verdict_reasons"] = reasons
+    section["territories"] = stress_summary["territories"]
+    section["extent_percent"] = stress_summary["extent_percent"]
+    if verdict == "abnormal":
+        findings.append(Finding(
+            "PERFUSION_ABNORMAL", Level.INFO,
+            f"perfusion abnormal: summed score {stress_summary['summed_score']}, "
+            f"territories {', '.join(stress_summary['territories']) or 'not assigned'}"))
+    views_out = tuple((k, v) for k, views in by_state.items() for v in views)
+    return PerfusionResult(section, tuple(findings), views_out)
+
+
+def _reversibility(stress: list[ViewAnalysis], rest: list[ViewAnalysis], limits: NormalLimits,
+                   p: PerfusionParams, tracer: Tracer) -> dict[str, Any]:
+    rest_by_view = {v.image.acquisition.view: v for v in rest}
+    segments: list[dict[str, Any]] = []
+    registration = {}
+    tid = None
+    washout = {}
+    step = 360.0 / p.profile.n_angles
+    for s in stress:
+        view = s.image.acquisition.view
+        r = rest_by_view.get(view)
+        if r is None or s.defects is None:
+            continue
+        shift = _circular_shift(s.profile.values, r.profile.values,
+                                int(p.max_registration_deg // step))
+        registration[view.value] = round(shift * step, 3)
+        rest_limits = limits.for_view(view, r.image.acquisition.state)
+        if rest_limits is None:
+            continue
+        aligned = Profile(r.profile.angles_deg, np.roll(r.profile.values, shift),
+                          np.roll(r.profile.raw_max_counts, shift), r.profile.normaliser_counts,
+                          np.roll(r.profile.radius_px, shift), r.profile.geometry,
+                          r.profile.background, r.profile.box)
+        rest_defects = score_view(view, aligned, rest_limits, p.scoring)
+        for ss, rs in zip(s.defects.segments, rest_defects.segments, strict=True):
+            if ss.score == 0:
+                kind = "normal" if rs.score == 0 else "rest-only"
+            elif rs.score == 0:
+                kind = "ischemia"
+            elif rs.score < ss.score:
+                kind = "mixed"
+            else:
+                kind = "scar"
+            segments.append({"segment": ss.segment.key, "territory": ss.segment.territory,
+                             "stress_score": ss.score, "rest_score": rs.score,
+                             "classification": kind})
+        if view is View.ANTERIOR and r.lv_area_cm2 > 0:
+            ratio = s.lv_area_cm2 / r.lv_area_cm2
+            tid = {"ratio": ratio, "upper_limit": p.tid_limit,
+                   "abnormal": bool(ratio > p.tid_limit),
+                   "stress_area_cm2": s.lv_area_cm2, "rest_area_cm2": r.lv_area_cm2,
+                   "source": "Weiss, JACC 1987 (planar TID, anterior view)"}
+        if tracer is Tracer.TL201:
+            w = _washout(s, r)
+            if w is not None:
+                washout[view.value] = w
+    abnormal = [g for g in segments if g["stress_score"]]
+    counts = {k: sum(1 for g in abnormal if g["classification"] == k)
+              for k in ("ischemia", "mixed", "scar")}
+    if not abnormal:
+        overall = "none"
+    elif counts["scar"] == 0 and counts["mixed"] == 0:
+        overall = "ischemia"
+    elif counts["ischemia"] == 0 and counts["mixed"] == 0:
+        overall = "scar"
+    else:
+        overall = "mixed"
+    return {
+        "segments": segments,
+        "summed_difference_score": int(sum(g["stress_score"] - g["rest_score"] for g in segments
+                                           if g["stress_score"] > g["rest_score"])),
+        "overall": overall,
+        "registration_rotation_deg": registration,
+        "tid": tid,
+        "washout": washout or None,
+    }
