@@ -131,29 +131,41 @@ def _check_clinical(path: Path | None) -> None:
 
 
 def analyze_command(inputs: list[str], out: Path, clinical: Path | None,
-                    rois: Path | None = None) -> int:
+                    rois: Path | None = None, normals: list[Path] | None = None) -> int:
     """``planarmpi analyze``: analyse every study, write ``OUT/<uid>/result.json``."""
+    from planarmpi.analysis.perfusion.normals import read_limits
+
     _check_clinical(clinical)
     roi_spec = read_roi_file(rois) if rois is not None else {}
+    limits = tuple(read_limits(p) for p in normals or ())
     if clinical is not None:
         _err(f"note: {clinical} was validated; this version does not use clinical context yet")
     out.mkdir(parents=True, exist_ok=True)
     tally = _Tally()
     written = 0
     for item in _studies(inputs, tally):
-        options = AnalysisOptions(manual_rois=rois_for_study(roi_spec, item, str(rois or "")))
+        options = AnalysisOptions(manual_rois=rois_for_study(roi_spec, item, str(rois or "")),
+                                  normal_limits=limits)
         result = analyze_study(item, options=options)
         if not is_valid_uid(item.study_instance_uid):
             tally.problems += 1
             _err(f"study {item.study_instance_uid!r}: invalid Study Instance UID; written "
                  "under a sanitised folder name")
         path = write_result_json(result, out)
+        if result.perfusion is not None:
+            from planarmpi.report.perfusion_figure import write_perfusion_figure
+
+            write_perfusion_figure(item, result.perfusion, path.parent / "perfusion.png")
         written += 1
         efs = "".join(
             f"  {ef.chamber.value}EF {ef.value_percent:.1f}% ({ef.method}, 95% CI "
             f"{ef.ci95_percent[0]:.1f}–{ef.ci95_percent[1]:.1f})" if ef.ci95_percent else
             f"  {ef.chamber.value}EF {ef.value_percent:.1f}% ({ef.method})"
             for ef in result.ejection_fractions)
+        if result.perfusion is not None:
+            efs += f"  perfusion {result.perfusion.get('verdict')}"
+            if result.perfusion.get("territories"):
+                efs += f" ({', '.join(result.perfusion['territories'])})"
         print(f"{path}  qc={result.qc_status}{efs}")
     if written == 0:
         _err("no study could be analysed")

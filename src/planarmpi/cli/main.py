@@ -47,11 +47,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--rois", type=Path, metavar="FILE",
                    help="user-drawn ROIs (JSON, see docs/function.md) replacing the "
                         "automatic ones for the series they name")
+    p.add_argument("--normals", type=Path, action="append", default=[], metavar="FILE",
+                   help="perfusion normal limits built with 'planarmpi normals build' "
+                        "(repeatable); used before the built-in limits for their tracer "
+                        "and sex")
 
     p = sub.add_parser("simulate", help="simulate a planar cardiac study with known truth")
     from planarmpi.cli.simulate_cmd import add_arguments
 
     add_arguments(p)
+
+    p = sub.add_parser("normals", help="perfusion normal limits: build a site's own")
+    from planarmpi.cli.normals_cmd import add_arguments as add_normals
+
+    add_normals(p)
 
     p = sub.add_parser("demo", help="simulate the built-in demo study and analyse it")
     p.add_argument("--out", type=Path, default=Path("demo-out"), metavar="DIR",
@@ -82,11 +91,16 @@ def _dispatch(argv: Sequence[str] | None) -> int:
         if args.command == "analyze":
             from planarmpi.cli.commands import analyze_command
 
-            return analyze_command(args.inputs, args.out, args.clinical, args.rois)
+            return analyze_command(args.inputs, args.out, args.clinical, args.rois,
+                                   args.normals)
         if args.command == "simulate":
             from planarmpi.cli.simulate_cmd import simulate_command
 
             return simulate_command(args)
+        if args.command == "normals":
+            from planarmpi.cli.normals_cmd import normals_command
+
+            return normals_command(args)
         if args.command == "demo":
             from planarmpi.cli.commands import demo_command
 

@@ -265,12 +265,15 @@ def body_masks(anatomy: Anatomy, grid: Grid) -> BodyMasks:
     spleen = _ellipsoid(tx, ty, tz, (110.0, 50.0, -90.0), (30.0, 40.0, 50.0)) & torso
     breast = np.zeros_like(torso)
     if anatomy.breast_volume_ml > 0:
+        # Supine breasts flatten and spread: an ellipsoid wider (1.4 r) and taller (1.2 r)
+        # than it is thick (0.6 r), of the stated volume, centred on the chest wall (so
+        # about half of it lies outside the torso; the torso keeps the other half).
         r = (3 * anatomy.breast_volume_ml * 1000 / (4 * np.pi)) ** (1 / 3)
         for side in (-1, 1):
             breast |= _ellipsoid(tx, ty, tz,
                                  (side * 75.0, -anatomy.torso_half_depth_mm + 5.0,
                                   -anatomy.breast_drop_mm),
-                                 (1.1 * r, r, r))
+                                 (1.4 * r, 0.6 * r, 1.2 * r))
         breast &= ~torso
     svc = (((xx + 45.0) / 10.0) ** 2 + ((yy - 10.0) / 10.0) ** 2 <= 1) & (zz > 45) & (zz < 160)
     ascending = (((xx + 10.0) / 14.0) ** 2 + ((yy - 5.0) / 14.0) ** 2 <= 1) & (zz > 40) & (zz < 110)

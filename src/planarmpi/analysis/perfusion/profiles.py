@@ -288,7 +288,7 @@ def _ring_search(counts: Array, spacing_mm: tuple[float, float], radii_mm: Array
 def _plausible_ellipse(params: tuple[float, ...], centre: tuple[float, float],
                        radius: float) -> bool:
     xc, yc, a, b, _ = params
-    return bool(np.hypot(yc - centre[0], xc - centre[1]) <= 0.5 * radius
+    return bool(np.hypot(yc - centre[0], xc - centre[1]) <= 0.75 * radius
                 and 0.55 * radius <= min(a, b) and max(a, b) <= 1.8 * radius
                 and max(a, b) <= 2.2 * min(a, b))
 
@@ -345,8 +345,7 @@ def find_lv(image: NDArray[np.generic], pixel_spacing_mm: tuple[float, float],
     A ring-template search gives the centre and mean radius; rays from that centre find
     the ridge (the maximal count) within the search band (0.5–1.6 radii); an ellipse is
     fitted to the ridge points with outliers trimmed, so rays through a defect, the open
-    valve plane or a neighbouring organ are outvoted. Without a consistent ellipse the
-    ring found by the template is used as a circle.
+    valve plane or a neighbouring organ are outvoted.
 
     Parameters
     ----------
@@ -386,8 +385,9 @@ def find_lv(image: NDArray[np.generic], pixel_spacing_mm: tuple[float, float],
                                   ray_centre[1] + dcol * radii])[keep]
         new_fit, inlier_fraction = _fit_ellipse(points, centre, radius)
         if new_fit is None:
-            fit, inlier_fraction = circle, 0.0
-            break
+            raise LVNotFoundError("no consistent myocardial ridge around the ring-shaped "
+                                  "focus (no ellipse of a ventricle's size fits the count "
+                                  "maxima)")
         fit = new_fit
         ray_centre = (fit[1], fit[0])
     xc, yc, a, b, theta = fit
@@ -450,13 +450,18 @@ def interpolative_background(image: Array, box: tuple[int, int, int, int],
     top, bottom = smooth[r0, c0:c1], smooth[r1 - 1, c0:c1]
     left, right = smooth[r0:r1, c0], smooth[r0:r1, c1 - 1]
     rr, cc = np.meshgrid(np.arange(r0, r1), np.arange(c0, c1), indexing="ij")
-    d_top = rr - r0 + 1.0
-    d_bottom = r1 - rr + 0.0
-    d_left = cc - c0 + 1.0
-    d_right = c1 - cc + 0.0
-    w = 1 / d_top + 1 / d_bottom + 1 / d_left + 1 / d_right
-    inner = (top[None, :] / d_top + bottom[None, :] / d_bottom
-             + left[:, None] / d_left + right[:, None] / d_right) / w
+    # Distances to the edge rows/columns; on an edge the background is the edge itself.
+    d_top = np.maximum(rr - r0, 1e-9)
+    d_bottom = np.maximum(r1 - 1 - rr, 1e-9)
+    d_left = np.maximum(cc - c0, 1e-9)
+    d_right = np.maximum(c1 - 1 - cc, 1e-9)
+    # Each opposite pair interpolates linearly (weights 1/d); the two interpolations are
+    # combined with the weight of their nearer edge, so a plane is reproduced exactly.
+    w_rows = 1 / d_top + 1 / d_bottom
+    w_cols = 1 / d_left + 1 / d_right
+    vertical = (top[None, :] / d_top + bottom[None, :] / d_bottom) / w_rows
+    horizontal = (left[:, None] / d_left + right[:, None] / d_right) / w_cols
+    inner = (vertical * w_rows + horizontal * w_cols) / (w_rows + w_cols)
     background = np.zeros_like(smooth)
     background[r0:r1, c0:c1] = inner
     return background

@@ -42,6 +42,7 @@ __all__ = [
     "defect_runs",
     "score_view",
     "segment_arcs",
+    "territory_weights",
 ]
 
 Array = NDArray[np.float64]
@@ -102,12 +103,26 @@ class ViewDefects:
     segments: tuple[SegmentScore, ...]
 
 
+def _arcs_document() -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads((resources.files("planarmpi.analysis") / "data"
+                                      / "planar_segment_arcs.json").read_text(encoding="utf-8"))
+    return doc
+
+
 def segment_arcs() -> dict[str, list[tuple[int, float, float]]]:
     """Per view name: (segment index, start°, end°) arcs in the display convention."""
-    doc = json.loads((resources.files("planarmpi.analysis") / "data"
-                      / "planar_segment_arcs.json").read_text(encoding="utf-8"))
     return {view: [(int(a["segment"]), float(a["start_deg"]), float(a["end_deg"]))
-                   for a in arcs] for view, arcs in doc["views"].items()}
+                   for a in arcs] for view, arcs in _arcs_document()["views"].items()}
+
+
+def territory_weights() -> dict[str, dict[str, float]]:
+    """Per segment key (``LAO-4``): the share of its score each territory receives."""
+    out: dict[str, dict[str, float]] = {}
+    for view, arcs in _arcs_document()["views"].items():
+        for a in arcs:
+            out[f"{view}-{a['segment']}"] = {t: float(w) for t, w in
+                                             a["territory_weights"].items()}
+    return out
 
 
 def _in_arc(angles: Array, start: float, end: float) -> NDArray[np.bool_]:

@@ -36,7 +36,12 @@ from planarmpi.analysis.perfusion.profiles import (
     circumferential_profile,
     display_flips,
 )
-from planarmpi.analysis.perfusion.scoring import ScoringParams, ViewDefects, score_view
+from planarmpi.analysis.perfusion.scoring import (
+    ScoringParams,
+    ViewDefects,
+    score_view,
+    territory_weights,
+)
 from planarmpi.model import (
     Finding,
     Level,
@@ -84,6 +89,10 @@ class PerfusionParams:
     extracardiac_ratio : float
         Activity next to the inferior wall at or above this fraction of the myocardial
         maximum is reported as extracardiac activity.
+    reversibility_min_improvement_percent : float
+        A segment abnormal at stress and at rest is partly reversible ("mixed") when its
+        rest uptake is higher by at least this percentage of the normal mean; else fixed
+        ("scar"). Abnormal at stress and normal at rest is ischaemia.
     """
 
     profile: ProfileParams = field(default_factory=ProfileParams)
@@ -94,6 +103,7 @@ class PerfusionParams:
     tid_limit: float = 1.12
     max_registration_deg: float = 12.0
     extracardiac_ratio: float = 0.5
+    reversibility_min_improvement_percent: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,15 +274,16 @@ def _state_summary(views: list[ViewAnalysis], params: PerfusionParams) -> dict[s
     scored = [v for v in views if v.defects is not None]
     segments = [s for v in scored for s in v.defects.segments]  # type: ignore[union-attr]
     summed = int(sum(s.score for s in segments))
-    territory_score: dict[str, int] = {}
+    weights = territory_weights()
+    territory_score: dict[str, float] = {}
     for s in segments:
         if s.score:
-            territory_score[s.segment.territory] = territory_score.get(
-                s.segment.territory, 0) + s.score
-    # A territory is involved when its abnormal segments sum to ≥ 2 and to at least half of
-    # the most affected territory's (segments at the edge of one defect that belong to a
-    # neighbouring territory, as territories overlap in planar views, do not name a
-    # second vessel).
+            for territory, w in weights.get(s.segment.key, {s.segment.territory: 1.0}).items():
+                territory_score[territory] = territory_score.get(territory, 0.0) + w * s.score
+    # Segment scores are shared between territories by the weights of the segment-arc data
+    # (territories overlap in planar projections). A territory is involved when its share
+    # reaches 2 and half of the most affected territory's: segments at the edge of one
+    # defect do not name a second vessel.
     top = max(territory_score.values(), default=0)
     involved = sorted((t for t, sc in territory_score.items()
                        if sc >= 2 and sc >= 0.5 * top),
@@ -288,7 +299,7 @@ def _state_summary(views: list[ViewAnalysis], params: PerfusionParams) -> dict[s
         "segments_scored": len(segments),
         "extent_percent": float(np.mean([v.defects.extent_percent  # type: ignore[union-attr]
                                          for v in scored])) if scored else None,
-        "territory_scores": territory_score,
+        "territory_scores": {t: round(v, 3) for t, v in sorted(territory_score.items())},
         "territories": involved,
         "verdict": verdict if scored else "not-assessed",
     }
@@ -516,7 +527,10 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
         verdict = "equivocal"
         reasons.append("suboptimal images (low counts or a view without an LV)")
     section["verdict"] = verdict
+    section["abnormal"] = verdict == "abnormal"
     section["verdict_reasons"] = reasons
+    section["segments"] = [seg.to_json() for v in by_state[primary] if v.defects
+                           for seg in v.defects.segments]
     section["territories"] = stress_summary["territories"]
     section["extent_percent"] = stress_summary["extent_percent"]
     if verdict == "abnormal":
@@ -553,16 +567,19 @@ def _reversibility(stress: list[ViewAnalysis], rest: list[ViewAnalysis], limits:
                           r.profile.background, r.profile.box)
         rest_defects = score_view(view, aligned, rest_limits, p.scoring)
         for ss, rs in zip(s.defects.segments, rest_defects.segments, strict=True):
+            improvement = 100.0 * (rs.mean_uptake_percent - ss.mean_uptake_percent) \
+                / ss.normal_mean_percent
             if ss.score == 0:
                 kind = "normal" if rs.score == 0 else "rest-only"
             elif rs.score == 0:
                 kind = "ischemia"
-            elif rs.score < ss.score:
+            elif improvement >= p.reversibility_min_improvement_percent:
                 kind = "mixed"
             else:
                 kind = "scar"
             segments.append({"segment": ss.segment.key, "territory": ss.segment.territory,
                              "stress_score": ss.score, "rest_score": rs.score,
+                             "improvement_percent": round(improvement, 3),
                              "classification": kind})
         if view is View.ANTERIOR and r.lv_area_cm2 > 0:
             ratio = s.lv_area_cm2 / r.lv_area_cm2
@@ -574,14 +591,17 @@ def _reversibility(stress: list[ViewAnalysis], rest: list[ViewAnalysis], limits:
             w = _washout(s, r)
             if w is not None:
                 washout[view.value] = w
+    # Overall: the classification holding most of the summed stress score (≥ 70%), else
+    # mixed (ischaemia and scar together, or partly reversible defects).
     abnormal = [g for g in segments if g["stress_score"]]
-    counts = {k: sum(1 for g in abnormal if g["classification"] == k)
-              for k in ("ischemia", "mixed", "scar")}
+    total = sum(g["stress_score"] for g in abnormal)
+    share = {k: sum(g["stress_score"] for g in abnormal if g["classification"] == k)
+             / total if total else 0.0 for k in ("ischemia", "mixed", "scar")}
     if not abnormal:
         overall = "none"
-    elif counts["scar"] == 0 and counts["mixed"] == 0:
+    elif share["ischemia"] >= 0.7:
         overall = "ischemia"
-    elif counts["ischemia"] == 0 and counts["mixed"] == 0:
+    elif share["scar"] >= 0.7:
         overall = "scar"
     else:
         overall = "mixed"

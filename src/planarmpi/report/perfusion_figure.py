@@ -1,0 +1,118 @@
+"""Perfusion figure: each view with its LV ring and scored segments, and its profile
+against the normal limits — for the report and the workstation."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from planarmpi.analysis.perfusion.scoring import segment_arcs
+from planarmpi.analysis.perfusion.study import oriented_pixels
+from planarmpi.model import StaticImage, Study
+
+__all__ = ["write_perfusion_figure"]
+
+#: Segment colours by score 0–4 (normal → absent).
+SCORE_COLOURS = ("#2ca02c", "#ffd92f", "#ff7f0e", "#d62728", "#4b0000")
+_VIEW_KEYS = {"ANT": "ANT", "LAO": "LAO", "LLAT": "LLAT"}
+
+
+def _image(study: Study, sop_uid: str, series_uid: str) -> StaticImage | None:
+    for s in study.statics:
+        if (s.acquisition.sop_instance_uid == sop_uid
+                and s.acquisition.series_instance_uid == series_uid):
+            return s
+    return None
+
+
+def write_perfusion_figure(study: Study, section: dict[str, Any],
+                           png: str | os.PathLike[str]) -> Path | None:
+    """Write the figure of a perfusion result (``StudyResult.perfusion``) as PNG.
+
+    One row per state: each view with the fitted LV ridge and its five segments coloured
+    by score (green normal, yellow mild, orange moderate, red severe, dark absent), then
+    the views' profiles (solid) with the normal mean (dotted) and lower limit (dashed);
+    points in defects are marked. Returns None when there is nothing to draw.
+    """
+    states = [s for s in section.get("states", []) if s.get("views")]
+    if not states:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    arcs = segment_arcs()
+    n_cols = max(len(s["views"]) for s in states) + 1
+    fig, axes = plt.subplots(len(states), n_cols, figsize=(3.2 * n_cols, 3.3 * len(states)),
+                             squeeze=False)
+    for row, state in enumerate(states):
+        profile_ax = axes[row, -1]
+        for col, view in enumerate(state["views"]):
+            ax = axes[row, col]
+            ax.set_axis_off()
+            image = _image(study, view["sop_instance_uid"], view["series_instance_uid"])
+            if image is None:
+                continue
+            pixels, _ = oriented_pixels(image)
+            cr, cc = view["lv_centre_rc"]
+            px = float(np.mean(image.acquisition.pixel_spacing_mm or (1.0, 1.0)))
+            half = max(view["lv_semi_axes_mm"]) / px * 2.6
+            ax.imshow(pixels, cmap="gray", interpolation="nearest")
+            ax.set_xlim(cc - half, cc + half)
+            ax.set_ylim(cr + half, cr - half)
+            angles = np.radians(np.asarray(view["profile"]["angles_deg"]))
+            values = np.asarray(view["profile"]["values"])
+            # Ridge drawn from the ellipse: semi-axes and long-axis direction.
+            a, b = (v / px for v in view["lv_semi_axes_mm"])
+            phi = np.radians(view["lv_long_axis_deg"])
+            t = np.radians(np.arange(0, 361, 4.0))
+            ux, uy = a * np.cos(t), b * np.sin(t)
+            rows = cr - ux * np.cos(phi) - uy * np.sin(phi)
+            cols = cc + ux * np.sin(phi) - uy * np.cos(phi)
+            ax.plot(cols, rows, color="white", lw=0.6, alpha=0.7)
+            scores = {s["segment"]: s["score"] for s in view.get("segments", [])}
+            key = _VIEW_KEYS.get(view["view"])
+            for index, start, end in arcs.get(key or "", []):
+                span = (end - start) % 360
+                theta = np.radians(start + np.linspace(0, span, 20))
+                radius = 1.25 * max(a, b)
+                score = scores.get(f"{key}-{index}")
+                colour = SCORE_COLOURS[score] if score is not None else "#888888"
+                ax.plot(cc + radius * np.sin(theta), cr - radius * np.cos(theta),
+                        color=colour, lw=3.5, solid_capstyle="butt")
+                mid = np.radians(start + span / 2)
+                ax.text(cc + 1.5 * max(a, b) * np.sin(mid), cr - 1.5 * max(a, b) * np.cos(mid),
+                        str(index), color="white", fontsize=7, ha="center", va="center")
+            title = f"{state['state']} {view['view']}"
+            if "extent_percent" in view:
+                title += f"\nextent {view['extent_percent']:.0f}%"
+            ax.set_title(title, fontsize=8)
+            line = profile_ax.plot(np.degrees(angles), values, lw=1.2, label=view["view"])[0]
+            if "lower_limit" in view["profile"]:
+                profile_ax.plot(np.degrees(angles), view["profile"]["lower_limit"], ls="--",
+                                lw=0.8, color=line.get_color())
+                abnormal = np.asarray(view["profile"]["abnormal"], dtype=bool)
+                profile_ax.plot(np.degrees(angles)[abnormal], values[abnormal], "x",
+                                color=line.get_color(), ms=4)
+        for col in range(len(state["views"]), n_cols - 1):
+            axes[row, col].set_axis_off()
+        profile_ax.set_xlim(0, 360)
+        profile_ax.set_ylim(0, 1.1)
+        profile_ax.set_xticks([0, 90, 180, 270, 360])
+        profile_ax.set_xlabel("angle (°, 0 = top, clockwise)", fontsize=7)
+        profile_ax.set_title(f"{state['state']}: profiles, limits (dashed)\n"
+                             f"summed score {state['summed_score']}", fontsize=8)
+        profile_ax.tick_params(labelsize=7)
+        profile_ax.legend(fontsize=7, loc="lower left")
+    verdict = section.get("verdict", "")
+    territories = ", ".join(section.get("territories") or []) or "—"
+    fig.suptitle(f"Planar perfusion: {verdict} (territories: {territories})", fontsize=10)
+    fig.tight_layout()
+    out = Path(png)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out

@@ -1,0 +1,139 @@
+"""Normal-limit files and defect scoring against limits."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from planarmpi.analysis.perfusion.normals import (
+    SCHEMA,
+    ViewLimits,
+    build_limits,
+    builtin_limits,
+    read_limits,
+    select_limits,
+    write_limits,
+)
+from planarmpi.analysis.perfusion.profiles import LVGeometry, Profile, ProfileParams
+from planarmpi.analysis.perfusion.scoring import ScoringParams, defect_runs, score_view
+from planarmpi.errors import InvalidInputError
+from planarmpi.model import Sex, State, Tracer, View
+
+N = 60
+ANGLES = np.arange(N) * 6.0
+
+
+def _profile(values: np.ndarray) -> Profile:
+    g = LVGeometry((32.0, 32.0), (10.0, 8.0), 0.0, np.full(N, 9.0), np.zeros((0, 2)), 1.0, 0.5)
+    return Profile(ANGLES, values, values * 100, 100.0, np.full(N, 9.0), g,
+                   np.zeros((64, 64)), (0, 64, 0, 64))
+
+
+def test_build_limits_mean_sd_and_round_trip(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    truth_mean = 0.7 + 0.2 * np.cos(np.radians(ANGLES))
+    profiles = [(View.LAO, State.STRESS_EXERCISE, _profile(truth_mean + rng.normal(0, 0.05, N)))
+                for _ in range(400)]
+    limits = build_limits(profiles, name="t", tracer=Tracer.TC99M_TETROFOSMIN, sex=Sex.FEMALE,
+                          params=ProfileParams(), source="unit test")
+    (v,) = limits.views
+    assert (v.view, v.state, v.n_studies) == ("LAO", "stress", 400)
+    np.testing.assert_allclose(v.mean, truth_mean, atol=0.012)
+    np.testing.assert_allclose(v.sd, 0.05, atol=0.006)
+    path = write_limits(limits, tmp_path / "site.json")
+    again = read_limits(path)
+    assert again.tracer_group == "tc99m"
+    assert again.sex is Sex.FEMALE
+    assert again.for_view(View.LAO, State.STRESS_PHARMACOLOGIC) is not None
+    assert again.for_view(View.LAO, State.REST) is None
+    np.testing.assert_allclose(again.views[0].mean, v.mean, atol=1e-5)
+    # Site limits win over the built-in ones for their tracer group and sex only.
+    chosen = select_limits((again, *builtin_limits()), Tracer.TC99M_SESTAMIBI, Sex.FEMALE)
+    assert chosen is again
+    assert select_limits((again,), Tracer.TL201, Sex.FEMALE) is None
+
+
+def test_build_limits_refuses_too_few_studies_and_other_tracers() -> None:
+    few = [(View.ANTERIOR, State.REST, _profile(np.ones(N)))] * 3
+    with pytest.raises(InvalidInputError, match="only 3 normal ANT rest"):
+        build_limits(few, name="t", tracer=Tracer.TL201, sex=Sex.MALE,
+                     params=ProfileParams(), source="x")
+    with pytest.raises(InvalidInputError, match="red blood cells"):
+        build_limits(few, name="t", tracer=Tracer.TC99M_RED_CELLS, sex=Sex.MALE,
+                     params=ProfileParams(), source="x")
+
+
+@pytest.mark.parametrize(("content", "problem"), [
+    ("not json", "not JSON"),
+    (json.dumps({"schema": "other"}), "schema"),
+    (json.dumps({"schema": SCHEMA, "n_angles": 60, "sex": "M", "tracer_group": "tc99m",
+                 "views": [{"view": "ANT", "state": "rest", "n_studies": 3,
+                            "mean": [1.0] * 59, "sd": [0.1] * 59}]}), "60 values"),
+    (json.dumps({"schema": SCHEMA, "n_angles": 2, "sex": "M", "tracer_group": "tc99m",
+                 "views": [{"view": "ANT", "state": "rest", "n_studies": 3,
+                            "mean": [1.0, 1.0], "sd": [0.1, -0.1]}]}), "non-positive"),
+    (json.dumps({"schema": SCHEMA, "sex": "M"}), "missing or invalid"),
+])
+def test_bad_limits_files_are_named(tmp_path: Path, content: str, problem: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    with pytest.raises(InvalidInputError, match=problem) as info:
+        read_limits(path)
+    assert str(path) in str(info.value)
+
+
+def test_builtin_limits_cover_both_tracers_and_sexes() -> None:
+    found = {(lim.tracer_group, lim.sex) for lim in builtin_limits()}
+    assert found == {(g, s) for g in ("tc99m", "tl201") for s in (Sex.MALE, Sex.FEMALE)}
+    for lim in builtin_limits():
+        assert {(v.view, v.state) for v in lim.views} == {
+            (view, state) for view in ("ANT", "LAO", "LLAT") for state in ("stress", "rest")}
+        assert all(v.n_studies >= 20 for v in lim.views)
+
+
+def test_defect_runs_wrap_around_and_drop_isolated_points() -> None:
+    below = np.zeros(12, dtype=bool)
+    below[[0, 1, 11, 5, 8, 9]] = True
+    runs = defect_runs(below, 3)
+    assert np.flatnonzero(runs).tolist() == [0, 1, 11]
+    assert defect_runs(np.ones(5, dtype=bool), 3).all()
+    assert not defect_runs(np.zeros(5, dtype=bool), 1).any()
+
+
+def _limits() -> ViewLimits:
+    return ViewLimits("LAO", "stress", np.full(N, 0.8), np.full(N, 0.05), 30)
+
+
+def test_score_view_grades_depth_and_ignores_noise() -> None:
+    values = np.full(N, 0.8)
+    values[3] = 0.5  # one point: noise, not a defect
+    result = score_view(View.LAO, _profile(values), _limits())
+    assert result.extent_percent == 0
+    assert all(s.score == 0 for s in result.segments)
+    # 40% below the normal mean over the inferoapical arc (135–225°): LAO-3 severely reduced.
+    values = np.full(N, 0.8)
+    arc = (ANGLES >= 135) & (ANGLES < 225)
+    values[arc] = 0.8 * 0.6
+    result = score_view(View.LAO, _profile(values), _limits())
+    scores = {s.segment.key: s.score for s in result.segments}
+    assert scores == {"LAO-1": 0, "LAO-2": 0, "LAO-3": 3, "LAO-4": 0, "LAO-5": 0}
+    assert result.extent_percent == pytest.approx(100 * arc.sum() / N)
+    assert result.mean_depth_percent == pytest.approx(40.0)
+    lower = 0.8 - 2.5 * 0.05
+    assert result.summed_deficit == pytest.approx(100 * arc.sum() * (lower - 0.48))
+
+
+def test_deeper_profile_defect_never_scores_lower() -> None:
+    arc = (ANGLES >= 20) & (ANGLES < 140)
+    previous = (-1, -1.0)
+    for depth in np.linspace(0, 0.7, 15):
+        values = np.full(N, 0.8)
+        values[arc] = 0.8 * (1 - depth)
+        r = score_view(View.LAO, _profile(values), _limits(), ScoringParams())
+        now = (sum(s.score for s in r.segments), r.summed_deficit)
+        assert now[0] >= previous[0]
+        assert now[1] >= previous[1]
+        previous = now

@@ -1,0 +1,139 @@
+"""Perfusion analysis of simulated studies against the phantom's ground truth."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pytest
+
+from conftest import ring_image
+from planarmpi.analysis.perfusion.study import PerfusionParams, analyze_perfusion
+from planarmpi.analysis.pipeline import analyze_study
+from planarmpi.model import Study
+
+Case = tuple[Study, dict[str, Any]]
+
+
+def _states(section: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {s["state"]: s for s in section["states"]}
+
+
+def test_normal_study_is_normal(perfusion_cases: dict[str, Case]) -> None:
+    study, _ = perfusion_cases["normal"]
+    result = analyze_perfusion(study)
+    assert result is not None
+    section = result.section
+    assert section["verdict"] == "normal"
+    assert section["territories"] == []
+    assert section["limits"]["tracer_group"] == "tc99m"
+    assert section["limits"]["sex"] == "M"
+    assert section["reversibility"]["overall"] == "none"
+    for state in section["states"]:
+        assert {v["view"] for v in state["views"]} == {"ANT", "LAO", "LLAT"}
+        for v in state["views"]:
+            assert len(v["profile"]["values"]) == 60
+            assert len(v["segments"]) == 5
+    tid = section["reversibility"]["tid"]
+    assert tid["ratio"] == pytest.approx(1.0, abs=0.08)
+    assert not tid["abnormal"]
+
+
+@pytest.mark.parametrize(("case", "territory", "kind"), [
+    ("lad-ischemia", "LAD", "ischemia"),
+    ("rca-scar", "RCA", "scar"),
+    ("lcx-ischemia", "LCX", "ischemia"),
+])
+def test_defects_found_in_their_territory(perfusion_cases: dict[str, Case], case: str,
+                                          territory: str, kind: str) -> None:
+    study, truth = perfusion_cases[case]
+    result = analyze_perfusion(study)
+    assert result is not None
+    section = result.section
+    assert section["verdict"] == "abnormal"
+    assert section["territories"][0] == territory
+    assert section["reversibility"]["overall"] == kind
+    stress = next(s for s in section["states"] if s["state"].startswith("stress"))
+    true_extent = truth["perfusion"]["states"][stress["state"]]["defect_extent_percent"]
+    assert stress["extent_percent"] == pytest.approx(true_extent, abs=15)
+    assert any(f.code == "PERFUSION_ABNORMAL" for f in result.findings)
+
+
+def test_lung_heart_ratio_matches_the_phantom(perfusion_cases: dict[str, Case]) -> None:
+    for case in ("normal", "lad-ischemia"):
+        study, truth = perfusion_cases[case]
+        result = analyze_perfusion(study)
+        assert result is not None
+        for m in result.section["lung_heart_ratio"]:
+            true = next(s["lung_heart_ratio"] for s in truth["states"]
+                        if s["state"] == m["state"])
+            assert m["value"] == pytest.approx(true, abs=0.06)
+            assert m["upper_limit"] == 0.42
+
+
+def test_deeper_defect_never_lowers_severity(severity_series: list[tuple[float, Study]]) -> None:
+    previous = (-1, -1.0)
+    for severity, study in severity_series:
+        result = analyze_perfusion(study)
+        assert result is not None
+        stress = result.section["states"][0]
+        deficit = sum(v.get("summed_deficit", 0.0) for v in stress["views"])
+        assert stress["summed_score"] >= previous[0], severity
+        assert deficit >= previous[1] - 1e-9, severity
+        previous = (stress["summed_score"], deficit)
+    assert previous[0] >= 4  # the 70% defect is abnormal
+    assert analyze_perfusion(severity_series[0][1]).section["verdict"] == "normal"  # type: ignore[union-attr]
+
+
+def test_mirrored_file_gives_the_same_profile(perfusion_cases: dict[str, Case]) -> None:
+    study, _ = perfusion_cases["normal"]
+    image = study.statics[0]
+    acq = replace(image.acquisition, patient_orientation=("R", "F"))
+    mirrored = replace(image, acquisition=acq, pixels=np.ascontiguousarray(image.pixels[:, ::-1]))
+    one = replace(study, series=(image,))
+    two = replace(study, series=(mirrored,))
+    a = analyze_perfusion(one)
+    b = analyze_perfusion(two)
+    assert a is not None
+    assert b is not None
+    pa = a.section["states"][0]["views"][0]["profile"]["values"]
+    pb = b.section["states"][0]["views"][0]["profile"]["values"]
+    np.testing.assert_allclose(pa, pb, atol=1e-9)
+    assert any(f.code == "IMAGE_REORIENTED" for f in b.findings)
+
+
+def test_low_counts_are_flagged_and_never_called_normal(perfusion_cases: dict[str, Case]) -> None:
+    study, _ = perfusion_cases["normal"]
+    scaled = replace(study, series=tuple(
+        replace(s, pixels=np.random.default_rng(0).poisson(np.asarray(s.pixels) / 8.0))
+        for s in study.statics))
+    result = analyze_perfusion(scaled)
+    assert result is not None
+    assert any(f.code == "LOW_LV_COUNTS_PERFUSION" for f in result.findings)
+    assert result.section["verdict"] != "normal"
+
+
+def test_tid_from_rings_of_known_size() -> None:
+    from planarmpi.analysis.perfusion.profiles import find_lv
+
+    small = find_lv(ring_image(radii=(10.0, 8.0)), (3.2, 3.2))
+    large = find_lv(ring_image(radii=(11.5, 9.2)), (3.2, 3.2))
+    assert large.area_px() / small.area_px() == pytest.approx(1.15**2, rel=0.06)
+
+
+def test_result_json_carries_perfusion(perfusion_cases: dict[str, Case]) -> None:
+    study, _ = perfusion_cases["lad-ischemia"]
+    result = analyze_study(study).to_dict()
+    assert "perfusion" in result["analyses_run"]
+    assert result["perfusion"]["verdict"] == "abnormal"
+    assert result["lung_heart_ratio"] == pytest.approx(
+        result["perfusion"]["lung_heart_ratio"][0]["value"])
+
+
+def test_params_are_honoured(perfusion_cases: dict[str, Case]) -> None:
+    study, _ = perfusion_cases["rca-scar"]
+    strict = analyze_perfusion(study, params=PerfusionParams(abnormal_summed_score=99,
+                                                             equivocal_summed_score=98))
+    assert strict is not None
+    assert strict.section["verdict"] == "normal"

@@ -1,0 +1,89 @@
+"""LV ring finding, interpolative background and circumferential profiles on known images."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import ring_image
+from planarmpi.analysis.perfusion.profiles import (
+    LVNotFoundError,
+    ProfileParams,
+    circumferential_profile,
+    display_flips,
+    find_lv,
+    interpolative_background,
+)
+from planarmpi.model import View
+
+SPACING = (3.2, 3.2)
+
+
+@pytest.mark.parametrize("tilt", [0.0, 30.0, 120.0])
+def test_find_lv_recovers_centre_axes_and_tilt(tilt: float) -> None:
+    image = ring_image(centre=(47.3, 51.6), radii=(11.0, 8.0), tilt_deg=tilt)
+    g = find_lv(image, SPACING)
+    assert g.centre_rc == pytest.approx((47.3, 51.6), abs=0.5)
+    assert g.semi_axes_px == pytest.approx((11.0, 8.0), rel=0.08)
+    assert abs((g.long_axis_deg - tilt + 90) % 180 - 90) < 6
+    assert g.cavity_contrast < 0.8
+
+
+def test_find_lv_survives_a_deep_defect_and_hot_neighbour() -> None:
+    image = ring_image(defect=(90.0, 100.0, 0.8))
+    # A liver-like hot region below and to the left, brighter than the wall.
+    rr, cc = np.indices(image.shape)
+    image = image + np.where((rr > 70) & (cc < 40), 500.0, 0.0)
+    g = find_lv(image, SPACING)
+    assert g.centre_rc == pytest.approx((48.0, 50.0), abs=1.0)
+
+
+def test_find_lv_refuses_a_blob_and_an_empty_image() -> None:
+    with pytest.raises(LVNotFoundError, match=r"cavity|ring"):
+        find_lv(ring_image(blob=True), SPACING)
+    with pytest.raises(LVNotFoundError, match="empty"):
+        find_lv(np.zeros((64, 64)), SPACING)
+    with pytest.raises(LVNotFoundError):
+        find_lv(np.full((64, 64), 10.0), SPACING)
+
+
+def test_interpolative_background_reproduces_a_plane() -> None:
+    rr, cc = np.indices((64, 64), dtype=np.float64)
+    plane = 5.0 + 0.3 * rr - 0.2 * cc
+    b = interpolative_background(plane, (10, 40, 12, 50), edge_smoothing_px=0.0)
+    np.testing.assert_allclose(b[10:40, 12:50], plane[10:40, 12:50], atol=1e-8)
+    assert (b[:10] == 0).all()
+    assert (b[:, 50:] == 0).all()
+    with pytest.raises(ValueError, match="too small"):
+        interpolative_background(plane, (10, 11, 12, 50))
+
+
+def test_profile_of_uniform_ring_is_flat_and_defect_is_where_it_was_put() -> None:
+    flat = circumferential_profile(ring_image(background=60.0), SPACING)
+    assert flat.values.min() > 0.9
+    dented = circumferential_profile(ring_image(background=60.0, defect=(150.0, 72.0, 0.5)),
+                                     SPACING)
+    inside = np.abs((dented.angles_deg - 150 + 180) % 360 - 180) <= 24
+    outside = np.abs((dented.angles_deg - 150 + 180) % 360 - 180) >= 72
+    # Half the wall removed: the background-corrected maximum halves (blur softens edges).
+    assert dented.values[inside].mean() == pytest.approx(0.5, abs=0.08)
+    assert dented.values[outside].min() > 0.88
+    assert dented.values.size == ProfileParams().n_angles
+
+
+def test_background_does_not_change_the_profile() -> None:
+    """Interpolative subtraction removes a sloping background under the heart."""
+    rr, cc = np.indices((96, 96), dtype=np.float64)
+    base = ring_image(background=0.0, defect=(300.0, 60.0, 0.4))
+    sloped = base + 150.0 + 2.0 * rr - 1.0 * cc
+    a = circumferential_profile(base + 1.0, SPACING)
+    b = circumferential_profile(sloped, SPACING)
+    assert np.abs(a.values - b.values).max() < 0.05
+
+
+def test_display_flips_from_patient_orientation() -> None:
+    assert display_flips(View.ANTERIOR, ("L", "F")) == (False, False)
+    assert display_flips(View.ANTERIOR, ("R", "F")) == (False, True)
+    assert display_flips(View.LAO, ("LP", "H")) == (True, False)
+    assert display_flips(View.LEFT_LATERAL, ("A", "F")) == (False, True)
+    assert display_flips(View.LEFT_LATERAL, None) == (False, False)
