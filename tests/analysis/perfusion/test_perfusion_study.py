@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conftest import ring_image
+from factories import ring_image
 from planarmpi.analysis.perfusion.study import PerfusionParams, analyze_perfusion
 from planarmpi.analysis.pipeline import analyze_study
 from planarmpi.model import Study

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import ring_image
+from factories import ring_image
 from planarmpi.analysis.perfusion.profiles import (
     LVNotFoundError,
     ProfileParams,

@@ -1,0 +1,103 @@
+"""``planarmpi normals build`` and ``analyze --normals`` on synthetic ring studies."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pydicom.uid import generate_uid
+
+from factories import HEADER, PATIENT, acquisition, ring_image
+from planarmpi import write_nm
+from planarmpi.cli.main import main
+from planarmpi.model import SeriesKind, Sex, State, StaticImage
+
+
+def _study(folder: Path, seed: int, *, sex: Sex = Sex.FEMALE,
+           defect: tuple[float, float, float] | None = None) -> None:
+    """One stress study: anterior, LAO and left lateral ring images in one 3-detector file."""
+    rng = np.random.default_rng(seed)
+    header = replace(HEADER, study_instance_uid=generate_uid())
+    series_uid, sop_uid = generate_uid(), generate_uid()
+    images = []
+    for detector in (1, 2, 3):
+        acq = replace(acquisition(SeriesKind.STATIC, detector, series_uid=series_uid,
+                                  sop_uid=sop_uid, state=State.STRESS_EXERCISE),
+                      study_instance_uid=header.study_instance_uid)
+        expected = ring_image((64, 64), centre=(31.5 + rng.normal(0, 1), 32.5),
+                              radii=(5.5, 4.5), tilt_deg=40.0 + 20 * detector, wall=1.6,
+                              peak=300.0, background=25.0, defect=defect)
+        images.append(StaticImage(acq, rng.poisson(expected), 300000.0))
+    folder.mkdir(parents=True)
+    write_nm(folder / "stress.dcm", images, patient=replace(PATIENT, sex=sex), header=header)
+
+
+@pytest.fixture(scope="module")
+def normals_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("normals")
+    for i in range(12):
+        _study(root / f"n{i}", i)
+    _study(root / "man", 99, sex=Sex.MALE)
+    return root
+
+
+def test_build_then_use_site_limits(normals_dir: Path, tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "site-tc-F.json"
+    code = main(["normals", "build", str(normals_dir), "--tracer", "tetrofosmin", "--sex", "F",
+                 "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "from 12 studies (1 skipped)" in captured.out
+    assert "patient sex M is not F" in captured.err
+    doc = json.loads(out.read_text())
+    assert doc["schema"] == "planarmpi/perfusion-normals@1"
+    assert {(v["view"], v["state"]) for v in doc["views"]} == {
+        ("ANT", "stress"), ("LAO", "stress"), ("LLAT", "stress")}
+    assert all(v["n_studies"] == 12 for v in doc["views"])
+
+    patient = tmp_path / "patient"
+    _study(patient, 500, defect=(180.0, 100.0, 0.7))
+    results = tmp_path / "results"
+    assert main(["analyze", str(patient), "--out", str(results), "--normals", str(out)]) == 0
+    (result_file,) = results.glob("*/result.json")
+    perfusion = json.loads(result_file.read_text())["perfusion"]
+    assert perfusion["limits"]["source"] == str(out)
+    assert perfusion["verdict"] == "abnormal"
+    assert (result_file.parent / "perfusion.png").stat().st_size > 10_000
+
+    # The same normal pattern is normal against the limits it helped build.
+    normal = tmp_path / "normal"
+    _study(normal, 501)
+    results2 = tmp_path / "results2"
+    assert main(["analyze", str(normal), "--out", str(results2), "--normals", str(out)]) == 0
+    (result_file,) = results2.glob("*/result.json")
+    assert json.loads(result_file.read_text())["perfusion"]["verdict"] == "normal"
+
+
+def test_build_refuses_to_overwrite_and_too_few_studies(
+        normals_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "exists.json"
+    out.write_text("{}")
+    assert main(["normals", "build", str(normals_dir), "--tracer", "tc99m", "--sex", "F",
+                 "--out", str(out)]) == 2
+    assert "exists; give --force" in capsys.readouterr().err
+    assert out.read_text() == "{}"
+    assert main(["normals", "build", str(normals_dir / "n0"), str(normals_dir / "n1"),
+                 "--tracer", "tc99m", "--sex", "F", "--out", str(tmp_path / "few.json")]) == 2
+    err = capsys.readouterr().err
+    assert "only 2 normal" in err
+    assert "at least 10" in err
+    assert not (tmp_path / "few.json").exists()
+
+
+def test_bad_normals_file_is_named(tmp_path: Path, normals_dir: Path,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("[1, 2]")
+    assert main(["analyze", str(normals_dir / "n0"), "--out", str(tmp_path / "r"),
+                 "--normals", str(bad)]) == 2
+    assert f"{bad}: not a usable normal-limits file" in capsys.readouterr().err
