@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from planarmpi.analysis.bloodpool import BloodPoolParams, ManualRois, analyze_blood_pool
+from planarmpi.analysis.firstpass import FirstPassParams, analyze_first_pass
 from planarmpi.analysis.perfusion.normals import NormalLimits
 from planarmpi.analysis.perfusion.study import PerfusionParams, analyze_perfusion
 from planarmpi.analysis.phase import phase_statistics
@@ -26,6 +27,7 @@ class AnalysisOptions:
     blood_pool: BloodPoolParams = field(default_factory=BloodPoolParams)
     manual_rois: dict[str, ManualRois] = field(default_factory=dict)
     perfusion: PerfusionParams = field(default_factory=PerfusionParams)
+    first_pass: FirstPassParams = field(default_factory=FirstPassParams)
     normal_limits: tuple[NormalLimits, ...] = ()
 
 
@@ -104,6 +106,22 @@ def analyze_study(study: Study, *, limits: QCLimits | None = None,
                 findings.append(Finding("PHASE_NOT_MEASURED", Level.WARN,
                                         f"{name}: LV phase analysis: {exc}", uid))
         function.append(entry)
+    for dynamic in study.dynamics if not not_cardiac else ():
+        uid = dynamic.acquisition.series_instance_uid
+        name = dynamic.acquisition.display_name
+        try:
+            fp = analyze_first_pass(dynamic, options.first_pass)
+        except ValueError as exc:
+            findings.append(Finding("FIRST_PASS_NOT_MEASURED", Level.WARN,
+                                    f"first-pass analysis not done: {exc}", uid))
+            continue
+        analyses.append("first-pass")
+        findings.extend(fp.findings)
+        for chamber, measured in ((Chamber.LV, fp.lv), (Chamber.RV, fp.rv)):
+            if measured is not None:
+                efs.append(EjectionFraction(chamber, "first-pass", measured.ef_percent,
+                                            measured.ci95_percent, uid))
+        function.append({**fp.to_dict(), "series_instance_uid": uid, "series": name})
     perfusion = None
     lhr = None
     if not not_cardiac:

@@ -347,6 +347,20 @@ def _gated(spec: SimulationSpec, acquisition: Callable[..., Acquisition], number
     }
 
 
+def _fwhm_s(t_s: Array, curve: Array) -> float:
+    """Full width at half maximum of the first peak of a curve (linear interpolation)."""
+    i = int(np.argmax(curve))
+    half = curve[i] / 2
+    left = np.flatnonzero(curve[:i] < half)
+    right = np.flatnonzero(curve[i:] < half)
+    if not left.size or not right.size:
+        return float("nan")
+    lo, hi = left[-1], i + right[0]
+    t_lo = np.interp(half, [curve[lo], curve[lo + 1]], [t_s[lo], t_s[lo + 1]])
+    t_hi = np.interp(half, [curve[hi], curve[hi - 1]], [t_s[hi], t_s[hi - 1]])
+    return float(t_hi - t_lo)
+
+
 def _first_pass(spec: SimulationSpec, acquisition: Callable[..., Acquisition], number: int,
                 rest: bool, rng: np.random.Generator) -> tuple[DynamicSeries, dict[str, Any]]:
     fp = spec.first_pass
@@ -436,6 +450,13 @@ def _first_pass(spec: SimulationSpec, acquisition: Callable[..., Acquisition], n
         "voxelised_lvef_percent": float(100 * (lv_vol.max() - lv_vol.min()) / lv_vol.max()),
         "voxelised_rvef_percent": float(100 * (rv_vol.max() - rv_vol.min()) / rv_vol.max()),
         "compartments": list(COMPARTMENTS),
+        # Noise-free features of the compartments' activity curves (what a first-pass
+        # analysis measures): peak times from the start of the acquisition and widths.
+        "rv_peak_s": float(t[np.argmax(curves["rv"])]),
+        "lv_peak_s": float(t[np.argmax(curves["lv"])]),
+        "rv_to_lv_peak_s": float(t[np.argmax(curves["lv"])] - t[np.argmax(curves["rv"])]),
+        "svc_fwhm_s": _fwhm_s(t, curves["svc"]),
+        "rv_fwhm_s": _fwhm_s(t, curves["rv"]),
     }
 
 

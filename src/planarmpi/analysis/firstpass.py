@@ -1,0 +1,482 @@
+"""First-pass radionuclide angiocardiography: LVEF, RVEF, transit, bolus, shunt.
+
+The method of the IAEA Nuclear Medicine Resources Manual (ch. 5), as summarised in the
+domain notes (*function.md*):
+
+1. **Timing.** The whole-field curve gives the bolus arrival and the right-heart peak.
+2. **Ventricles.** Per pixel, the time of its first-pass peak: pixels peaking with the right
+   heart are the right heart; pixels peaking after the lungs, bright, are the left heart.
+   The heart rate comes from the spectrum of the left-heart curve; pixels that beat in
+   ventricular phase (first harmonic at the heart rate, within 60° of the LV's own phase)
+   are kept, which removes the atria (out of phase) from the ventricular ROIs.
+3. **ROIs** from the end-diastolic image of each ventricle's phase (the pixels above half
+   of its maximum, connected to it).
+4. **Beats** run from one end-systole (the sharp minimum after ejection) to the next. The
+   beats around the curve's peak with end-diastolic counts ≥ 80% of the highest are kept;
+   premature beats (R-R < 80% of the median) and the beats after them are dropped.
+5. **Representative cycle**: the kept beats resampled between their end-systoles,
+   detrended (the bolus enters and leaves) and summed; a 3-harmonic Fourier series through
+   it gives ED (maximum) and ES (minimum).
+6. **Background**: the lung-frame method for the LV (ROI counts in the frames just before
+   the LV fills, when the lungs are full); for the RV the frames before the bolus arrives.
+7. **EF** = (ED − ES) / (ED − background), with a Poisson 95% interval (resampling).
+
+Also: pulmonary transit time (LV peak − RV peak of the smoothed ROI curves), bolus FWHM (of
+the right-heart curve) and fragmentation, and a left-to-right shunt estimate Qp:Qs from a
+lung curve by two gamma-variate fits (Maltz–Treves: Qp:Qs = A1 / (A1 − A2)).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage
+from scipy.optimize import curve_fit
+from scipy.signal import find_peaks
+
+from planarmpi.analysis.fourier import fit_fourier
+from planarmpi.model import DynamicSeries, Finding, Level
+
+__all__ = ["FirstPassParams", "FirstPassResult", "analyze_first_pass", "gamma_variate"]
+
+Array = NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class FirstPassParams:
+    """Settings of the first-pass analysis.
+
+    Attributes
+    ----------
+    beat_min_fraction : float
+        Beats kept have end-diastolic counts ≥ this fraction of the highest (IAEA: 0.8).
+    premature_fraction : float
+        A beat whose R-R is shorter than this fraction of the median is premature.
+    bolus_fwhm_limit_s : float
+        A bolus (earliest-peaking pixels: the superior vena cava) wider than this is
+        reported as dispersed (ours; a good bolus is about 1 s).
+    fragment_ratio : float
+        A second right-heart peak ≥ this fraction of the first, after a dip, is a
+        fragmented bolus (ours).
+    qp_qs_normal_max : float
+        Qp:Qs below this is normal (domain notes: < 1.2).
+    resamples : int
+        Poisson redraws for the EF interval.
+    harmonics : int
+        Fourier harmonics through the representative cycle.
+    """
+
+    beat_min_fraction: float = 0.8
+    premature_fraction: float = 0.8
+    bolus_fwhm_limit_s: float = 2.0
+    fragment_ratio: float = 0.3
+    qp_qs_normal_max: float = 1.2
+    resamples: int = 300
+    harmonics: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class ChamberResult:
+    """One ventricle's first-pass measurement."""
+
+    ef_percent: float
+    ci95_percent: tuple[float, float]
+    beats_used: int
+    beats_found: int
+    roi: NDArray[np.bool_]
+    ed_counts: float
+    es_counts: float
+    background_counts: float
+    cycle: Array
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ef_percent": self.ef_percent,
+            "ci95_percent": list(self.ci95_percent),
+            "beats_used": self.beats_used, "beats_found": self.beats_found,
+            "roi_pixels": int(self.roi.sum()),
+            "ed_counts": self.ed_counts, "es_counts": self.es_counts,
+            "background_counts": self.background_counts,
+            "representative_cycle_counts": [round(float(c), 2) for c in self.cycle],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class FirstPassResult:
+    """Everything measured on a first-pass series."""
+
+    lv: ChamberResult | None
+    rv: ChamberResult | None
+    heart_rate_bpm: float | None
+    pulmonary_transit_s: float | None
+    bolus_fwhm_s: float | None
+    qp_qs: float | None
+    findings: tuple[Finding, ...] = ()
+    curves: dict[str, list[float]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": "first-pass",
+            "lv": self.lv.to_dict() if self.lv else None,
+            "rv": self.rv.to_dict() if self.rv else None,
+            "heart_rate_bpm": self.heart_rate_bpm,
+            "pulmonary_transit_s": self.pulmonary_transit_s,
+            "bolus_fwhm_s": self.bolus_fwhm_s,
+            "qp_qs": self.qp_qs,
+            "curves": self.curves,
+        }
+
+
+def gamma_variate(t: Array, area: float, t0: float, alpha: float, beta: float) -> Array:
+    """Gamma variate of unit-free ``area``: A (t−t0)^α e^{−(t−t0)/β} / (Γ(α+1) β^{α+1})."""
+    from scipy.special import gamma as gamma_fn
+
+    x = np.clip(t - t0, 0.0, None)
+    norm = gamma_fn(alpha + 1) * beta ** (alpha + 1)
+    return np.asarray(area * x**alpha * np.exp(-x / beta) / norm)
+
+
+def _smooth_time(curve: Array, sigma_frames: float) -> Array:
+    return np.asarray(ndimage.gaussian_filter1d(curve, sigma_frames, mode="nearest"))
+
+
+def _fwhm(t: Array, curve: Array, peak: int) -> float | None:
+    half = curve[peak] / 2
+    left = np.flatnonzero(curve[:peak] < half)
+    right = np.flatnonzero(curve[peak:] < half)
+    if not left.size or not right.size:
+        return None
+    lo, hi = int(left[-1]), peak + int(right[0])
+    t_lo = float(np.interp(half, [curve[lo], curve[lo + 1]], [t[lo], t[lo + 1]]))
+    t_hi = float(np.interp(half, [curve[hi], curve[hi - 1]], [t[hi], t[hi - 1]]))
+    return t_hi - t_lo
+
+
+def _heart_rate_hz(curve: Array, frame_s: float) -> float | None:
+    """Dominant frequency of a detrended curve within 0.6–3.3 Hz (36–200 bpm)."""
+    detrended = curve - _smooth_time(curve, 0.6 / frame_s)
+    n = detrended.size
+    if n < 16:
+        return None
+    spectrum = np.abs(np.fft.rfft(detrended * np.hanning(n)))
+    freqs = np.fft.rfftfreq(n, frame_s)
+    band = (freqs >= 0.6) & (freqs <= 3.3)
+    if not band.any():
+        return None
+    return float(freqs[band][np.argmax(spectrum[band])])
+
+
+def _phase_at(stack: Array, hz: float, frame_s: float) -> tuple[Array, Array]:
+    """First-harmonic amplitude and phase (rad) of every pixel at ``hz`` (detrended)."""
+    n = stack.shape[0]
+    trend = ndimage.gaussian_filter1d(stack, 0.6 / frame_s, axis=0, mode="nearest")
+    detrended = stack - trend
+    t = np.arange(n) * frame_s
+    basis = np.exp(-2j * np.pi * hz * t)
+    comp = np.tensordot(basis, detrended, axes=(0, 0)) * 2 / n
+    return np.abs(comp), np.angle(comp)
+
+
+def _roi(image: Array, mask: NDArray[np.bool_], fraction: float = 0.5) -> NDArray[np.bool_]:
+    """Pixels of ``image`` within ``mask`` above ``fraction`` of its maximum there,
+    connected to that maximum, holes filled."""
+    masked = np.where(mask, image, 0.0)
+    peak = np.unravel_index(int(np.argmax(masked)), masked.shape)
+    labels, _ = ndimage.label(masked >= fraction * masked[peak])
+    roi = labels == labels[peak]
+    return np.asarray(ndimage.binary_fill_holes(roi))
+
+
+def _beats(curve: Array, rr_frames: float, window: tuple[int, int],
+           p: FirstPassParams) -> tuple[list[tuple[int, int]], int]:
+    """Beats as (start, end) frames from one end-systole to the next, and beats found.
+
+    End-systoles (the sharp minima after ejection) mark the beats more reliably than
+    end-diastoles, which sit at the end of a flat diastasis: minima of the curve minus its
+    one-beat moving average, at least 0.7 R-R apart. Kept: beats whose maximum
+    (end-diastole) is ≥ ``beat_min_fraction`` of the highest, not premature (R-R <
+    ``premature_fraction`` × median) and not following a premature beat.
+    """
+    lo, hi = window
+    smooth = _smooth_time(curve, 0.5)
+    trend = ndimage.uniform_filter1d(smooth, max(round(rr_frames), 1), mode="nearest")
+    detrended = smooth - trend
+    minima, _ = find_peaks(-detrended[lo:hi + 1], distance=max(int(0.7 * rr_frames), 2))
+    minima = minima + lo
+    if minima.size < 2:
+        return [], 0
+    beats = [(int(a), int(b)) for a, b in itertools.pairwise(minima)]
+    lengths = np.array([b - a for a, b in beats], dtype=float)
+    median = float(np.median(lengths))
+    ed = np.array([smooth[a:b + 1].max() for a, b in beats])
+    keep = []
+    for idx, (a, b) in enumerate(beats):
+        premature = lengths[idx] < p.premature_fraction * median
+        post = idx > 0 and lengths[idx - 1] < p.premature_fraction * median
+        if premature or post or ed[idx] < p.beat_min_fraction * ed.max():
+            continue
+        keep.append((a, b))
+    return keep, len(beats)
+
+
+def _chamber(frames: Array, roi: NDArray[np.bool_], rr_frames: float, window: tuple[int, int],
+             background_frames: tuple[int, int], p: FirstPassParams,
+             rng: np.random.Generator) -> ChamberResult | None:
+    curve = frames[:, roi].sum(axis=1)
+    beats, found = _beats(curve, rr_frames, window, p)
+    if not beats:
+        return None
+    # Representative cycle: every kept beat resampled from its end-systole to the next
+    # (so beats of different lengths align at both ends) and summed; a Fourier series
+    # (``harmonics``) through it gives ED (maximum) and ES (minimum) without the upward and
+    # downward bias that Poisson noise gives single-frame extremes.
+    length = round(float(np.median([b - a for a, b in beats])))
+    phase = np.arange(length) / length
+    cycle = np.zeros(length)
+    for a, b in beats:
+        beat = np.interp(a + phase * (b - a), np.arange(curve.size), curve)
+        # The bolus enters or leaves during the beat: the linear trend between this
+        # end-systole and the next is removed, so the beat closes on itself.
+        cycle += beat - (curve[b] - curve[a]) * phase
+    fitted = fit_fourier(cycle, 1000.0, min(p.harmonics, (length - 1) // 2))
+    dense = fitted(np.linspace(0.0, 1000.0, 400, endpoint=False))
+    b0, b1 = background_frames
+    background_per_frame = float(np.mean(curve[b0:b1])) if b1 > b0 else 0.0
+    bg = background_per_frame * len(beats)
+    ed = float(dense.max())
+    es = float(dense.min())
+    if ed - bg <= 0:
+        return None
+    ef = 100.0 * (ed - es) / (ed - bg)
+    # Poisson interval: redraw the summed ED, ES and background counts.
+    n_bg = max(b1 - b0, 1)
+    eds = rng.poisson(ed, p.resamples)
+    ess = rng.poisson(es, p.resamples)
+    bgs = rng.poisson(background_per_frame * n_bg, p.resamples) / n_bg * len(beats)
+    efs = 100.0 * (eds - ess) / np.maximum(eds - bgs, 1.0)
+    sd = float(np.std(efs))
+    return ChamberResult(ef, (ef - 1.96 * sd, ef + 1.96 * sd), len(beats), found, roi, ed, es,
+                         bg, cycle)
+
+
+def _gamma_fit(t: Array, y: Array, end: int) -> tuple[Array, float] | None:
+    """Gamma variate fitted to ``y[:end]`` (from arrival); the fit over ``t`` and its area."""
+    i_peak = int(np.argmax(y[:end]))
+    if i_peak < 3 or y[i_peak] <= 0:
+        return None
+    arrival = np.flatnonzero(y[:i_peak] < 0.1 * y[i_peak])
+    t0_guess = float(t[arrival[-1]]) if arrival.size else float(t[0])
+    rise = max(float(t[i_peak]) - t0_guess, 0.2)
+    area_guess = float(np.trapezoid(y[:end], t[:end])) * 1.3
+    try:
+        params, _ = curve_fit(gamma_variate, t[:end], y[:end],
+                              p0=(area_guess, t0_guess, 3.0, rise / 3.0),
+                              bounds=([0, t[0] - 5, 0.5, 0.05], [np.inf, t[i_peak], 12, 10]),
+                              maxfev=5000)
+    except (RuntimeError, ValueError):
+        return None
+    return gamma_variate(t, *params), float(params[0])
+
+
+def _qp_qs(t: Array, lung: Array) -> tuple[float | None, str]:
+    """Maltz–Treves: gamma variate to the pulmonary curve up to 70% on its downslope; the
+    residual's early recirculation (a second gamma variate) is the shunt.
+
+    Returns the ratio, or None and the reason it could not be measured.
+    """
+    peak = int(np.argmax(lung))
+    after = np.flatnonzero(lung[peak:] < 0.7 * lung[peak])
+    if not after.size:
+        return None, ("the pulmonary curve never falls below 70% of its peak before "
+                      "recirculation (background or recirculation too high)")
+    first = _gamma_fit(t, lung, peak + int(after[0]))
+    if first is None:
+        return None, "no gamma variate fits the pulmonary curve"
+    fit1, a1 = first
+    residual = np.clip(lung - fit1, 0.0, None)
+    residual[:peak] = 0.0
+    # Early recirculation only: up to twice the peak-to-70% time after the peak.
+    end = min(lung.size, peak + 2 * max(int(after[0]), 1) + 1)
+    if residual[end - 1] >= 0.5 * residual[:end].max() and residual[:end].max() > 0.1 * \
+            lung[peak]:
+        return None, ("the residual after the first gamma variate keeps rising (systemic "
+                      "recirculation or equilibrium activity, not a shunt's early return)")
+    second = _gamma_fit(t, residual, end)
+    a2 = second[1] if second is not None else 0.0
+    if a1 <= a2:
+        return None, "the recirculation area exceeds the first pass"
+    return float(a1 / (a1 - a2)), ""
+
+
+def analyze_first_pass(series: DynamicSeries, params: FirstPassParams | None = None,
+                       seed: int = 0) -> FirstPassResult:
+    """Analyse one first-pass dynamic series.
+
+    Raises
+    ------
+    ValueError
+        When the series is too short, has no bolus, or no ventricle can be found; the
+        message says which.
+    """
+    p = params or FirstPassParams()
+    acq = series.acquisition
+    name = acq.display_name
+    uid = acq.series_instance_uid
+    findings: list[Finding] = []
+    durations = np.asarray(series.frame_duration_ms, dtype=float)
+    if not np.allclose(durations, durations[0], rtol=0.02):
+        raise ValueError(f"{name}: frames of unequal duration; first pass needs a uniform "
+                         "framing")
+    frame_s = float(durations[0]) / 1000.0
+    frames = np.asarray(series.pixels, dtype=np.float64)
+    if frames.ndim != 3 or frames.shape[0] * frame_s < 6.0:
+        raise ValueError(f"{name}: {frames.shape[0]} frames of {durations[0]:.0f} ms: "
+                         "shorter than the 6 s a first pass needs")
+    t: Array = np.asarray(np.arange(frames.shape[0]) * frame_s + frame_s / 2, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    spatial = ndimage.gaussian_filter(frames, (0, 1.0, 1.0))
+    smooth = ndimage.gaussian_filter1d(spatial, 0.25 / frame_s, axis=0, mode="nearest")
+    whole = _smooth_time(frames.sum(axis=(1, 2)), 0.25 / frame_s)
+    if whole.max() <= 0:
+        raise ValueError(f"{name}: no counts")
+    arrival_idx = np.flatnonzero(whole >= 0.1 * whole.max())
+    arrival = int(arrival_idx[0])
+    right_end = min(arrival + int(5.0 / frame_s), frames.shape[0] - 1)
+    right_peak = arrival + int(np.argmax(whole[arrival:right_end + 1]))
+    window_end = min(arrival + int(16.0 / frame_s), frames.shape[0])
+    window = smooth[arrival:window_end]
+    peak_value = window.max(axis=0)
+    peak_time = (np.argmax(window, axis=0) + arrival)
+    bright = peak_value >= 0.25 * peak_value.max()
+    lag_frames = int(2.5 / frame_s)
+    # Left heart: pixels peaking well after the right heart (and before the end of the
+    # first-pass window, where systemic activity still rises), the brightest of them: the
+    # bolus is diluted in the lungs, so the LV peaks far below the right heart.
+    late = (peak_value >= 0.05 * peak_value.max()) & (peak_time >= right_peak + lag_frames) \
+        & (peak_time <= window_end - 1 - int(2.0 / frame_s))
+    if late.any():
+        late &= peak_value >= 0.35 * peak_value[late].max()
+    if late.sum() < 4:
+        raise ValueError(f"{name}: no left-heart phase found (no bright pixels peak after "
+                         "the lungs)")
+    late_value = np.where(late, peak_value, 0.0)
+    lv_seed = np.unravel_index(int(np.argmax(late_value)), late_value.shape)
+    lv_peak = int(peak_time[lv_seed])
+    # Heart rate from the left-heart curve around its peak.
+    lo = max(lv_peak - int(3.0 / frame_s), 0)
+    hi = min(lv_peak + int(3.0 / frame_s), frames.shape[0])
+    seed_curve = spatial[lo:hi, lv_seed[0], lv_seed[1]]
+    hz = _heart_rate_hz(seed_curve, frame_s)
+    if hz is None:
+        raise ValueError(f"{name}: no heart beat found in the left-heart curve")
+    rr_frames = 1.0 / hz / frame_s
+    amp, phase = _phase_at(spatial[lo:hi], hz, frame_s)
+    lv_phase = phase[lv_seed]
+    in_phase = (np.abs(np.angle(np.exp(1j * (phase - lv_phase)))) <= np.radians(60)) \
+        & (amp >= 0.15 * amp[late].max())
+    lv_image = smooth[lv_peak]
+    lv_roi = _roi(lv_image, late & in_phase)
+    # The lung frames: just before the left heart fills (between the right-heart peak and
+    # the LV's arrival), the LV ROI's minimum of the smoothed curve.
+    lv_curve_s = _smooth_time(frames[:, lv_roi].sum(axis=1), 0.25 / frame_s)
+    search = slice(right_peak, max(lv_peak - int(0.5 / frame_s), right_peak + 1))
+    lung_frame = right_peak + int(np.argmin(lv_curve_s[search]))
+    bg_frames = (max(lung_frame - 1, 0), lung_frame + 2)
+    lv_window = (max(lv_peak - int(4 * rr_frames), lung_frame + 1),
+                 min(lv_peak + int(4 * rr_frames), frames.shape[0] - 1))
+    lv = _chamber(frames, lv_roi, rr_frames, lv_window, bg_frames, p, rng)
+
+    # Right heart: bright pixels peaking with the right-heart peak, in ventricular phase.
+    lo_r = max(right_peak - int(2.0 / frame_s), 0)
+    hi_r = min(right_peak + int(2.0 / frame_s), frames.shape[0])
+    amp_r, phase_r = _phase_at(spatial[lo_r:hi_r], hz, frame_s)
+    early = bright & (np.abs(peak_time - right_peak) <= int(1.5 / frame_s)) & ~lv_roi
+    rv_curve_phase = None
+    rv = None
+    if early.any():
+        in_phase_r = early & (amp_r >= 0.15 * amp_r[early].max())
+        # The RV beats with the LV: its phase is the LV ROI's phase measured in this window.
+        lv_ref = float(np.angle(np.sum(amp_r[lv_roi] * np.exp(1j * phase_r[lv_roi]))))
+        rv_mask = in_phase_r & (np.abs(np.angle(np.exp(1j * (phase_r - lv_ref))))
+                                <= np.radians(60))
+        if rv_mask.sum() >= 4:
+            rv_roi = _roi(smooth[right_peak], rv_mask)
+            rv_curve_phase = frames[:, rv_roi].sum(axis=1)
+            pre = (max(arrival - int(1.0 / frame_s), 0), max(arrival - 2, 1))
+            rv_window = (max(right_peak - int(2 * rr_frames), arrival),
+                         min(right_peak + int(2 * rr_frames), frames.shape[0] - 1))
+            rv = _chamber(frames, rv_roi, rr_frames, rv_window, pre, p, rng)
+
+    # Curves for transit, bolus and shunt (smoothed over 0.5 s to remove the beats).
+    beat_sigma = 0.5 / frame_s
+    lv_smooth = _smooth_time(frames[:, lv_roi].sum(axis=1), beat_sigma)
+    right_curve = rv_curve_phase if rv_curve_phase is not None else \
+        frames[:, early].sum(axis=1) if early.any() else None
+    transit = None
+    bolus_fwhm = None
+    if right_curve is not None:
+        rc = _smooth_time(right_curve, beat_sigma)
+        r_peak = int(np.argmax(rc[: lv_peak]))
+        transit = float(t[int(np.argmax(lv_smooth[r_peak:window_end])) + r_peak] - t[r_peak])
+        # Bolus width: the earliest-peaking bright pixels (superior vena cava, where the
+        # bolus has not yet mixed in the right atrium and ventricle).
+        svc = (peak_value >= 0.1 * peak_value.max()) & (peak_time <= arrival + int(0.75 / frame_s))
+        svc_curve = _smooth_time(frames[:, svc].sum(axis=1), 0.08 / frame_s) \
+            if svc.sum() >= 2 else rc
+        bolus_fwhm = _fwhm(t, svc_curve, int(np.argmax(svc_curve[:lv_peak])))
+        # Fragmentation: a second bolus peak after a dip in the SVC curve.
+        s_peak = int(np.argmax(svc_curve[:lv_peak]))
+        after = svc_curve[s_peak:min(s_peak + int(4.0 / frame_s), svc_curve.size)]
+        if after.size > 3:
+            # The largest rise after a point that lies below 70% of the peak.
+            later_max = np.maximum.accumulate(after[::-1])[::-1]
+            rises = np.where(after < 0.7 * after[0], later_max - after, 0.0)
+            rebound = float(rises.max())
+            if rebound >= p.fragment_ratio * after[0]:
+                findings.append(Finding(
+                    "BOLUS_FRAGMENTED", Level.WARN,
+                    f"{name}: the bolus curve rises again by {rebound / after[0]:.0%} of "
+                    "its peak after a dip: fragmented bolus, first-pass results unreliable",
+                    uid))
+        if bolus_fwhm is not None and bolus_fwhm > p.bolus_fwhm_limit_s:
+            findings.append(Finding(
+                "BOLUS_DISPERSED", Level.WARN,
+                f"{name}: bolus FWHM {bolus_fwhm:.1f} s above "
+                f"{p.bolus_fwhm_limit_s:g} s: a dispersed bolus", uid))
+    # Lung curve: pixels peaking between the right and left heart, away from both ROIs.
+    heart = ndimage.binary_dilation(peak_value >= 0.15 * peak_value.max(), iterations=5)
+    lung_mask = (peak_value >= 0.03 * peak_value.max()) \
+        & (peak_time > right_peak + int(1.0 / frame_s)) & (peak_time < lv_peak) & ~heart
+    qp_qs = None
+    if lung_mask.sum() >= 10:
+        lung_curve = _smooth_time(frames[:, lung_mask].sum(axis=1), beat_sigma)
+        qp_qs, why = _qp_qs(t, lung_curve)
+        if qp_qs is None:
+            findings.append(Finding("QP_QS_NOT_MEASURED", Level.INFO,
+                                    f"{name}: Qp:Qs not measured: {why}", uid))
+        elif qp_qs >= p.qp_qs_normal_max:
+            findings.append(Finding(
+                "LEFT_TO_RIGHT_SHUNT", Level.INFO,
+                f"{name}: Qp:Qs {qp_qs:.2f} (≥ {p.qp_qs_normal_max:g}): left-to-right shunt "
+                "suggested (Maltz–Treves gamma-variate method)", uid))
+    for chamber, result in (("LV", lv), ("RV", rv)):
+        if result is None:
+            findings.append(Finding("FIRST_PASS_EF_NOT_MEASURED", Level.WARN,
+                                    f"{name}: {chamber} first-pass EF not measured (no "
+                                    "usable beats)", uid))
+        elif result.beats_used < (2 if chamber == "LV" else 1):
+            findings.append(Finding("FIRST_PASS_FEW_BEATS", Level.WARN,
+                                    f"{name}: {chamber}EF from {result.beats_used} beat(s) "
+                                    "only", uid))
+    curves = {
+        "time_s": [round(float(x), 4) for x in t],
+        "lv_roi_counts": [float(x) for x in frames[:, lv_roi].sum(axis=1)],
+    }
+    if rv_curve_phase is not None:
+        curves["rv_roi_counts"] = [float(x) for x in rv_curve_phase]
+    return FirstPassResult(lv, rv, 60.0 * hz, transit, bolus_fwhm, qp_qs, tuple(findings),
+                           curves)
