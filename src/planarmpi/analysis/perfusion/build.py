@@ -12,15 +12,10 @@ from planarmpi.analysis.perfusion.normals import (
     state_group,
     tracer_group,
 )
-from planarmpi.analysis.perfusion.profiles import (
-    LVNotFoundError,
-    Profile,
-    ProfileParams,
-    circumferential_profile,
-)
-from planarmpi.analysis.perfusion.study import oriented_pixels
+from planarmpi.analysis.perfusion.profiles import Profile, ProfileParams
+from planarmpi.analysis.perfusion.study import view_profiles
 from planarmpi.errors import InvalidInputError
-from planarmpi.model import Sex, State, Study, Tracer, View
+from planarmpi.model import Sex, State, StaticImage, Study, Tracer, View
 
 __all__ = ["BuildReport", "build_from_studies", "study_profiles"]
 
@@ -39,19 +34,18 @@ def study_profiles(study: Study, params: ProfileParams
     """Profiles of a study's anterior, LAO and left-lateral static views, and problems."""
     out: list[tuple[View, State, Profile]] = []
     problems: list[str] = []
+    groups: dict[State, list[StaticImage]] = {}
     for image in study.statics:
         acq = image.acquisition
-        if acq.view not in VIEW_NAMES or state_group(acq.state) is None:
-            continue
-        if acq.pixel_spacing_mm is None:
-            problems.append(f"{acq.display_name}: pixel spacing unknown")
-            continue
-        pixels, _ = oriented_pixels(image)
-        try:
-            out.append((acq.view, acq.state,
-                        circumferential_profile(pixels, acq.pixel_spacing_mm, params)))
-        except LVNotFoundError as exc:
-            problems.append(f"{acq.display_name} ({acq.source_file}): {exc}")
+        if acq.view in VIEW_NAMES and state_group(acq.state) is not None:
+            groups.setdefault(acq.state, []).append(image)
+    for state, images in groups.items():
+        for vp in view_profiles(images, params):
+            acq = vp.image.acquisition
+            if vp.profile is None:
+                problems.append(f"{acq.display_name} ({acq.source_file}): {vp.problem}")
+            else:
+                out.append((acq.view, state, vp.profile))
     return out, problems
 
 

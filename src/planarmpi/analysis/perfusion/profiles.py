@@ -44,6 +44,7 @@ __all__ = [
     "find_lv",
     "interpolative_background",
     "ray_directions",
+    "ring_candidates",
 ]
 
 Array = NDArray[np.float64]
@@ -226,10 +227,12 @@ def _ellipse_radius(params: tuple[float, ...], centre: tuple[float, float],
     return np.asarray((-qb + np.sqrt(disc)) / (2 * qa))
 
 
+Ring = tuple[tuple[float, float], float, float]  # centre (row, col) px, radius px, score
+
+
 def _ring_search(counts: Array, spacing_mm: tuple[float, float], radii_mm: Array,
-                 search_fraction: float = 0.6, n_sectors: int = 8
-                 ) -> tuple[tuple[float, float], float, float]:
-    """The best ring in the central window: centre (row, col), radius (px) and score.
+                 search_fraction: float = 0.6, n_sectors: int = 8, k: int = 3) -> list[Ring]:
+    """The ``k`` best rings in the central window, best first: centre, radius, score.
 
     The image, with diffuse activity removed (difference of Gaussians, σ 3 and 20 mm: a
     breast, the chest wall or a large liver can be as bright as the heart but are not
@@ -237,7 +240,8 @@ def _ring_search(counts: Array, spacing_mm: tuple[float, float], radii_mm: Array
     response is its mean minus the mean of the inner disk (the cavity); the ring's score is
     the median sector response, so the whole circumference must be brighter than the
     centre — an arc of wall next to a dark region does not pass for a ring, while a ring
-    with a defect over less than half its circumference still does.
+    with a defect over less than half its circumference still does. Candidates are local
+    maxima of the best score over radii, at least 25 mm apart.
     """
     # Searched on pixels of ≥ 5 mm (the ellipse fit refines at full resolution).
     factor = max(1, int(5.0 // float(min(spacing_mm))))
@@ -245,11 +249,10 @@ def _ring_search(counts: Array, spacing_mm: tuple[float, float], radii_mm: Array
         rows_c, cols_c = (counts.shape[0] // factor) * factor, (counts.shape[1] // factor) * factor
         coarse = counts[:rows_c, :cols_c].reshape(rows_c // factor, factor, cols_c // factor,
                                                    factor).sum(axis=(1, 3))
-        centre, radius, value = _ring_search(
-            coarse, (spacing_mm[0] * factor, spacing_mm[1] * factor), radii_mm,
-            search_fraction, n_sectors)
-        return ((centre[0] + 0.5) * factor - 0.5, (centre[1] + 0.5) * factor - 0.5), \
-            radius * factor, value
+        found = _ring_search(coarse, (spacing_mm[0] * factor, spacing_mm[1] * factor),
+                             radii_mm, search_fraction, n_sectors, k)
+        return [(((r + 0.5) * factor - 0.5, (c + 0.5) * factor - 0.5), radius * factor, value)
+                for (r, c), radius, value in found]
     px = float(np.mean(spacing_mm))
     dog = (ndimage.gaussian_filter(counts, (3.0 / spacing_mm[0], 3.0 / spacing_mm[1]),
                                    mode="nearest")
@@ -258,7 +261,8 @@ def _ring_search(counts: Array, spacing_mm: tuple[float, float], radii_mm: Array
     rows, cols = counts.shape
     r0 = int(rows * (1 - search_fraction) / 2)
     c0 = int(cols * (1 - search_fraction) / 2)
-    best = (-np.inf, (rows / 2.0, cols / 2.0), 0.0)
+    best_score = np.full((rows - 2 * r0, cols - 2 * c0), -np.inf)
+    best_radius = np.zeros_like(best_score)
     half_width = max(4.0 / px, 0.75)
     for radius_mm in radii_mm:
         radius = radius_mm / px
@@ -270,19 +274,35 @@ def _ring_search(counts: Array, spacing_mm: tuple[float, float], radii_mm: Array
         disk = (d <= 0.5 * radius).astype(float)
         cavity = fftconvolve(dog, (disk / disk.sum())[::-1, ::-1], mode="same")
         responses = []
-        for k in range(n_sectors):
-            part = np.where(sector == k, ring, 0.0)
+        for j in range(n_sectors):
+            part = np.where(sector == j, ring, 0.0)
             mean = fftconvolve(dog, (part / part.sum())[::-1, ::-1], mode="same")
             responses.append((mean - cavity)[r0: rows - r0, c0: cols - c0])
         score = np.median(np.stack(responses), axis=0)
-        i = int(np.argmax(score))
-        wr, wc = np.unravel_index(i, score.shape)
-        if float(score.flat[i]) > best[0]:
-            best = (float(score.flat[i]), (float(wr + r0), float(wc + c0)), radius)
-    value, centre, radius = best
-    if not value > 0:
+        better = score > best_score
+        best_score = np.where(better, score, best_score)
+        best_radius = np.where(better, radius, best_radius)
+    size = max(round(25.0 / px), 1) * 2 + 1
+    peaks = (best_score == ndimage.maximum_filter(best_score, size=size, mode="nearest")) \
+        & (best_score > 0)
+    order = np.argsort(best_score[peaks])[::-1][:k]
+    pr, pc = np.nonzero(peaks)
+    found = [((float(pr[i] + r0), float(pc[i] + c0)), float(best_radius[pr[i], pc[i]]),
+              float(best_score[pr[i], pc[i]])) for i in order]
+    if not found:
         raise LVNotFoundError("no ring-shaped focus (LV myocardium) near the centre of the image")
-    return centre, radius, value
+    return found
+
+
+def ring_candidates(image: NDArray[np.generic], pixel_spacing_mm: tuple[float, float],
+                    params: ProfileParams | None = None, k: int = 3) -> list[Ring]:
+    """Up to ``k`` ring-shaped foci that could be the LV, best first (see :func:`find_lv`)."""
+    p = params or ProfileParams()
+    counts = np.asarray(image, dtype=np.float64)
+    if counts.ndim != 2 or not np.isfinite(counts).all() or counts.max(initial=0.0) <= 0:
+        raise LVNotFoundError("the image is empty or not a finite 2-D array of counts")
+    radii_mm = np.arange(p.min_lv_radius_mm, p.max_lv_radius_mm * 0.7 + 1e-9, 3.0)
+    return _ring_search(counts, pixel_spacing_mm, radii_mm, k=k)
 
 
 def _plausible_ellipse(params: tuple[float, ...], centre: tuple[float, float],
@@ -339,7 +359,8 @@ def _fit_ellipse(points_rc: Array, centre: tuple[float, float], radius: float,
 
 
 def find_lv(image: NDArray[np.generic], pixel_spacing_mm: tuple[float, float],
-            params: ProfileParams | None = None) -> LVGeometry:
+            params: ProfileParams | None = None,
+            ring: Ring | None = None) -> LVGeometry:
     """Find the LV myocardial ring of a planar perfusion image.
 
     A ring-template search gives the centre and mean radius; rays from that centre find
@@ -353,6 +374,9 @@ def find_lv(image: NDArray[np.generic], pixel_spacing_mm: tuple[float, float],
         Counts, as displayed (see :func:`display_flips`).
     pixel_spacing_mm : tuple of float
     params : ProfileParams, optional
+    ring : tuple, optional
+        The ring to start from (one of :func:`ring_candidates`, e.g. chosen for its
+        consistency with the other views); the best ring of the image otherwise.
 
     Raises
     ------
@@ -364,8 +388,7 @@ def find_lv(image: NDArray[np.generic], pixel_spacing_mm: tuple[float, float],
     if counts.ndim != 2 or not np.isfinite(counts).all() or counts.max(initial=0.0) <= 0:
         raise LVNotFoundError("the image is empty or not a finite 2-D array of counts")
     px_mm = float(np.mean(pixel_spacing_mm))
-    radii_mm = np.arange(p.min_lv_radius_mm, p.max_lv_radius_mm * 0.7 + 1e-9, 3.0)
-    centre, radius, _ = _ring_search(counts, pixel_spacing_mm, radii_mm)
+    centre, radius, _ = ring or ring_candidates(counts, pixel_spacing_mm, p, k=1)[0]
     smooth = _smooth(counts, (p.smoothing_mm / pixel_spacing_mm[0],
                               p.smoothing_mm / pixel_spacing_mm[1]))
     _, drow, dcol = ray_directions(72)
@@ -469,7 +492,8 @@ def interpolative_background(image: Array, box: tuple[int, int, int, int],
 
 def circumferential_profile(image: NDArray[np.generic], pixel_spacing_mm: tuple[float, float],
                             params: ProfileParams | None = None,
-                            geometry: LVGeometry | None = None) -> Profile:
+                            geometry: LVGeometry | None = None,
+                            ring: Ring | None = None) -> Profile:
     """The circumferential count profile of one planar view.
 
     Parameters
@@ -480,6 +504,8 @@ def circumferential_profile(image: NDArray[np.generic], pixel_spacing_mm: tuple[
     params : ProfileParams, optional
     geometry : LVGeometry, optional
         A known LV ring (e.g. drawn by a user); found with :func:`find_lv` otherwise.
+    ring : tuple, optional
+        Passed to :func:`find_lv`.
 
     Raises
     ------
@@ -487,7 +513,7 @@ def circumferential_profile(image: NDArray[np.generic], pixel_spacing_mm: tuple[
     """
     p = params or ProfileParams()
     counts = np.asarray(image, dtype=np.float64)
-    g = geometry or find_lv(counts, pixel_spacing_mm, p)
+    g = geometry or find_lv(counts, pixel_spacing_mm, p, ring)
     px_mm = float(np.mean(pixel_spacing_mm))
     angles, drow, dcol = ray_directions(p.n_angles)
     ridge = _ellipse_radius_from_geometry(g, drow, dcol)

@@ -13,6 +13,7 @@ otherwise) from the summed segment score; thresholds are :class:`PerfusionParams
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,8 +34,10 @@ from planarmpi.analysis.perfusion.profiles import (
     LVNotFoundError,
     Profile,
     ProfileParams,
+    Ring,
     circumferential_profile,
     display_flips,
+    ring_candidates,
 )
 from planarmpi.analysis.perfusion.scoring import (
     ScoringParams,
@@ -139,6 +142,111 @@ def oriented_pixels(image: StaticImage) -> tuple[Array, tuple[bool, bool]]:
     return pixels, flips
 
 
+#: Tolerance (mm) of the agreement between the views of one state on the heart's position.
+POSITION_TOLERANCE_MM = 15.0
+#: Camera angle of each standard view (degrees from anterior towards the patient's left).
+_VIEW_ANGLES = {View.ANTERIOR: 0.0, View.LAO: 45.0, View.LEFT_LATERAL: 90.0,
+                View.RAO: -30.0}
+
+
+@dataclass(frozen=True, slots=True)
+class ViewProfile:
+    """One static view oriented for display, with its profile or why there is none."""
+
+    image: StaticImage
+    pixels: Array
+    flips: tuple[bool, bool]
+    profile: Profile | None
+    problem: str = ""
+    ring_rank: int = 0
+
+
+def _position_mm(image: StaticImage, pixels: Array, centre_rc: tuple[float, float]
+                 ) -> tuple[float, float]:
+    """(height, lateral) of an image point in mm from the image centre (down, right +)."""
+    spacing = image.acquisition.pixel_spacing_mm or (1.0, 1.0)
+    return ((centre_rc[0] - (pixels.shape[0] - 1) / 2) * spacing[0],
+            (centre_rc[1] - (pixels.shape[1] - 1) / 2) * spacing[1])
+
+
+def _inconsistency(views: list[tuple[StaticImage, tuple[float, float]]]) -> float:
+    """How far (in tolerances) the heart positions seen in the views disagree.
+
+    Views rotate about the patient's long axis: the heart is at the same height in all,
+    and its lateral position in a view at camera angle θ is x cos θ + y sin θ for one
+    point (x, y) of the transverse plane — with three views or more of known angles, the
+    least-squares (x, y) must explain every view.
+    """
+    heights = np.array([pos[0] for _, pos in views])
+    worst = float(np.max(np.abs(heights - np.median(heights)))) if len(views) > 1 else 0.0
+    angled = [(np.radians(_VIEW_ANGLES[img.acquisition.view]), pos[1]) for img, pos in views
+              if img.acquisition.view in _VIEW_ANGLES]
+    if len(angled) >= 3:
+        a = np.array([[np.cos(t), np.sin(t)] for t, _ in angled])
+        u = np.array([lateral for _, lateral in angled])
+        xy, *_ = np.linalg.lstsq(a, u, rcond=None)
+        worst = max(worst, float(np.max(np.abs(a @ xy - u))))
+    return worst / POSITION_TOLERANCE_MM
+
+
+def view_profiles(images: Sequence[StaticImage], params: ProfileParams) -> list[ViewProfile]:
+    """Profiles of the static views of one state, the LV chosen consistently across views.
+
+    Each view offers up to three ring-shaped foci (:func:`ring_candidates`). The views of
+    one acquisition rotate about the patient's long axis, so the true LV lies at the same
+    height in all of them and (with three views of known angles) at lateral positions
+    explained by one point of the transverse plane (:func:`_inconsistency`). The
+    combination chosen minimises the loss of ring score (relative to each view's best)
+    plus the squared inconsistency in tolerances (:data:`POSITION_TOLERANCE_MM`), so a hot
+    liver, gut or breast edge that wins in one view does not take the LV's place.
+    """
+    prepared: list[tuple[StaticImage, Array, tuple[bool, bool], list[Ring], str]] = []
+    for image in images:
+        pixels, flips = oriented_pixels(image)
+        spacing = image.acquisition.pixel_spacing_mm
+        if spacing is None:
+            prepared.append((image, pixels, flips, [], "pixel spacing unknown"))
+            continue
+        try:
+            prepared.append((image, pixels, flips, ring_candidates(pixels, spacing, params),
+                             ""))
+        except LVNotFoundError as exc:
+            prepared.append((image, pixels, flips, [], str(exc)))
+    with_rings = [i for i, item in enumerate(prepared) if item[3]]
+    choice = {i: 0 for i in with_rings}
+    if len(with_rings) >= 2:
+        best_cost = np.inf
+        for combo in itertools.product(*(range(len(prepared[i][3])) for i in with_rings)):
+            loss = sum(1.0 - prepared[i][3][c][2] / prepared[i][3][0][2]
+                       for i, c in zip(with_rings, combo, strict=True))
+            positions = [(prepared[i][0], _position_mm(prepared[i][0], prepared[i][1],
+                                                       prepared[i][3][c][0]))
+                         for i, c in zip(with_rings, combo, strict=True)]
+            cost = loss + _inconsistency(positions) ** 2
+            if cost < best_cost - 1e-12:
+                best_cost, choice = cost, dict(zip(with_rings, combo, strict=True))
+    out = []
+    for i, (image, pixels, flips, rings, problem) in enumerate(prepared):
+        if not rings:
+            out.append(ViewProfile(image, pixels, flips, None, problem))
+            continue
+        spacing = image.acquisition.pixel_spacing_mm
+        assert spacing is not None
+        order = [choice.get(i, 0)] + [j for j in range(len(rings)) if j != choice.get(i, 0)]
+        errors = []
+        for rank in order:
+            try:
+                profile = circumferential_profile(pixels, spacing, params, ring=rings[rank])
+            except LVNotFoundError as exc:
+                errors.append(str(exc))
+                continue
+            out.append(ViewProfile(image, pixels, flips, profile, ring_rank=rank))
+            break
+        else:
+            out.append(ViewProfile(image, pixels, flips, None, "; ".join(dict.fromkeys(errors))))
+    return out
+
+
 def _myocardial_mask(profile: Profile, shape: tuple[int, int], inner: float,
                      outer: float) -> NDArray[np.bool_]:
     """Pixels between ``inner`` and ``outer`` × the ridge radius around the LV centre."""
@@ -209,8 +317,9 @@ def _extracardiac(pixels: Array, profile: Profile, params: PerfusionParams,
     return {"ratio": ratio, "background_edge_ratio": edge_ratio, "affects_profile": affects}
 
 
-def _analyze_view(image: StaticImage, limits: NormalLimits | None, params: PerfusionParams,
+def _analyze_view(vp: ViewProfile, limits: NormalLimits | None, params: PerfusionParams,
                   findings: list[Finding]) -> ViewAnalysis | None:
+    image, pixels, flips = vp.image, vp.pixels, vp.flips
     acq = image.acquisition
     name = acq.display_name
     if acq.pixel_spacing_mm is None:
@@ -218,7 +327,6 @@ def _analyze_view(image: StaticImage, limits: NormalLimits | None, params: Perfu
                                 f"{name}: pixel spacing unknown: no perfusion profile",
                                 acq.series_instance_uid))
         return None
-    pixels, flips = oriented_pixels(image)
     if any(flips):
         orientation = "\\".join(acq.patient_orientation or ())
         findings.append(Finding(
@@ -227,13 +335,18 @@ def _analyze_view(image: StaticImage, limits: NormalLimits | None, params: Perfu
             f"{'flipped top-bottom ' if flips[0] else ''}"
             f"{'mirrored left-right ' if flips[1] else ''}to the standard display",
             acq.series_instance_uid))
-    try:
-        profile = circumferential_profile(pixels, acq.pixel_spacing_mm, params.profile)
-    except LVNotFoundError as exc:
+    if vp.profile is None:
         findings.append(Finding("LV_NOT_FOUND", Level.FAIL,
-                                f"{name} ({acq.source_file}): no LV found: {exc}",
+                                f"{name} ({acq.source_file}): no LV found: {vp.problem}",
                                 acq.series_instance_uid))
         return None
+    profile = vp.profile
+    if vp.ring_rank:
+        findings.append(Finding(
+            "LV_CHOSEN_ACROSS_VIEWS", Level.INFO,
+            f"{name}: the brightest ring-shaped focus disagreed with the other views on the "
+            f"heart's position (liver, gut or breast?); ring no. {vp.ring_rank + 1} was taken",
+            acq.series_instance_uid))
     wall = _myocardial_mask(profile, pixels.shape, 0.5, 1.6)
     max_counts = float(pixels[wall].max())
     if max_counts < params.low_counts_per_pixel:
@@ -456,12 +569,17 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
             f"{p.profile.n_angles}: profiles not compared"))
         limits = None
     by_state: dict[str, list[ViewAnalysis]] = {}
-    for image in sorted(statics, key=lambda s: (not s.acquisition.state.is_stress,
-                                                s.acquisition.state.value,
-                                                s.acquisition.view.value)):
-        analysis = _analyze_view(image, limits, p, findings)
-        if analysis is not None:
-            by_state.setdefault(image.acquisition.state.value, []).append(analysis)
+    ordered = sorted(statics, key=lambda s: (not s.acquisition.state.is_stress,
+                                             s.acquisition.state.value,
+                                             s.acquisition.view.value))
+    groups: dict[str, list[StaticImage]] = {}
+    for image in ordered:
+        groups.setdefault(image.acquisition.state.value, []).append(image)
+    for state_value, images in groups.items():
+        for vp in view_profiles(images, p.profile):
+            analysis = _analyze_view(vp, limits, p, findings)
+            if analysis is not None:
+                by_state.setdefault(state_value, []).append(analysis)
     if not by_state:
         return PerfusionResult({"verdict": "not-assessed", "states": []}, tuple(findings))
     summaries = {k: _state_summary(v, p) for k, v in by_state.items()}
