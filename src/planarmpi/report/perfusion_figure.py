@@ -91,12 +91,13 @@ def write_perfusion_figure(study: Study, section: dict[str, Any],
             if "extent_percent" in view:
                 title += f"\nextent {view['extent_percent']:.0f}%"
             ax.set_title(title, fontsize=8)
-            line = profile_ax.plot(np.degrees(angles), values, lw=1.2, label=view["view"])[0]
+            shown = np.asarray(view["profile"].get("aligned_values", values))
+            line = profile_ax.plot(np.degrees(angles), shown, lw=1.2, label=view["view"])[0]
             if "lower_limit" in view["profile"]:
                 profile_ax.plot(np.degrees(angles), view["profile"]["lower_limit"], ls="--",
                                 lw=0.8, color=line.get_color())
                 abnormal = np.asarray(view["profile"]["abnormal"], dtype=bool)
-                profile_ax.plot(np.degrees(angles)[abnormal], values[abnormal], "x",
+                profile_ax.plot(np.degrees(angles)[abnormal], shown[abnormal], "x",
                                 color=line.get_color(), ms=4)
         for col in range(len(state["views"]), n_cols - 1):
             axes[row, col].set_axis_off()

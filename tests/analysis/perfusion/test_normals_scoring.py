@@ -137,3 +137,24 @@ def test_deeper_profile_defect_never_scores_lower() -> None:
         assert now[0] >= previous[0]
         assert now[1] >= previous[1]
         previous = now
+
+
+def test_orientation_differences_do_not_widen_the_limits() -> None:
+    """Normals whose hearts are rotated by up to ±12°: the limits stay as narrow as the
+    noise, and a rotated normal profile is not called a defect."""
+    rng = np.random.default_rng(3)
+    template = 0.6 + 0.35 * np.cos(np.radians(ANGLES - 120))  # steep flanks
+    rotated = [np.roll(template, int(rng.integers(-2, 3))) + rng.normal(0, 0.02, N)
+               for _ in range(60)]
+    limits = build_limits([(View.ANTERIOR, State.REST, _profile(v)) for v in rotated],
+                          name="t", tracer=Tracer.TL201, sex=Sex.MALE,
+                          params=ProfileParams(), source="unit test")
+    assert limits.views[0].sd.max() < 0.035
+    unaligned = build_limits([(View.ANTERIOR, State.REST, _profile(v)) for v in rotated],
+                             name="t", tracer=Tracer.TL201, sex=Sex.MALE,
+                             params=ProfileParams(), source="unit test", alignment_max_deg=0)
+    assert unaligned.views[0].sd.max() > 0.05
+    patient = np.roll(template, -2) + rng.normal(0, 0.02, N)
+    result = score_view(View.ANTERIOR, _profile(patient), limits.views[0])
+    assert result.rotation_deg == pytest.approx(12.0)
+    assert result.extent_percent == 0

@@ -32,6 +32,8 @@ __all__ = [
     "SCHEMA",
     "NormalLimits",
     "ViewLimits",
+    "align_to_template",
+    "best_shift",
     "build_limits",
     "builtin_limits",
     "read_limits",
@@ -77,6 +79,7 @@ class ViewLimits:
     mean: Array
     sd: Array
     n_studies: int
+    alignment_max_deg: float = 0.0
 
     def lower_limit(self, sd_multiplier: float) -> Array:
         """Mean − k·SD at each angle."""
@@ -125,6 +128,7 @@ class NormalLimits:
             "profile_params": self.profile_params,
             "provenance": self.provenance,
             "views": [{"view": v.view, "state": v.state, "n_studies": v.n_studies,
+                       "alignment_max_deg": v.alignment_max_deg,
                        "mean": [round(float(x), 5) for x in v.mean],
                        "sd": [round(float(x), 5) for x in v.sd]} for v in self.views],
         }
@@ -157,7 +161,8 @@ def parse_limits(doc: Any, path: str = "<limits>") -> NormalLimits:
             if item["view"] not in VIEW_NAMES.values() or item["state"] not in ("stress", "rest"):
                 raise _fail(path, f"unknown view/state {item['view']}/{item['state']}")
             views.append(ViewLimits(str(item["view"]), str(item["state"]), mean, sd,
-                                    int(item["n_studies"])))
+                                    int(item["n_studies"]),
+                                    float(item.get("alignment_max_deg", 0.0))))
     except InvalidInputError:
         raise
     except (KeyError, TypeError, ValueError) as exc:
@@ -217,9 +222,34 @@ def select_limits(candidates: Iterable[NormalLimits], tracer: Tracer,
     return None
 
 
+def best_shift(profile: Array, template: Array, max_points: int) -> int:
+    """Circular shift (points) of ``profile`` that correlates best with ``template``."""
+    best, best_shift_ = -np.inf, 0
+    for shift in range(-max_points, max_points + 1):
+        c = float(np.dot(np.roll(profile, shift) - profile.mean(), template - template.mean()))
+        if c > best + 1e-12:
+            best, best_shift_ = c, shift
+    return best_shift_
+
+
+def align_to_template(stack: Array, max_deg: float, iterations: int = 3) -> Array:
+    """Rotate each profile (row) onto the mean of all, iteratively, within ± ``max_deg``."""
+    n = stack.shape[1]
+    max_points = int(max_deg // (360.0 / n))
+    if max_points <= 0:
+        return stack
+    aligned = stack.copy()
+    for _ in range(iterations):
+        template = aligned.mean(axis=0)
+        aligned = np.stack([np.roll(row, best_shift(row, template, max_points))
+                            for row in stack])
+    return aligned
+
+
 def build_limits(profiles: Iterable[tuple[View, State, Profile]], *, name: str,
                  tracer: Tracer, sex: Sex, params: ProfileParams,
-                 source: str, min_studies: int = 10) -> NormalLimits:
+                 source: str, min_studies: int = 10,
+                 alignment_max_deg: float = 12.0) -> NormalLimits:
     """Normal limits from the profiles of normal studies.
 
     Parameters
@@ -233,6 +263,11 @@ def build_limits(profiles: Iterable[tuple[View, State, Profile]], *, name: str,
         The settings the profiles were measured with (recorded; results check them).
     min_studies : int
         Fewer profiles than this for a view/state is an error (the SD would be meaningless).
+    alignment_max_deg : float
+        Each profile is rotated (within ± this) onto the population's mean before the mean
+        and SD are taken (:func:`align_to_template`), and so is every patient's profile
+        before it is compared: the heart's orientation varies between patients by ~10°,
+        which would otherwise widen the limits where the profile is steep.
 
     Raises
     ------
@@ -258,11 +293,12 @@ def build_limits(profiles: Iterable[tuple[View, State, Profile]], *, name: str,
             raise InvalidInputError(
                 f"only {len(values)} normal {view_name} {group_name} profiles; at least "
                 f"{min_studies} are needed for limits")
-        stack = np.stack(values)
+        stack = align_to_template(np.stack(values), alignment_max_deg)
         # SD floor: 0.02 of the normalised maximum (a handful of near-identical studies
         # must not produce limits that any noise crosses).
         views.append(ViewLimits(view_name, group_name, stack.mean(axis=0),
-                                np.maximum(stack.std(axis=0, ddof=1), 0.02), len(values)))
+                                np.maximum(stack.std(axis=0, ddof=1), 0.02), len(values),
+                                alignment_max_deg))
     if not views:
         raise InvalidInputError("no anterior, LAO or left-lateral stress/rest profiles found")
     return NormalLimits(

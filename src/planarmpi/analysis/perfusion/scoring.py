@@ -2,8 +2,9 @@
 
 A profile point is abnormal when it falls below mean − k·SD of the normal limits at its
 angle (k = ``sd_multiplier``); isolated points are noise, so only runs of at least
-``min_run_points`` contiguous abnormal points (around the circle) form a defect. For each
-view:
+``min_run_points`` contiguous abnormal points (around the circle) form a defect's core,
+which extends over its shoulders while the profile stays below mean − k_edge·SD
+(``edge_sd_multiplier``, hysteresis). For each view:
 
 - **extent** — the percentage of the profile's points inside defects;
 - **severity** — the summed deficit below the limit (Σ (limit − value), in units of the
@@ -30,7 +31,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from planarmpi.analysis.perfusion.normals import VIEW_NAMES, ViewLimits
+from planarmpi.analysis.perfusion.normals import VIEW_NAMES, ViewLimits, best_shift
 from planarmpi.analysis.perfusion.profiles import Profile
 from planarmpi.model import View
 from planarmpi.model.segments import SEGMENTS, Segment
@@ -40,6 +41,7 @@ __all__ = [
     "SegmentScore",
     "ViewDefects",
     "defect_runs",
+    "grow_runs",
     "score_view",
     "segment_arcs",
     "territory_weights",
@@ -53,6 +55,7 @@ class ScoringParams:
     """Settings of defect detection and segment scoring (see module docstring)."""
 
     sd_multiplier: float = 2.5
+    edge_sd_multiplier: float = 1.5
     min_run_points: int = 3
     segment_min_fraction: float = 0.34
     score_thresholds_percent: tuple[float, float, float, float] = (0.0, 20.0, 35.0, 50.0)
@@ -60,6 +63,8 @@ class ScoringParams:
     def __post_init__(self) -> None:
         if not 0.5 <= self.sd_multiplier <= 5:
             raise ValueError(f"sd_multiplier must be within 0.5–5, got {self.sd_multiplier}")
+        if not 0 <= self.edge_sd_multiplier <= self.sd_multiplier:
+            raise ValueError("edge_sd_multiplier must be within 0 and sd_multiplier")
         if self.min_run_points < 1:
             raise ValueError("min_run_points must be ≥ 1")
         t = self.score_thresholds_percent
@@ -97,6 +102,8 @@ class ViewDefects:
     abnormal: NDArray[np.bool_]
     lower_limit: Array
     z_scores: Array
+    rotation_deg: float
+    aligned_values: Array
     extent_percent: float
     summed_deficit: float
     mean_depth_percent: float
@@ -151,17 +158,44 @@ def defect_runs(below: NDArray[np.bool_], min_run: int) -> NDArray[np.bool_]:
     return out
 
 
+def grow_runs(seeds: NDArray[np.bool_], allowed: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """The circular runs of ``allowed`` that contain a seed (seeds always kept)."""
+    allowed = allowed | seeds
+    n = allowed.size
+    if allowed.all():
+        return allowed.copy() if seeds.any() else np.zeros(n, dtype=bool)
+    out = seeds.copy()
+    start = int(np.argmin(allowed))
+    run: list[int] = []
+    for step in range(1, n + 1):
+        i = (start + step) % n
+        if allowed[i]:
+            run.append(i)
+            continue
+        if run and seeds[run].any():
+            out[run] = True
+        run = []
+    return out
+
+
 def score_view(view: View, profile: Profile, limits: ViewLimits,
                params: ScoringParams | None = None) -> ViewDefects:
     """Compare a view's profile with its limits and score its five segments."""
     p = params or ScoringParams()
-    values = profile.values
-    if values.shape != limits.mean.shape:
-        raise ValueError(f"profile has {values.size} angles, limits {limits.mean.size}")
+    if profile.values.shape != limits.mean.shape:
+        raise ValueError(f"profile has {profile.values.size} angles, limits "
+                         f"{limits.mean.size}")
+    # Rotate onto the limits' template, as the normal profiles were (heart orientation).
+    step = 360.0 / profile.values.size
+    shift = best_shift(profile.values, limits.mean, int(limits.alignment_max_deg // step))
+    values = np.roll(profile.values, shift)
     lower = limits.lower_limit(p.sd_multiplier)
     z = (values - limits.mean) / limits.sd
-    abnormal = defect_runs(values < lower, p.min_run_points)
-    deficit = np.where(abnormal, lower - values, 0.0)
+    core = defect_runs(values < lower, p.min_run_points)
+    # A defect extends from its core (below mean − k·SD) to where the profile comes back
+    # above mean − k_edge·SD: its shoulders belong to it (hysteresis).
+    abnormal = grow_runs(core, values < limits.lower_limit(p.edge_sd_multiplier))
+    deficit = np.where(abnormal, np.clip(lower - values, 0.0, None), 0.0)
     depth = np.where(abnormal, 100.0 * (limits.mean - values) / limits.mean, 0.0)
     n_abn = int(abnormal.sum())
     arcs = segment_arcs()[VIEW_NAMES[view]]
@@ -181,6 +215,7 @@ def score_view(view: View, profile: Profile, limits: ViewLimits,
             100.0 * float(limits.mean[inside].mean()) if inside.any() else float("nan")))
     return ViewDefects(
         view=view, abnormal=abnormal, lower_limit=lower, z_scores=z,
+        rotation_deg=shift * step, aligned_values=values,
         extent_percent=100.0 * n_abn / values.size,
         summed_deficit=100.0 * float(deficit.sum()),
         mean_depth_percent=float(depth[abnormal].mean()) if n_abn else 0.0,

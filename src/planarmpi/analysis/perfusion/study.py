@@ -495,6 +495,8 @@ def _view_json(v: ViewAnalysis, limits_used: bool) -> dict[str, Any]:
     }
     if v.defects is not None and limits_used:
         d = v.defects
+        out["profile"]["rotation_deg"] = d.rotation_deg
+        out["profile"]["aligned_values"] = d.aligned_values.round(5).tolist()
         out["profile"]["lower_limit"] = d.lower_limit.round(5).tolist()
         out["profile"]["abnormal"] = d.abnormal.tolist()
         out.update(extent_percent=d.extent_percent, summed_deficit=d.summed_deficit,
