@@ -29,7 +29,7 @@ def _study(folder: Path, seed: int, *, sex: Sex = Sex.FEMALE,
                       study_instance_uid=header.study_instance_uid)
         expected = ring_image((64, 64), centre=(31.5 + rng.normal(0, 1), 32.5),
                               radii=(5.5, 4.5), tilt_deg=40.0 + 20 * detector, wall=1.6,
-                              peak=300.0, background=25.0, defect=defect)
+                              peak=1000.0, background=80.0, defect=defect)
         images.append(StaticImage(acq, rng.poisson(expected), 300000.0))
     folder.mkdir(parents=True)
     write_nm(folder / "stress.dcm", images, patient=replace(PATIENT, sex=sex), header=header)

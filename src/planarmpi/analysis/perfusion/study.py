@@ -64,6 +64,9 @@ Array = NDArray[np.float64]
 
 #: Lung/heart ratio upper limits of normal (anterior view), Wackers p.100 (domain notes).
 LHR_LIMITS = {"tl201": 0.50, "tc99m": 0.42}
+#: The largest summed score an attenuation pattern may reach (ours: attenuation lowers a
+#: few segments mildly or moderately, it does not make an extensive defect).
+ATTENUATION_MAX_SUMMED_SCORE = 5
 #: Tl-201 physical half-life (hours), for washout decay correction.
 TL201_HALF_LIFE_H = 73.1
 
@@ -431,15 +434,18 @@ def _artefacts(stress: dict[str, Any], rest: dict[str, Any] | None, sex: Sex,
         t = str(w.get("territory"))
         motion_normal[t] = motion_normal.get(t, True) and w.get("grade") == "normal"
     patterns = {
-        "breast attenuation": ({"ANT-1", "ANT-2", "LLAT-1", "LLAT-2", "LAO-1"}, Sex.FEMALE,
-                               "LAD"),
+        "breast attenuation": ({"ANT-1", "ANT-2", "LLAT-1", "LLAT-2", "LLAT-3", "LAO-1"},
+                               Sex.FEMALE, "LAD"),
         "diaphragmatic attenuation": ({"ANT-4", "ANT-5", "LLAT-4", "LLAT-5", "LAO-3"},
                                       Sex.MALE, "RCA"),
     }
     for name, (keys, who, territory) in patterns.items():
         if sex is not who or not abnormal or not set(abnormal) <= keys:
             continue
-        if max(s.score for s in abnormal.values()) > 2:
+        # Attenuation reduces counts mildly or moderately: a pattern with a severe segment,
+        # or more reduction in all than ATTENUATION_MAX_SUMMED_SCORE, is not taken for it.
+        if max(s.score for s in abnormal.values()) > 2 \
+                or sum(s.score for s in abnormal.values()) > ATTENUATION_MAX_SUMMED_SCORE:
             continue
         fixed = rest is not None and rest.get("summed_score", 0) >= 1
         if rest is not None and not fixed:
