@@ -68,14 +68,16 @@ def main() -> None:
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         rows = list(pool.map(one, [(i, args.kcps) for i in range(args.n)]))
     print(f"first pass over {args.n} simulated studies (seeds {SEED0}+, {args.kcps:g} kcps)")
-    print(f"{'measure':24s} {'n':>4s} {'MAE':>7s} {'bias':>7s} {'SD':>7s} {'target':>8s}")
+    print(f"{'measure':24s} {'n':>4s} {'MAE':>7s} {'median':>7s} {'bias':>7s} {'SD':>7s} "
+          f"{'target':>8s}")
     for name, target in (("lvef", "MAE ≤ 4"), ("rvef", "MAE ≤ 5"), ("ptt", ""), ("fwhm", "")):
         true = np.array([r[f"{name}_true"] for r in rows])
         got = np.array([r[name] for r in rows])
         ok = np.isfinite(got)
         err = got[ok] - true[ok]
-        print(f"{name:24s} {ok.sum():4d} {np.abs(err).mean():7.2f} {err.mean():7.2f} "
-              f"{err.std(ddof=1):7.2f} {target:>8s}")
+        print(f"{name:24s} {ok.sum():4d} {np.abs(err).mean():7.2f} "
+              f"{np.median(np.abs(err)):7.2f} {err.mean():7.2f} {err.std(ddof=1):7.2f} "
+              f"{target:>8s}")
     half = np.array([r["lv_ci_half"] for r in rows])
     print(f"{'LVEF 95% half-width':24s} {np.isfinite(half).sum():4d} {np.nanmean(half):7.2f}")
     print("pairs (LVEF true → measured):",

@@ -162,8 +162,10 @@ def _heart_rate_hz(curve: Array, frame_s: float) -> float | None:
     n = detrended.size
     if n < 16:
         return None
-    spectrum = np.abs(np.fft.rfft(detrended * np.hanning(n)))
-    freqs = np.fft.rfftfreq(n, frame_s)
+    # Zero-padded eightfold: a few seconds of data resolve the frequency only to 1/T, the
+    # padding interpolates the spectrum to find its peak between those bins.
+    spectrum = np.abs(np.fft.rfft(detrended * np.hanning(n), 8 * n))
+    freqs = np.fft.rfftfreq(8 * n, frame_s)
     band = (freqs >= 0.6) & (freqs <= 3.3)
     if not band.any():
         return None
@@ -252,6 +254,8 @@ def _chamber(frames: Array, roi: NDArray[np.bool_], rr_frames: float, window: tu
     if ed - bg <= 0:
         return None
     ef = 100.0 * (ed - es) / (ed - bg)
+    if not 0.0 < ef < 100.0:
+        return None  # background above end-systole, or no ejection: not a ventricle's curve
     # Poisson interval: redraw the summed ED, ES and background counts.
     n_bg = max(b1 - b0, 1)
     eds = rng.poisson(ed, p.resamples)
@@ -358,21 +362,29 @@ def analyze_first_pass(series: DynamicSeries, params: FirstPassParams | None = N
     # bolus is diluted in the lungs, so the LV peaks far below the right heart.
     late = (peak_value >= 0.05 * peak_value.max()) & (peak_time >= right_peak + lag_frames) \
         & (peak_time <= window_end - 1 - int(2.0 / frame_s))
-    if late.any():
-        late &= peak_value >= 0.35 * peak_value[late].max()
     if late.sum() < 4:
         raise ValueError(f"{name}: no left-heart phase found (no bright pixels peak after "
                          "the lungs)")
+    # Heart rate from the beats of the whole heart (bright pixels and the late ones) while
+    # the bolus is in it: from the right-heart peak for 10 s.
+    n_frames = frames.shape[0]
+    heart_curve = frames[:, bright | late].sum(axis=1)
+    hz = _heart_rate_hz(heart_curve[right_peak:min(right_peak + int(10.0 / frame_s),
+                                                   n_frames)], frame_s)
+    if hz is None:
+        raise ValueError(f"{name}: no heart beat found in the heart's curve")
+    # The left heart beats; a late-peaking organ (liver, spleen) does not: among the late
+    # pixels, those with a first harmonic at the heart rate ≥ 30% of the strongest
+    # (over the 8 s after the lungs), the brightest is the LV's seed.
+    w0 = min(right_peak + lag_frames, n_frames - 2)
+    amp_late, _ = _phase_at(spatial[w0:min(w0 + int(8.0 / frame_s), n_frames)], hz, frame_s)
+    beating = late & (amp_late >= 0.3 * amp_late[late].max())
+    late = beating & (peak_value >= 0.35 * peak_value[beating].max())
     late_value = np.where(late, peak_value, 0.0)
     lv_seed = np.unravel_index(int(np.argmax(late_value)), late_value.shape)
     lv_peak = int(peak_time[lv_seed])
-    # Heart rate from the left-heart curve around its peak.
     lo = max(lv_peak - int(3.0 / frame_s), 0)
-    hi = min(lv_peak + int(3.0 / frame_s), frames.shape[0])
-    seed_curve = spatial[lo:hi, lv_seed[0], lv_seed[1]]
-    hz = _heart_rate_hz(seed_curve, frame_s)
-    if hz is None:
-        raise ValueError(f"{name}: no heart beat found in the left-heart curve")
+    hi = min(lv_peak + int(3.0 / frame_s), n_frames)
     rr_frames = 1.0 / hz / frame_s
     amp, phase = _phase_at(spatial[lo:hi], hz, frame_s)
     lv_phase = phase[lv_seed]
@@ -467,7 +479,8 @@ def analyze_first_pass(series: DynamicSeries, params: FirstPassParams | None = N
         if result is None:
             findings.append(Finding("FIRST_PASS_EF_NOT_MEASURED", Level.WARN,
                                     f"{name}: {chamber} first-pass EF not measured (no "
-                                    "usable beats)", uid))
+                                    "usable beats, or a curve that is not a ventricle's: "
+                                    "EF outside 0–100%)", uid))
         elif result.beats_used < (2 if chamber == "LV" else 1):
             findings.append(Finding("FIRST_PASS_FEW_BEATS", Level.WARN,
                                     f"{name}: {chamber}EF from {result.beats_used} beat(s) "
