@@ -85,10 +85,6 @@ class PerfusionParams:
         Summed score at or above which (and below ``abnormal_summed_score``) it is
         equivocal. Both are ours (planar scoring has no guideline cut-off), chosen on
         simulated normals and defects that are not the benchmark's; configurable.
-    single_view_abnormal_score : int
-        When the reduced segments lie in one view only, the summed score needed for an
-        abnormal verdict (a defect projects onto two or three views; one view alone is
-        more often attenuation, overlap or noise). Ours, like the two above.
     low_counts_per_pixel : float
         Maximal LV counts per pixel below which a view is suboptimal (Wackers: 100).
     tid_limit : float
@@ -109,7 +105,6 @@ class PerfusionParams:
     scoring: ScoringParams = field(default_factory=ScoringParams)
     abnormal_summed_score: int = 4
     equivocal_summed_score: int = 2
-    single_view_abnormal_score: int = 6
     low_counts_per_pixel: float = 100.0
     tid_limit: float = 1.12
     max_registration_deg: float = 12.0
@@ -409,12 +404,7 @@ def _state_summary(views: list[ViewAnalysis], params: PerfusionParams) -> dict[s
     involved = sorted((t for t, sc in territory_score.items()
                        if sc >= 2 and sc >= 0.5 * top),
                       key=lambda t: -territory_score[t])
-    # A perfusion defect is seen in more than one view (every territory projects onto two
-    # or three of them); a reduction in one view only must be larger to be called abnormal.
-    views_abnormal = sum(1 for v in scored
-                         if any(x.score for x in v.defects.segments))  # type: ignore[union-attr]
-    if summed >= params.abnormal_summed_score and (
-            views_abnormal >= 2 or summed >= params.single_view_abnormal_score):
+    if summed >= params.abnormal_summed_score:
         verdict = "abnormal"
     elif summed >= params.equivocal_summed_score:
         verdict = "equivocal"
@@ -423,7 +413,6 @@ def _state_summary(views: list[ViewAnalysis], params: PerfusionParams) -> dict[s
     return {
         "summed_score": summed,
         "segments_scored": len(segments),
-        "views_with_reduced_segments": views_abnormal,
         "extent_percent": float(np.mean([v.defects.extent_percent  # type: ignore[union-attr]
                                          for v in scored])) if scored else None,
         "territory_scores": {t: round(v, 3) for t, v in sorted(territory_score.items())},
