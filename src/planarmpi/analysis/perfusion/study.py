@@ -79,12 +79,14 @@ class PerfusionParams:
     ----------
     profile : ProfileParams
     scoring : ScoringParams
-    abnormal_summed_score : int
-        Summed stress score (15 segments) at or above which a study is abnormal.
-    equivocal_summed_score : int
-        Summed score at or above which (and below ``abnormal_summed_score``) it is
-        equivocal. Both are ours (planar scoring has no guideline cut-off), chosen on
-        simulated normals and defects that are not the benchmark's; configurable.
+    abnormal_reduced_segments : int
+        A study with at least this many reduced segments (score ≥ 1) at stress is
+        abnormal.
+    equivocal_min_score : int
+        With fewer reduced segments, one scored at least this is equivocal; otherwise
+        normal. Both are ours (planar scoring has no guideline cut-off), chosen on simulated
+        normals and defects that are not the benchmark's (docs/validation.md);
+        configurable.
     low_counts_per_pixel : float
         Maximal LV counts per pixel below which a view is suboptimal (Wackers: 100).
     tid_limit : float
@@ -103,8 +105,8 @@ class PerfusionParams:
 
     profile: ProfileParams = field(default_factory=ProfileParams)
     scoring: ScoringParams = field(default_factory=ScoringParams)
-    abnormal_summed_score: int = 4
-    equivocal_summed_score: int = 2
+    abnormal_reduced_segments: int = 2
+    equivocal_min_score: int = 2
     low_counts_per_pixel: float = 100.0
     tid_limit: float = 1.12
     max_registration_deg: float = 12.0
@@ -404,14 +406,16 @@ def _state_summary(views: list[ViewAnalysis], params: PerfusionParams) -> dict[s
     involved = sorted((t for t, sc in territory_score.items()
                        if sc >= 2 and sc >= 0.5 * top),
                       key=lambda t: -territory_score[t])
-    if summed >= params.abnormal_summed_score:
+    reduced = [x for x in segments if x.score]
+    if len(reduced) >= params.abnormal_reduced_segments:
         verdict = "abnormal"
-    elif summed >= params.equivocal_summed_score:
+    elif reduced and max(x.score for x in reduced) >= params.equivocal_min_score:
         verdict = "equivocal"
     else:
         verdict = "normal"
     return {
         "summed_score": summed,
+        "reduced_segments": sum(1 for x in segments if x.score),
         "segments_scored": len(segments),
         "extent_percent": float(np.mean([v.defects.extent_percent  # type: ignore[union-attr]
                                          for v in scored])) if scored else None,
@@ -601,8 +605,8 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
         "limits": limits.describe() if limits else None,
         "params": {"n_angles": p.profile.n_angles, "sd_multiplier": p.scoring.sd_multiplier,
                    "min_run_points": p.scoring.min_run_points,
-                   "abnormal_summed_score": p.abnormal_summed_score,
-                   "equivocal_summed_score": p.equivocal_summed_score},
+                   "abnormal_reduced_segments": p.abnormal_reduced_segments,
+                   "equivocal_min_score": p.equivocal_min_score},
         "angle_convention": "0° = top of the displayed image, clockwise",
         "states": [{"state": k, **summaries[k],
                     "views": [_view_json(v, limits is not None) for v in views]}
@@ -640,9 +644,11 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
                            sex, by_state, primary, wall_motion)
     section["artefacts"] = artefacts
     verdict = stress_summary["verdict"]
-    reasons = [f"summed {'stress' if stress_key else primary} score "
-               f"{stress_summary['summed_score']} (abnormal ≥ {p.abnormal_summed_score}, "
-               f"equivocal ≥ {p.equivocal_summed_score})"]
+    reasons = [f"{stress_summary['reduced_segments']} reduced segment(s) at "
+               f"{'stress' if stress_key else primary}, summed score "
+               f"{stress_summary['summed_score']} (abnormal with ≥ "
+               f"{p.abnormal_reduced_segments} reduced segments; one segment scored ≥ "
+               f"{p.equivocal_min_score} is equivocal)"]
     attenuation = [a for a in artefacts if "attenuation" in a["artefact"]]
     if verdict == "abnormal" and attenuation and all(a.get("wall_motion_normal") is not False
                                                     for a in attenuation):
