@@ -140,3 +140,45 @@ def test_params_are_honoured(perfusion_cases: dict[str, Case]) -> None:
                                                              equivocal_min_score=5))
     assert strict is not None
     assert strict.section["verdict"] == "normal"
+
+
+def test_thallium_washout_is_decay_corrected() -> None:
+    """Delayed images with 60% of the stress counts 4 h later: washout 1 − 0.6 · 2^(4/73.1)."""
+    import datetime as dt
+
+    from pydicom.uid import NuclearMedicineImageStorage, generate_uid
+
+    from factories import HEADER, PATIENT
+    from planarmpi.model import (
+        Acquisition,
+        Radiopharmaceutical,
+        SeriesKind,
+        Sex,
+        State,
+        StaticImage,
+        Tracer,
+        View,
+    )
+
+    images = []
+    start = dt.datetime(2026, 1, 2, 9, 0)
+    for state, factor, when in ((State.STRESS_EXERCISE, 1.0, start),
+                                (State.REDISTRIBUTION, 0.6, start + dt.timedelta(hours=4))):
+        for view, tilt in ((View.ANTERIOR, 130.0), (View.LAO, 70.0), (View.LEFT_LATERAL, 150.0)):
+            acq = Acquisition(
+                HEADER.study_instance_uid, generate_uid(), generate_uid(),
+                NuclearMedicineImageStorage, SeriesKind.STATIC, view=view, state=state,
+                radiopharmaceutical=Radiopharmaceutical(Tracer.TL201, "Tl-201", 111.0, start),
+                pixel_spacing_mm=(3.2, 3.2), acquisition_datetime=when)
+            pixels = factor * ring_image((128, 128), centre=(63.5, 64.5), radii=(9.0, 7.0),
+                                         tilt_deg=tilt, wall=3.0, peak=600.0, background=40.0)
+            images.append(StaticImage(acq, pixels, 600000.0))
+    study = Study(HEADER, replace(PATIENT, sex=Sex.MALE), tuple(images))
+    result = analyze_perfusion(study)
+    assert result is not None
+    washout = result.section["reversibility"]["washout"]
+    expected = 100 * (1 - 0.6 * 2 ** (4 / 73.1))
+    for view in ("ANT", "LAO", "LLAT"):
+        assert washout[view]["hours_between"] == pytest.approx(4.0)
+        for value in washout[view]["washout_percent"].values():
+            assert value == pytest.approx(expected, abs=0.5)

@@ -42,6 +42,7 @@ __all__ = [
     "ViewDefects",
     "defect_runs",
     "grow_runs",
+    "in_arc",
     "score_view",
     "segment_arcs",
     "territory_weights",
@@ -132,7 +133,8 @@ def territory_weights() -> dict[str, dict[str, float]]:
     return out
 
 
-def _in_arc(angles: Array, start: float, end: float) -> NDArray[np.bool_]:
+def in_arc(angles: Array, start: float, end: float) -> NDArray[np.bool_]:
+    """Angles (degrees) inside the arc from ``start`` to ``end`` clockwise (end excluded)."""
     a = angles % 360.0
     if start <= end:
         return np.asarray((a >= start) & (a < end))
@@ -203,7 +205,7 @@ def score_view(view: View, profile: Profile, limits: ViewLimits,
     t = p.score_thresholds_percent
     scores = []
     for index, start, end in arcs:
-        inside = _in_arc(profile.angles_deg, start, end)
+        inside = in_arc(profile.angles_deg, start, end)
         fraction = float(abnormal[inside].mean()) if inside.any() else 0.0
         seg_depth = float(depth[inside & abnormal].mean()) if (inside & abnormal).any() else 0.0
         score = 0

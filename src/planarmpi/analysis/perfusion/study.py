@@ -25,6 +25,7 @@ from scipy import ndimage
 from planarmpi.analysis.perfusion.normals import (
     VIEW_NAMES,
     NormalLimits,
+    best_shift,
     builtin_limits,
     select_limits,
     state_group,
@@ -42,7 +43,9 @@ from planarmpi.analysis.perfusion.profiles import (
 from planarmpi.analysis.perfusion.scoring import (
     ScoringParams,
     ViewDefects,
+    in_arc,
     score_view,
+    segment_arcs,
     territory_weights,
 )
 from planarmpi.model import (
@@ -378,16 +381,6 @@ def _analyze_view(vp: ViewProfile, limits: NormalLimits | None, params: Perfusio
     return ViewAnalysis(image, pixels, profile, defects, max_counts, area_cm2, extracardiac)
 
 
-def _circular_shift(stress: Array, rest: Array, max_points: int) -> int:
-    """Shift (points) of ``rest`` that correlates best with ``stress`` within ±max_points."""
-    best, best_shift = -np.inf, 0
-    for shift in range(-max_points, max_points + 1):
-        c = float(np.corrcoef(stress, np.roll(rest, shift))[0, 1])
-        if c > best + 1e-12:
-            best, best_shift = c, shift
-    return best_shift
-
-
 def _state_summary(views: list[ViewAnalysis], params: PerfusionParams) -> dict[str, Any]:
     scored = [v for v in views if v.defects is not None]
     segments = [s for v in scored for s in v.defects.segments]  # type: ignore[union-attr]
@@ -526,15 +519,13 @@ def _washout(stress: ViewAnalysis, delayed: ViewAnalysis) -> dict[str, Any] | No
     decay = 2.0 ** (hours / TL201_HALF_LIFE_H)
     s_rate = stress.profile.raw_max_counts / (stress.image.frame_duration_ms / 60000.0)
     d_rate = delayed.profile.raw_max_counts / (delayed.image.frame_duration_ms / 60000.0) * decay
-    shift = _circular_shift(stress.profile.values, delayed.profile.values, 2)
+    shift = best_shift(delayed.profile.values, stress.profile.values, 2)
     d_rate = np.roll(d_rate, shift)
-    from planarmpi.analysis.perfusion.scoring import _in_arc, segment_arcs
-
     arcs = segment_arcs()[VIEW_NAMES[s_acq.view]]
     segs = {s.segment.index: s.segment.key for s in stress.defects.segments}
     per_segment = {}
     for index, start, end in arcs:
-        inside = _in_arc(stress.profile.angles_deg, start, end)
+        inside = in_arc(stress.profile.angles_deg, start, end)
         s_sum = float(s_rate[inside].sum())
         per_segment[segs[index]] = (round(100.0 * (s_sum - float(d_rate[inside].sum())) / s_sum, 3)
                                     if s_sum > 0 else None)
@@ -687,7 +678,7 @@ def _reversibility(stress: list[ViewAnalysis], rest: list[ViewAnalysis], limits:
         r = rest_by_view.get(view)
         if r is None or s.defects is None:
             continue
-        shift = _circular_shift(s.profile.values, r.profile.values,
+        shift = best_shift(r.profile.values, s.profile.values,
                                 int(p.max_registration_deg // step))
         registration[view.value] = round(shift * step, 3)
         rest_limits = limits.for_view(view, r.image.acquisition.state)
