@@ -136,8 +136,8 @@ def test_result_json_carries_perfusion(perfusion_cases: dict[str, Case]) -> None
 
 def test_params_are_honoured(perfusion_cases: dict[str, Case]) -> None:
     study, _ = perfusion_cases["rca-scar"]
-    strict = analyze_perfusion(study, params=PerfusionParams(abnormal_reduced_segments=99,
-                                                             equivocal_min_score=5))
+    strict = analyze_perfusion(study, params=PerfusionParams(abnormal_summed_score=99,
+                                                             equivocal_summed_score=98))
     assert strict is not None
     assert strict.section["verdict"] == "normal"
 
