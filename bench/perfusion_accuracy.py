@@ -1,6 +1,7 @@
 """Perfusion accuracy against simulated truth: detection, territory, extent, reversibility.
 
-Run: ``.venv/bin/python bench/perfusion_accuracy.py [--n 150] [--jobs 2] [--csv FILE]``.
+Run: ``.venv/bin/python bench/perfusion_accuracy.py [--n 150] [--jobs 2] [--csv FILE]``;
+``--seed0 820000 --n 100`` evaluates the development population the thresholds were chosen on.
 
 The population (``random_perfusion_spec``, seeds 800000+, never used by the tests): 40%
 normals, half of them women with breasts of random size and position, liver and gut from
@@ -96,8 +97,11 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=150)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--csv", type=Path)
+    parser.add_argument("--seed0", type=int, default=SEED0,
+                        help="first seed (the development populations: 810000, 820000)")
     args = parser.parse_args()
-    paths = population("perfusion-bench", "bench", args.n, SEED0, jobs=args.jobs)
+    name = "perfusion-bench" if args.seed0 == SEED0 else f"perfusion-dev-{args.seed0}"
+    paths = population(name, "bench", args.n, args.seed0, jobs=args.jobs)
     rows = []
     thinned_same = []
     rng = np.random.default_rng(0)
@@ -137,7 +141,7 @@ def main() -> None:
     def pct(values: list[bool]) -> str:
         return f"{100 * np.mean(values):5.1f}% ({sum(values)}/{len(values)})" if values else "—"
 
-    print(f"perfusion accuracy over {len(rows)} simulated studies (seeds {SEED0}+)")
+    print(f"perfusion accuracy over {len(rows)} simulated studies (seeds {args.seed0}+)")
     print(f"{'measure':44s} {'value':>18s} {'target':>8s}")
     table = [
         ("sensitivity (abnormal | defect ≥30%, ≥5%)", pct([r["verdict"] == "abnormal"
