@@ -388,10 +388,11 @@ def analyze_first_pass(series: DynamicSeries, params: FirstPassParams | None = N
     rr_frames = 1.0 / hz / frame_s
     amp, phase = _phase_at(spatial[lo:hi], hz, frame_s)
     lv_phase = phase[lv_seed]
-    in_phase = (np.abs(np.angle(np.exp(1j * (phase - lv_phase)))) <= np.radians(60)) \
+    # Out of phase (> 90° from the LV, with a clear amplitude): atria and great vessels.
+    out_of_phase = (np.abs(np.angle(np.exp(1j * (phase - lv_phase)))) > np.radians(90)) \
         & (amp >= 0.15 * amp[late].max())
     lv_image = smooth[lv_peak]
-    lv_roi = _roi(lv_image, late & in_phase)
+    lv_roi = _roi(lv_image, late & ~out_of_phase)
     # The lung frames: just before the left heart fills (between the right-heart peak and
     # the LV's arrival), the LV ROI's minimum of the smoothed curve.
     lv_curve_s = _smooth_time(frames[:, lv_roi].sum(axis=1), 0.25 / frame_s)
