@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from planarmpi.errors import InvalidInputError
@@ -43,7 +44,7 @@ def normals_command(args: argparse.Namespace) -> int:
         raise InvalidInputError(f"{out} exists; give --force to replace it")
     problems = 0
 
-    def studies() -> object:
+    def studies() -> Iterator[Study]:
         nonlocal problems
         for item in iter_studies([str(f) for f in args.folder]):
             if isinstance(item, Problem):
@@ -54,7 +55,7 @@ def normals_command(args: argparse.Namespace) -> int:
                 yield item
 
     report = build_from_studies(
-        studies(),  # type: ignore[arg-type]
+        studies(),
         tracer=_TRACERS[args.tracer], sex=_SEXES[args.sex],
         name=args.name or out.stem,
         source=f"planarmpi normals build {' '.join(str(f) for f in args.folder)}",

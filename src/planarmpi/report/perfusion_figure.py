@@ -17,7 +17,6 @@ __all__ = ["write_perfusion_figure"]
 
 #: Segment colours by score 0–4 (normal → absent).
 SCORE_COLOURS = ("#2ca02c", "#ffd92f", "#ff7f0e", "#d62728", "#4b0000")
-_VIEW_KEYS = {"ANT": "ANT", "LAO": "LAO", "LLAT": "LLAT"}
 
 
 def _image(study: Study, sop_uid: str, series_uid: str) -> StaticImage | None:
@@ -75,8 +74,8 @@ def write_perfusion_figure(study: Study, section: dict[str, Any],
             cols = cc + ux * np.sin(phi) - uy * np.cos(phi)
             ax.plot(cols, rows, color="white", lw=0.6, alpha=0.7)
             scores = {s["segment"]: s["score"] for s in view.get("segments", [])}
-            key = _VIEW_KEYS.get(view["view"])
-            for index, start, end in arcs.get(key or "", []):
+            key = view["view"]
+            for index, start, end in arcs.get(key, []):
                 span = (end - start) % 360
                 theta = np.radians(start + np.linspace(0, span, 20))
                 radius = 1.25 * max(a, b)

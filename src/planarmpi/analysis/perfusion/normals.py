@@ -12,6 +12,7 @@ the limits it used.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 from collections.abc import Iterable
@@ -201,6 +202,7 @@ def write_limits(limits: NormalLimits, path: str | os.PathLike[str]) -> Path:
     return p
 
 
+@functools.cache
 def builtin_limits() -> tuple[NormalLimits, ...]:
     """The limits shipped with the package (simulated normal populations)."""
     folder = resources.files("planarmpi.analysis") / "data" / "perfusion_normals"

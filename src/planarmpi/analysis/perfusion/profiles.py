@@ -439,12 +439,11 @@ def find_lv(image: NDArray[np.generic], pixel_spacing_mm: tuple[float, float],
 def _ellipse_radius_from_geometry(g: LVGeometry, drow: Array, dcol: Array) -> Array:
     """Ellipse radius along the rays, from an LVGeometry's axes and orientation."""
     phi = np.radians(g.long_axis_deg)
-    # Long-axis unit vector in (row, col): display angle φ → (−cos φ, sin φ).
-    lr, lc = -np.cos(phi), np.sin(phi)
-    along = drow * lr + dcol * lc
-    across = -drow * lc + dcol * lr
-    a, b = g.semi_axes_px
-    return np.asarray(1.0 / np.sqrt((along / a) ** 2 + (across / b) ** 2))
+    # Display angle φ points along (drow, dcol) = (−cos φ, sin φ); in skimage's (x, y) =
+    # (col, row) frame that is the angle θ with (cos θ, sin θ) = (sin φ, −cos φ).
+    theta = float(np.arctan2(-np.cos(phi), np.sin(phi)))
+    xc, yc = g.centre_rc[1], g.centre_rc[0]
+    return _ellipse_radius((xc, yc, *g.semi_axes_px, theta), g.centre_rc, drow, dcol)
 
 
 def interpolative_background(image: Array, box: tuple[int, int, int, int],

@@ -23,6 +23,7 @@ mapping, kept as data).
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from importlib import resources
@@ -111,6 +112,7 @@ class ViewDefects:
     segments: tuple[SegmentScore, ...]
 
 
+@functools.cache
 def _arcs_document() -> dict[str, Any]:
     doc: dict[str, Any] = json.loads((resources.files("planarmpi.analysis") / "data"
                                       / "planar_segment_arcs.json").read_text(encoding="utf-8"))

@@ -135,7 +135,6 @@ class PerfusionResult:
 
     section: dict[str, Any]
     findings: tuple[Finding, ...]
-    views: tuple[tuple[str, ViewAnalysis], ...] = ()
 
 
 def oriented_pixels(image: StaticImage) -> tuple[Array, tuple[bool, bool]]:
@@ -416,7 +415,7 @@ def _state_summary(views: list[ViewAnalysis], params: PerfusionParams) -> dict[s
     }
 
 
-def _artefacts(stress: dict[str, Any], rest: dict[str, Any] | None, sex: Sex,
+def _artefacts(rest: dict[str, Any] | None, sex: Sex,
                by_state: dict[str, list[ViewAnalysis]], stress_key: str,
                wall_motion: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Attenuation patterns and extracardiac activity, named rather than called defects."""
@@ -629,7 +628,7 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
         section["reversibility"] = _reversibility(by_state[stress_key], by_state[rest_key],
                                                   limits, p, tracer)
     stress_summary = summaries[primary]
-    artefacts = _artefacts(stress_summary, summaries.get(rest_key) if rest_key else None,
+    artefacts = _artefacts(summaries.get(rest_key) if rest_key else None,
                            sex, by_state, primary, wall_motion)
     section["artefacts"] = artefacts
     verdict = stress_summary["verdict"]
@@ -658,8 +657,7 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
             "PERFUSION_ABNORMAL", Level.INFO,
             f"perfusion abnormal: summed score {stress_summary['summed_score']}, "
             f"territories {', '.join(stress_summary['territories']) or 'not assigned'}"))
-    views_out = tuple((k, v) for k, views in by_state.items() for v in views)
-    return PerfusionResult(section, tuple(findings), views_out)
+    return PerfusionResult(section, tuple(findings))
 
 
 def _reversibility(stress: list[ViewAnalysis], rest: list[ViewAnalysis], limits: NormalLimits,
