@@ -139,6 +139,7 @@ def analyze_study(study: Study, *, limits: QCLimits | None = None,
     return StudyResult(
         study_instance_uid=study.study_instance_uid,
         patient=study.patient,
+        header=study.header,
         series=summaries,
         findings=tuple(findings),
         declined=study.declined,

@@ -11,7 +11,14 @@ from typing import Any
 
 from planarmpi._version import __version__
 from planarmpi.analysis.summary import SeriesSummary
-from planarmpi.model import Chamber, DeclinedObject, Finding, Patient, overall_status
+from planarmpi.model import (
+    Chamber,
+    DeclinedObject,
+    Finding,
+    Patient,
+    StudyHeader,
+    overall_status,
+)
 
 __all__ = ["SCHEMA", "Coding", "EjectionFraction", "StudyResult"]
 
@@ -57,6 +64,17 @@ class Coding:
         return {"cpt": [dict(c) for c in self.cpt], "rationale": self.rationale}
 
 
+def _study_dict(header: StudyHeader | None) -> dict[str, Any] | None:
+    if header is None:
+        return None
+    return {
+        "study_date": header.study_date.isoformat() if header.study_date else None,
+        "study_time": header.study_time.isoformat() if header.study_time else None,
+        "description": header.description,
+        "accession_number": header.accession_number,
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class StudyResult:
     """Everything planarmpi concluded about one study."""
@@ -74,6 +92,7 @@ class StudyResult:
     coding: Coding = field(default_factory=Coding)
     analyses_run: tuple[str, ...] = ("qc",)
     function: tuple[dict[str, Any], ...] = ()
+    header: StudyHeader | None = None
 
     @property
     def qc_status(self) -> str:
@@ -86,6 +105,7 @@ class StudyResult:
             "schema": SCHEMA,
             "study_instance_uid": self.study_instance_uid,
             "patient": self.patient.to_dict(),
+            "study": _study_dict(self.header),
             "ejection_fractions": [ef.to_dict() for ef in self.ejection_fractions],
             "wall_motion": [dict(w) for w in self.wall_motion],
             "phase": self.phase,

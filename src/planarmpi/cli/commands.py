@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from collections.abc import Iterator
@@ -13,8 +14,7 @@ from rich.table import Table
 
 from planarmpi.analysis.pipeline import AnalysisOptions, analyze_study
 from planarmpi.analysis.result import StudyResult
-from planarmpi.io.documents import load_mapping
-from planarmpi.io.outputs import write_result_json
+from planarmpi.io.outputs import study_header, write_json, write_result_json
 from planarmpi.io.paths import is_valid_uid
 from planarmpi.io.reader import Problem, iter_studies
 from planarmpi.io.rois import read_roi_file, rois_for_study
@@ -124,22 +124,24 @@ def inspect_command(paths: list[str], *, as_json: bool) -> int:
     return EXIT_PARTIAL if tally.problems else EXIT_OK
 
 
-def _check_clinical(path: Path | None) -> None:
-    if path is None:
-        return
-    load_mapping(path, "clinical fields")
+def _now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
 
 
 def analyze_command(inputs: list[str], out: Path, clinical: Path | None,
-                    rois: Path | None = None, normals: list[Path] | None = None) -> int:
-    """``planarmpi analyze``: analyse every study, write ``OUT/<uid>/result.json``."""
-    from planarmpi.analysis.perfusion.normals import read_limits
+                    rois: Path | None = None, normals: list[Path] | None = None,
+                    *, report: bool = True, clock: dt.datetime | None = None) -> int:
+    """``planarmpi analyze``: analyse every study, write ``OUT/<uid>/result.json``.
 
-    _check_clinical(clinical)
+    With ``report`` (the default) the report, its DICOM objects and the coding are written
+    next to it (:func:`planarmpi.report.outputs.render_report_outputs`).
+    """
+    from planarmpi.analysis.perfusion.normals import read_limits
+    from planarmpi.io.clinical import read_clinical
+
+    context = read_clinical(clinical) if clinical is not None else None
     roi_spec = read_roi_file(rois) if rois is not None else {}
     limits = tuple(read_limits(p) for p in normals or ())
-    if clinical is not None:
-        _err(f"note: {clinical} was validated; this version does not use clinical context yet")
     out.mkdir(parents=True, exist_ok=True)
     tally = _Tally()
     written = 0
@@ -152,10 +154,21 @@ def analyze_command(inputs: list[str], out: Path, clinical: Path | None,
             _err(f"study {item.study_instance_uid!r}: invalid Study Instance UID; written "
                  "under a sanitised folder name")
         path = write_result_json(result, out)
+        write_json(path.parent / "study.json", study_header(item))
         if result.perfusion is not None:
             from planarmpi.report.perfusion_figure import write_perfusion_figure
 
             write_perfusion_figure(item, result.perfusion, path.parent / "perfusion.png")
+        from planarmpi.report.function_figure import write_function_figure
+
+        write_function_figure(result.to_dict(), path.parent / "function.png")
+        bottom = ""
+        if report:
+            from planarmpi.report.outputs import render_report_outputs
+
+            drafted = render_report_outputs(path.parent, clinical=context,
+                                            clock=clock or _now())
+            bottom = f"  report: {drafted.bottom_line}"
         written += 1
         efs = "".join(
             f"  {ef.chamber.value}EF {ef.value_percent:.1f}% ({ef.method}, 95% CI "
@@ -166,11 +179,47 @@ def analyze_command(inputs: list[str], out: Path, clinical: Path | None,
             efs += f"  perfusion {result.perfusion.get('verdict')}"
             if result.perfusion.get("territories"):
                 efs += f" ({', '.join(result.perfusion['territories'])})"
-        print(f"{path}  qc={result.qc_status}{efs}")
+        print(f"{path}  qc={result.qc_status}{efs}{bottom}")
     if written == 0:
         _err("no study could be analysed")
         return EXIT_USAGE
     return EXIT_PARTIAL if tally.problems else EXIT_OK
+
+
+def report_command(folders: list[Path], clinical: Path | None, *,
+                   impression: Path | None = None, sign: str = "",
+                   clock: dt.datetime | None = None, dicom: bool = True) -> int:
+    """``planarmpi report``: re-render reports of analysed studies (after edits)."""
+    from planarmpi.errors import InvalidInputError
+    from planarmpi.io.clinical import read_clinical
+    from planarmpi.report.outputs import render_report_outputs
+
+    context = read_clinical(clinical) if clinical is not None else None
+    lines: tuple[str, ...] | None = None
+    if impression is not None:
+        try:
+            text = impression.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InvalidInputError(f"{impression}: cannot be read ({exc.strerror})") from None
+        lines = tuple(ln.strip() for ln in text.splitlines() if ln.strip())
+        if not lines:
+            raise InvalidInputError(f"{impression}: the impression is empty")
+    targets: list[Path] = []
+    for folder in folders:
+        if (folder / "result.json").is_file():
+            targets.append(folder)
+        elif folder.is_dir():
+            targets += sorted(p.parent for p in folder.glob("*/result.json"))
+        else:
+            raise InvalidInputError(f"{folder}: not a folder")
+    if not targets:
+        _err("no result.json found under " + ", ".join(map(str, folders)))
+        return EXIT_USAGE
+    for folder in targets:
+        report = render_report_outputs(folder, clinical=context, clock=clock or _now(),
+                                       impression=lines, signed_by=sign, dicom=dicom)
+        print(f"{folder / 'report.pdf'}  {report.status}  {report.bottom_line}")
+    return EXIT_OK
 
 
 def demo_command(out: Path) -> int:

@@ -10,6 +10,7 @@ Exit codes: 0 success; 1 some input was unusable (the rest was still processed);
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 import warnings
 from collections.abc import Sequence
@@ -23,6 +24,14 @@ __all__ = ["main", "run"]
 EXIT_OK = 0
 EXIT_PARTIAL = 1
 EXIT_USAGE = 2
+
+
+def _iso_datetime(text: str) -> dt.datetime:
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date-time "
+                                         "(YYYY-MM-DDTHH:MM)") from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,7 +52,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, type=Path, metavar="DIR",
                    help="output folder; one sub-folder per Study Instance UID")
     p.add_argument("--clinical", type=Path, metavar="FILE",
-                   help="clinical context (YAML or JSON); validated, not yet used")
+                   help="clinical context (YAML or JSON, docs/clinical.md): indication, "
+                        "stress test, injections, roles, priors; used by the report and "
+                        "the coding")
+    p.add_argument("--no-report", action="store_true",
+                   help="write result.json only (no report, DICOM outputs or coding)")
+    p.add_argument("--generated-at", type=_iso_datetime, metavar="ISO",
+                   help="report generation time (default: now); for reproducible reports")
     p.add_argument("--rois", type=Path, metavar="FILE",
                    help="user-drawn ROIs (JSON, see docs/function.md) replacing the "
                         "automatic ones for the series they name")
@@ -51,6 +66,21 @@ def _parser() -> argparse.ArgumentParser:
                    help="perfusion normal limits built with 'planarmpi normals build' "
                         "(repeatable); used before the built-in limits for their tracer "
                         "and sex")
+
+    p = sub.add_parser("report", help="re-render reports of analysed studies, e.g. after "
+                                      "editing the clinical file; sign them")
+    p.add_argument("folders", nargs="+", type=Path, metavar="RESULT_DIR",
+                   help="a study folder written by analyze (holding result.json), or the "
+                        "--out folder of analyze (every study in it)")
+    p.add_argument("--clinical", type=Path, metavar="FILE", help="clinical context file")
+    p.add_argument("--impression", type=Path, metavar="FILE",
+                   help="the physician's impression (text, one statement per line) "
+                        "replacing the drafted one")
+    p.add_argument("--sign", default="", metavar="NAME",
+                   help="sign the report as final in this name")
+    p.add_argument("--generated-at", type=_iso_datetime, metavar="ISO",
+                   help="generation/signature time (default: now)")
+    p.add_argument("--no-dicom", action="store_true", help="skip the DICOM objects")
 
     p = sub.add_parser("simulate", help="simulate a planar cardiac study with known truth")
     from planarmpi.cli.simulate_cmd import add_arguments
@@ -92,7 +122,14 @@ def _dispatch(argv: Sequence[str] | None) -> int:
             from planarmpi.cli.commands import analyze_command
 
             return analyze_command(args.inputs, args.out, args.clinical, args.rois,
-                                   args.normals)
+                                   args.normals, report=not args.no_report,
+                                   clock=args.generated_at)
+        if args.command == "report":
+            from planarmpi.cli.commands import report_command
+
+            return report_command(args.folders, args.clinical, impression=args.impression,
+                                  sign=args.sign, clock=args.generated_at,
+                                  dicom=not args.no_dicom)
         if args.command == "simulate":
             from planarmpi.cli.simulate_cmd import simulate_command
 

@@ -7,10 +7,66 @@ import os
 import tempfile
 from pathlib import Path
 
+from typing import Any
+
 from planarmpi.analysis.result import StudyResult
 from planarmpi.io.paths import safe_dirname
+from planarmpi.model import Study
 
-__all__ = ["study_output_dir", "write_result_json"]
+__all__ = ["study_header", "study_output_dir", "write_atomic", "write_json", "write_result_json"]
+
+
+def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> Path:
+    """Write a file through a temporary name and a rename: never a half-written file."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix,
+                               dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(raw)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def write_json(path: str | os.PathLike[str], document: Any) -> Path:
+    """Write a JSON document atomically (UTF-8, indented, no NaN)."""
+    return write_atomic(path, json.dumps(document, indent=2, ensure_ascii=False,
+                                         allow_nan=False) + "\n")
+
+
+def study_header(study: Study) -> dict[str, Any]:
+    """The ``study.json`` document: what reports and DICOM outputs need of the source.
+
+    Holds the patient's name (protected health information), which ``result.json`` leaves
+    out, and every source instance (for the references of derived DICOM objects).
+    """
+    h, p = study.header, study.patient
+    return {
+        "schema": "planarmpi/study-header@1",
+        "study_instance_uid": study.study_instance_uid,
+        "patient_name": p.name,
+        "patient_id": p.patient_id,
+        "patient_birth_date": p.birth_date.isoformat() if p.birth_date else None,
+        "patient_sex": p.sex.value,
+        "study_date": h.study_date.isoformat() if h.study_date else None,
+        "study_time": h.study_time.isoformat() if h.study_time else None,
+        "study_description": h.description,
+        "accession_number": h.accession_number,
+        "study_id": h.study_id,
+        "referring_physician": h.referring_physician,
+        "instances": list({
+            a.sop_instance_uid: {"series_instance_uid": a.series_instance_uid,
+                                 "sop_instance_uid": a.sop_instance_uid,
+                                 "sop_class_uid": a.sop_class_uid,
+                                 "series_description": a.series_description,
+                                 "modality": "NM"}
+            for a in study.acquisitions}.values()),
+    }
 
 
 def study_output_dir(out: str | os.PathLike[str], study_instance_uid: str) -> Path:
@@ -25,15 +81,4 @@ def write_result_json(result: StudyResult, out: str | os.PathLike[str]) -> Path:
     half-written result in place of a good one.
     """
     folder = study_output_dir(out, result.study_instance_uid)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / "result.json"
-    text = json.dumps(result.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
-    fd, tmp = tempfile.mkstemp(prefix=".result-", suffix=".json", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return write_json(folder / "result.json", result.to_dict())

@@ -1,0 +1,62 @@
+"""Function figure: LV time–activity (volume) curves of gated blood pool and first pass."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+__all__ = ["write_function_figure"]
+
+
+def write_function_figure(result: dict[str, Any], png: str | os.PathLike[str]) -> Path | None:
+    """Draw the volume and first-pass curves held in a result's ``function`` entries.
+
+    One panel per curve: the gated blood-pool LV curve (background-corrected counts against
+    time in the cycle, ED and ES marked) and the first-pass curves (whole-heart/lung, LV and
+    RV regions against time). Returns None when the result holds no curve.
+    """
+    panels: list[tuple[str, Any]] = []
+    for entry in result.get("function", []):
+        if entry.get("method") == "gated-blood-pool" and entry.get("curve_counts"):
+            panels.append(("pool", entry))
+        elif entry.get("method") == "first-pass" and entry.get("curves"):
+            panels.append(("first-pass", entry))
+    if not panels:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.0 * len(panels), 3.4), squeeze=False)
+    for ax, (kind, entry) in zip(axes[0], panels, strict=True):
+        if kind == "pool":
+            t = entry["frame_mid_ms"]
+            ax.plot(t, entry["curve_counts"], "o-", color="#1f3b5a", ms=3)
+            ax.axvline(entry["ed_time_ms"], color="#2ca02c", ls="--", lw=1, label="ED")
+            ax.axvline(entry["es_time_ms"], color="#d62728", ls="--", lw=1, label="ES")
+            ax.set_xlabel("time in cycle (ms)")
+            ax.set_ylabel("LV counts (background corrected)")
+            ax.set_title(f"Gated blood pool: LVEF {entry['lvef_percent']:.0f}%", fontsize=10)
+            ax.legend(fontsize=8)
+        else:
+            curves = entry["curves"]
+            t = curves.get("time_s") or list(range(len(next(iter(curves.values())))))
+            for key, colour in (("heart_counts", "#7f7f7f"), ("lv_roi_counts", "#d62728"),
+                                ("rv_roi_counts", "#1f77b4")):
+                if curves.get(key):
+                    ax.plot(t[:len(curves[key])], curves[key], color=colour, lw=1.2,
+                            label=key.replace("_counts", "").replace("_", " "))
+            lv = entry.get("lv") or {}
+            title = "First pass" + (f": LVEF {lv['ef_percent']:.0f}%" if lv else "")
+            ax.set_title(title, fontsize=10)
+            ax.set_xlabel("time (s)")
+            ax.set_ylabel("counts per frame")
+            ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path = Path(png)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

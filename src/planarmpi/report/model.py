@@ -1,0 +1,631 @@
+"""The physician's report as data: sections of labelled items, an impression, a signature.
+
+:func:`build_report` turns a ``result.json`` document, the study header (``study.json``),
+the clinical context and the coding into a :class:`Report`; the renderers
+(:mod:`planarmpi.report.render`) only lay it out. Wording is deterministic: the same input
+and the same injected clock give the same report, word for word.
+
+The content follows the ASNC 2006 consensus / 2017 structured-reporting elements and
+EANM/EACVI 2015 (``report-and-coding.md`` of the domain notes): patient and study,
+procedure, stress test, image quality, perfusion, function, comparison, impression with a
+bottom line, software and signature.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from planarmpi.model import State
+from planarmpi.model.clinical import (
+    MBQ_PER_MCI,
+    ClinicalContext,
+    ExerciseStress,
+    PharmacologicStress,
+    StressType,
+    blood_pressure_response,
+    duke_risk,
+    duke_treadmill_score,
+    percent_mphr,
+    rate_pressure_product,
+)
+
+__all__ = ["REPORT_SCHEMA", "Item", "Report", "ReportParams", "Section", "build_report"]
+
+REPORT_SCHEMA = "planarmpi/report@1"
+
+
+@dataclass(frozen=True, slots=True)
+class ReportParams:
+    """Limits used in the wording; change them to follow local practice.
+
+    Parameters
+    ----------
+    lvef_lower_limit_percent : float
+        Rest LVEF below this is reduced (ERNA normals 62.3 ± 6.1%, lower limit 50%:
+        Eur Heart J 1985;6:647, function.md).
+    rvef_lower_limit_percent : float
+        Rest RVEF lower limit 40% (same source).
+    serial_change_points, serial_change_abnormal_points : float
+        A serial LVEF change is significant at ≥ 10 points from a normal baseline and at
+        ≥ 5 points from an abnormal one (Wackers AJC 1979, function.md).
+    extent_medium_percent, extent_large_percent : float
+        Defect extent (% of the LV profile) from which it is medium / large (ASNC SPECT
+        guideline wording: small < 10%, medium 10–20%, large > 20% of the LV).
+    """
+
+    lvef_lower_limit_percent: float = 50.0
+    rvef_lower_limit_percent: float = 40.0
+    serial_change_points: float = 10.0
+    serial_change_abnormal_points: float = 5.0
+    extent_medium_percent: float = 10.0
+    extent_large_percent: float = 20.0
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A labelled value."""
+
+    label: str
+    value: str
+
+    def to_dict(self) -> dict[str, str]:
+        """JSON-ready mapping."""
+        return {"label": self.label, "value": self.value}
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One titled part of the report."""
+
+    key: str
+    title: str
+    items: tuple[Item, ...] = ()
+    paragraphs: tuple[str, ...] = ()
+    table: tuple[tuple[str, ...], ...] = ()  # first row is the header
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready mapping."""
+        return {"key": self.key, "title": self.title,
+                "items": [i.to_dict() for i in self.items],
+                "paragraphs": list(self.paragraphs), "table": [list(r) for r in self.table]}
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """A figure file next to result.json and its caption."""
+
+    file: str
+    caption: str
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """The report: header, sections, bottom line, impression and signature block."""
+
+    title: str
+    status: str  # draft | final
+    generated_at: dt.datetime
+    software: str
+    patient_line: str
+    sections: tuple[Section, ...]
+    bottom_line: str  # normal | abnormal | equivocal | non-diagnostic
+    impression: tuple[str, ...]
+    figures: tuple[Figure, ...] = ()
+    interpreting_physician: str = ""
+    signed_at: dt.datetime | None = None
+    findings: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+
+    def section(self, key: str) -> Section | None:
+        """The section called ``key``, if present."""
+        return next((s for s in self.sections if s.key == key), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``report`` section of result.json."""
+        return {
+            "schema": REPORT_SCHEMA,
+            "title": self.title,
+            "status": self.status,
+            "generated_at": self.generated_at.isoformat(),
+            "software": self.software,
+            "bottom_line": self.bottom_line,
+            "impression": list(self.impression),
+            "sections": [s.to_dict() for s in self.sections],
+            "figures": [{"file": f.file, "caption": f.caption} for f in self.figures],
+            "interpreting_physician": self.interpreting_physician,
+            "signed_at": self.signed_at.isoformat() if self.signed_at else None,
+        }
+
+
+# ---------------------------------------------------------------- formatting helpers
+
+def _pct(value: float | None, digits: int = 0) -> str:
+    return "not measured" if value is None else f"{value:.{digits}f}%"
+
+
+def _state_name(state: str) -> str:
+    return {"stress-exercise": "exercise stress", "stress-pharmacologic":
+            "pharmacologic stress", "stress": "stress"}.get(state, state)
+
+
+def _join(words: list[str]) -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _severity(max_score: int) -> str:
+    return {1: "mild", 2: "moderate"}.get(max_score, "severe")
+
+
+def _extent(extent_percent: float, p: ReportParams) -> str:
+    if extent_percent > p.extent_large_percent:
+        return "large"
+    if extent_percent >= p.extent_medium_percent:
+        return "medium"
+    return "small"
+
+
+# ---------------------------------------------------------------- sections
+
+def _person(name: str) -> str:
+    """A DICOM PN (Family^Given^Middle^Prefix^Suffix) as people write it."""
+    if "^" not in name:
+        return name
+    family, given, middle, prefix, suffix = (name.split("=")[0].split("^") + [""] * 5)[:5]
+    first = " ".join(p for p in (prefix, given, middle) if p)
+    return ", ".join(p for p in (family, " ".join(p for p in (first, suffix) if p)) if p)
+
+
+def _patient_section(result: dict[str, Any], header: dict[str, Any],
+                     clinical: ClinicalContext | None) -> Section:
+    pat = result.get("patient") or {}
+    items = [
+        Item("Patient", _person(header.get("patient_name") or "") or "(name not recorded)"),
+        Item("Patient ID", pat.get("patient_id") or "—"),
+        Item("Sex", {"M": "male", "F": "female"}.get(pat.get("sex", ""), "not recorded")),
+        Item("Age", f"{pat['age_years']:.0f} years" if pat.get("age_years") is not None
+             else "not recorded"),
+    ]
+    height = (clinical.height_cm if clinical and clinical.height_cm is not None
+              else (pat.get("height_m") or 0) * 100 or None)
+    weight = (clinical.weight_kg if clinical and clinical.weight_kg is not None
+              else pat.get("weight_kg"))
+    items.append(Item("Height / weight",
+                      f"{height:.0f} cm / {weight:.0f} kg" if height and weight
+                      else "not recorded"))
+    items.append(Item("Study date", header.get("study_date") or "not recorded"))
+    if header.get("accession_number"):
+        items.append(Item("Accession", header["accession_number"]))
+    referring = (clinical.referring_physician if clinical else "") or header.get(
+        "referring_physician", "")
+    items.append(Item("Referring physician", referring or "not recorded"))
+    if clinical is not None:
+        items.append(Item("Indication", f"{clinical.indication.text} "
+                                        f"(ICD-10 {clinical.indication.icd10})"))
+        items.append(Item("History", "; ".join(clinical.history) or "none recorded"))
+        items.append(Item("Medications", "; ".join(clinical.medications) or "none recorded"))
+    else:
+        items.append(Item("Indication", "not provided (no clinical file)"))
+    return Section("patient", "Patient and study", tuple(items))
+
+
+def _procedure_section(result: dict[str, Any], clinical: ClinicalContext | None) -> Section:
+    series = result.get("series", [])
+    by_state: dict[str, list[str]] = {}
+    for s in series:
+        view = s.get("view", "?") + (f" {s['view_angle_deg']:g}°" if s.get("view_angle_deg")
+                                     else "")
+        kind = {"GATED": "gated", "DYNAMIC": "first-pass dynamic"}.get(s.get("kind"), "")
+        by_state.setdefault(s.get("state", "unknown"), []).append(
+            f"{view}{' (' + kind + ')' if kind else ''}")
+    items = [Item(f"{_state_name(state).capitalize()} imaging", ", ".join(views))
+             for state, views in by_state.items()]
+    studies = list(dict.fromkeys("stress" if State(k).is_stress else k for k in by_state))
+    items.append(Item("Studies", f"{len(studies)} ({', '.join(studies)}): "
+                                 f"{'multiple' if len(studies) > 1 else 'single'} study"))
+    if clinical is not None and clinical.injections:
+        for inj in clinical.injections:
+            when = f" at {inj.time:%H:%M}" if inj.time else ""
+            site = f", {inj.site}" if inj.site else ""
+            items.append(Item(f"Injection ({_state_name(inj.state.value)})",
+                              f"{inj.tracer.value} {inj.dose_mbq:.0f} MBq "
+                              f"({inj.dose_mci:.1f} mCi){when}{site}"))
+    else:
+        seen = set()
+        for s in series:
+            key = (s.get("tracer"), s.get("injection_datetime"), s.get("dose_mbq"))
+            if s.get("dose_mbq") is None or key in seen or s.get("state") == "redistribution":
+                continue
+            seen.add(key)
+            when = (f" at {dt.datetime.fromisoformat(s['injection_datetime']):%H:%M}"
+                    if s.get("injection_datetime") else "")
+            items.append(Item(f"Injection ({_state_name(s.get('state', '?'))})",
+                              f"{s.get('tracer')} {s['dose_mbq']:.0f} MBq "
+                              f"({s['dose_mbq'] / MBQ_PER_MCI:.1f} mCi){when} "
+                              "(from the DICOM header)"))
+    cameras = sorted({s.get("manufacturer") or "?" for s in series})
+    matrices = sorted({f"{s.get('rows')}×{s.get('columns')}" for s in series})
+    items.append(Item("Camera", f"{', '.join(cameras)}; matrices {', '.join(matrices)}"))
+    return Section("procedure", "Procedure", tuple(items))
+
+
+def _stress_section(clinical: ClinicalContext | None, age: float | None) -> Section:
+    if clinical is None or clinical.stress_type is StressType.NONE:
+        text = ("No stress test (rest study)." if clinical is not None
+                else "Stress test details not provided (no clinical file).")
+        return Section("stress", "Stress test", paragraphs=(text,))
+    p = clinical.params
+    s = clinical.stress
+    assert s is not None
+    items: list[Item] = []
+    if isinstance(s, ExerciseStress):
+        items += [
+            Item("Type", f"exercise, {s.protocol} protocol"
+                 + (f", {s.stages_completed} stages completed"
+                    if s.stages_completed is not None else "")),
+            Item("Exercise time", f"{s.duration_min:g} min"
+                 + (f", {s.mets:g} METs" if s.mets is not None else "")),
+        ]
+    elif isinstance(s, PharmacologicStress):
+        dose_unit = s.dose_unit.replace("ug", "µg")
+        items.append(Item("Type", f"pharmacologic, {s.agent.value} {s.dose:g} {dose_unit}"
+                          + (f" over {s.infusion_min:g} min" if s.infusion_min else "")
+                          + (" with low-level exercise" if s.low_level_exercise else "")))
+        items.append(Item("Side effects", s.side_effects))
+        if s.reversal:
+            items.append(Item("Reversal", s.reversal))
+    hr = f"{s.rest_hr_bpm:.0f} → {s.peak_hr_bpm:.0f} bpm"
+    if age is not None:
+        mphr = percent_mphr(s.peak_hr_bpm, age)
+        hr += f" ({mphr:.0f}% of age-predicted maximum {220 - age:.0f} bpm"
+        if isinstance(s, ExerciseStress):
+            hr += ("; adequate" if mphr >= p.adequate_mphr_percent else
+                   f"; below {p.adequate_mphr_percent:g}%: submaximal, sensitivity reduced")
+        hr += ")"
+    items.append(Item("Heart rate", hr))
+    response = blood_pressure_response(s.rest_bp, s.peak_bp, p)
+    items.append(Item("Blood pressure", f"{s.rest_bp} → {s.peak_bp} ({response.value})"))
+    items.append(Item("Rate–pressure product",
+                      f"{rate_pressure_product(s.peak_hr_bpm, s.peak_bp.systolic_mmhg):,.0f} "
+                      "bpm·mmHg"))
+    items.append(Item("Symptoms", s.symptoms if not isinstance(s, ExerciseStress) or
+                      s.angina.value == "none" else f"{s.symptoms}; angina {s.angina.value}"))
+    if isinstance(s, ExerciseStress):
+        items.append(Item("Reason for termination", s.termination_reason))
+    ecg = f"ST deviation {s.st_deviation_mm:g} mm; arrhythmias: {s.arrhythmias}"
+    if s.ecg_findings:
+        ecg += f"; {s.ecg_findings}"
+    items.append(Item("ECG", ecg))
+    paragraphs: tuple[str, ...] = ()
+    if isinstance(s, ExerciseStress):
+        if s.is_bruce:
+            score = duke_treadmill_score(s.duration_min, s.st_deviation_mm, s.angina)
+            items.append(Item("Duke treadmill score",
+                              f"{score:+.1f} ({duke_risk(score).value} risk)"))
+        else:
+            items.append(Item("Duke treadmill score",
+                              f"not computed: defined for the Bruce protocol ({s.protocol})"))
+    if clinical.stress_roles is not None:
+        r = clinical.stress_roles
+        paragraphs = (f"Supervised by {r.supervision}; tracing by {r.tracing}; "
+                      f"interpreted by {r.interpretation}.",)
+    return Section("stress", "Stress test", tuple(items), paragraphs)
+
+
+def _quality_section(result: dict[str, Any]) -> tuple[Section, str]:
+    findings = result.get("qc", {}).get("findings", [])
+    fails = [f for f in findings if f.get("level") == "fail"]
+    warns = [f for f in findings if f.get("level") == "warn"]
+    artefacts = [a for a in (result.get("perfusion") or {}).get("artefacts", [])
+                 if a.get("affects_profile")]
+    if fails:
+        grade = "poor"
+    elif warns or artefacts:
+        grade = "suboptimal"
+    else:
+        grade = "adequate"
+    paragraphs = [f"Image quality: {grade}."]
+    paragraphs += [f"{f['code']}: {f['message']}" for f in fails + warns]
+    paragraphs += [a["message"] for a in artefacts]
+    return Section("quality", "Image quality", paragraphs=tuple(paragraphs)), grade
+
+
+def _perfusion_section(result: dict[str, Any], p: ReportParams) -> tuple[Section | None,
+                                                                         list[str], str]:
+    """The section, the impression sentences and the perfusion verdict."""
+    perf = result.get("perfusion")
+    if not perf:
+        return None, [], ""
+    verdict = perf.get("verdict", "")
+    states = perf.get("states", [])
+    stress = next((s for s in states if State(s["state"]).is_stress), states[0] if states
+                  else None)
+    rev = perf.get("reversibility") or {}
+    rev_by_segment = {r["segment"]: r for r in rev.get("segments", [])}
+    segments = perf.get("segments", [])
+    items: list[Item] = [Item("Method", perf.get("method", "")),
+                         Item("Normal limits", (perf.get("limits") or {}).get("name", "—"))]
+    paragraphs: list[str] = []
+    impression: list[str] = []
+    for s in states:
+        items.append(Item(f"{_state_name(s['state']).capitalize()}",
+                          f"summed score {s['summed_score']}, {s['reduced_segments']} of "
+                          f"{s['segments_scored']} segments reduced, extent "
+                          f"{s['extent_percent']:.0f}% of the LV profile ({s['verdict']})"))
+    if stress is not None:
+        for territory in perf.get("territories", []):
+            segs = [g for g in segments if g.get("territory") == territory and g.get("score")]
+            if not segs:
+                continue
+            max_score = max(int(g["score"]) for g in segs)
+            classes = [rev_by_segment[g["segment"]]["classification"] for g in segs
+                       if g["segment"] in rev_by_segment]
+            if not classes:
+                kind = "not assessable for reversibility (one state)"
+            elif all(c == "ischemia" for c in classes):
+                kind = "reversible"
+            elif all(c == "scar" for c in classes):
+                kind = "fixed"
+            else:
+                kind = "partially reversible"
+            extent = _extent(float(stress["extent_percent"]), p)
+            names = ", ".join(f"{g['name']} ({g['segment']}, score {g['score']})"
+                              for g in segs)
+            paragraphs.append(
+                f"{territory} territory: {_severity(max_score)} {kind} defect of {extent} "
+                f"extent — {names}.")
+            meaning = {"reversible": "consistent with ischemia",
+                       "fixed": "consistent with infarction (scar)",
+                       "partially reversible": "consistent with infarction with peri-infarct "
+                                               "ischemia"}.get(kind, "")
+            impression.append(f"{_severity(max_score).capitalize()} {kind} perfusion defect "
+                              f"of {extent} extent in the {territory} territory"
+                              + (f", {meaning}" if meaning else "") + ".")
+    if verdict == "normal":
+        paragraphs.append("Homogeneous tracer uptake within normal limits in all views.")
+    for reason in perf.get("verdict_reasons", []):
+        paragraphs.append(f"Verdict: {verdict} — {reason}.")
+    tid = rev.get("tid")
+    if tid and tid.get("ratio") is not None:
+        items.append(Item("TID (planar)", f"{tid['ratio']:.2f} (upper limit "
+                                          f"{tid['upper_limit']:g}"
+                                          f"{'; ABNORMAL' if tid.get('abnormal') else ''})"))
+        if tid.get("abnormal"):
+            impression.append(f"Transient ischemic dilation (ratio {tid['ratio']:.2f} > "
+                              f"{tid['upper_limit']:g}): a marker of severe and extensive "
+                              "ischemia.")
+    for lhr in perf.get("lung_heart_ratio", []):
+        if lhr.get("value") is None:
+            continue
+        items.append(Item(f"Lung/heart ratio ({_state_name(lhr['state'])})",
+                          f"{lhr['value']:.2f} (upper limit {lhr['upper_limit']:g}"
+                          f"{'; ABNORMAL' if lhr.get('abnormal') else ''})"))
+        if lhr.get("abnormal") and State(lhr["state"]).is_stress:
+            impression.append(f"Increased lung uptake (lung/heart ratio {lhr['value']:.2f}), "
+                              "suggesting stress-induced LV dysfunction.")
+    washout = rev.get("washout")
+    if washout:
+        items.append(Item("Tl-201 washout", str(washout.get("summary", washout))))
+    table = [("Segment", "Territory", "Stress score", "Rest score", "Class")]
+    for g in segments:
+        r = rev_by_segment.get(g["segment"])
+        table.append((f"{g['segment']} {g['name']}", g.get("territory", ""),
+                      str(g.get("score", "—")),
+                      str(r["rest_score"]) if r else "—",
+                      r["classification"] if r else "—"))
+    return (Section("perfusion", "Perfusion", tuple(items), tuple(paragraphs), tuple(table)),
+            impression, verdict)
+
+
+def _function_section(result: dict[str, Any], p: ReportParams
+                      ) -> tuple[Section, list[str], float | None]:
+    efs = result.get("ejection_fractions", [])
+    items: list[Item] = []
+    impression: list[str] = []
+    lvef_main: float | None = None
+    method_rank = {"gated-blood-pool": 0, "first-pass": 1, "gated-perfusion": 2}
+    for ef in sorted(efs, key=lambda e: (e["chamber"], method_rank.get(e["method"], 9))):
+        ci = ef.get("ci95_percent")
+        ci_text = f" (95% CI {ci[0]:.0f}–{ci[1]:.0f}%)" if ci else ""
+        limit = (p.lvef_lower_limit_percent if ef["chamber"] == "LV"
+                 else p.rvef_lower_limit_percent)
+        status = "normal" if ef["value_percent"] >= limit else "reduced"
+        items.append(Item(f"{ef['chamber']}EF ({ef['method']})",
+                          f"{ef['value_percent']:.0f}%{ci_text}; {status} "
+                          f"(lower limit {limit:g}%)"))
+        if ef["chamber"] == "LV" and lvef_main is None:
+            lvef_main = float(ef["value_percent"])
+            impression.append(f"{status.capitalize()} left ventricular systolic function, "
+                              f"LVEF {ef['value_percent']:.0f}% ({ef['method']}).")
+        elif ef["chamber"] == "RV":
+            impression.append(f"RVEF {ef['value_percent']:.0f}% ({status}).")
+    if not efs:
+        why = [f["message"] for f in result.get("qc", {}).get("findings", [])
+               if f.get("code") in ("EF_METHOD_NOT_AVAILABLE", "EF_NOT_MEASURED",
+                                    "FIRST_PASS_NOT_MEASURED")]
+        items.append(Item("Ejection fraction", "not measured"
+                          + (f" ({why[0]})" if why else "")))
+    for f in result.get("function", []):
+        if f.get("peak_filling_rate_edv_per_s") is not None:
+            items.append(Item("Peak filling rate",
+                              f"{f['peak_filling_rate_edv_per_s']:.2f} EDV/s, time to peak "
+                              f"filling {f.get('time_to_peak_filling_ms', 0):.0f} ms "
+                              "(normal 2.2 ± 0.6 EDV/s, 198 ± 22 ms)"))
+        if f.get("pulmonary_transit_s") is not None:
+            items.append(Item("Pulmonary transit time", f"{f['pulmonary_transit_s']:.1f} s"))
+    phase = result.get("phase")
+    if phase:
+        items.append(Item("LV phase (synchrony)",
+                          f"SD {phase['sd_deg']:.1f}°, bandwidth {phase['bandwidth_deg']:.0f}°"))
+    abnormal_wm = []
+    table: list[tuple[str, ...]] = []
+    if result.get("wall_motion"):
+        table.append(("Segment", "Territory", "Regional EF", "Grade"))
+        for w in result["wall_motion"]:
+            table.append((f"{w['segment']} {w['name']}", w.get("territory", ""),
+                          _pct(w.get("regional_ef_percent")), w["grade"]))
+            if w["grade"] != "normal":
+                abnormal_wm.append(f"{w['grade']} {w['name']}")
+        items.append(Item("Regional wall motion",
+                          "normal in all segments" if not abnormal_wm
+                          else "; ".join(abnormal_wm)))
+        if abnormal_wm:
+            impression.append(f"Regional wall motion abnormality: {'; '.join(abnormal_wm)}.")
+    return (Section("function", "Ventricular function", tuple(items), (), tuple(table)),
+            impression, lvef_main)
+
+
+def _comparison_section(clinical: ClinicalContext | None, lvef: float | None,
+                        p: ReportParams) -> tuple[Section, list[str], bool]:
+    if clinical is None or not clinical.priors:
+        return (Section("comparison", "Comparison", paragraphs=("No prior study provided for "
+                                                                "comparison.",)), [], False)
+    paragraphs = []
+    impression = []
+    significant_any = False
+    for prior in sorted(clinical.priors, key=lambda x: x.date):
+        text = f"{prior.date.isoformat()} {prior.description}"
+        if prior.perfusion:
+            text += f"; perfusion {prior.perfusion}"
+        if prior.lvef_percent is not None:
+            text += f"; LVEF {prior.lvef_percent:.0f}%"
+            if lvef is not None:
+                delta = lvef - prior.lvef_percent
+                baseline_abnormal = prior.lvef_percent < p.lvef_lower_limit_percent
+                limit = (p.serial_change_abnormal_points if baseline_abnormal
+                         else p.serial_change_points)
+                significant = abs(delta) >= limit
+                significant_any |= significant
+                direction = "decrease" if delta < 0 else "increase"
+                text += (f" → now {lvef:.0f}%: {direction} of {abs(delta):.0f} points, "
+                         f"{'significant' if significant else 'not significant'} "
+                         f"(threshold {limit:g} points from a "
+                         f"{'reduced' if baseline_abnormal else 'normal'} baseline)")
+                if significant:
+                    now_low = lvef < p.lvef_lower_limit_percent
+                    impression.append(
+                        f"Significant {direction} of LVEF by {abs(delta):.0f} points since "
+                        f"{prior.date.isoformat()} ({prior.lvef_percent:.0f}% → {lvef:.0f}%)"
+                        + (f", now below {p.lvef_lower_limit_percent:g}%" if now_low and
+                           delta < 0 else "") + ".")
+        paragraphs.append(text + ".")
+    return (Section("comparison", "Comparison", paragraphs=tuple(paragraphs)), impression,
+            significant_any)
+
+
+def build_report(result: dict[str, Any], *, header: dict[str, Any] | None = None,
+                 clinical: ClinicalContext | None = None, coding: dict[str, Any] | None = None,
+                 clock: dt.datetime, params: ReportParams | None = None,
+                 figures: tuple[Figure, ...] = (), signed_by: str = "",
+                 signed_at: dt.datetime | None = None) -> Report:
+    """Build the report of one analysed study.
+
+    Parameters
+    ----------
+    result : dict
+        A ``planarmpi/result@1`` document.
+    header : dict, optional
+        The study header (``study.json``): patient name, study date, accession...
+    clinical : ClinicalContext, optional
+    coding : dict, optional
+        The ``coding`` section (:meth:`CodingResult.to_dict`).
+    clock : datetime
+        "Now": the generation time written into the report (injected for reproducibility).
+    params : ReportParams, optional
+    figures : tuple of Figure
+    signed_by, signed_at : str, datetime
+        A final (signed) report; without them the report is a draft.
+
+    Returns
+    -------
+    Report
+    """
+    p = params or ReportParams()
+    header = header or {}
+    from planarmpi._version import __version__
+
+    age = (result.get("patient") or {}).get("age_years")
+    sections = [_patient_section(result, header, clinical),
+                _procedure_section(result, clinical),
+                _stress_section(clinical, age)]
+    quality, grade = _quality_section(result)
+    sections.append(quality)
+    perfusion, perf_impression, verdict = _perfusion_section(result, p)
+    if perfusion is not None:
+        sections.append(perfusion)
+    function, func_impression, lvef = _function_section(result, p)
+    sections.append(function)
+    comparison, comp_impression, significant = _comparison_section(clinical, lvef, p)
+    sections.append(comparison)
+
+    impression: list[str] = []
+    reduced_lvef = lvef is not None and lvef < p.lvef_lower_limit_percent
+    ischemia = any("ischemia" in s for s in perf_impression)
+    scar = any("infarction" in s for s in perf_impression)
+    if grade == "poor" and verdict in ("", "normal"):
+        bottom = "non-diagnostic"
+        impression.append("Non-diagnostic study: image quality is poor (see Image quality); "
+                          "a normal appearance cannot be relied on.")
+    elif verdict == "abnormal" or reduced_lvef or significant:
+        bottom = "abnormal"
+        what = [w for w, flag in (("myocardial ischemia", ischemia),
+                                  ("myocardial infarction (scar)", scar),
+                                  ("reduced LV systolic function", reduced_lvef),
+                                  ("a significant change of LVEF", significant)) if flag]
+        impression.append(f"ABNORMAL study: {_join(what) or 'abnormal perfusion'}.")
+    elif verdict in ("equivocal", "low counts"):
+        bottom = "equivocal"
+        impression.append("EQUIVOCAL study: see the perfusion findings; correlate clinically.")
+    else:
+        bottom = "normal"
+        kind = "myocardial perfusion" if perfusion is not None else "ventricular function"
+        impression.append(f"NORMAL {kind} study."
+                          + (" No evidence of ischemia or infarction."
+                             if perfusion is not None else ""))
+    impression += perf_impression + func_impression + comp_impression
+    if clinical is not None and clinical.exercise is not None and age is not None:
+        mphr = percent_mphr(clinical.exercise.peak_hr_bpm, age)
+        if mphr < clinical.params.adequate_mphr_percent and bottom == "normal":
+            impression.append(f"Submaximal exercise ({mphr:.0f}% of the age-predicted "
+                              "maximal heart rate) lowers the sensitivity for ischemia.")
+    if grade == "suboptimal":
+        impression.append("Image quality suboptimal (see Image quality).")
+
+    tail: list[Item] = [Item("Software", f"planarmpi {__version__}")]
+    perf = result.get("perfusion") or {}
+    if perf.get("params"):
+        tail.append(Item("Perfusion parameters", ", ".join(
+            f"{k} {v}" for k, v in sorted(perf["params"].items()))))
+    if coding:
+        codes = [("-".join([c["code"], *c.get("modifiers", [])])
+                  + (f" ×{c['units']}" if c.get("units", 1) != 1 else ""))
+                 for c in coding.get("cpt", []) + coding.get("hcpcs", [])]
+        tail.append(Item("Procedure codes", ", ".join(codes) or "none"))
+    sections.append(Section("processing", "Processing and coding", tuple(tail),
+                            tuple(f"{c['code']}: {c['rationale']}"
+                                  for c in (coding or {}).get("cpt", []) +
+                                  (coding or {}).get("hcpcs", []))))
+    study_kind = ("Planar myocardial perfusion imaging" if perfusion is not None else
+                  "Gated blood-pool ventriculography" if any(
+                      e.get("method") == "gated-blood-pool"
+                      for e in result.get("ejection_fractions", [])) else
+                  "Nuclear cardiology study")
+    pat = result.get("patient") or {}
+    patient_line = (f"{_person(header.get('patient_name') or '') or '(no name)'} · ID "
+                    f"{pat.get('patient_id') or '—'} · {header.get('study_date') or ''}")
+    return Report(
+        title=study_kind,
+        status="final" if signed_by and signed_at else "draft",
+        generated_at=clock,
+        software=f"planarmpi {__version__}",
+        patient_line=patient_line,
+        sections=tuple(sections),
+        bottom_line=bottom,
+        impression=tuple(impression),
+        figures=figures,
+        interpreting_physician=signed_by or (clinical.interpreting_physician if clinical
+                                             else ""),
+        signed_at=signed_at if signed_by else None,
+    )
