@@ -11,6 +11,7 @@ from factories import HEADER, PATIENT, make_images
 from planarmpi import write_nm
 from planarmpi.cli.main import main
 from planarmpi.model import SeriesKind
+from testenv import REPO
 
 RESULT_FIELDS = {
     "schema", "study_instance_uid", "ejection_fractions", "wall_motion", "phase", "perfusion",
@@ -86,6 +87,26 @@ def test_bad_clinical_file(study_dir: Path, tmp_path: Path,
     assert main(["analyze", str(study_dir), "--out", str(tmp_path / "o"), "--clinical",
                  str(bad)]) == 2
     assert "c.yaml: expected a mapping of clinical fields" in capsys.readouterr().err
+
+
+def test_impossible_clinical_value_names_the_field(study_dir: Path, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "visit.yaml"
+    text = (REPO / "examples" / "clinical-exercise.yaml").read_text()
+    bad.write_text(text.replace("peak_hr_bpm: 150", "peak_hr_bpm: 400"))
+    assert main(["analyze", str(study_dir), "--out", str(tmp_path / "o"), "--clinical",
+                 str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "visit.yaml: stress.peak_hr_bpm: 400 bpm is impossible (expected 20–250 bpm)" in err
+    assert not (tmp_path / "o").exists()  # refused before anything was written
+
+
+def test_report_on_a_folder_without_results(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", str(tmp_path)]) == 2
+    assert "no result.json found" in capsys.readouterr().err
+    assert main(["report", str(tmp_path / "missing")]) == 2
+    assert "missing: not a folder" in capsys.readouterr().err
 
 
 def test_non_dicom_in_folder_is_a_note_named_file_is_an_error(

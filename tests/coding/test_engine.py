@@ -150,7 +150,8 @@ def test_stress_codes_never_take_modifiers_and_every_line_has_a_rationale(name):
     for ln in code_encounter(SCENARIOS[name][0]).lines:
         if ln.code.startswith("9301"):
             assert ln.modifiers == ()
-        assert ln.rationale and ln.rule
+        assert ln.rationale
+        assert ln.rule
         assert ln.descriptor
 
 
@@ -176,7 +177,8 @@ def test_packaged_supplies_in_hospital():
 def test_thallium_units_say_how_they_were_rounded():
     result = code_encounter(SCENARIOS["thallium stress + redistribution"][0])
     line = next(ln for ln in result.lines if ln.code == "A9505")
-    assert "3.50 mCi" in line.rationale and "rounded up" in line.rationale
+    assert "3.50 mCi" in line.rationale
+    assert "rounded up" in line.rationale
 
 
 def test_unknown_agent_amount_is_a_problem_not_a_guess():
@@ -218,7 +220,8 @@ def test_rules_file_is_consistent():
     rules = load_rules(2026)
     codes = rules["codes"]
     for proc in rules["procedures"].values():
-        assert proc["single"] in codes and proc["multiple"] in codes
+        assert proc["single"] in codes
+        assert proc["multiple"] in codes
     for entry in (*rules["radiopharmaceuticals"].values(), *rules["agents"].values()):
         assert entry["code"] in codes
     for key in ("global", "supervision", "tracing", "interpretation"):

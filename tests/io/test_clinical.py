@@ -40,7 +40,8 @@ def test_exercise_example_values():
     assert c.stress_type is StressType.EXERCISE
     assert c.exercise is not None
     assert c.exercise.peak_bp == BloodPressure(178, 86)
-    assert c.stress_roles is not None and c.stress_roles.single_entity
+    assert c.stress_roles is not None
+    assert c.stress_roles.single_entity
     assert [round(i.dose_mbq) for i in c.injections] == [1110, 370]
 
 
@@ -130,8 +131,8 @@ def test_pharmacologic_infusion_without_duration():
 def test_file_errors_name_the_file(tmp_path):
     bad = tmp_path / "clin.yaml"
     bad.write_text("indication: [unclosed")
-    with pytest.raises(InvalidInputError, match="clin.yaml: not valid YAML"):
+    with pytest.raises(InvalidInputError, match=r"clin\.yaml: not valid YAML"):
         read_clinical(bad)
     bad.write_text("- a list\n")
-    with pytest.raises(InvalidInputError, match="clin.yaml: expected a mapping"):
+    with pytest.raises(InvalidInputError, match=r"clin\.yaml: expected a mapping"):
         read_clinical(bad)

@@ -1,5 +1,6 @@
 """Procedure coding (CPT, HCPCS) of nuclear cardiology encounters; rules are yearly data."""
 
+from planarmpi.coding.encounter import encounter_from_result
 from planarmpi.coding.engine import (
     CodeLine,
     CodingResult,
@@ -8,7 +9,6 @@ from planarmpi.coding.engine import (
     code_encounter,
     load_rules,
 )
-from planarmpi.coding.encounter import encounter_from_result
 
 __all__ = [
     "CodeLine",

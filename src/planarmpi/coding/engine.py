@@ -17,7 +17,7 @@ from importlib import resources
 from typing import Any
 
 from planarmpi.errors import InvalidInputError
-from planarmpi.model import State, Tracer
+from planarmpi.model import State
 from planarmpi.model.clinical import (
     Injection,
     PharmacologicAgent,

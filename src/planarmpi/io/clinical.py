@@ -194,7 +194,7 @@ def _dose_mbq(f: _Fields) -> float:
 def _exercise(f: _Fields) -> ExerciseStress:
     from planarmpi.model.clinical import Angina
 
-    values = {
+    values: dict[str, Any] = {
         "protocol": f.text("protocol", required=True),
         "duration_min": f.req_number("duration_min", 0.0, 60.0, "min"),
         "rest_hr_bpm": f.req_number("rest_hr_bpm", 20.0, 250.0, "bpm"),
@@ -222,7 +222,7 @@ def _pharmacologic(f: _Fields) -> PharmacologicStress:
     unit = f.text("dose_unit", required=True)
     if unit not in ("mg", "mg/kg", "ug/kg/min"):
         raise f.fail("dose_unit", f"{unit!r} is not allowed; expected mg, mg/kg or ug/kg/min")
-    values = {
+    values: dict[str, Any] = {
         "agent": agent,
         "dose": f.req_number("dose", 1e-6, 1000.0, unit),
         "dose_unit": unit,

@@ -6,7 +6,6 @@ import json
 import os
 import tempfile
 from pathlib import Path
-
 from typing import Any
 
 from planarmpi.analysis.result import StudyResult

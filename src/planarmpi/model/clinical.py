@@ -63,14 +63,14 @@ class StressType(StrEnum):
 
 
 class Angina(StrEnum):
-    """Angina during exercise, with the Duke angina index (0, 1, 2) as ``index``."""
+    """Angina during exercise, with the Duke angina index (0, 1, 2) as ``duke_index``."""
 
     NONE = "none"
     NON_LIMITING = "non-limiting"
     LIMITING = "limiting"
 
     @property
-    def index(self) -> int:
+    def duke_index(self) -> int:
         """Duke angina index: 0 none, 1 non-limiting, 2 exercise-limiting."""
         return {"none": 0, "non-limiting": 1, "limiting": 2}[self.value]
 
@@ -170,7 +170,7 @@ def duke_treadmill_score(exercise_min: float, st_deviation_mm: float,
 
     ``exercise_min`` is the Bruce-protocol exercise time; the score is defined for Bruce.
     """
-    return exercise_min - 5.0 * abs(st_deviation_mm) - 4.0 * Angina(angina).index
+    return exercise_min - 5.0 * abs(st_deviation_mm) - 4.0 * Angina(angina).duke_index
 
 
 def duke_risk(score: float) -> DukeRisk:

@@ -68,7 +68,15 @@ def _uid(study_uid: str, kind: str, clock: dt.datetime) -> UID:
 
 
 def _pn(name: str) -> str:
-    return name.replace(", ", "^") if "^" not in name else name
+    """A person's name for a PN element: DICOM PN kept; free text as one component.
+
+    Free text ("Dr. N. Reader") cannot be split into family and given names without
+    guessing, so it goes whole into the first component, with the trailing caret PS3.5
+    6.2.1.2 asks for to mark a single-component name.
+    """
+    if not name or "^" in name:
+        return name
+    return name.replace(".", "").strip() + "^"
 
 
 def _da(iso: str | None) -> str:
@@ -284,6 +292,13 @@ def comprehensive_sr(report: Report, result: dict[str, Any], header: dict[str, A
     )
     sr.SoftwareVersions = __version__
     sr.SpecificCharacterSet = "ISO_IR 192"
+    for observer in sr.get("VerifyingObserverSequence", []):
+        observer.VerificationDateTime = clock.strftime("%Y%m%d%H%M%S")
+    scheme = Dataset()
+    scheme.CodingSchemeDesignator = _SCHEME
+    scheme.CodingSchemeName = "planarmpi local codes"
+    scheme.CodingSchemeResponsibleOrganization = "planarmpi developers"
+    sr.CodingSchemeIdentificationSequence = [scheme]
     return sr
 
 
@@ -327,6 +342,7 @@ def secondary_capture(png: str | os.PathLike[str], report: Report, header: dict[
     sc.SeriesDescription = "planarmpi figures"
     sc.ImageComments = caption[:10240]
     sc.BurnedInAnnotation = "YES"
+    sc.BodyPartExamined = "HEART"
     sc.SourceImageSequence = _source_sequence(header)
     return sc
 

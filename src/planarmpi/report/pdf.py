@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -134,7 +135,7 @@ def render_pdf(report: Report, figures_dir: str | os.PathLike[str] | None = None
     story.append(Table([[Paragraph(_t(sign), base)]], colWidths=[170 * mm],
                        style=[("LINEABOVE", (0, 0), (-1, 0), 0.8, colors.black)]))
 
-    def footer(canvas, doc) -> None:  # type: ignore[no-untyped-def]
+    def footer(canvas: Any, doc: Any) -> None:
         canvas.saveState()
         canvas.setFont(regular, 7.5)
         canvas.drawString(20 * mm, 10 * mm, f"{report.patient_line} · {report.software}"

@@ -1,0 +1,87 @@
+"""The report model on hand-made results: wording rules, determinism, bottom line."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from planarmpi.model.clinical import PriorStudy
+from planarmpi.report.model import ReportParams, build_report
+from planarmpi.report.render import render_html, render_text
+
+CLOCK = dt.datetime(2026, 2, 1, 10, 0)
+
+
+def _result(ef: float | None = 60.0, verdict: str | None = None) -> dict:
+    result = {
+        "study_instance_uid": "1.2.3",
+        "patient": {"patient_id": "P1", "sex": "F", "age_years": 55.0},
+        "series": [{"kind": "GATED", "view": "LAO", "view_angle_deg": 45.0, "state": "rest",
+                    "tracer": "Tc-99m red blood cells", "dose_mbq": 740.0, "rows": 64,
+                    "columns": 64, "manufacturer": "ACME"}],
+        "ejection_fractions": [] if ef is None else [
+            {"chamber": "LV", "method": "gated-blood-pool", "value_percent": ef,
+             "ci95_percent": [ef - 2, ef + 2], "series_instance_uid": "1.2.3.4"}],
+        "qc": {"status": "pass", "findings": []},
+        "wall_motion": [], "function": [], "perfusion": None,
+    }
+    return result
+
+
+def _clinical(prior_ef: float):
+    from planarmpi.model.clinical import ClinicalContext, Indication
+
+    return ClinicalContext(Indication("Trastuzumab surveillance", "Z51.11"),
+                           priors=(PriorStudy(dt.date(2025, 12, 1), "MUGA", prior_ef),))
+
+
+def test_same_input_same_words():
+    a = render_text(build_report(_result(), clock=CLOCK))
+    b = render_text(build_report(_result(), clock=CLOCK))
+    assert a == b
+    assert "generated 2026-02-01 10:00" in a
+
+
+@pytest.mark.parametrize(("prior", "now", "significant"), [
+    (62.0, 52.5, False),  # −9.5 points from a normal baseline: below the 10-point limit
+    (62.0, 52.0, True),   # −10 points: significant
+    (45.0, 40.5, False),  # −4.5 from an abnormal baseline: below 5
+    (45.0, 40.0, True),   # −5 from an abnormal baseline: significant
+])
+def test_serial_change_thresholds(prior, now, significant):
+    report = build_report(_result(now), clinical=_clinical(prior), clock=CLOCK)
+    text = " ".join(report.impression)
+    assert ("Significant decrease" in text) is significant
+    comparison = report.section("comparison")
+    assert comparison is not None
+    assert ("not significant" in comparison.paragraphs[0]) is not significant
+
+
+def test_bottom_lines():
+    assert build_report(_result(62.0), clock=CLOCK).bottom_line == "normal"
+    low = build_report(_result(40.0), clock=CLOCK)
+    assert low.bottom_line == "abnormal"
+    assert "reduced LV systolic function" in low.impression[0]
+    poor = _result(62.0)
+    poor["qc"]["findings"] = [{"code": "LOW_COUNTS", "level": "fail", "message": "too few"}]
+    assert build_report(poor, clock=CLOCK).bottom_line == "non-diagnostic"
+
+
+def test_lvef_limit_is_configurable():
+    params = ReportParams(lvef_lower_limit_percent=55.0)
+    assert build_report(_result(53.0), clock=CLOCK, params=params).bottom_line == "abnormal"
+    assert build_report(_result(53.0), clock=CLOCK).bottom_line == "normal"
+
+
+def test_html_escapes_and_names_the_draft():
+    result = _result()
+    header = {"patient_name": "O'Brien^<script>", "study_date": "2026-01-31"}
+    html = render_html(build_report(result, header=header, clock=CLOCK))
+    assert "<script>" not in html
+    assert "DRAFT, not signed" in html
+
+
+def test_patient_name_is_written_as_people_write_it():
+    report = build_report(_result(), header={"patient_name": "DOE^JANE^Q^Dr"}, clock=CLOCK)
+    assert report.patient_line.startswith("DOE, Dr JANE Q")
