@@ -39,7 +39,10 @@ def test_analyze_writes_the_result_contract(study_dir: Path, tmp_path: Path,
     assert doc["study_instance_uid"] == HEADER.study_instance_uid
     assert doc["qc"]["status"] in ("pass", "warn", "fail")
     assert {"code", "level", "message"} <= set(doc["qc"]["findings"][0])
-    assert set(doc["coding"]) == {"cpt", "rationale"}
+    assert set(doc["coding"]) >= {"cpt", "rationale", "hcpcs", "rules_year"}
+    assert doc["report"]["bottom_line"] in ("normal", "abnormal", "equivocal",
+                                            "non-diagnostic")
+    assert (out / HEADER.study_instance_uid / "report.pdf").read_bytes().startswith(b"%PDF")
     assert doc["software"]["name"] == "planarmpi"
     assert doc["ejection_fractions"] == []
     assert [s["kind"] for s in doc["series"]] == ["STATIC", "GATED"]
@@ -49,8 +52,9 @@ def test_analyze_writes_the_result_contract(study_dir: Path, tmp_path: Path,
 
 def test_analyze_is_deterministic(study_dir: Path, tmp_path: Path) -> None:
     a, b = tmp_path / "a", tmp_path / "b"
-    main(["analyze", str(study_dir), "--out", str(a)])
-    main(["analyze", str(study_dir), "--out", str(b)])
+    clock = ["--generated-at", "2026-03-01T10:00"]  # the report's clock is an input
+    main(["analyze", str(study_dir), "--out", str(a), *clock])
+    main(["analyze", str(study_dir), "--out", str(b), *clock])
     name = f"{HEADER.study_instance_uid}/result.json"
     assert (a / name).read_text() == (b / name).read_text()
 

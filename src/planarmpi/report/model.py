@@ -121,8 +121,16 @@ class Report:
         """The section called ``key``, if present."""
         return next((s for s in self.sections if s.key == key), None)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The ``report`` section of result.json."""
+    def to_dict(self, *, with_name: bool = False) -> dict[str, Any]:
+        """The ``report`` section of result.json.
+
+        Without ``with_name`` the patient's name is left out (result.json carries no names;
+        ``study.json`` and the rendered reports do).
+        """
+        sections = [s.to_dict() for s in self.sections]
+        if not with_name:
+            for s in sections:
+                s["items"] = [i for i in s["items"] if i["label"] != "Patient"]
         return {
             "schema": REPORT_SCHEMA,
             "title": self.title,
@@ -131,7 +139,7 @@ class Report:
             "software": self.software,
             "bottom_line": self.bottom_line,
             "impression": list(self.impression),
-            "sections": [s.to_dict() for s in self.sections],
+            "sections": sections,
             "figures": [{"file": f.file, "caption": f.caption} for f in self.figures],
             "interpreting_physician": self.interpreting_physician,
             "signed_at": self.signed_at.isoformat() if self.signed_at else None,
