@@ -11,7 +11,7 @@ from factories import HEADER, PATIENT, make_images
 from planarmpi import write_nm
 from planarmpi.cli.main import main
 from planarmpi.model import SeriesKind
-from testenv import REPO
+from testenv import EXAMPLES
 
 RESULT_FIELDS = {
     "schema", "study_instance_uid", "ejection_fractions", "wall_motion", "phase", "perfusion",
@@ -96,7 +96,7 @@ def test_bad_clinical_file(study_dir: Path, tmp_path: Path,
 def test_impossible_clinical_value_names_the_field(study_dir: Path, tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "visit.yaml"
-    text = (REPO / "examples" / "clinical-exercise.yaml").read_text()
+    text = (EXAMPLES / "clinical-exercise.yaml").read_text()
     bad.write_text(text.replace("peak_hr_bpm: 150", "peak_hr_bpm: 400"))
     assert main(["analyze", str(study_dir), "--out", str(tmp_path / "o"), "--clinical",
                  str(bad)]) == 2

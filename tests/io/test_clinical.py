@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import pytest
 import yaml
@@ -23,8 +22,7 @@ from planarmpi.model.clinical import (
     percent_mphr,
     rate_pressure_product,
 )
-
-EXAMPLES = Path(__file__).parents[2] / "examples"
+from testenv import EXAMPLES
 
 
 @pytest.mark.parametrize("name", ["clinical-exercise.yaml", "clinical-pharmacologic.yaml",

@@ -15,9 +15,8 @@ from planarmpi.model import State
 from planarmpi.simulate import simulate_study
 from planarmpi.simulate.firstpass import FirstPassSpec
 from planarmpi.simulate.presets import preset
-from testenv import REPO
+from testenv import EXAMPLES
 
-EXAMPLES = REPO / "examples"
 CLOCK = dt.datetime(2026, 1, 15, 14, 0)
 
 #: picture → (preset, changes to the preset, clinical example file, seed)

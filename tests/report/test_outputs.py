@@ -11,7 +11,7 @@ import pytest
 
 from dicom_tools import errors_of
 from planarmpi.cli.main import main
-from testenv import IN_CI, REPO
+from testenv import EXAMPLES, IN_CI
 
 pytestmark = pytest.mark.slow
 
@@ -125,7 +125,7 @@ def test_report_command_re_renders_signs_and_keeps_history(pictures, tmp_path):
     impression.write_text("ABNORMAL: reversible anteroseptal defect (LAD), moderate.\n"
                           "Recommend coronary angiography.\n")
     code = main(["report", str(folder), "--clinical",
-                 str(REPO / "examples" / "clinical-exercise.yaml"), "--impression",
+                 str(EXAMPLES / "clinical-exercise.yaml"), "--impression",
                  str(impression), "--sign", "Dr. N. Reader", "--generated-at",
                  "2026-01-16T09:30"])
     assert code == 0

@@ -226,14 +226,22 @@ def demo_command(out: Path) -> int:
     """``planarmpi demo``: simulate the built-in demo studies, then analyse them.
 
     Two studies: a normal stress myocardial perfusion study (anterior, LAO 45°, left lateral,
-    gated LAO) and a normal gated blood-pool study (whose LVEF is measured).
+    gated LAO) and a normal gated blood-pool study (whose LVEF is measured), each analysed
+    with an example clinical file, so that the report, its DICOM objects and the coding are
+    written too.
     """
+    from planarmpi.examples import example_path
     from planarmpi.simulate import simulate_study
     from planarmpi.simulate.presets import preset
 
     study_dir = out / "study"
-    for name in ("normal-male", "muga-normal"):
+    codes = []
+    for name, clinical in (("normal-male", "clinical-exercise.yaml"),
+                           ("muga-normal", "clinical-muga.yaml")):
         truth = simulate_study(preset(name), study_dir / name, seed=1)
         print(f"demo study {name} written to {study_dir / name} "
-              f"(true LVEF {truth['lv']['voxelised_lvef_percent']:.1f}%)")
-    return analyze_command([str(study_dir)], out / "results", None, None)
+              f"(true LVEF {truth['lv']['voxelised_lvef_percent']:.1f}%); clinical context "
+              f"{clinical}")
+        codes.append(analyze_command([str(study_dir / name)], out / "results",
+                                     example_path(clinical), None))
+    return max(codes)

@@ -16,6 +16,10 @@ _PERFUSION = {Tracer.TC99M_SESTAMIBI, Tracer.TC99M_TETROFOSMIN, Tracer.TC99M_PER
               Tracer.TL201}
 
 
+def _key(state: State) -> str:
+    return "stress" if state.is_stress else state.value
+
+
 def date_of_service(result: dict[str, Any]) -> dt.date:
     """The study date of a result, else the earliest injection date of its series.
 
@@ -88,6 +92,12 @@ def encounter_from_result(result: dict[str, Any],
             if mpi or not (pool or first):
                 mpi.extend(session.states)
         if clinical.injections:
+            imaged = {_key(i.state) for i in injections}
+            listed = {_key(i.state) for i in clinical.injections}
+            if injections and imaged != listed:
+                notes.append(f"the clinical file lists injections at {', '.join(sorted(listed))}"
+                             f" but the images come from {', '.join(sorted(imaged))}: the "
+                             "clinical file's injections are coded")
             injections = clinical.injections
         if "spect-mpi" in clinical.additional_procedures and not spect:
             spect = [State.UNKNOWN]
