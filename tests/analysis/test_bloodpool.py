@@ -127,7 +127,8 @@ def test_renaming_and_reordering_files_changes_nothing(muga_cases: dict, tmp_pat
     for i, name in enumerate(sorted(truth["files"], reverse=True)):
         shutil.copy(source / name, shuffled / f"zz_{i:03d}.IMA")
     a, b = tmp_path / "a", tmp_path / "b"
-    assert main(["analyze", str(source), "--out", str(a)]) == 0
-    assert main(["analyze", str(tmp_path / "renamed"), "--out", str(b)]) == 0
+    clock = ["--generated-at", "2026-03-01T10:00"]  # the report's clock is an input
+    assert main(["analyze", str(source), "--out", str(a), *clock]) == 0
+    assert main(["analyze", str(tmp_path / "renamed"), "--out", str(b), *clock]) == 0
     name = f"{truth['study_instance_uid']}/result.json"
     assert json.loads((a / name).read_text()) == json.loads((b / name).read_text())

@@ -85,7 +85,11 @@ def test_bp_response(rest, peak, expected):
 
 
 def _exercise_doc():
-    return yaml.safe_load((EXAMPLES / "clinical-exercise.yaml").read_text())
+    doc = yaml.safe_load((EXAMPLES / "clinical-exercise.yaml").read_text())
+    doc["injections"] = [
+        {"state": "stress-exercise", "tracer": "Tc-99m sestamibi", "dose_mci": 30},
+        {"state": "rest", "tracer": "Tc-99m sestamibi", "dose_mci": 10}]
+    return doc
 
 
 @pytest.mark.parametrize(("change", "message"), [

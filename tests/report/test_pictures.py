@@ -94,7 +94,7 @@ def test_muga_follow_up_significant_drop(pictures):
     assert lvef["value_percent"] == pytest.approx(true_ef, abs=6)
     # Prior 62% → ~45%: a fall of ≥ 10 points from a normal baseline is significant.
     assert p.report["bottom_line"] == "abnormal"
-    assert re.search(r"Significant decrease of LVEF by \d+ points since 2026-03-02 "
+    assert re.search(r"Significant decrease of LVEF by \d+ points since 2025-09-02 "
                      r"\(62% → \d+%\), now below 50%", _impression(p))
     assert [c["code"] for c in p.result["coding"]["cpt"]] == ["78472", "78472"]
     assert [c["modifiers"] for c in p.result["coding"]["cpt"]] == [["26"], ["TC"]]

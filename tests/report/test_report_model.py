@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+from pathlib import Path
 
 import pytest
 
@@ -68,6 +70,15 @@ def test_bottom_lines():
     assert build_report(poor, clock=CLOCK).bottom_line == "non-diagnostic"
 
 
+def test_prior_after_the_study_is_not_compared():
+    header = {"study_date": "2025-11-01"}
+    report = build_report(_result(40.0), header=header, clinical=_clinical(62.0), clock=CLOCK)
+    comparison = report.section("comparison")
+    assert comparison is not None
+    assert "so not compared" in comparison.paragraphs[0]
+    assert not any("Significant" in line for line in report.impression)
+
+
 def test_lvef_limit_is_configurable():
     params = ReportParams(lvef_lower_limit_percent=55.0)
     assert build_report(_result(53.0), clock=CLOCK, params=params).bottom_line == "abnormal"
@@ -85,3 +96,21 @@ def test_html_escapes_and_names_the_draft():
 def test_patient_name_is_written_as_people_write_it():
     report = build_report(_result(), header={"patient_name": "DOE^JANE^Q^Dr"}, clock=CLOCK)
     assert report.patient_line.startswith("DOE, Dr JANE Q")
+
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+@pytest.mark.parametrize(("name", "ef", "prior"), [("muga-drop", 45.0, 62.0),
+                                                   ("muga-stable", 61.0, 62.0)])
+def test_golden_text(name, ef, prior):
+    """The exact words of two reports; regenerate with PLANARMPI_UPDATE_GOLDEN=1 after a
+    deliberate wording change and review the diff."""
+    header = {"patient_name": "DOE^JANE", "study_date": "2026-01-31",
+              "accession_number": "ACC1"}
+    text = render_text(build_report(_result(ef), header=header, clinical=_clinical(prior),
+                                    clock=CLOCK))
+    path = GOLDEN / f"{name}.txt"
+    if os.environ.get("PLANARMPI_UPDATE_GOLDEN"):
+        path.write_text(text)
+    assert text == path.read_text()

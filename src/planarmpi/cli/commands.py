@@ -161,7 +161,7 @@ def analyze_command(inputs: list[str], out: Path, clinical: Path | None,
             write_perfusion_figure(item, result.perfusion, path.parent / "perfusion.png")
         from planarmpi.report.function_figure import write_function_figure
 
-        write_function_figure(result.to_dict(), path.parent / "function.png")
+        write_function_figure(result.to_dict(), path.parent / "function.png", item)
         bottom = ""
         if report:
             from planarmpi.report.outputs import render_report_outputs

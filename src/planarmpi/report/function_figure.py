@@ -1,4 +1,5 @@
-"""Function figure: LV time–activity (volume) curves of gated blood pool and first pass."""
+"""Function figure: LV time–activity (volume) curves of gated blood pool and first pass,
+and the phase and amplitude images of the gated blood pool."""
 
 from __future__ import annotations
 
@@ -6,20 +7,35 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from planarmpi.analysis.fourier import first_harmonic_images
+from planarmpi.model import Study
+
 __all__ = ["write_function_figure"]
 
 
-def write_function_figure(result: dict[str, Any], png: str | os.PathLike[str]) -> Path | None:
+def write_function_figure(result: dict[str, Any], png: str | os.PathLike[str],
+                          study: Study | None = None) -> Path | None:
     """Draw the volume and first-pass curves held in a result's ``function`` entries.
 
     One panel per curve: the gated blood-pool LV curve (background-corrected counts against
     time in the cycle, ED and ES marked) and the first-pass curves (whole-heart/lung, LV and
-    RV regions against time). Returns None when the result holds no curve.
+    RV regions against time). With the ``study``, each gated blood-pool series adds its
+    first-harmonic amplitude and phase images (phase shown where the amplitude exceeds 10%
+    of its maximum). Returns None when the result holds no curve.
     """
     panels: list[tuple[str, Any]] = []
+    gated = {s.acquisition.series_instance_uid: s for s in (study.gated if study else ())}
     for entry in result.get("function", []):
         if entry.get("method") == "gated-blood-pool" and entry.get("curve_counts"):
             panels.append(("pool", entry))
+            series = gated.get(entry.get("series_instance_uid", ""))
+            if series is not None:
+                amplitude, phase = first_harmonic_images(series.pixels)
+                panels.append(("amplitude", amplitude))
+                panels.append(("phase", np.where(amplitude > 0.1 * amplitude.max(), phase,
+                                                 np.nan)))
         elif entry.get("method") == "first-pass" and entry.get("curves"):
             panels.append(("first-pass", entry))
     if not panels:
@@ -29,7 +45,9 @@ def write_function_figure(result: dict[str, Any], png: str | os.PathLike[str]) -
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.0 * len(panels), 3.4), squeeze=False)
+    widths = [1.0 if kind in ("amplitude", "phase") else 1.6 for kind, _ in panels]
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * sum(widths), 3.4), squeeze=False,
+                             gridspec_kw={"width_ratios": widths})
     for ax, (kind, entry) in zip(axes[0], panels, strict=True):
         if kind == "pool":
             t = entry["frame_mid_ms"]
@@ -40,6 +58,17 @@ def write_function_figure(result: dict[str, Any], png: str | os.PathLike[str]) -
             ax.set_ylabel("LV counts (background corrected)")
             ax.set_title(f"Gated blood pool: LVEF {entry['lvef_percent']:.0f}%", fontsize=10)
             ax.legend(fontsize=8)
+        elif kind == "amplitude":
+            ax.imshow(entry, cmap="gray")
+            ax.set_title("First-harmonic amplitude", fontsize=10)
+            ax.set_axis_off()
+            continue
+        elif kind == "phase":
+            shown = ax.imshow(entry, cmap="hsv", vmin=0, vmax=360)
+            ax.set_title("Phase (0° = R wave)", fontsize=10)
+            ax.set_axis_off()
+            fig.colorbar(shown, ax=ax, fraction=0.046, label="degrees")
+            continue
         else:
             curves = entry["curves"]
             t = curves.get("time_s") or list(range(len(next(iter(curves.values())))))

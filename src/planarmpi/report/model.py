@@ -440,13 +440,14 @@ def _function_section(result: dict[str, Any], p: ReportParams
         limit = (p.lvef_lower_limit_percent if ef["chamber"] == "LV"
                  else p.rvef_lower_limit_percent)
         status = "normal" if ef["value_percent"] >= limit else "reduced"
-        items.append(Item(f"{ef['chamber']}EF ({ef['method']})",
+        method = ef["method"].replace("-", " ")
+        items.append(Item(f"{ef['chamber']}EF ({method})",
                           f"{ef['value_percent']:.0f}%{ci_text}; {status} "
                           f"(lower limit {limit:g}%)"))
         if ef["chamber"] == "LV" and lvef_main is None:
             lvef_main = float(ef["value_percent"])
             impression.append(f"{status.capitalize()} left ventricular systolic function, "
-                              f"LVEF {ef['value_percent']:.0f}% ({ef['method']}).")
+                              f"LVEF {ef['value_percent']:.0f}% ({method}).")
         elif ef["chamber"] == "RV":
             impression.append(f"RVEF {ef['value_percent']:.0f}% ({status}).")
     if not efs:
@@ -486,7 +487,8 @@ def _function_section(result: dict[str, Any], p: ReportParams
 
 
 def _comparison_section(clinical: ClinicalContext | None, lvef: float | None,
-                        p: ReportParams) -> tuple[Section, list[str], bool]:
+                        p: ReportParams, study_date: dt.date | None
+                        ) -> tuple[Section, list[str], bool]:
     if clinical is None or not clinical.priors:
         return (Section("comparison", "Comparison", paragraphs=("No prior study provided for "
                                                                 "comparison.",)), [], False)
@@ -495,6 +497,10 @@ def _comparison_section(clinical: ClinicalContext | None, lvef: float | None,
     significant_any = False
     for prior in sorted(clinical.priors, key=lambda x: x.date):
         text = f"{prior.date.isoformat()} {prior.description}"
+        if study_date is not None and prior.date >= study_date:
+            paragraphs.append(f"{text}: dated on or after this study "
+                              f"({study_date.isoformat()}), so not compared.")
+            continue
         if prior.perfusion:
             text += f"; perfusion {prior.perfusion}"
         if prior.lvef_percent is not None:
@@ -565,7 +571,10 @@ def build_report(result: dict[str, Any], *, header: dict[str, Any] | None = None
         sections.append(perfusion)
     function, func_impression, lvef = _function_section(result, p)
     sections.append(function)
-    comparison, comp_impression, significant = _comparison_section(clinical, lvef, p)
+    study_date = (dt.date.fromisoformat(header["study_date"]) if header.get("study_date")
+                  else None)
+    comparison, comp_impression, significant = _comparison_section(clinical, lvef, p,
+                                                                   study_date)
     sections.append(comparison)
 
     impression: list[str] = []
@@ -611,10 +620,15 @@ def build_report(result: dict[str, Any], *, header: dict[str, Any] | None = None
                   + (f" ×{c['units']}" if c.get("units", 1) != 1 else ""))
                  for c in coding.get("cpt", []) + coding.get("hcpcs", [])]
         tail.append(Item("Procedure codes", ", ".join(codes) or "none"))
+    rationales = dict.fromkeys(f"{c['code']}: {c['rationale']}"
+                               for c in (coding or {}).get("cpt", []) +
+                               (coding or {}).get("hcpcs", []))
+    rationales.update(dict.fromkeys(f"Not reported {n['what']}: {n['why']}"
+                                    for n in (coding or {}).get("not_reported", [])))
+    rationales.update(dict.fromkeys(f"Coding problem: {p}"
+                                    for p in (coding or {}).get("problems", [])))
     sections.append(Section("processing", "Processing and coding", tuple(tail),
-                            tuple(f"{c['code']}: {c['rationale']}"
-                                  for c in (coding or {}).get("cpt", []) +
-                                  (coding or {}).get("hcpcs", []))))
+                            tuple(rationales)))
     study_kind = ("Planar myocardial perfusion imaging" if perfusion is not None else
                   "Gated blood-pool ventriculography" if any(
                       e.get("method") == "gated-blood-pool"

@@ -30,8 +30,8 @@ __all__ = ["FIGURES", "clinical_values", "render_report_outputs"]
 FIGURES = (
     ("perfusion.png", "Perfusion: each view with the LV contour and its segments coloured by "
                       "score; circumferential profiles against the normal limits"),
-    ("function.png", "Function: LV time–activity (volume) curves of the gated blood pool "
-                     "and first-pass curves"),
+    ("function.png", "Function: LV time–activity (volume) curves, first-pass curves, and "
+                     "the phase and amplitude images of the gated blood pool"),
 )
 
 
