@@ -40,7 +40,9 @@ def test_exercise_example_values():
     assert c.exercise.peak_bp == BloodPressure(178, 86)
     assert c.stress_roles is not None
     assert c.stress_roles.single_entity
-    assert [round(i.dose_mbq) for i in c.injections] == [1110, 370]
+    assert c.injections == ()  # doses and times then come from the DICOM headers
+    with_injections = clinical_from_mapping(_exercise_doc())
+    assert [round(i.dose_mbq) for i in with_injections.injections] == [1110, 370]
 
 
 def test_pharmacologic_example_amount():

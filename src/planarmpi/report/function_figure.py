@@ -32,7 +32,8 @@ def write_function_figure(result: dict[str, Any], png: str | os.PathLike[str],
             panels.append(("pool", entry))
             series = gated.get(entry.get("series_instance_uid", ""))
             if series is not None:
-                amplitude, phase = first_harmonic_images(series.pixels)
+                amplitude, phase = first_harmonic_images(
+                    np.asarray(series.pixels, dtype=np.float64))
                 panels.append(("amplitude", amplitude))
                 panels.append(("phase", np.where(amplitude > 0.1 * amplitude.max(), phase,
                                                  np.nan)))
