@@ -14,11 +14,11 @@ from rich.table import Table
 
 from planarmpi.analysis.pipeline import AnalysisOptions, analyze_study
 from planarmpi.analysis.result import StudyResult
-from planarmpi.io.outputs import study_header, write_json, write_result_json
 from planarmpi.io.paths import is_valid_uid
 from planarmpi.io.reader import Problem, iter_studies
 from planarmpi.io.rois import read_roi_file, rois_for_study
 from planarmpi.model import Study
+from planarmpi.report.outputs import write_study_outputs
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
 
@@ -153,22 +153,9 @@ def analyze_command(inputs: list[str], out: Path, clinical: Path | None,
             tally.problems += 1
             _err(f"study {item.study_instance_uid!r}: invalid Study Instance UID; written "
                  "under a sanitised folder name")
-        path = write_result_json(result, out)
-        write_json(path.parent / "study.json", study_header(item))
-        if result.perfusion is not None:
-            from planarmpi.report.perfusion_figure import write_perfusion_figure
-
-            write_perfusion_figure(item, result.perfusion, path.parent / "perfusion.png")
-        from planarmpi.report.function_figure import write_function_figure
-
-        write_function_figure(result.to_dict(), path.parent / "function.png", item)
-        bottom = ""
-        if report:
-            from planarmpi.report.outputs import render_report_outputs
-
-            drafted = render_report_outputs(path.parent, clinical=context,
-                                            clock=clock or _now())
-            bottom = f"  report: {drafted.bottom_line}"
+        path, drafted = write_study_outputs(item, result, out, clinical=context,
+                                            clock=clock or _now(), report=report)
+        bottom = f"  report: {drafted.bottom_line}" if drafted is not None else ""
         written += 1
         efs = "".join(
             f"  {ef.chamber.value}EF {ef.value_percent:.1f}% ({ef.method}, 95% CI "

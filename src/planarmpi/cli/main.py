@@ -82,6 +82,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="generation/signature time (default: now)")
     p.add_argument("--no-dicom", action="store_true", help="skip the DICOM objects")
 
+    p = sub.add_parser("batch", help="re-analyse an archive on a Dask cluster; resumable")
+    from planarmpi.cli.batch_cmd import add_arguments as add_batch
+
+    add_batch(p, _iso_datetime)
+
     p = sub.add_parser("simulate", help="simulate a planar cardiac study with known truth")
     from planarmpi.cli.simulate_cmd import add_arguments
 
@@ -130,6 +135,10 @@ def _dispatch(argv: Sequence[str] | None) -> int:
             return report_command(args.folders, args.clinical, impression=args.impression,
                                   sign=args.sign, clock=args.generated_at,
                                   dicom=not args.no_dicom)
+        if args.command == "batch":
+            from planarmpi.cli.batch_cmd import batch_command
+
+            return batch_command(args)
         if args.command == "simulate":
             from planarmpi.cli.simulate_cmd import simulate_command
 

@@ -14,9 +14,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+from planarmpi.analysis.result import StudyResult
 from planarmpi.coding import code_encounter, encounter_from_result
 from planarmpi.errors import InvalidInputError, PlanarMPIError
 from planarmpi.io.outputs import write_atomic, write_json
+from planarmpi.model import Study
 from planarmpi.model.clinical import (
     ClinicalContext,
     duke_treadmill_score,
@@ -24,7 +26,7 @@ from planarmpi.model.clinical import (
 )
 from planarmpi.report.model import Figure, Report, build_report
 
-__all__ = ["FIGURES", "clinical_values", "render_report_outputs"]
+__all__ = ["FIGURES", "clinical_values", "render_report_outputs", "write_study_outputs"]
 
 #: Figure files analyze may write, with their captions (in report order).
 FIGURES = (
@@ -133,3 +135,33 @@ def render_report_outputs(folder: str | os.PathLike[str], *,
     result["report"] = report.to_dict()
     write_json(folder / "result.json", result)
     return report
+
+
+def write_study_outputs(study: Study, result: StudyResult, out: str | os.PathLike[str], *,
+                        clinical: ClinicalContext | None, clock: dt.datetime,
+                        report: bool = True) -> tuple[Path, Report | None]:
+    """Every output of one analysed study under ``out/<StudyInstanceUID>/``.
+
+    ``result.json``, ``study.json``, the figures and — with ``report`` — the report, its
+    DICOM objects and the coding. What ``planarmpi analyze`` and ``planarmpi batch`` write
+    for a study is this function's output, so the two agree file for file.
+
+    Returns
+    -------
+    path : Path
+        The ``result.json`` written.
+    report : Report or None
+    """
+    from planarmpi.io.outputs import study_header, write_result_json
+    from planarmpi.report.function_figure import write_function_figure
+
+    path = write_result_json(result, out)
+    write_json(path.parent / "study.json", study_header(study))
+    if result.perfusion is not None:
+        from planarmpi.report.perfusion_figure import write_perfusion_figure
+
+        write_perfusion_figure(study, result.perfusion, path.parent / "perfusion.png")
+    write_function_figure(result.to_dict(), path.parent / "function.png", study)
+    drafted = (render_report_outputs(path.parent, clinical=clinical, clock=clock)
+               if report else None)
+    return path, drafted

@@ -1,0 +1,231 @@
+"""Run :func:`~planarmpi.batch.units.analyze_unit` over an archive on a Dask cluster.
+
+Units are submitted as they are discovered, with a bounded number in flight (nothing holds
+the whole listing); each finished unit is recorded at once in a ledger
+(``OUT/.batch/units/<key>.json``, written atomically), which makes a batch resumable: a
+re-run skips every unit with a ledger entry unless ``force``. The summary table
+(``OUT/batch-summary.csv`` and ``.parquet``) is rebuilt from the ledger at the end — also
+after an interruption.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import io
+import json
+import logging
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from planarmpi.batch.units import BatchOptions, analyze_unit, iter_units, unit_key
+from planarmpi.io.outputs import write_atomic, write_json
+
+__all__ = ["COLUMNS", "BatchSummary", "read_ledger", "run_batch", "write_summary"]
+
+#: Columns of the summary table, in order.
+COLUMNS = ("unit", "status", "error", "study_instance_uid", "patient_id", "study_date",
+           "qc_status", "lvef_percent", "lvef_method", "rvef_percent", "perfusion_verdict",
+           "territories", "summed_stress_score", "lung_heart_ratio", "report_bottom_line",
+           "cpt", "analyses_run", "seconds", "worker_pid", "output")
+_FLOAT = {"lvef_percent", "rvef_percent", "lung_heart_ratio", "seconds"}
+_INT = {"summed_stress_score", "worker_pid"}
+
+
+@dataclass
+class BatchSummary:
+    """What a batch did."""
+
+    units_done: int = 0
+    units_skipped: int = 0
+    studies_ok: int = 0
+    studies_partial: int = 0
+    units_failed: int = 0
+    interrupted: bool = False
+    workers: int = 0
+    errors: list[str] = field(default_factory=list)
+    summary_csv: Path | None = None
+    summary_parquet: Path | None = None
+
+
+def _ledger_dir(out: Path) -> Path:
+    return out / ".batch" / "units"
+
+
+def read_ledger(out: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
+    """Every row recorded in a batch output folder's ledger, unit by unit."""
+    folder = _ledger_dir(Path(out))
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.glob("*.json")):
+        entry = json.loads(path.read_text(encoding="utf-8"))
+        yield from entry["rows"]
+
+
+def write_summary(out: str | os.PathLike[str]) -> tuple[Path, Path]:
+    """Write ``batch-summary.csv`` and ``batch-summary.parquet`` from the ledger."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out = Path(out)
+    rows = [{c: row.get(c) for c in COLUMNS} for row in read_ledger(out)]
+    rows.sort(key=lambda r: (r["unit"] or "", r["study_instance_uid"] or ""))
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows)
+    csv_path = write_atomic(out / "batch-summary.csv", buffer.getvalue())
+    schema = pa.schema([(c, pa.float64() if c in _FLOAT else pa.int64() if c in _INT
+                         else pa.string()) for c in COLUMNS])
+    table = pa.Table.from_pylist(rows, schema=schema)
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    parquet_path = write_atomic(out / "batch-summary.parquet", sink.getvalue().to_pybytes())
+    return csv_path, parquet_path
+
+
+@contextlib.contextmanager
+def _client(scheduler: str | None, workers: int | None,
+            memory_per_worker: str) -> Iterator[Any]:
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler:
+        client = Client(scheduler, timeout="30s")
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    n = workers or max(1, os.cpu_count() or 1)
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                           host="127.0.0.1", dashboard_address=None,
+                           memory_limit=memory_per_worker, silence_logs=logging.ERROR)
+    client = Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()
+
+
+def run_batch(inputs: list[str], out: str | os.PathLike[str], *,
+              options: BatchOptions | None = None, scheduler: str | None = None,
+              workers: int | None = None, memory_per_worker: str = "2GiB",
+              force: bool = False,
+              on_progress: Callable[[int, int | None, int], None] | None = None
+              ) -> BatchSummary:
+    """Analyse every unit under ``inputs`` on a Dask cluster, writing into ``out``.
+
+    Parameters
+    ----------
+    inputs : list of str
+        Folders (each entry under one is a unit), units themselves, or ``@list.txt``.
+    out : path
+        Output folder: one folder per study (as ``planarmpi analyze``), the ledger and the
+        summary table.
+    options : BatchOptions
+    scheduler : str, optional
+        Address of an existing Dask scheduler (``tcp://host:8786``); by default a
+        LocalCluster on 127.0.0.1 without dashboard.
+    workers : int, optional
+        LocalCluster workers (default: the number of CPUs); one thread each.
+    memory_per_worker : str
+        LocalCluster memory limit per worker (Dask pauses, then restarts a worker above it).
+    force : bool
+        Redo units already in the ledger.
+    on_progress : callable, optional
+        Called as ``(done, total or None while discovering, studies)`` after each unit.
+
+    Returns
+    -------
+    BatchSummary
+    """
+    from dask.distributed import as_completed
+
+    out = Path(out)
+    ledger = _ledger_dir(out)
+    ledger.mkdir(parents=True, exist_ok=True)
+    options = options or BatchOptions(clock=dt.datetime.now().replace(microsecond=0))
+    summary = BatchSummary()
+    seen_studies: dict[str, str] = {}
+    units = iter_units(inputs)
+    discovered = 0
+    exhausted = False
+    progress = on_progress or (lambda done, total, studies: None)
+
+    with _client(scheduler, workers, memory_per_worker) as client:
+        summary.workers = len(client.scheduler_info().get("workers", {}))
+        limit = 2 * max(1, summary.workers) + 2
+        pending = as_completed()
+        in_flight = 0
+        submitted: dict[str, str] = {}  # future key → unit, for the units in flight
+
+        def submit_next() -> bool:
+            nonlocal discovered, exhausted
+            for unit in units:
+                discovered += 1
+                if not force and (ledger / f"{unit_key(unit)}.json").is_file():
+                    summary.units_skipped += 1
+                    continue
+                key = f"planarmpi-unit-{unit_key(unit)}"
+                submitted[key] = unit
+                pending.add(client.submit(analyze_unit, unit, str(out), options, key=key,
+                                          pure=False))
+                return True
+            exhausted = True
+            return False
+
+        try:
+            while in_flight < limit and submit_next():
+                in_flight += 1
+            for future in pending:
+                in_flight -= 1
+                unit = submitted.pop(str(future.key))
+                try:
+                    rows = future.result()
+                except Exception as exc:
+                    rows = [{"unit": unit, "status": "error",
+                             "error": f"worker failed: {type(exc).__name__}: {exc}"}]
+                future.release()
+                rows = _check_duplicates(rows, seen_studies)
+                write_json(ledger / f"{unit_key(unit)}.json",
+                           {"unit": unit, "rows": rows,
+                            "finished": dt.datetime.now().isoformat(timespec="seconds")})
+                summary.units_done += 1
+                for row in rows:
+                    if row["status"] == "ok":
+                        summary.studies_ok += 1
+                    elif row["status"] == "partial":
+                        summary.studies_partial += 1
+                        summary.errors.append(row["error"])
+                    else:
+                        summary.units_failed += 1
+                        summary.errors.append(row["error"])
+                progress(summary.units_done + summary.units_skipped,
+                         discovered if exhausted else None,
+                         summary.studies_ok + summary.studies_partial)
+                if submit_next():
+                    in_flight += 1
+        except KeyboardInterrupt:
+            summary.interrupted = True
+            client.cancel(list(pending.futures))
+    summary.summary_csv, summary.summary_parquet = write_summary(out)
+    return summary
+
+
+def _check_duplicates(rows: list[dict[str, Any]], seen: dict[str, str]) -> list[dict[str, Any]]:
+    """A study met in two units: analysed from incomplete parts — mark both an error."""
+    for row in rows:
+        uid = row.get("study_instance_uid")
+        if not uid:
+            continue
+        other = seen.setdefault(uid, row["unit"])
+        if other != row["unit"]:
+            row["status"] = "error"
+            row["error"] = (f"study {uid} is split between units {other} and {row['unit']}: "
+                            "put all its files in one folder and re-run with --force")
+    return rows

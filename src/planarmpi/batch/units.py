@@ -1,0 +1,167 @@
+"""Units of batch work: where they are found, and the work done on one of them.
+
+A **unit** is a folder (or file) holding one or more complete studies — the way archives
+are exported: one folder per study, possibly with a sub-folder per series. Given an input
+folder, each entry directly under it is a unit; an input that itself holds DICOM files
+directly is one unit; a list file (``@list.txt``) names one unit per line. A study must lie
+within one unit: the runner refuses a study seen in two units rather than analysing halves.
+
+:func:`analyze_unit` is the task a worker runs; it never raises — every failure becomes a
+row with the reason — and writes exactly what ``planarmpi analyze`` writes for each study.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["BatchOptions", "analyze_unit", "iter_units", "summary_row", "unit_key"]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOptions:
+    """What every task needs besides its unit (picklable, sent to the workers).
+
+    Parameters
+    ----------
+    clinical : path or None
+        A clinical-context file applied to every study (rarely right for an archive; the
+        default is none).
+    normals : tuple of path
+        Site perfusion limits files.
+    report : bool
+        Write the reports and DICOM objects too (as ``analyze`` does by default).
+    clock : datetime
+        Report generation time: one clock for the whole batch.
+    """
+
+    clinical: str | None = None
+    normals: tuple[str, ...] = ()
+    report: bool = True
+    clock: dt.datetime = dt.datetime(2000, 1, 1)
+
+
+def unit_key(unit: str) -> str:
+    """A stable file name for a unit's ledger entry (the path's SHA-256, 24 hex)."""
+    return hashlib.sha256(os.path.abspath(unit).encode("utf-8")).hexdigest()[:24]
+
+
+def _holds_files(folder: Path) -> bool:
+    with os.scandir(folder) as entries:
+        return any(e.is_file() and not e.name.startswith(".") for e in entries)
+
+
+def iter_units(inputs: list[str]) -> Iterator[str]:
+    """Units under ``inputs``, lazily, in name order within each input.
+
+    Raises
+    ------
+    FileNotFoundError
+        For an input (or a list file) that does not exist.
+    """
+    for item in inputs:
+        if item.startswith("@"):
+            with open(item[1:], encoding="utf-8") as fh:
+                for line in fh:
+                    line = line.strip()
+                    if line and not line.startswith("#"):
+                        yield line
+            continue
+        path = Path(item)
+        if not path.exists():
+            raise FileNotFoundError(f"{item}: no such file or folder")
+        if path.is_file() or _holds_files(path):
+            yield str(path)
+            continue
+        with os.scandir(path) as entries:
+            names = sorted(e.name for e in entries if not e.name.startswith("."))
+        for name in names:
+            yield str(path / name)
+
+
+def summary_row(result: dict[str, Any]) -> dict[str, Any]:
+    """Headline numbers of one ``result.json`` document (one summary-table row)."""
+    efs = result.get("ejection_fractions", [])
+    lv = next((e for e in efs if e["chamber"] == "LV"), None)
+    rv = next((e for e in efs if e["chamber"] == "RV"), None)
+    perf = result.get("perfusion") or {}
+    stress = next((s for s in perf.get("states", []) if s["state"].startswith("stress")), None)
+    coding = result.get("coding") or {}
+    report = result.get("report") or {}
+    return {
+        "study_instance_uid": result.get("study_instance_uid"),
+        "patient_id": (result.get("patient") or {}).get("patient_id"),
+        "study_date": (result.get("study") or {}).get("study_date"),
+        "qc_status": (result.get("qc") or {}).get("status"),
+        "lvef_percent": lv["value_percent"] if lv else None,
+        "lvef_method": lv["method"] if lv else None,
+        "rvef_percent": rv["value_percent"] if rv else None,
+        "perfusion_verdict": perf.get("verdict"),
+        "territories": ",".join(perf.get("territories", [])) or None,
+        "summed_stress_score": stress["summed_score"] if stress else None,
+        "lung_heart_ratio": result.get("lung_heart_ratio"),
+        "report_bottom_line": report.get("bottom_line"),
+        "cpt": ",".join("-".join([c["code"], *c.get("modifiers", [])])
+                        for c in coding.get("cpt", [])) or None,
+        "analyses_run": ",".join(result.get("analyses_run", [])),
+    }
+
+
+def analyze_unit(unit: str, out: str, options: BatchOptions) -> list[dict[str, Any]]:
+    """Analyse every study of one unit; one row per study, or one error row.
+
+    Never raises: a problem with the unit or a study is a row with ``status`` ``error``
+    (nothing usable) or ``partial`` (some files of the unit unusable) and its reason.
+    """
+    import json
+    import warnings
+
+    from planarmpi.analysis.perfusion.normals import read_limits
+    from planarmpi.analysis.pipeline import AnalysisOptions, analyze_study
+    from planarmpi.errors import PlanarMPIError
+    from planarmpi.io.clinical import read_clinical
+    from planarmpi.io.reader import Problem, iter_studies
+    from planarmpi.report.outputs import write_study_outputs
+
+    start = time.perf_counter()
+    base = {"unit": unit, "worker_pid": os.getpid()}
+    rows: list[dict[str, Any]] = []
+    problems: list[str] = []
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=UserWarning, module=r"pydicom(\..*)?")
+            context = read_clinical(options.clinical) if options.clinical else None
+            limits = tuple(read_limits(p) for p in options.normals)
+            analysis = AnalysisOptions(normal_limits=limits)
+            for item in iter_studies([unit]):
+                if isinstance(item, Problem):
+                    if item.fatal:
+                        problems.append(str(item))
+                    continue
+                t0 = time.perf_counter()
+                result = analyze_study(item, options=analysis)
+                path, _ = write_study_outputs(item, result, out, clinical=context,
+                                              clock=options.clock, report=options.report)
+                doc = json.loads(path.read_text(encoding="utf-8"))
+                rows.append({**base, "status": "ok", "error": None,
+                             **summary_row(doc), "seconds": time.perf_counter() - t0,
+                             "output": str(path.parent)})
+    except (PlanarMPIError, OSError, ValueError, MemoryError) as exc:
+        problems.append(f"{unit}: {exc}")
+    except Exception as exc:
+        problems.append(f"{unit}: unexpected {type(exc).__name__}: {exc}")
+    if not rows:
+        return [{**base, "status": "error",
+                 "error": "; ".join(problems) or f"{unit}: no NM study found",
+                 "seconds": time.perf_counter() - start}]
+    if problems:
+        for row in rows:
+            row["status"] = "partial"
+            row["error"] = "; ".join(problems)
+    return rows

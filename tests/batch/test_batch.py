@@ -1,0 +1,144 @@
+"""``planarmpi batch`` on a real Dask LocalCluster (2 workers, loopback, no dashboard).
+
+The archive: 32 studies derived from two simulated blood-pool studies (each copy with its own
+patient, study, series and instance UIDs) and four broken units — a truncated file, a text
+file, an empty folder and a study split between two folders.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import pydicom
+import pytest
+from pydicom.uid import generate_uid
+
+from planarmpi.batch import BatchOptions, read_ledger, run_batch
+from planarmpi.cli.main import main
+from planarmpi.simulate import simulate_study
+from planarmpi.simulate.presets import preset
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+
+CLOCK = dt.datetime(2026, 5, 4, 12, 0)
+N_STUDIES = 32
+
+
+def _clone(source: Path, target: Path, index: int) -> None:
+    target.mkdir(parents=True)
+    for f in sorted(source.glob("*.dcm")):
+        ds = pydicom.dcmread(f)
+        seed = [str(index)]
+        ds.StudyInstanceUID = generate_uid(entropy_srcs=[*seed, "study"])
+        ds.SeriesInstanceUID = generate_uid(entropy_srcs=[*seed, "series", f.name])
+        ds.SOPInstanceUID = generate_uid(entropy_srcs=[*seed, "sop", f.name])
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        ds.PatientID = f"BATCH-{index:04d}"
+        ds.save_as(target / f.name, enforce_file_format=True)
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("base")
+    sources = []
+    for name, seed in (("muga-normal", 21), ("muga-cardiotoxicity", 22)):
+        simulate_study(preset(name), base / name, seed=seed)
+        sources.append(base / name)
+    root = tmp_path_factory.mktemp("archive")
+    for i in range(N_STUDIES):
+        _clone(sources[i % 2], root / f"study-{i:03d}", i)
+    (root / "zz-truncated").mkdir()
+    one = next(sources[0].glob("*.dcm")).read_bytes()
+    (root / "zz-truncated" / "image.dcm").write_bytes(one[: len(one) // 3])
+    (root / "zz-text").mkdir()
+    (root / "zz-text" / "notes.dcm").write_text("not an image")
+    (root / "zz-empty").mkdir()
+    # One study split between two folders: its series halves must not be analysed apart.
+    _clone(sources[0], root / "zz-split-a", 999)
+    shutil.copytree(root / "zz-split-a", root / "zz-split-b")
+    return root
+
+
+def test_batch_equals_analyze_reports_broken_and_resumes(archive: Path, tmp_path: Path):
+    out = tmp_path / "out"
+    options = BatchOptions(clock=CLOCK)
+    seen = []
+
+    def interrupt_after_ten(done, total, studies):
+        seen.append(done)
+        if done == 10:
+            raise KeyboardInterrupt
+
+    first = run_batch([str(archive)], out, options=options, workers=2,
+                      memory_per_worker="1GiB", on_progress=interrupt_after_ten)
+    assert first.interrupted
+    assert first.workers == 2
+    done_first = {json.loads(p.read_text())["unit"]: p.stat().st_mtime_ns
+                  for p in (out / ".batch" / "units").glob("*.json")}
+    assert len(done_first) == 10
+
+    second = run_batch([str(archive)], out, options=options, workers=2,
+                       memory_per_worker="1GiB")
+    assert not second.interrupted
+    assert second.units_skipped == 10  # the interrupted run's units are not redone
+    for p in (out / ".batch" / "units").glob("*.json"):
+        unit = json.loads(p.read_text())["unit"]
+        if unit in done_first:
+            assert p.stat().st_mtime_ns == done_first[unit]
+    rows = list(read_ledger(out))
+    units = {r["unit"] for r in rows}
+    assert len(units) == N_STUDIES + 5
+
+    ok = [r for r in rows if r["status"] == "ok"]
+    assert len(ok) == N_STUDIES
+    assert len({r["study_instance_uid"] for r in ok}) == N_STUDIES
+    errors = {Path(r["unit"]).name: r["error"] for r in rows if r["status"] != "ok"}
+    assert "image.dcm" in errors["zz-truncated"]
+    assert "notes.dcm" in errors["zz-text"] and "not a DICOM" in errors["zz-text"]
+    assert "no NM study found" in errors["zz-empty"]
+    assert "split between units" in errors["zz-split-b"]
+
+    # Every study's outputs are those of `planarmpi analyze` with the same clock.
+    for row in ok[:3]:
+        ref = tmp_path / "ref"
+        assert main(["analyze", row["unit"], "--out", str(ref), "--generated-at",
+                     CLOCK.isoformat()]) == 0
+        uid = row["study_instance_uid"]
+        for name in ("result.json", "report.txt", "study.json"):
+            assert (out / uid / name).read_text() == (ref / uid / name).read_text(), name
+
+    # The summary table: one row per study or failed unit, in CSV and Parquet.
+    import pyarrow.parquet as pq
+
+    with open(out / "batch-summary.csv", newline="") as fh:
+        table = list(csv.DictReader(fh))
+    assert len(table) == len(rows)
+    parquet = pq.read_table(out / "batch-summary.parquet")
+    assert parquet.num_rows == len(rows)
+    lvefs = [v for v in parquet.column("lvef_percent").to_pylist() if v is not None]
+    assert len(lvefs) == N_STUDIES
+    assert all(30.0 < v < 75.0 for v in lvefs)
+
+    # A re-run with --force redoes everything; without it, nothing.
+    third = run_batch([str(archive)], out, options=options, workers=2,
+                      memory_per_worker="1GiB")
+    assert third.units_done == 0
+    assert third.units_skipped == N_STUDIES + 5
+
+
+def test_cli_batch_list_file_and_exit_code(archive: Path, tmp_path: Path, capsys):
+    listing = tmp_path / "units.txt"
+    listing.write_text(f"# two studies and a broken one\n{archive / 'study-000'}\n"
+                       f"{archive / 'study-001'}\n{archive / 'zz-text'}\n")
+    code = main(["batch", f"@{listing}", "--out", str(tmp_path / "o"), "--workers", "2",
+                 "--no-progress", "--no-report", "--generated-at", CLOCK.isoformat()])
+    assert code == 1  # a unit failed
+    captured = capsys.readouterr()
+    assert "2 studies ok" in captured.out
+    assert "notes.dcm" in captured.err
+    assert main(["batch", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 2
+    assert "missing: no such file or folder" in capsys.readouterr().err
