@@ -1,8 +1,8 @@
 """``planarmpi batch`` on a real Dask LocalCluster (2 workers, loopback, no dashboard).
 
-The archive: 32 studies derived from two simulated blood-pool studies (each copy with its own
-patient, study, series and instance UIDs) and four broken units — a truncated file, a text
-file, an empty folder and a study split between two folders.
+The archive: 32 studies derived from two simulated blood-pool studies (``clone_study``: each
+copy with its own patient, study, series and instance UIDs) and five broken units — a
+truncated file, a text file, an empty folder and one study in two folders.
 """
 
 from __future__ import annotations
@@ -13,32 +13,18 @@ import json
 import shutil
 from pathlib import Path
 
-import pydicom
 import pytest
-from pydicom.uid import generate_uid
 
 from planarmpi.batch import BatchOptions, read_ledger, run_batch
 from planarmpi.cli.main import main
 from planarmpi.simulate import simulate_study
+from planarmpi.simulate.archive import clone_study
 from planarmpi.simulate.presets import preset
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 CLOCK = dt.datetime(2026, 5, 4, 12, 0)
 N_STUDIES = 32
-
-
-def _clone(source: Path, target: Path, index: int) -> None:
-    target.mkdir(parents=True)
-    for f in sorted(source.glob("*.dcm")):
-        ds = pydicom.dcmread(f)
-        seed = [str(index)]
-        ds.StudyInstanceUID = generate_uid(entropy_srcs=[*seed, "study"])
-        ds.SeriesInstanceUID = generate_uid(entropy_srcs=[*seed, "series", f.name])
-        ds.SOPInstanceUID = generate_uid(entropy_srcs=[*seed, "sop", f.name])
-        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-        ds.PatientID = f"BATCH-{index:04d}"
-        ds.save_as(target / f.name, enforce_file_format=True)
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +36,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
         sources.append(base / name)
     root = tmp_path_factory.mktemp("archive")
     for i in range(N_STUDIES):
-        _clone(sources[i % 2], root / f"study-{i:03d}", i)
+        clone_study(sources[i % 2], root / f"study-{i:03d}", i)
     (root / "zz-truncated").mkdir()
     one = next(sources[0].glob("*.dcm")).read_bytes()
     (root / "zz-truncated" / "image.dcm").write_bytes(one[: len(one) // 3])
@@ -58,7 +44,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "zz-text" / "notes.dcm").write_text("not an image")
     (root / "zz-empty").mkdir()
     # One study split between two folders: its series halves must not be analysed apart.
-    _clone(sources[0], root / "zz-split-a", 999)
+    clone_study(sources[0], root / "zz-split-a", 999)
     shutil.copytree(root / "zz-split-a", root / "zz-split-b")
     return root
 
@@ -94,12 +80,14 @@ def test_batch_equals_analyze_reports_broken_and_resumes(archive: Path, tmp_path
     assert len(units) == N_STUDIES + 5
 
     ok = [r for r in rows if r["status"] == "ok"]
-    assert len(ok) == N_STUDIES
+    assert len(ok) == N_STUDIES, sorted((r["unit"], r["study_instance_uid"]) for r in ok)
     assert len({r["study_instance_uid"] for r in ok}) == N_STUDIES
     errors = {Path(r["unit"]).name: r["error"] for r in rows if r["status"] != "ok"}
     assert "image.dcm" in errors["zz-truncated"]
-    assert "notes.dcm" in errors["zz-text"] and "not a DICOM" in errors["zz-text"]
+    assert "notes.dcm" in errors["zz-text"]
+    assert "not a DICOM" in errors["zz-text"]
     assert "no NM study found" in errors["zz-empty"]
+    assert "split between units" in errors["zz-split-a"]
     assert "split between units" in errors["zz-split-b"]
 
     # Every study's outputs are those of `planarmpi analyze` with the same clock.
@@ -119,9 +107,12 @@ def test_batch_equals_analyze_reports_broken_and_resumes(archive: Path, tmp_path
     assert len(table) == len(rows)
     parquet = pq.read_table(out / "batch-summary.parquet")
     assert parquet.num_rows == len(rows)
-    lvefs = [v for v in parquet.column("lvef_percent").to_pylist() if v is not None]
+    lvefs = [v for v, status in zip(parquet.column("lvef_percent").to_pylist(),
+                                    parquet.column("status").to_pylist(), strict=True)
+             if status == "ok"]
     assert len(lvefs) == N_STUDIES
-    assert all(30.0 < v < 75.0 for v in lvefs)
+    # The two source studies: true LVEF 62% and 45% (muga-normal, muga-cardiotoxicity).
+    assert sorted({round(v) for v in lvefs}) == [46, 60]
 
     # A re-run with --force redoes everything; without it, nothing.
     third = run_batch([str(archive)], out, options=options, workers=2,

@@ -191,7 +191,7 @@ def run_batch(inputs: list[str], out: str | os.PathLike[str], *,
                     rows = [{"unit": unit, "status": "error",
                              "error": f"worker failed: {type(exc).__name__}: {exc}"}]
                 future.release()
-                rows = _check_duplicates(rows, seen_studies)
+                rows = _check_duplicates(rows, seen_studies, ledger)
                 write_json(ledger / f"{unit_key(unit)}.json",
                            {"unit": unit, "rows": rows,
                             "finished": dt.datetime.now().isoformat(timespec="seconds")})
@@ -217,15 +217,27 @@ def run_batch(inputs: list[str], out: str | os.PathLike[str], *,
     return summary
 
 
-def _check_duplicates(rows: list[dict[str, Any]], seen: dict[str, str]) -> list[dict[str, Any]]:
-    """A study met in two units: analysed from incomplete parts — mark both an error."""
+def _check_duplicates(rows: list[dict[str, Any]], seen: dict[str, str],
+                      ledger: Path) -> list[dict[str, Any]]:
+    """A study met in two units was analysed from parts (or twice): both become errors.
+
+    The first unit's ledger entry is rewritten, so the summary shows both.
+    """
     for row in rows:
         uid = row.get("study_instance_uid")
         if not uid:
             continue
         other = seen.setdefault(uid, row["unit"])
-        if other != row["unit"]:
-            row["status"] = "error"
-            row["error"] = (f"study {uid} is split between units {other} and {row['unit']}: "
-                            "put all its files in one folder and re-run with --force")
+        if other == row["unit"]:
+            continue
+        message = (f"study {uid} is split between units {other} and {row['unit']}: put all "
+                   "its files in one folder and re-run with --force")
+        row["status"], row["error"] = "error", message
+        entry_path = ledger / f"{unit_key(other)}.json"
+        if entry_path.is_file():
+            entry = json.loads(entry_path.read_text(encoding="utf-8"))
+            for earlier in entry["rows"]:
+                if earlier.get("study_instance_uid") == uid:
+                    earlier["status"], earlier["error"] = "error", message
+            write_json(entry_path, entry)
     return rows

@@ -133,6 +133,7 @@ def analyze_unit(unit: str, out: str, options: BatchOptions) -> list[dict[str, A
     base = {"unit": unit, "worker_pid": os.getpid()}
     rows: list[dict[str, Any]] = []
     problems: list[str] = []
+    notes: list[str] = []  # files passed over (not DICOM): named when nothing was usable
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=UserWarning, module=r"pydicom(\..*)?")
@@ -141,8 +142,7 @@ def analyze_unit(unit: str, out: str, options: BatchOptions) -> list[dict[str, A
             analysis = AnalysisOptions(normal_limits=limits)
             for item in iter_studies([unit]):
                 if isinstance(item, Problem):
-                    if item.fatal:
-                        problems.append(str(item))
+                    (problems if item.fatal else notes).append(str(item))
                     continue
                 t0 = time.perf_counter()
                 result = analyze_study(item, options=analysis)
@@ -157,8 +157,10 @@ def analyze_unit(unit: str, out: str, options: BatchOptions) -> list[dict[str, A
     except Exception as exc:
         problems.append(f"{unit}: unexpected {type(exc).__name__}: {exc}")
     if not rows:
-        return [{**base, "status": "error",
-                 "error": "; ".join(problems) or f"{unit}: no NM study found",
+        found = "; ".join(problems) or f"{unit}: no NM study found"
+        if notes:
+            found += " (skipped: " + "; ".join(notes[:5]) + ")"
+        return [{**base, "status": "error", "error": found,
                  "seconds": time.perf_counter() - start}]
     if problems:
         for row in rows:
