@@ -31,3 +31,22 @@ def errors_of(path: Path) -> list[str]:
     run = subprocess.run([dciodvfy(), str(path)], capture_output=True, text=True,
                          timeout=60, check=False)
     return [line for line in (run.stdout + run.stderr).splitlines() if line.startswith("Error")]
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now (bind to port 0, read it back)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def tool(name: str) -> str:
+    """Path of a Debian tool (dcmtk, Orthanc...): a failure in CI, a skip elsewhere."""
+    path = shutil.which(name)
+    if path is None:
+        if IN_CI:
+            pytest.fail(f"{name} is missing in CI: scripts/setup.sh --dev installs it")
+        pytest.skip(f"{name} not installed (scripts/setup.sh --dev installs it)")
+    return path

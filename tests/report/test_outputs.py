@@ -9,20 +9,11 @@ import subprocess
 import pydicom
 import pytest
 
-from dicom_tools import errors_of
+from dicom_tools import errors_of, tool
 from planarmpi.cli.main import main
-from testenv import EXAMPLES, IN_CI
+from testenv import EXAMPLES
 
 pytestmark = pytest.mark.slow
-
-
-def _tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        if IN_CI:
-            pytest.fail(f"{name} is missing in CI: scripts/setup.sh --dev installs it")
-        pytest.skip(f"{name} not installed (scripts/setup.sh --dev installs it)")
-    return path
 
 
 @pytest.mark.parametrize("name", ["lad-ischemia", "muga-follow-up", "scar-reduced-ef"])
@@ -67,10 +58,10 @@ def test_encapsulated_pdf_holds_the_pdf(pictures):
 def test_sr_readable_by_dcmtk_and_holds_the_measurements(pictures, tmp_path):
     p = pictures["muga-follow-up"]
     sr = p.folder / "report-sr.dcm"
-    dump = subprocess.run([_tool("dcmdump"), str(sr)], capture_output=True, check=True,
+    dump = subprocess.run([tool("dcmdump"), str(sr)], capture_output=True, check=True,
                           encoding="utf-8", errors="replace").stdout
     assert "ComprehensiveSRStorage" in dump or "1.2.840.10008.5.1.4.1.1.88.33" in dump
-    html = subprocess.run([_tool("dsr2html"), str(sr)], capture_output=True, check=True,
+    html = subprocess.run([tool("dsr2html"), str(sr)], capture_output=True, check=True,
                           encoding="utf-8", errors="replace").stdout
     (lvef,) = [e for e in p.result["ejection_fractions"] if e["chamber"] == "LV"]
     ds = pydicom.dcmread(sr)
@@ -108,7 +99,7 @@ def test_pdf_pages_render(pictures, tmp_path):
     import matplotlib.image as mpimg
 
     p = pictures["lad-ischemia"]
-    subprocess.run([_tool("pdftoppm"), "-r", "40", "-png", str(p.folder / "report.pdf"),
+    subprocess.run([tool("pdftoppm"), "-r", "40", "-png", str(p.folder / "report.pdf"),
                     str(tmp_path / "page")], check=True)
     pages = sorted(tmp_path.glob("page*.png"))
     assert len(pages) >= 2

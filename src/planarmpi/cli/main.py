@@ -87,6 +87,12 @@ def _parser() -> argparse.ArgumentParser:
 
     add_batch(p, _iso_datetime)
 
+    p = sub.add_parser("serve", help="run the archive's DICOM node (receive, analyse, send "
+                                     "reports)")
+    from planarmpi.cli.serve_cmd import add_arguments as add_serve
+
+    add_serve(p)
+
     p = sub.add_parser("simulate", help="simulate a planar cardiac study with known truth")
     from planarmpi.cli.simulate_cmd import add_arguments
 
@@ -139,6 +145,10 @@ def _dispatch(argv: Sequence[str] | None) -> int:
             from planarmpi.cli.batch_cmd import batch_command
 
             return batch_command(args)
+        if args.command == "serve":
+            from planarmpi.cli.serve_cmd import serve_command
+
+            return serve_command(args)
         if args.command == "simulate":
             from planarmpi.cli.simulate_cmd import simulate_command
 

@@ -1,0 +1,114 @@
+"""``planarmpi serve``: the archive and its DICOM node, until stopped.
+
+Settings come from the command line, else the environment (``PLANARMPI_DATA``,
+``PLANARMPI_DB``, ``PLANARMPI_HOST``, ``PLANARMPI_DICOM_PORT``, ``PLANARMPI_AE_TITLE``,
+``PLANARMPI_IDLE_SECONDS``, ``PLANARMPI_DESTINATION``), else a YAML file (``--config``, same
+keys in lower case without the prefix), else the defaults: ``./planarmpi-data``, SQLite in it,
+127.0.0.1, port 11112, AE title PLANARMPI, 10 s idle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+__all__ = ["SETTINGS", "add_arguments", "resolve_settings", "serve_command"]
+
+#: setting → (default, type)
+SETTINGS: dict[str, tuple[Any, type]] = {
+    "data": ("planarmpi-data", str),
+    "db": (None, str),
+    "host": ("127.0.0.1", str),
+    "dicom_port": (11112, int),
+    "ae_title": ("PLANARMPI", str),
+    "idle_seconds": (10.0, float),
+    "destination": (None, str),
+}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of ``planarmpi serve``."""
+    p.add_argument("--config", type=Path, metavar="FILE", help="YAML settings file")
+    p.add_argument("--data", metavar="DIR", help="data directory (objects, results, SQLite)")
+    p.add_argument("--db", metavar="URL",
+                   help="database URL (default: SQLite in the data directory), e.g. "
+                        "postgresql+psycopg://user@host:5432/planarmpi")
+    p.add_argument("--host", metavar="ADDRESS", help="listen address (default 127.0.0.1)")
+    p.add_argument("--dicom-port", type=int, metavar="PORT", help="DICOM port (default 11112)")
+    p.add_argument("--ae-title", metavar="AE", help="the node's AE title (default PLANARMPI)")
+    p.add_argument("--idle-seconds", type=float, metavar="S",
+                   help="a study is complete after this long without new objects (10)")
+    p.add_argument("--destination", metavar="AE@HOST:PORT",
+                   help="send each report (PDF, SR, figures) there by C-STORE")
+
+
+def resolve_settings(args: argparse.Namespace,
+                     environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Command line, then environment, then the config file, then defaults.
+
+    Raises
+    ------
+    InvalidInputError
+        For an unknown key in the config file or a value of the wrong type.
+    """
+    from planarmpi.errors import InvalidInputError
+    from planarmpi.io.documents import load_mapping
+
+    env = os.environ if environ is None else environ
+    filed: dict[str, Any] = load_mapping(args.config, "serve settings") if args.config else {}
+    unknown = set(filed) - set(SETTINGS)
+    if unknown:
+        raise InvalidInputError(f"{args.config}: unknown setting {sorted(unknown)[0]!r} "
+                                f"(known: {', '.join(SETTINGS)})")
+    out: dict[str, Any] = {}
+    for key, (default, kind) in SETTINGS.items():
+        value = getattr(args, key, None)
+        where = f"--{key.replace('_', '-')}"
+        if value is None and f"PLANARMPI_{key.upper()}" in env:
+            value, where = env[f"PLANARMPI_{key.upper()}"], f"PLANARMPI_{key.upper()}"
+        if value is None and key in filed:
+            value, where = filed[key], f"{args.config}: {key}"
+        if value is None:
+            out[key] = default
+            continue
+        try:
+            out[key] = kind(value)
+        except (TypeError, ValueError):
+            raise InvalidInputError(f"{where}: {value!r} is not a valid "
+                                    f"{kind.__name__}") from None
+    return out
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    """Open the archive, start the DICOM node, wait for SIGINT/SIGTERM."""
+    import logging
+
+    from planarmpi.net import Destination, DicomNode
+    from planarmpi.store import Archive
+
+    settings = resolve_settings(args)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("pynetdicom").setLevel(logging.WARNING)
+    destination = (Destination.parse(settings["destination"]) if settings["destination"]
+                   else None)
+    archive = Archive(settings["data"], settings["db"])
+    node = DicomNode(archive, ae_title=settings["ae_title"], host=settings["host"],
+                     port=settings["dicom_port"], idle_seconds=settings["idle_seconds"],
+                     destination=destination)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    node.start()
+    archive.audit("system", "serve-start", settings["ae_title"],
+                  f"{settings['host']}:{settings['dicom_port']}")
+    print(f"planarmpi: DICOM node {settings['ae_title']} on {settings['host']}:"
+          f"{settings['dicom_port']}, data in {Path(settings['data']).resolve()}", flush=True)
+    stop.wait()
+    node.stop()
+    archive.audit("system", "serve-stop", settings["ae_title"])
+    print("planarmpi: stopped", flush=True)
+    return 0

@@ -1,0 +1,43 @@
+"""Recording analyses and report drafts in the archive (new versions, never overwrites)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from planarmpi.errors import InvalidInputError
+from planarmpi.store.archive import Archive
+from planarmpi.store.models import Analysis, Report, Study
+
+__all__ = ["record_analysis"]
+
+
+def record_analysis(archive: Archive, study_instance_uid: str, folder: str | Path,
+                    software_version: str, created_by: str = "system") -> int:
+    """Record the analysis written in ``folder`` as the study's next version.
+
+    Its drafted report (the ``report`` section of result.json) becomes the study's next
+    report version, as a draft. Returns the analysis version.
+    """
+    folder = Path(folder)
+    result = json.loads((folder / "result.json").read_text(encoding="utf-8"))
+    with archive.session() as s:
+        study = s.scalar(select(Study).where(Study.study_instance_uid == study_instance_uid))
+        if study is None:
+            raise InvalidInputError(f"no study {study_instance_uid} in the archive")
+        version = int(s.scalar(select(func.max(Analysis.version))
+                               .where(Analysis.study_fk == study.id)) or 0) + 1
+        analysis = Analysis(study=study, version=version, created_by=created_by,
+                            software_version=software_version, status="done",
+                            output_dir=str(folder), result=result)
+        s.add(analysis)
+        s.flush()
+        if result.get("report"):
+            report_version = int(s.scalar(select(func.max(Report.version))
+                                          .where(Report.study_fk == study.id)) or 0) + 1
+            s.add(Report(study=study, version=report_version, status="draft",
+                         analysis_fk=analysis.id, content=result["report"],
+                         created_by=created_by))
+    return version

@@ -1,0 +1,130 @@
+"""The archive: content-addressed objects stored once, versions, append-only audit."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+
+import pydicom
+import pytest
+from sqlalchemy import select
+
+from factories import HEADER, PATIENT, make_images
+from planarmpi.errors import InvalidInputError
+from planarmpi.model import SeriesKind
+from planarmpi.store import Archive
+from planarmpi.store.models import AuditEvent, Report, Study
+from planarmpi.store.records import record_analysis
+
+
+@pytest.fixture
+def nm_bytes(tmp_path) -> list[bytes]:
+    from planarmpi.io.writer import write_nm
+
+    out = []
+    for i, kind in enumerate((SeriesKind.STATIC, SeriesKind.GATED)):
+        path = tmp_path / f"f{i}.dcm"
+        write_nm(path, make_images(kind, seed=i), patient=PATIENT, header=HEADER)
+        out.append(path.read_bytes())
+    return out
+
+
+def test_store_once_content_addressed(tmp_path, nm_bytes):
+    archive = Archive(tmp_path / "data")
+    first = [archive.store(b, "TEST") for b in nm_bytes]
+    assert [o.status for o in first] == ["stored", "stored"]
+    again = [archive.store(b, "TEST") for b in nm_bytes]
+    assert [o.status for o in again] == ["duplicate", "duplicate"]
+    assert archive.counts()["instances"] == 2
+    for outcome, data in zip(first, nm_bytes, strict=True):
+        assert archive.object_path(outcome.sha256).read_bytes() == data
+    (study_uid,) = {o.study_instance_uid for o in first}
+    assert [p.name for p in archive.study_files(study_uid)] == \
+        [f"{o.sha256}.dcm" for o in first]
+
+
+def test_same_uid_other_content_is_kept_apart_and_audited(tmp_path, nm_bytes):
+    archive = Archive(tmp_path / "data")
+    archive.store(nm_bytes[0])
+    ds = pydicom.dcmread(io.BytesIO(nm_bytes[0]))
+    ds.SeriesDescription = "CHANGED"
+    buffer = io.BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    outcome = archive.store(buffer.getvalue())
+    assert outcome.status == "conflict"
+    assert archive.counts()["instances"] == 1
+    assert [e["action"] for e in archive.audit_events()] == ["store-conflict"]
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"not dicom at all", "not a readable DICOM object"),
+])
+def test_unusable_bytes_refused(tmp_path, data, message):
+    with pytest.raises(InvalidInputError, match=message):
+        Archive(tmp_path / "data").store(data)
+
+
+def test_invalid_uid_refused(tmp_path, nm_bytes):
+    ds = pydicom.dcmread(io.BytesIO(nm_bytes[0]))
+    ds.StudyInstanceUID = "../../etc/passwd"
+    buffer = io.BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    archive = Archive(tmp_path / "data")
+    with pytest.raises(InvalidInputError, match=r"StudyInstanceUID .* is not a valid UID"):
+        archive.store(buffer.getvalue())
+    assert archive.counts()["instances"] == 0
+
+
+def test_partial_objects_removed_on_open(tmp_path, nm_bytes):
+    archive = Archive(tmp_path / "data")
+    archive.store(nm_bytes[0])
+    leftover = next(archive.objects.glob("*/")) / ".incoming-crash"
+    leftover.write_bytes(b"half")
+    Archive(tmp_path / "data")
+    assert not leftover.exists()
+
+
+def test_schema_is_the_alembic_head(tmp_path):
+    Archive(tmp_path / "data")
+    with sqlite3.connect(tmp_path / "data" / "planarmpi.sqlite") as db:
+        assert db.execute("select version_num from alembic_version").fetchone() == ("0001",)
+
+
+def test_audit_log_is_append_only(tmp_path):
+    archive = Archive(tmp_path / "data")
+    archive.audit("alice", "view", "study 1")
+    with archive.sessions() as s:
+        s.scalar(select(AuditEvent)).detail = "rewritten"
+        with pytest.raises(PermissionError, match="append-only"):
+            s.flush()
+        s.rollback()
+        s.delete(s.scalar(select(AuditEvent)))
+        with pytest.raises(PermissionError, match="append-only"):
+            s.flush()
+    assert [e["detail"] for e in archive.audit_events()] == [""]
+
+
+def test_analysis_versions_and_signed_report_immutable(tmp_path, nm_bytes):
+    import json
+
+    archive = Archive(tmp_path / "data")
+    uid = archive.store(nm_bytes[0]).study_instance_uid
+    folder = tmp_path / "res"
+    folder.mkdir()
+    (folder / "result.json").write_text(json.dumps({"report": {"bottom_line": "normal"}}))
+    assert record_analysis(archive, uid, folder, "0.1.0") == 1
+    assert record_analysis(archive, uid, folder, "0.1.0") == 2
+    with archive.session() as s:
+        report = s.scalar(select(Report).where(Report.version == 1))
+        report.status = "signed"
+        report.signed_by = "dr"
+    with archive.sessions() as s:
+        s.scalar(select(Report).where(Report.version == 1)).content = {"bottom_line": "x"}
+        with pytest.raises(PermissionError, match="is signed"):
+            s.flush()
+    with archive.session() as s:  # superseding by an amendment is the one allowed change
+        s.scalar(select(Report).where(Report.version == 1)).status = "amended"
+    with archive.session() as s:
+        study = s.scalar(select(Study))
+        assert [r.status for r in sorted(study.reports, key=lambda r: r.version)] == \
+            ["amended", "draft"]
