@@ -50,3 +50,43 @@ def tool(name: str) -> str:
             pytest.fail(f"{name} is missing in CI: scripts/setup.sh --dev installs it")
         pytest.skip(f"{name} not installed (scripts/setup.sh --dev installs it)")
     return path
+
+
+def start_postgres(folder):  # type: ignore[no-untyped-def]
+    """Start a throw-away PostgreSQL server on a free port in ``folder``.
+
+    PostgreSQL refuses to run as root, so as root the server runs as the ``postgres`` user
+    (ENVIRONMENT.md). Returns ``(url, stop)``.
+    """
+    import glob
+    import os
+    import subprocess
+
+    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+    if not bins:
+        if IN_CI:
+            pytest.fail("PostgreSQL is missing in CI")
+        pytest.skip("PostgreSQL server binaries not installed")
+    bin_dir = bins[-1]
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o777)
+    for parent in folder.parents:  # postgres must be able to traverse to its data
+        if parent == Path("/"):
+            break
+        os.chmod(parent, os.stat(parent).st_mode | 0o011)
+    data, port = folder / "pg", free_port()
+    prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    subprocess.run([*prefix, f"{bin_dir}/initdb", "-D", str(data), "-A", "trust", "-U",
+                    "planarmpi"], check=True, capture_output=True)
+    subprocess.run([*prefix, f"{bin_dir}/pg_ctl", "-D", str(data), "-l", str(folder / "pg.log"),
+                    "-o", f"-c listen_addresses=127.0.0.1 -p {port} -k {folder}", "-w",
+                    "start"], check=True, capture_output=True)
+    subprocess.run([*prefix, f"{bin_dir}/createdb", "-h", "127.0.0.1", "-p", str(port), "-U",
+                    "planarmpi", "archive"], check=True, capture_output=True)
+
+    def stop() -> None:
+        subprocess.run([*prefix, f"{bin_dir}/pg_ctl", "-D", str(data), "-m", "immediate",
+                        "stop"], check=False, capture_output=True)
+
+    return f"postgresql+psycopg://planarmpi@127.0.0.1:{port}/archive", stop

@@ -20,8 +20,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.external]
 
 
 @pytest.fixture
-def node(tmp_path):
-    archive = Archive(tmp_path / "data")
+def node(tmp_path, db_url):
+    archive = Archive(tmp_path / "data", db_url)
     port = free_port()
     node = DicomNode(archive, port=port, idle_seconds=1.0)
     node.start()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import sqlite3
 
 import pydicom
 import pytest
@@ -29,8 +28,8 @@ def nm_bytes(tmp_path) -> list[bytes]:
     return out
 
 
-def test_store_once_content_addressed(tmp_path, nm_bytes):
-    archive = Archive(tmp_path / "data")
+def test_store_once_content_addressed(tmp_path, nm_bytes, db_url):
+    archive = Archive(tmp_path / "data", db_url)
     first = [archive.store(b, "TEST") for b in nm_bytes]
     assert [o.status for o in first] == ["stored", "stored"]
     again = [archive.store(b, "TEST") for b in nm_bytes]
@@ -43,8 +42,8 @@ def test_store_once_content_addressed(tmp_path, nm_bytes):
         [f"{o.sha256}.dcm" for o in first]
 
 
-def test_same_uid_other_content_is_kept_apart_and_audited(tmp_path, nm_bytes):
-    archive = Archive(tmp_path / "data")
+def test_same_uid_other_content_is_kept_apart_and_audited(tmp_path, nm_bytes, db_url):
+    archive = Archive(tmp_path / "data", db_url)
     archive.store(nm_bytes[0])
     ds = pydicom.dcmread(io.BytesIO(nm_bytes[0]))
     ds.SeriesDescription = "CHANGED"
@@ -59,39 +58,42 @@ def test_same_uid_other_content_is_kept_apart_and_audited(tmp_path, nm_bytes):
 @pytest.mark.parametrize(("data", "message"), [
     (b"not dicom at all", "not a readable DICOM object"),
 ])
-def test_unusable_bytes_refused(tmp_path, data, message):
+def test_unusable_bytes_refused(tmp_path, data, message, db_url):
     with pytest.raises(InvalidInputError, match=message):
-        Archive(tmp_path / "data").store(data)
+        Archive(tmp_path / "data", db_url).store(data)
 
 
-def test_invalid_uid_refused(tmp_path, nm_bytes):
+def test_invalid_uid_refused(tmp_path, nm_bytes, db_url):
     ds = pydicom.dcmread(io.BytesIO(nm_bytes[0]))
     ds.StudyInstanceUID = "../../etc/passwd"
     buffer = io.BytesIO()
     ds.save_as(buffer, enforce_file_format=True)
-    archive = Archive(tmp_path / "data")
+    archive = Archive(tmp_path / "data", db_url)
     with pytest.raises(InvalidInputError, match=r"StudyInstanceUID .* is not a valid UID"):
         archive.store(buffer.getvalue())
     assert archive.counts()["instances"] == 0
 
 
-def test_partial_objects_removed_on_open(tmp_path, nm_bytes):
-    archive = Archive(tmp_path / "data")
+def test_partial_objects_removed_on_open(tmp_path, nm_bytes, db_url):
+    archive = Archive(tmp_path / "data", db_url)
     archive.store(nm_bytes[0])
     leftover = next(archive.objects.glob("*/")) / ".incoming-crash"
     leftover.write_bytes(b"half")
-    Archive(tmp_path / "data")
+    Archive(tmp_path / "data", db_url)
     assert not leftover.exists()
 
 
-def test_schema_is_the_alembic_head(tmp_path):
-    Archive(tmp_path / "data")
-    with sqlite3.connect(tmp_path / "data" / "planarmpi.sqlite") as db:
-        assert db.execute("select version_num from alembic_version").fetchone() == ("0001",)
+def test_schema_is_the_alembic_head(tmp_path, db_url):
+    from sqlalchemy import text
+
+    archive = Archive(tmp_path / "data", db_url)
+    with archive.engine.connect() as con:
+        assert con.execute(text("select version_num from alembic_version")).all() == \
+            [("0001",)]
 
 
-def test_audit_log_is_append_only(tmp_path):
-    archive = Archive(tmp_path / "data")
+def test_audit_log_is_append_only(tmp_path, db_url):
+    archive = Archive(tmp_path / "data", db_url)
     archive.audit("alice", "view", "study 1")
     with archive.sessions() as s:
         s.scalar(select(AuditEvent)).detail = "rewritten"
@@ -104,10 +106,10 @@ def test_audit_log_is_append_only(tmp_path):
     assert [e["detail"] for e in archive.audit_events()] == [""]
 
 
-def test_analysis_versions_and_signed_report_immutable(tmp_path, nm_bytes):
+def test_analysis_versions_and_signed_report_immutable(tmp_path, nm_bytes, db_url):
     import json
 
-    archive = Archive(tmp_path / "data")
+    archive = Archive(tmp_path / "data", db_url)
     uid = archive.store(nm_bytes[0]).study_instance_uid
     folder = tmp_path / "res"
     folder.mkdir()
