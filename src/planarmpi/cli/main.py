@@ -93,6 +93,11 @@ def _parser() -> argparse.ArgumentParser:
 
     add_serve(p)
 
+    p = sub.add_parser("user", help="manage web workstation users")
+    from planarmpi.cli.serve_cmd import add_user_arguments
+
+    add_user_arguments(p)
+
     p = sub.add_parser("simulate", help="simulate a planar cardiac study with known truth")
     from planarmpi.cli.simulate_cmd import add_arguments
 
@@ -149,6 +154,10 @@ def _dispatch(argv: Sequence[str] | None) -> int:
             from planarmpi.cli.serve_cmd import serve_command
 
             return serve_command(args)
+        if args.command == "user":
+            from planarmpi.cli.serve_cmd import user_command
+
+            return user_command(args)
         if args.command == "simulate":
             from planarmpi.cli.simulate_cmd import simulate_command
 

@@ -2,9 +2,9 @@
 
 Settings come from the command line, else the environment (``PLANARMPI_DATA``,
 ``PLANARMPI_DB``, ``PLANARMPI_HOST``, ``PLANARMPI_DICOM_PORT``, ``PLANARMPI_AE_TITLE``,
-``PLANARMPI_IDLE_SECONDS``, ``PLANARMPI_DESTINATION``), else a YAML file (``--config``, same
-keys in lower case without the prefix), else the defaults: ``./planarmpi-data``, SQLite in it,
-127.0.0.1, port 11112, AE title PLANARMPI, 10 s idle.
+``PLANARMPI_IDLE_SECONDS``, ``PLANARMPI_DESTINATION``, ``PLANARMPI_WEB_PORT``), else a YAML
+file (``--config``, same keys in lower case without the prefix), else the defaults: ``./planarmpi-data``, SQLite in it,
+127.0.0.1, port 11112, AE title PLANARMPI, 10 s idle, web app on port 8080.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SETTINGS", "add_arguments", "resolve_settings", "serve_command"]
+__all__ = ["SETTINGS", "add_arguments", "add_user_arguments", "resolve_settings",
+           "serve_command", "user_command"]
 
 #: setting → (default, type)
 SETTINGS: dict[str, tuple[Any, type]] = {
@@ -27,6 +28,7 @@ SETTINGS: dict[str, tuple[Any, type]] = {
     "ae_title": ("PLANARMPI", str),
     "idle_seconds": (10.0, float),
     "destination": (None, str),
+    "web_port": (8080, int),
 }
 
 
@@ -44,6 +46,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="a study is complete after this long without new objects (10)")
     p.add_argument("--destination", metavar="AE@HOST:PORT",
                    help="send each report (PDF, SR, figures) there by C-STORE")
+    p.add_argument("--web-port", type=int, metavar="PORT",
+                   help="web workstation port (default 8080; 0: no web app)")
 
 
 def resolve_settings(args: argparse.Namespace,
@@ -103,12 +107,50 @@ def serve_command(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     node.start()
+    web = None
+    if settings["web_port"]:
+        import uvicorn
+
+        from planarmpi.web.app import create_app
+
+        web = uvicorn.Server(uvicorn.Config(create_app(archive), host=settings["host"],
+                                            port=settings["web_port"], log_level="warning",
+                                            access_log=False))
+        threading.Thread(target=web.run, name="planarmpi-web", daemon=True).start()
     archive.audit("system", "serve-start", settings["ae_title"],
                   f"{settings['host']}:{settings['dicom_port']}")
     print(f"planarmpi: DICOM node {settings['ae_title']} on {settings['host']}:"
-          f"{settings['dicom_port']}, data in {Path(settings['data']).resolve()}", flush=True)
+          f"{settings['dicom_port']}"
+          + (f", web on http://{settings['host']}:{settings['web_port']}/" if web else "")
+          + f", data in {Path(settings['data']).resolve()}", flush=True)
     stop.wait()
+    if web is not None:
+        web.should_exit = True
     node.stop()
     archive.audit("system", "serve-stop", settings["ae_title"])
     print("planarmpi: stopped", flush=True)
+    return 0
+
+
+def add_user_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of ``planarmpi user add``."""
+    p.add_argument("action", choices=["add"], help="add a user")
+    p.add_argument("username")
+    p.add_argument("--role", required=True, choices=["technologist", "physician", "admin"])
+    p.add_argument("--data", metavar="DIR", help="data directory (as for serve)")
+    p.add_argument("--db", metavar="URL", help="database URL (as for serve)")
+    p.add_argument("--config", type=Path, metavar="FILE", help="serve settings file")
+
+
+def user_command(args: argparse.Namespace) -> int:
+    """Add a user; the password comes from ``PLANARMPI_PASSWORD`` or is asked for."""
+    import getpass
+
+    from planarmpi.store import Archive
+    from planarmpi.web.security import add_user
+
+    settings = resolve_settings(args)
+    password = os.environ.get("PLANARMPI_PASSWORD") or getpass.getpass("password: ")
+    add_user(Archive(settings["data"], settings["db"]), args.username, password, args.role)
+    print(f"planarmpi: user {args.username} ({args.role}) added")
     return 0

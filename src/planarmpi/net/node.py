@@ -195,43 +195,18 @@ class DicomNode:
                 log.exception("completion watcher")
 
     def process(self, study_instance_uid: str) -> str:
-        """Analyse a complete study now; returns the new status (analysed or failed)."""
-        from planarmpi import __version__
-        from planarmpi.analysis.pipeline import analyze_study
-        from planarmpi.io.reader import read_studies
-        from planarmpi.report.outputs import write_study_outputs
-        from planarmpi.store.records import record_analysis
+        """Analyse a complete study now, then send its report; returns the new status."""
+        from planarmpi.store.processing import process_study
 
-        archive = self.archive
-        archive.set_status(study_instance_uid, "analysing")
-        files = archive.study_files(study_instance_uid)
-        outcome = read_studies(files)
-        studies = [s for s in outcome.studies if s.study_instance_uid == study_instance_uid]
-        if not studies:
-            reason = "; ".join(str(p) for p in outcome.problems) or "no planar NM image"
-            archive.set_status(study_instance_uid, "failed", reason[:2000])
-            archive.audit("system", "analysis-failed", study_instance_uid, reason[:2000])
-            return "failed"
-        study = studies[0]
-        try:
-            result = analyze_study(study)
-            path, _ = write_study_outputs(study, result, archive.results, clinical=None,
-                                          clock=dt.datetime.now().replace(microsecond=0))
-        except Exception as exc:
-            archive.set_status(study_instance_uid, "failed", f"{type(exc).__name__}: {exc}")
-            archive.audit("system", "analysis-failed", study_instance_uid, str(exc)[:2000])
-            log.exception("analysis of a received study failed")
-            return "failed"
-        version = record_analysis(archive, study_instance_uid, path.parent, __version__)
-        archive.set_status(study_instance_uid, "analysed", f"analysis version {version}")
-        archive.audit("system", "analysed", study_instance_uid, f"version {version}")
-        if self.destination is not None:
-            outputs = sorted(path.parent.glob("*.dcm"))
+        done = process_study(self.archive, study_instance_uid)
+        if done.status == "analysed" and self.destination is not None and done.folder:
+            outputs = sorted(done.folder.glob("*.dcm"))
             try:
                 sent = send_files(outputs, self.destination, self.ae_title)
-                archive.audit("system", "sent", study_instance_uid,
-                              f"{sent}/{len(outputs)} objects to {self.destination.ae_title}")
+                self.archive.audit("system", "sent", study_instance_uid,
+                                   f"{sent}/{len(outputs)} objects to "
+                                   f"{self.destination.ae_title}")
             except ConnectionError as exc:
-                archive.audit("system", "send-failed", study_instance_uid, str(exc))
+                self.archive.audit("system", "send-failed", study_instance_uid, str(exc))
                 log.warning("%s", exc)
-        return "analysed"
+        return done.status

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -15,7 +16,8 @@ __all__ = ["record_analysis"]
 
 
 def record_analysis(archive: Archive, study_instance_uid: str, folder: str | Path,
-                    software_version: str, created_by: str = "system") -> int:
+                    software_version: str, created_by: str = "system",
+                    rois: dict[str, Any] | None = None) -> int:
     """Record the analysis written in ``folder`` as the study's next version.
 
     Its drafted report (the ``report`` section of result.json) becomes the study's next
@@ -31,7 +33,7 @@ def record_analysis(archive: Archive, study_instance_uid: str, folder: str | Pat
                                .where(Analysis.study_fk == study.id)) or 0) + 1
         analysis = Analysis(study=study, version=version, created_by=created_by,
                             software_version=software_version, status="done",
-                            output_dir=str(folder), result=result)
+                            output_dir=str(folder), result=result, rois=rois)
         s.add(analysis)
         s.flush()
         if result.get("report"):

@@ -1,0 +1,71 @@
+"""Analyse a study held in the archive and record the outcome (node, web app, CLI)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from planarmpi.store.archive import Archive
+
+__all__ = ["Processed", "process_study"]
+
+log = logging.getLogger("planarmpi.processing")
+
+
+@dataclass(frozen=True, slots=True)
+class Processed:
+    """The outcome: ``analysed`` with the version and output folder, or ``failed``."""
+
+    status: str
+    version: int | None = None
+    folder: Path | None = None
+    reason: str = ""
+
+
+def process_study(archive: Archive, study_instance_uid: str, *, created_by: str = "system",
+                  manual_rois: dict[str, Any] | None = None,
+                  clock: dt.datetime | None = None) -> Processed:
+    """Read a study from the archive, analyse it, write its outputs, record a new version.
+
+    ``manual_rois`` (an ROI document as ``analyze --rois`` reads, keyed by Series Instance
+    UID) replaces the automatic ROIs of the series it names and is kept with the version.
+    Failures are recorded on the study (status ``failed`` with the reason) and returned,
+    never raised.
+    """
+    from planarmpi import __version__
+    from planarmpi.analysis.pipeline import AnalysisOptions, analyze_study
+    from planarmpi.io.reader import read_studies
+    from planarmpi.io.rois import rois_for_study
+    from planarmpi.report.outputs import write_study_outputs
+    from planarmpi.store.records import record_analysis
+
+    archive.set_status(study_instance_uid, "analysing")
+    outcome = read_studies(archive.study_files(study_instance_uid))
+    studies = [s for s in outcome.studies if s.study_instance_uid == study_instance_uid]
+    if not studies:
+        reason = "; ".join(str(p) for p in outcome.problems) or "no planar NM image"
+        archive.set_status(study_instance_uid, "failed", reason[:2000])
+        archive.audit(created_by, "analysis-failed", study_instance_uid, reason[:2000])
+        return Processed("failed", reason=reason)
+    study = studies[0]
+    try:
+        options = AnalysisOptions(manual_rois=rois_for_study(manual_rois or {}, study,
+                                                             "user ROIs"))
+        result = analyze_study(study, options=options)
+        path, _ = write_study_outputs(study, result, archive.results, clinical=None,
+                                      clock=clock or dt.datetime.now().replace(microsecond=0))
+    except Exception as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+        archive.set_status(study_instance_uid, "failed", reason[:2000])
+        archive.audit(created_by, "analysis-failed", study_instance_uid, reason[:2000])
+        log.exception("analysis of a stored study failed")
+        return Processed("failed", reason=reason)
+    version = record_analysis(archive, study_instance_uid, path.parent, __version__,
+                              created_by=created_by, rois=manual_rois)
+    archive.set_status(study_instance_uid, "analysed", f"analysis version {version}")
+    archive.audit(created_by, "analysed", study_instance_uid, f"version {version}"
+                  + (" with user ROIs" if manual_rois else ""))
+    return Processed("analysed", version, path.parent)
