@@ -3,8 +3,9 @@
 Settings come from the command line, else the environment (``PLANARMPI_DATA``,
 ``PLANARMPI_DB``, ``PLANARMPI_HOST``, ``PLANARMPI_DICOM_PORT``, ``PLANARMPI_AE_TITLE``,
 ``PLANARMPI_IDLE_SECONDS``, ``PLANARMPI_DESTINATION``, ``PLANARMPI_WEB_PORT``), else a YAML
-file (``--config``, same keys in lower case without the prefix), else the defaults: ``./planarmpi-data``, SQLite in it,
-127.0.0.1, port 11112, AE title PLANARMPI, 10 s idle, web app on port 8080.
+file (``--config``, same keys in lower case without the prefix), else the defaults:
+``./planarmpi-data``, SQLite in it, 127.0.0.1, port 11112, AE title PLANARMPI, 10 s idle,
+web app on port 8080.
 """
 
 from __future__ import annotations
