@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from fastapi import FastAPI, Request, UploadFile
+from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import func, select
+from starlette.datastructures import UploadFile
 from starlette.middleware.sessions import SessionMiddleware
 
 from planarmpi.errors import InvalidInputError, PlanarMPIError
@@ -323,6 +324,12 @@ def create_app(archive: Archive, *, clock: Callable[[], dt.datetime] | None = No
                 from None
         if clinical_doc is not None and not isinstance(clinical_doc, dict):
             raise InvalidInputError("clinical form: expected fields (name: value)")
+        if clinical_doc:
+            from planarmpi.io.clinical import clinical_from_mapping, clinical_to_mapping
+
+            # Validated, then kept in its canonical form (dates as text: JSON-safe).
+            clinical_doc = clinical_to_mapping(clinical_from_mapping(clinical_doc,
+                                                                     "clinical form"))
         lines = tuple(ln.strip() for ln in str(form.get("impression", "")).splitlines()
                       if ln.strip()) or None
         with archive.sessions() as s:
