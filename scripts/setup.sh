@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up planarmpi on a fresh Debian machine with Python 3.11: the Debian tools the tests
-# use (dicom3tools for dciodvfy, dcmtk, poppler-utils for pdftoppm, orthanc as a PACS peer)
-# and a virtual environment in .venv.
+# use (dicom3tools for dciodvfy, dcmtk, poppler-utils for pdftoppm, orthanc as a PACS peer,
+# chromium for the browser tests, PostgreSQL) and a virtual environment in .venv.
 # Usage: scripts/setup.sh [--dev]     (--dev adds the test and lint tools)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +14,8 @@ command -v dciodvfy >/dev/null 2>&1 || need_apt+=(dicom3tools)
 command -v dcmdump >/dev/null 2>&1 || need_apt+=(dcmtk)
 command -v pdftoppm >/dev/null 2>&1 || need_apt+=(poppler-utils)
 command -v Orthanc >/dev/null 2>&1 || need_apt+=(orthanc)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need_apt+=(postgresql)
 if [ "${1:-}" = "--dev" ] && [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   echo "setup: installing Debian packages: ${need_apt[*]}"
