@@ -90,3 +90,64 @@ def start_postgres(folder):  # type: ignore[no-untyped-def]
                         "stop"], check=False, capture_output=True)
 
     return f"postgresql+psycopg://planarmpi@127.0.0.1:{port}/archive", stop
+
+
+def wait_for(predicate, seconds: float = 90.0, what: str = "condition") -> None:  # type: ignore[no-untyped-def]
+    """Poll ``predicate`` every 0.3 s until it is true; fail naming ``what`` after ``seconds``."""
+    import time
+
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if predicate():
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def in_ns(ns: int | None, *cmd: str) -> list[str]:
+    """``cmd`` run inside the network namespace held by process ``ns`` (as is when None)."""
+    return ["nsenter", "-t", str(ns), "-n", *cmd] if ns else list(cmd)
+
+
+class Orthanc:
+    """An Orthanc PACS (with the DICOMweb plugin) in a loopback-only network namespace."""
+
+    def __init__(self, ns: int, folder: Path) -> None:
+        import json
+        import subprocess
+
+        self.ns = ns
+        self.http_port, self.dicom_port = free_port(), free_port()
+        folder.mkdir(parents=True, exist_ok=True)
+        plugin = "/usr/share/orthanc/plugins/libOrthancDicomWeb.so"
+        config = {"Name": "planarmpi-test", "StorageDirectory": str(folder / "storage"),
+                  "IndexDirectory": str(folder / "index"), "HttpPort": self.http_port,
+                  "DicomPort": self.dicom_port, "DicomAet": "ORTHANC",
+                  "RemoteAccessAllowed": False, "AuthenticationEnabled": False,
+                  "DicomAlwaysAllowStore": True, "DicomAlwaysAllowFind": True,
+                  "DicomCheckCalledAet": False,
+                  "Plugins": [plugin] if Path(plugin).is_file() else [],
+                  "DicomWeb": {"Enable": True, "Root": "/dicom-web/"}}
+        (folder / "orthanc.json").write_text(json.dumps(config))
+        self.process = subprocess.Popen(in_ns(ns, tool("Orthanc"),
+                                              str(folder / "orthanc.json")),
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: self.get("/system") is not None, 30, "Orthanc to start")
+
+    @property
+    def dicomweb(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}/dicom-web"
+
+    def get(self, path: str):  # type: ignore[no-untyped-def]
+        """GET a REST path inside the namespace; the parsed JSON, or None on failure."""
+        import json
+        import subprocess
+
+        run = subprocess.run(in_ns(self.ns, "curl", "-s", "-f",
+                                   f"http://127.0.0.1:{self.http_port}{path}"),
+                             capture_output=True, text=True, check=False)
+        return json.loads(run.stdout) if run.returncode == 0 and run.stdout else None
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(30)

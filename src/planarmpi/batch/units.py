@@ -5,6 +5,9 @@ are exported: one folder per study, possibly with a sub-folder per series. Given
 folder, each entry directly under it is a unit; an input that itself holds DICOM files
 directly is one unit; a list file (``@list.txt``) names one unit per line. A study must lie
 within one unit: the runner refuses a study seen in two units rather than analysing halves.
+A DICOMweb input (``dicomweb:http://host/dicom-web?ModalitiesInStudy=NM``) makes every
+study its QIDO-RS search finds a unit (``dicomweb:URL#StudyInstanceUID``), which the worker
+retrieves by WADO-RS into a temporary folder.
 
 :func:`analyze_unit` is the task a worker runs; it never raises — every failure becomes a
 row with the reason — and writes exactly what ``planarmpi analyze`` writes for each study.
@@ -65,7 +68,14 @@ def iter_units(inputs: list[str]) -> Iterator[str]:
     FileNotFoundError
         For an input (or a list file) that does not exist.
     """
+    from planarmpi.net.dicomweb import PREFIX, parse_source, search_studies
+
     for item in inputs:
+        if item.startswith(PREFIX):
+            url, filters = parse_source(item)
+            for uid in search_studies(url, filters):
+                yield f"{PREFIX}{url}#{uid}"
+            continue
         if item.startswith("@"):
             with open(item[1:], encoding="utf-8") as fh:
                 for line in fh:
@@ -113,6 +123,27 @@ def summary_row(result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _retrieve(unit: str) -> str | None:
+    """A DICOMweb unit retrieved into a temporary folder (returned); None for a local unit."""
+    from planarmpi.net.dicomweb import PREFIX, retrieve_study
+
+    if not unit.startswith(PREFIX):
+        return None
+    import tempfile
+
+    url, _, uid = unit[len(PREFIX):].partition("#")
+    scratch = tempfile.mkdtemp(prefix="planarmpi-wado-")
+    try:
+        retrieve_study(url, uid, scratch)
+    except Exception as exc:
+        import shutil
+
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise ConnectionError(f"WADO-RS retrieval of study {uid} from {url} failed: "
+                              f"{exc}") from None
+    return scratch
+
+
 def analyze_unit(unit: str, out: str, options: BatchOptions) -> list[dict[str, Any]]:
     """Analyse every study of one unit; one row per study, or one error row.
 
@@ -134,13 +165,15 @@ def analyze_unit(unit: str, out: str, options: BatchOptions) -> list[dict[str, A
     rows: list[dict[str, Any]] = []
     problems: list[str] = []
     notes: list[str] = []  # files passed over (not DICOM): named when nothing was usable
+    scratch: str | None = None  # a DICOMweb unit's temporary copy
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=UserWarning, module=r"pydicom(\..*)?")
             context = read_clinical(options.clinical) if options.clinical else None
             limits = tuple(read_limits(p) for p in options.normals)
             analysis = AnalysisOptions(normal_limits=limits)
-            for item in iter_studies([unit]):
+            scratch = _retrieve(unit)
+            for item in iter_studies([scratch or unit]):
                 if isinstance(item, Problem):
                     (problems if item.fatal else notes).append(str(item))
                     continue

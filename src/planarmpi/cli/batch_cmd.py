@@ -14,7 +14,8 @@ def add_arguments(p: argparse.ArgumentParser, iso_datetime: type | object) -> No
     """The options of ``planarmpi batch``."""
     p.add_argument("inputs", nargs="+", metavar="INPUT",
                    help="archive folders (each entry under one is a study folder), study "
-                        "folders, or @LIST (a text file naming one study folder per line)")
+                        "folders, @LIST (a text file naming one study folder per line), or "
+                        "dicomweb:URL[?QIDO filters] (every study the search finds)")
     p.add_argument("--out", required=True, type=Path, metavar="DIR",
                    help="output folder: one folder per study, batch-summary.csv/.parquet")
     p.add_argument("--scheduler", metavar="ADDRESS",
@@ -57,6 +58,11 @@ def batch_command(args: argparse.Namespace) -> int:
     if args.clinical is not None:
         read_clinical(args.clinical)  # fail now, not in every task
     for item in args.inputs:
+        if item.startswith("dicomweb:"):
+            from planarmpi.net.dicomweb import parse_source
+
+            parse_source(item)
+            continue
         target = Path(item[1:] if item.startswith("@") else item)
         if not target.exists():
             raise InvalidInputError(f"{target}: no such file or folder")

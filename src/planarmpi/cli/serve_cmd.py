@@ -30,6 +30,7 @@ SETTINGS: dict[str, tuple[Any, type]] = {
     "idle_seconds": (10.0, float),
     "destination": (None, str),
     "web_port": (8080, int),
+    "stow_url": (None, str),
 }
 
 
@@ -47,6 +48,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="a study is complete after this long without new objects (10)")
     p.add_argument("--destination", metavar="AE@HOST:PORT",
                    help="send each report (PDF, SR, figures) there by C-STORE")
+    p.add_argument("--stow-url", metavar="URL",
+                   help="also send each report to this DICOMweb service by STOW-RS")
     p.add_argument("--web-port", type=int, metavar="PORT",
                    help="web workstation port (default 8080; 0: no web app)")
 
@@ -103,7 +106,7 @@ def serve_command(args: argparse.Namespace) -> int:
     archive = Archive(settings["data"], settings["db"])
     node = DicomNode(archive, ae_title=settings["ae_title"], host=settings["host"],
                      port=settings["dicom_port"], idle_seconds=settings["idle_seconds"],
-                     destination=destination)
+                     destination=destination, stow_url=settings["stow_url"])
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -120,19 +120,23 @@ class DicomNode:
     idle_seconds : float
         A study is complete when nothing arrived for it for this long.
     destination : Destination, optional
-        Where the report objects are sent after each analysis.
+        Where the report objects are sent (C-STORE) after each analysis.
+    stow_url : str, optional
+        A DICOMweb service the report objects are also sent to (STOW-RS).
     analyse : bool
         Analyse complete studies (off: store only).
     """
 
     def __init__(self, archive: Archive, *, ae_title: str = "PLANARMPI",
                  host: str = "127.0.0.1", port: int = 11112, idle_seconds: float = 10.0,
-                 destination: Destination | None = None, analyse: bool = True) -> None:
+                 destination: Destination | None = None, analyse: bool = True,
+                 stow_url: str | None = None) -> None:
         self.archive = archive
         self.ae_title = ae_title
         self.host, self.port = host, port
         self.idle = dt.timedelta(seconds=idle_seconds)
         self.destination = destination
+        self.stow_url = stow_url
         self.analyse = analyse
         self._server: Any = None
         self._stop = threading.Event()
@@ -206,6 +210,17 @@ class DicomNode:
                 self.archive.audit("system", "sent", study_instance_uid,
                                    f"{sent}/{len(outputs)} objects to "
                                    f"{self.destination.ae_title}")
+            except ConnectionError as exc:
+                self.archive.audit("system", "send-failed", study_instance_uid, str(exc))
+                log.warning("%s", exc)
+        if done.status == "analysed" and self.stow_url and done.folder:
+            from planarmpi.net.dicomweb import stow_files
+
+            outputs = sorted(done.folder.glob("*.dcm"))
+            try:
+                sent = stow_files(outputs, self.stow_url)
+                self.archive.audit("system", "sent-stow", study_instance_uid,
+                                   f"{sent} objects to {self.stow_url}")
             except ConnectionError as exc:
                 self.archive.audit("system", "send-failed", study_instance_uid, str(exc))
                 log.warning("%s", exc)
