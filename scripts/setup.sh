@@ -14,6 +14,7 @@ command -v dciodvfy >/dev/null 2>&1 || need_apt+=(dicom3tools)
 command -v dcmdump >/dev/null 2>&1 || need_apt+=(dcmtk)
 command -v pdftoppm >/dev/null 2>&1 || need_apt+=(poppler-utils)
 command -v Orthanc >/dev/null 2>&1 || need_apt+=(orthanc)
+[ -f /usr/share/orthanc/plugins/libOrthancDicomWeb.so ] || need_apt+=(orthanc-dicomweb)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need_apt+=(postgresql)
 if [ "${1:-}" = "--dev" ] && [ ${#need_apt[@]} -gt 0 ]; then
