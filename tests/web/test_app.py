@@ -91,6 +91,16 @@ def test_technologist_cannot_sign_physician_signs_then_only_amends(archive):
     assert "Draft saved" in reply.text
     assert "Trastuzumab surveillance" in reply.text  # the clinical form is kept
     assert "Significant decrease of LVEF" in reply.text  # prior 75% → ~60%
+    token = _csrf(reply.text)
+    # An analysis newer than the draft (an ROI edit, say) must be reviewed before signing.
+    from planarmpi.store.processing import process_study
+
+    process_study(archive, uid, created_by="tech", clock=CLOCK)
+    reply = doc.post(f"/studies/{uid}/report/sign", data={"csrf": token})
+    assert reply.status_code == 400
+    assert "analysis changed" in reply.text
+    reply = doc.post(f"/studies/{uid}/report", data={"csrf": token, "clinical": clinical,
+                                                     "impression": ""})
     reply = doc.post(f"/studies/{uid}/report/sign", data={"csrf": _csrf(reply.text)})
     assert "Report signed." in reply.text
     assert 'id="report-status">signed' in reply.text
@@ -114,6 +124,38 @@ def test_technologist_cannot_sign_physician_signs_then_only_amends(archive):
     for action in ("sign-refused", "report-draft", "report-signed", "report-amend",
                    "export-pdf"):
         assert action in actions
+
+
+def test_clinical_form_fields(archive):
+    uid = _study_uid(archive)
+    doc = _client(archive, "doc")
+    page = doc.get(f"/studies/{uid}")
+    fields = {"indication_text": "Chest pain", "indication_icd10": "R07.9",
+              "stress_type": "exercise", "protocol": "Bruce", "duration_min": "9",
+              "rest_hr_bpm": "70", "peak_hr_bpm": "150", "rest_bp_mmhg": "130/80",
+              "peak_bp_mmhg": "170/85", "termination_reason": "fatigue", "angina": "none",
+              "supervision": "Dr A", "tracing": "Dr A", "interpretation": "Dr A",
+              "agent": "adenosine",  # a pharmacologic field left over: ignored for exercise
+              "clinical": "", "impression": "", "csrf": _csrf(page.text)}
+    reply = doc.post(f"/studies/{uid}/report", data=fields)
+    assert reply.status_code == 200, re.findall(r'role="alert">([^<]*)', reply.text)
+    assert "Draft saved" in reply.text
+    assert 'name="protocol" type="text"  value="Bruce"' in reply.text
+    from sqlalchemy import select
+
+    from planarmpi.store.models import Report
+
+    with archive.sessions() as s:
+        report = s.scalar(select(Report).order_by(Report.version.desc()))
+        assert report.clinical["stress"]["protocol"] == "Bruce"
+        assert "agent" not in report.clinical["stress"]
+        stress = next(x for x in report.content["sections"] if x["key"] == "stress")
+        duke = next(i["value"] for i in stress["items"] if i["label"] == "Duke treadmill score")
+        assert duke == "+9.0 (low risk)"  # 9 min − 0 − 0 (Mark 1991)
+    bad = dict(fields, peak_hr_bpm="fast", csrf=_csrf(reply.text))
+    reply = doc.post(f"/studies/{uid}/report", data=bad)
+    assert reply.status_code == 400
+    assert "stress.peak_hr_bpm: must be a number" in reply.text
 
 
 def test_bad_clinical_form_is_a_message(archive):

@@ -116,14 +116,20 @@ def test_physician_workflow(server, browser, shots, db_url):
     page.screenshot(path=shots / "study-rois.png", full_page=True)
 
     # Clinical form, draft, sign.
-    page.fill("textarea[name=clinical]",
-              "indication: {text: Trastuzumab surveillance, icd10: Z51.11}\n"
-              "priors:\n  - {date: 2025-12-01, description: MUGA, lvef_percent: 62}\n")
+    page.fill("input[name=indication_text]", "Trastuzumab surveillance")
+    page.fill("input[name=indication_icd10]", "Z51.11")
+    assert page.locator("input[name=protocol]").is_hidden()  # no stress test chosen
+    page.fill("input[name=prior_date]", "2025-12-01")
+    page.fill("input[name=prior_description]", "MUGA")
+    page.fill("input[name=prior_lvef_percent]", "62")
     page.click("#report-form button[type=submit]")
     page.wait_for_selector("text=Draft saved")
+    assert page.input_value("input[name=indication_icd10]") == "Z51.11"  # kept in the form
     page.click("#sign")
     page.wait_for_selector("text=Report signed.")
     assert page.inner_text("#report-status") == "signed"
+    # The signed report is the one of the current analysis: the EF with the edited ROIs.
+    assert f"LVEF {edited:.0f}%" in page.inner_text(".impression")
     assert page.locator("#report-form").count() == 0  # signed: no editing
     assert page.locator("#amend-form").count() == 1  # only amending
     page.screenshot(path=shots / "study-signed.png", full_page=True)

@@ -20,8 +20,10 @@ def record_analysis(archive: Archive, study_instance_uid: str, folder: str | Pat
                     rois: dict[str, Any] | None = None) -> int:
     """Record the analysis written in ``folder`` as the study's next version.
 
-    Its drafted report (the ``report`` section of result.json) becomes the study's next
-    report version, as a draft. Returns the analysis version.
+    The first analysis's drafted report (the ``report`` section of result.json) becomes the
+    study's first report version, a draft. Later analyses add no report version: a report a
+    physician drafted or signed is never replaced behind their back; the web app asks for a
+    new draft when the analysis is newer than the report. Returns the analysis version.
     """
     folder = Path(folder)
     result = json.loads((folder / "result.json").read_text(encoding="utf-8"))
@@ -36,10 +38,10 @@ def record_analysis(archive: Archive, study_instance_uid: str, folder: str | Pat
                             output_dir=str(folder), result=result, rois=rois)
         s.add(analysis)
         s.flush()
-        if result.get("report"):
-            report_version = int(s.scalar(select(func.max(Report.version))
-                                          .where(Report.study_fk == study.id)) or 0) + 1
-            s.add(Report(study=study, version=report_version, status="draft",
+        has_report = s.scalar(select(func.count()).select_from(Report)
+                              .where(Report.study_fk == study.id))
+        if result.get("report") and not has_report:
+            s.add(Report(study=study, version=1, status="draft",
                          analysis_fk=analysis.id, content=result["report"],
                          created_by=created_by))
     return version

@@ -54,6 +54,19 @@ def _secret(archive: Archive) -> str:
     return path.read_text().strip()
 
 
+def _fields_hold(stored: dict[str, Any], fields: dict[str, str]) -> bool:
+    """True when the form's fields describe the stored clinical context completely."""
+    from planarmpi.io.clinical import clinical_from_mapping
+    from planarmpi.web.clinical_form import form_to_mapping
+
+    try:
+        again = form_to_mapping(dict(fields))
+        return again is not None and clinical_from_mapping(again) == \
+            clinical_from_mapping(stored)
+    except PlanarMPIError:
+        return False
+
+
 def create_app(archive: Archive, *, clock: Callable[[], dt.datetime] | None = None,
                secure_cookies: bool = False) -> FastAPI:
     """The web app over ``archive``.
@@ -222,15 +235,26 @@ def create_app(archive: Archive, *, clock: Callable[[], dt.datetime] | None = No
         folder = Path(analysis.output_dir) if analysis is not None else None
         figures = [f for f in ("perfusion.png", "function.png")
                    if folder is not None and (folder / f).is_file()]
-        clinical_text = (yaml.safe_dump(report.clinical, sort_keys=False, allow_unicode=True)
-                         if report is not None and report.clinical else "")
+        from planarmpi.web.clinical_form import mapping_to_form
+
+        stored = report.clinical if report is not None else None
+        fields = mapping_to_form(stored)
+        # What the fields cannot hold (injections, several priors...) stays in the YAML box.
+        clinical_text = ""
+        if stored and not _fields_hold(stored, fields):
+            clinical_text = yaml.safe_dump(stored, sort_keys=False, allow_unicode=True)
         archive.audit(me["name"], "view-study", uid)
         return page(request, "study.html", info=info, views=views, result=result or {},
                     analysis_version=analysis.version if analysis else None,
                     figures=figures, report=report.content if report else None,
                     report_status=report.status if report else "",
                     report_version=report.version if report else None,
-                    history=history, clinical_text=clinical_text,
+                    report_stale=(report is not None and analysis is not None
+                                  and report.analysis_fk != analysis.id),
+                    history=history, clinical_text=clinical_text, fields=fields,
+                    own_impression=(report.content["impression"] if report is not None
+                                    and report.content.get("impression_by_physician")
+                                    else []),
                     can_sign=me["role"] == "physician")
 
     @app.get("/studies/{uid}/series/{series_uid}/{frame}.png")
@@ -317,11 +341,16 @@ def create_app(archive: Archive, *, clock: Callable[[], dt.datetime] | None = No
         form = await check_csrf(request)
         me = user(request)
         text = str(form.get("clinical", "")).strip()
-        try:
-            clinical_doc = yaml.safe_load(text) if text else None
-        except yaml.YAMLError as exc:
-            raise InvalidInputError(f"clinical form: not valid YAML ({str(exc)[:200]})") \
-                from None
+        if text:  # the advanced YAML box replaces the fields
+            try:
+                clinical_doc = yaml.safe_load(text)
+            except yaml.YAMLError as exc:
+                raise InvalidInputError(f"clinical form: not valid YAML ({str(exc)[:200]})") \
+                    from None
+        else:
+            from planarmpi.web.clinical_form import form_to_mapping
+
+            clinical_doc = form_to_mapping(form)
         if clinical_doc is not None and not isinstance(clinical_doc, dict):
             raise InvalidInputError("clinical form: expected fields (name: value)")
         if clinical_doc:
@@ -348,7 +377,8 @@ def create_app(archive: Archive, *, clock: Callable[[], dt.datetime] | None = No
                                    .where(Report.study_fk == study.id)) or 0) + 1
             previous = latest(s, Report, study)
             s.add(Report(study=study, version=version, status="draft",
-                         analysis_fk=analysis.id, content=report.to_dict(),
+                         analysis_fk=analysis.id,
+                         content={**report.to_dict(), "impression_by_physician": bool(lines)},
                          clinical=clinical_doc, created_by=me["name"],
                          amends_fk=previous.amends_fk if previous else None,
                          reason=previous.reason if previous else ""))
@@ -369,13 +399,19 @@ def create_app(archive: Archive, *, clock: Callable[[], dt.datetime] | None = No
             analysis = latest(s, Analysis, study)
             if current is None or current.status != "draft":
                 raise InvalidInputError("there is no draft to sign")
-            clinical_doc, impression = current.clinical, tuple(current.content["impression"])
+            if analysis is not None and current.analysis_fk != analysis.id:
+                raise InvalidInputError(
+                    f"the analysis changed (version {analysis.version}) after this draft was "
+                    "saved: save a new draft, review it, then sign")
+            clinical_doc = current.clinical
+            impression = (tuple(current.content["impression"])
+                          if current.content.get("impression_by_physician") else None)
         report = _render(uid, Path(analysis.output_dir), clinical_doc, impression,
                          signed_by=me["name"])
         with archive.session() as s:
             row = latest(s, Report, study_row(s, uid))
             row.status, row.signed_by, row.signed_at = "signed", me["name"], utcnow()
-            row.content = report.to_dict()
+            row.content = {**report.to_dict(), "impression_by_physician": impression is not None}
         archive.audit(me["name"], "report-signed", uid, f"version {row.version}")
         request.session["message"] = "Report signed."
         return RedirectResponse(f"/studies/{uid}#report", status_code=303)

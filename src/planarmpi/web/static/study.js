@@ -95,5 +95,17 @@ async function loadRois() {
   };
 }
 
+function stressParts() {
+  const select = document.querySelector("select[name=stress_type]");
+  if (!select) return;
+  const show = () => document.querySelectorAll(".stress-part").forEach((part) => {
+    const kind = part.dataset.kind;
+    part.hidden = select.value === "none" || (kind !== "any" && kind !== select.value);
+  });
+  select.addEventListener("change", show);
+  show();
+}
+
 document.querySelectorAll("img.cine").forEach(startCine);
+stressParts();
 loadRois();
