@@ -178,10 +178,10 @@ def test_roi_edit_recomputes_ef_as_a_new_version(archive):
     ((series_uid, auto),) = rois.items()
     assert auto["source"] == "automatic"
 
-    def post(lv_ed, lv_es):
+    def post(lv_ed, lv_es, background=None):
         reply = client.post(f"/api/studies/{uid}/rois", headers={"X-CSRF-Token": token},
                             json={"series_instance_uid": series_uid, "lv_ed": lv_ed,
-                                  "lv_es": lv_es})
+                                  "lv_es": lv_es, "background": background})
         assert reply.status_code == 200, reply.text
         return reply.json()
 
@@ -196,6 +196,11 @@ def test_roi_edit_recomputes_ef_as_a_new_version(archive):
     edited = post(smaller, auto["lv_es"])
     assert edited["version"] == 3
     assert edited["rois"]["lvef_percent"] < unchanged["rois"]["lvef_percent"] - 5
+    # Moving the background region onto the blood pool raises the background: EF changes.
+    assert len(auto["background"]) >= 3
+    moved = post(auto["lv_ed"], auto["lv_es"], background=auto["lv_ed"])
+    assert moved["version"] == 4
+    assert abs(moved["rois"]["lvef_percent"] - unchanged["rois"]["lvef_percent"]) > 5
     from sqlalchemy import select
 
     from planarmpi.store.models import Analysis

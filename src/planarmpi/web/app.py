@@ -301,7 +301,9 @@ def create_app(archive: Archive, *, clock: Callable[[], dt.datetime] | None = No
         body = await request.json()
         series_uid = str(body.get("series_instance_uid", ""))
         entry = {"who": me["name"], "lv_ed": body.get("lv_ed"), "lv_es": body.get("lv_es")}
-        for key in ("lv_ed", "lv_es"):
+        if body.get("background") is not None:
+            entry["background"] = body["background"]
+        for key in [k for k in ("lv_ed", "lv_es", "background") if k in entry]:
             polygon = entry[key]
             if (not isinstance(polygon, list) or len(polygon) < 3 or not all(
                     isinstance(p, list) and len(p) == 2 and all(isinstance(v, int | float)
@@ -314,8 +316,10 @@ def create_app(archive: Archive, *, clock: Callable[[], dt.datetime] | None = No
         masks = rois_for_study(spec, model, "edited ROIs")
         if series_uid not in masks:
             raise InvalidInputError(f"series {series_uid} is not a gated series of the study")
-        if not all(m.any() for m in masks[series_uid].lv):
-            raise InvalidInputError("the edited ROI is empty: it encloses no pixel")
+        edited = masks[series_uid]
+        if not all(m.any() for m in edited.lv) or (edited.background is not None
+                                                  and not edited.background.any()):
+            raise InvalidInputError("an edited ROI is empty: it encloses no pixel")
         done = process_study(archive, uid, created_by=me["name"], manual_rois=spec,
                              clock=now())
         if done.status != "analysed":

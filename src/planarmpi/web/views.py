@@ -83,7 +83,8 @@ def _polygon(mask: np.ndarray, points: int = 16) -> list[list[float]]:
 
 def lv_roi_polygons(study: Study, manual: dict[str, Any] | None = None
                     ) -> dict[str, dict[str, Any]]:
-    """The LV ROIs at ED and ES of each gated blood-pool series, as (row, column) polygons.
+    """The LV ROIs at ED and ES and the background ROI of each gated blood-pool series, as
+    (row, column) polygons.
 
     From the user's ROIs when given for a series, else from the automatic analysis.
     """
@@ -107,5 +108,6 @@ def lv_roi_polygons(study: Study, manual: dict[str, Any] | None = None
         out[uid] = {"ed_frame": ed, "es_frame": es,
                     "lv_ed": _polygon(masks[ed if len(masks) > 2 else 0]),
                     "lv_es": _polygon(masks[es if len(masks) > 2 else 1]),
+                    "background": _polygon(bp.background, 10),
                     "lvef_percent": bp.lvef_percent, "source": bp.rois_source}
     return out

@@ -80,13 +80,17 @@ async function loadRois() {
   editors.innerHTML = "";
   polygonEditor(editors, study, uid, rois.ed_frame, "ed", rois.lv_ed, "#29c46b");
   polygonEditor(editors, study, uid, rois.es_frame, "es", rois.lv_es, "#ff5a4f");
+  if (rois.background && rois.background.length >= 3) {
+    polygonEditor(editors, study, uid, rois.ed_frame, "background", rois.background, "#f2b33d");
+  }
   status.textContent = `LVEF ${rois.lvef_percent.toFixed(1)}% (${rois.source} ROIs)`;
   document.getElementById("recompute").onclick = async () => {
     status.textContent = "Recomputing…";
     const reply = await fetch(`/api/studies/${study}/rois`, {
       method: "POST",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": card.dataset.csrf },
-      body: JSON.stringify({ series_instance_uid: uid, lv_ed: rois.lv_ed, lv_es: rois.lv_es }),
+      body: JSON.stringify({ series_instance_uid: uid, lv_ed: rois.lv_ed, lv_es: rois.lv_es,
+                             background: rois.background && rois.background.length >= 3 ? rois.background : null }),
     });
     const body = await reply.json();
     if (!reply.ok) { status.textContent = body.error || "Recomputation failed."; return; }
