@@ -94,7 +94,7 @@ async function loadRois() {
     });
     const body = await reply.json();
     if (!reply.ok) { status.textContent = body.error || "Recomputation failed."; return; }
-    status.textContent = `LVEF ${body.rois.lvef_percent.toFixed(1)}% with your ROIs (analysis version ${body.version})`;
+    status.textContent = `LVEF ${body.rois.lvef_percent.toFixed(1)}% with your ROIs — two-ROI method (analysis version ${body.version})`;
     status.dataset.lvef = body.rois.lvef_percent.toFixed(1);
   };
 }
