@@ -15,11 +15,11 @@ from planarmpi.store import Archive
 pytestmark = [pytest.mark.slow, pytest.mark.external, pytest.mark.timeout(900)]
 
 
-def test_eight_associations_every_instance_once(muga_study, tmp_path):
+def test_eight_associations_every_instance_once(muga_study, tmp_path, db_url):
     tool("storescu")
     (source,) = muga_study.glob("*.dcm")
     groups = make_load_set(source, tmp_path / "send", associations=8, instances=504)
-    archive = Archive(tmp_path / "data")
+    archive = Archive(tmp_path / "data", db_url)
     node = DicomNode(archive, port=free_port(), analyse=False)
     node.start()
     try:
