@@ -141,6 +141,13 @@ class DicomNode:
         self._server: Any = None
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
+        # Complete studies are analysed by a small pool, so one long analysis does not hold
+        # back the others; a study is never in the pool twice.
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="planarmpi-analysis")
+        self._busy: set[str] = set()
+        self._busy_lock = threading.Lock()
         self.ae = AE(ae_title=ae_title)
         self.ae.maximum_associations = 16
         self.ae.add_supported_context(Verification)
@@ -166,6 +173,7 @@ class DicomNode:
             self._server.shutdown()
         if self._watcher is not None:
             self._watcher.join(timeout=30)
+        self._pool.shutdown(wait=True, cancel_futures=False)
 
     # ------------------------------------------------------------------ handlers
     @staticmethod
@@ -194,9 +202,23 @@ class DicomNode:
         while not self._stop.wait(min(1.0, self.idle.total_seconds() / 2 or 0.2)):
             try:
                 for uid in self.archive.idle_studies(self.idle):
-                    self.process(uid)
+                    with self._busy_lock:
+                        if uid in self._busy:
+                            continue
+                        self._busy.add(uid)
+                    self.archive.set_status(uid, "complete")
+                    self._pool.submit(self._process_then_release, uid)
             except Exception:
                 log.exception("completion watcher")
+
+    def _process_then_release(self, uid: str) -> None:
+        try:
+            self.process(uid)
+        except Exception:  # logged: one study's failure must not stop the node
+            log.exception("processing a complete study")
+        finally:
+            with self._busy_lock:
+                self._busy.discard(uid)
 
     def process(self, study_instance_uid: str) -> str:
         """Analyse a complete study now, then send its report; returns the new status."""

@@ -10,6 +10,7 @@ audited; errors are shown as messages, never as stack traces.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import secrets
 from collections.abc import Callable
@@ -204,9 +205,15 @@ def create_app(archive: Archive, *, clock: Callable[[], dt.datetime] | None = No
 
     # ------------------------------------------------------------------ study
     def _study_model(uid: str) -> Any:
+        files = tuple(archive.study_files(uid))
+        return _read_study(uid, files)
+
+    @functools.lru_cache(maxsize=8)
+    def _read_study(uid: str, files: tuple[Path, ...]) -> Any:
+        # Keyed by the study's files: a new object makes a new entry (objects never change).
         from planarmpi.io.reader import read_studies
 
-        outcome = read_studies(archive.study_files(uid))
+        outcome = read_studies(files)
         studies = [x for x in outcome.studies if x.study_instance_uid == uid]
         if not studies:
             raise InvalidInputError(f"study {uid}: no readable planar NM image in the archive")
