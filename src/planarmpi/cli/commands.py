@@ -154,7 +154,8 @@ def analyze_command(inputs: list[str], out: Path, clinical: Path | None,
             _err(f"study {item.study_instance_uid!r}: invalid Study Instance UID; written "
                  "under a sanitised folder name")
         path, drafted = write_study_outputs(item, result, out, clinical=context,
-                                            clock=clock or _now(), report=report)
+                                            clock=clock or _now(), report=report,
+                                            manual_rois=options.manual_rois)
         bottom = f"  report: {drafted.bottom_line}" if drafted is not None else ""
         written += 1
         efs = "".join(

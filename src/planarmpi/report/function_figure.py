@@ -16,14 +16,17 @@ __all__ = ["write_function_figure"]
 
 
 def write_function_figure(result: dict[str, Any], png: str | os.PathLike[str],
-                          study: Study | None = None) -> Path | None:
+                          study: Study | None = None,
+                          manual_rois: dict[str, Any] | None = None) -> Path | None:
     """Draw the volume and first-pass curves held in a result's ``function`` entries.
 
     One panel per curve: the gated blood-pool LV curve (background-corrected counts against
     time in the cycle, ED and ES marked) and the first-pass curves (whole-heart/lung, LV and
     RV regions against time). With the ``study``, each gated blood-pool series adds its
-    first-harmonic amplitude and phase images (phase shown where the amplitude exceeds 10%
-    of its maximum). Returns None when the result holds no curve.
+    end-diastolic frame with the ROIs the EF was measured with (ED and ES LV contours,
+    background region; ``manual_rois`` — ``ManualRois`` by Series Instance UID — when the
+    user drew them) and its first-harmonic amplitude and phase images (phase shown where the
+    amplitude exceeds 10% of its maximum). Returns None when the result holds no curve.
     """
     panels: list[tuple[str, Any]] = []
     gated = {s.acquisition.series_instance_uid: s for s in (study.gated if study else ())}
@@ -32,6 +35,10 @@ def write_function_figure(result: dict[str, Any], png: str | os.PathLike[str],
             panels.append(("pool", entry))
             series = gated.get(entry.get("series_instance_uid", ""))
             if series is not None:
+                rois = _roi_panel(series, (manual_rois or {}).get(
+                    entry.get("series_instance_uid", "")))
+                if rois is not None:
+                    panels.append(("rois", rois))
                 amplitude, phase = first_harmonic_images(
                     np.asarray(series.pixels, dtype=np.float64))
                 panels.append(("amplitude", amplitude))
@@ -42,11 +49,12 @@ def write_function_figure(result: dict[str, Any], png: str | os.PathLike[str],
     if not panels:
         return None
     import matplotlib
+    from skimage import measure
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    widths = [1.0 if kind in ("amplitude", "phase") else 1.6 for kind, _ in panels]
+    widths = [1.0 if kind in ("amplitude", "phase", "rois") else 1.6 for kind, _ in panels]
     fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * sum(widths), 3.4), squeeze=False,
                              gridspec_kw={"width_ratios": widths})
     for ax, (kind, entry) in zip(axes[0], panels, strict=True):
@@ -59,6 +67,17 @@ def write_function_figure(result: dict[str, Any], png: str | os.PathLike[str],
             ax.set_ylabel("LV counts (background corrected)")
             ax.set_title(f"Gated blood pool: LVEF {entry['lvef_percent']:.0f}%", fontsize=10)
             ax.legend(fontsize=8)
+        elif kind == "rois":
+            frame, contours = entry
+            ax.imshow(frame, cmap="gray")
+            for mask, colour, label in contours:
+                for c in measure.find_contours(mask.astype(float), 0.5):
+                    ax.plot(c[:, 1], c[:, 0], color=colour, lw=1.2, label=label)
+                    label = None
+            ax.set_title("ROIs on the ED frame", fontsize=10)
+            ax.legend(fontsize=7, loc="lower right")
+            ax.set_axis_off()
+            continue
         elif kind == "amplitude":
             ax.imshow(entry, cmap="gray")
             ax.set_title("First-harmonic amplitude", fontsize=10)
@@ -90,3 +109,21 @@ def write_function_figure(result: dict[str, Any], png: str | os.PathLike[str],
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def _roi_panel(series: Any, manual: Any) -> tuple[Any, list[tuple[Any, str, str]]] | None:
+    """The ED frame and the ROIs of the blood-pool analysis (ED, ES LV; background)."""
+    from planarmpi.analysis.bloodpool import analyze_blood_pool
+
+    try:
+        bp = analyze_blood_pool(series, manual=manual)
+    except ValueError:
+        return None
+    ed = int(np.argmin(np.abs(bp.frame_mid_ms - bp.ed_time_ms)))
+    es = int(np.argmin(np.abs(bp.frame_mid_ms - bp.es_time_ms)))
+    masks = bp.lv_masks
+    ed_mask = masks[ed] if len(masks) > 2 else masks[0]
+    es_mask = masks[es] if len(masks) > 2 else masks[1]
+    frame = np.asarray(series.pixels[ed], dtype=np.float64)
+    return frame, [(ed_mask, "#2ca02c", "LV ED"), (es_mask, "#d62728", "LV ES"),
+                   (bp.background, "#f2b33d", "background")]

@@ -33,7 +33,8 @@ FIGURES = (
     ("perfusion.png", "Perfusion: each view with the LV contour and its segments coloured by "
                       "score; circumferential profiles against the normal limits"),
     ("function.png", "Function: LV time–activity (volume) curves, first-pass curves, and "
-                     "the phase and amplitude images of the gated blood pool"),
+                     "for the gated blood pool the ROIs on the ED frame and the phase and "
+                     "amplitude images"),
 )
 
 
@@ -139,7 +140,9 @@ def render_report_outputs(folder: str | os.PathLike[str], *,
 
 def write_study_outputs(study: Study, result: StudyResult, out: str | os.PathLike[str], *,
                         clinical: ClinicalContext | None, clock: dt.datetime,
-                        report: bool = True) -> tuple[Path, Report | None]:
+                        report: bool = True,
+                        manual_rois: dict[str, Any] | None = None
+                        ) -> tuple[Path, Report | None]:
     """Every output of one analysed study under ``out/<StudyInstanceUID>/``.
 
     ``result.json``, ``study.json``, the figures and — with ``report`` — the report, its
@@ -161,7 +164,7 @@ def write_study_outputs(study: Study, result: StudyResult, out: str | os.PathLik
         from planarmpi.report.perfusion_figure import write_perfusion_figure
 
         write_perfusion_figure(study, result.perfusion, path.parent / "perfusion.png")
-    write_function_figure(result.to_dict(), path.parent / "function.png", study)
+    write_function_figure(result.to_dict(), path.parent / "function.png", study, manual_rois)
     drafted = (render_report_outputs(path.parent, clinical=clinical, clock=clock)
                if report else None)
     return path, drafted

@@ -56,7 +56,8 @@ def process_study(archive: Archive, study_instance_uid: str, *, created_by: str 
                                                              "user ROIs"))
         result = analyze_study(study, options=options)
         path, _ = write_study_outputs(study, result, archive.results, clinical=None,
-                                      clock=clock or dt.datetime.now().replace(microsecond=0))
+                                      clock=clock or dt.datetime.now().replace(microsecond=0),
+                                      manual_rois=options.manual_rois)
     except Exception as exc:
         reason = f"{type(exc).__name__}: {exc}"
         archive.set_status(study_instance_uid, "failed", reason[:2000])
