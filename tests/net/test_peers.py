@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -87,51 +86,68 @@ def _study_of_many(source: Path, target: Path, n: int) -> list[Path]:
     return out
 
 
-def _stored(data: Path) -> int:
-    db = data / "planarmpi.sqlite"
-    if not db.exists():
-        return 0
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as con:
-            return int(con.execute("select count(*) from instances").fetchone()[0])
-    except sqlite3.Error:
-        return 0
+class _Db:
+    """Read-only queries on the node's database (SQLite file or PostgreSQL URL)."""
+
+    def __init__(self, data: Path, url: str | None) -> None:
+        from sqlalchemy import create_engine
+
+        self.url = url or f"sqlite:///{data / 'planarmpi.sqlite'}"
+        self.data = data
+        self.engine = create_engine(self.url)
+
+    def rows(self, sql: str) -> list[tuple]:
+        from sqlalchemy import text
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if self.url.startswith("sqlite") and not (self.data / "planarmpi.sqlite").exists():
+            return []
+        try:
+            with self.engine.connect() as con:
+                return [tuple(r) for r in con.execute(text(sql))]
+        except SQLAlchemyError:
+            return []  # not created yet
+
+    def stored(self) -> int:
+        rows = self.rows("select count(*) from instances")
+        return int(rows[0][0]) if rows else 0
 
 
-def test_kill_minus_9_while_receiving(muga_study, tmp_path):
+def test_kill_minus_9_while_receiving(muga_study, tmp_path, db_url):
     files = _study_of_many(muga_study, tmp_path / "many", 40)
     data = tmp_path / "data"
+    db = _Db(data, db_url)
+    extra = ("--db", db_url) if db_url else ()
     port = free_port()
-    node = _serve(data, port)
+    node = _serve(data, port, *extra)
     wait_for(lambda: _echo(port), 60, "the node to answer C-ECHO")
     sender = subprocess.Popen([tool("storescu"), "-aec", "PLANARMPI", "127.0.0.1", str(port),
                                *map(str, files)], stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
-    wait_for(lambda: _stored(data) >= 10, 60, "some instances stored")
+    wait_for(lambda: db.stored() >= 10, 60, "some instances stored")
     node.kill()  # SIGKILL in the middle of the association
     node.wait()
     sender.wait(30)
-    partial = _stored(data)
+    partial = db.stored()
     assert 10 <= partial < len(files)
 
-    node = _serve(data, port)
+    node = _serve(data, port, *extra)
     try:
         wait_for(lambda: _echo(port), 60, "the restarted node")
         assert not list((data / "objects").glob("*/.incoming-*"))
-        con = sqlite3.connect(data / "planarmpi.sqlite")
-        for (digest,) in con.execute("select sha256 from instances"):
+        for (digest,) in db.rows("select sha256 from instances"):
             blob = (data / "objects" / digest[:2] / f"{digest}.dcm").read_bytes()
             assert hashlib.sha256(blob).hexdigest() == digest  # nothing half-written
         subprocess.run([tool("storescu"), "-aec", "PLANARMPI", "127.0.0.1", str(port),
                         *map(str, files)], check=True, capture_output=True, timeout=120)
-        assert _stored(data) == len(files)  # every instance exactly once
-        wait_for(lambda: con.execute("select status from studies").fetchone()[0] == "analysed",
-              300, "the completed study to be analysed")
-        actions = [a for (a,) in con.execute("select action from audit_events order by id")]
+        assert db.stored() == len(files)  # every instance exactly once
+        wait_for(lambda: db.rows("select status from studies") == [("analysed",)], 300,
+                 "the completed study to be analysed")
+        actions = [a for (a,) in db.rows("select action from audit_events order by id")]
         assert actions.count("serve-start") == 2
         assert "analysed" in actions
-        con.close()
     finally:
         node.terminate()
         node.wait(30)
+        db.engine.dispose()
     shutil.rmtree(tmp_path / "many")
