@@ -135,3 +135,23 @@ def test_report_command_re_renders_signs_and_keeps_history(pictures, tmp_path):
     assert sr.SOPInstanceUID != old.SOPInstanceUID
     for f in folder.glob("*.dcm"):
         assert errors_of(f) == [], f.name
+
+
+def test_sr_codes_the_defect_with_its_territory(pictures):
+    """LAD ischemia picture: SNOMED 251055003 (reversible defect) at the LAD (59438005)."""
+    p = pictures["lad-ischemia"]
+    assert [(d["territory"], d["kind"]) for d in p.report["defects"]] == \
+        [("LAD", "reversible")]
+    ds = pydicom.dcmread(p.folder / "report-sr.dcm")
+    coded = []
+
+    def walk(items, parent=None):
+        for item in items:
+            if item.ValueType == "CODE":
+                coded.append((parent, item.ConceptCodeSequence[0].CodeValue))
+            walk(item.get("ContentSequence", []),
+                 item.ConceptCodeSequence[0].CodeValue if item.ValueType == "CODE" else parent)
+
+    walk(ds.ContentSequence)
+    assert (None, "251055003") in coded
+    assert ("251055003", "59438005") in coded

@@ -214,12 +214,9 @@ def _content(report: Report, result: dict[str, Any], coding: dict[str, Any] | No
             items.append(hd.sr.CodeContentItem(name=codes.SCT.MyocardialPerfusion,
                                                value=codes.SCT.MyocardialPerfusionNormal,
                                                relationship_type="CONTAINS"))
-        section = report.section("perfusion")
-        for para in section.paragraphs if section else ():
-            territory = para.split(" ", 1)[0]
-            kind = next((k for k in ("partially reversible", "reversible", "fixed")
-                         if f" {k} defect" in para), None)
-            if territory in _TERRITORY and kind is not None:
+        for defect in report.defects:
+            territory, kind = defect["territory"], defect["kind"]
+            if territory in _TERRITORY and kind in _PERFUSION_KIND:
                 item = hd.sr.CodeContentItem(name=codes.SCT.MyocardialPerfusion,
                                              value=_PERFUSION_KIND[kind],
                                              relationship_type="CONTAINS")

@@ -115,7 +115,7 @@ class Report:
     figures: tuple[Figure, ...] = ()
     interpreting_physician: str = ""
     signed_at: dt.datetime | None = None
-    findings: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    defects: tuple[dict[str, Any], ...] = field(default_factory=tuple)
 
     def section(self, key: str) -> Section | None:
         """The section called ``key``, if present."""
@@ -141,6 +141,7 @@ class Report:
             "impression": list(self.impression),
             "sections": sections,
             "figures": [{"file": f.file, "caption": f.caption} for f in self.figures],
+            "defects": [dict(d) for d in self.defects],
             "interpreting_physician": self.interpreting_physician,
             "signed_at": self.signed_at.isoformat() if self.signed_at else None,
         }
@@ -340,12 +341,13 @@ def _quality_section(result: dict[str, Any]) -> tuple[Section, str]:
     return Section("quality", "Image quality", paragraphs=tuple(paragraphs)), grade
 
 
-def _perfusion_section(result: dict[str, Any], p: ReportParams) -> tuple[Section | None,
-                                                                         list[str], str]:
-    """The section, the impression sentences and the perfusion verdict."""
+def _perfusion_section(result: dict[str, Any], p: ReportParams
+                       ) -> tuple[Section | None, list[str], str, list[dict[str, Any]]]:
+    """The section, the impression sentences, the perfusion verdict and the defects
+    (territory, severity, kind, extent, segments) the DICOM SR codes."""
     perf = result.get("perfusion")
     if not perf:
-        return None, [], ""
+        return None, [], "", []
     verdict = perf.get("verdict", "")
     states = perf.get("states", [])
     stress = next((s for s in states if State(s["state"]).is_stress), states[0] if states
@@ -357,6 +359,7 @@ def _perfusion_section(result: dict[str, Any], p: ReportParams) -> tuple[Section
                          Item("Normal limits", (perf.get("limits") or {}).get("name", "—"))]
     paragraphs: list[str] = []
     impression: list[str] = []
+    defects: list[dict[str, Any]] = []
     for s in states:
         items.append(Item(f"{_state_name(s['state']).capitalize()}",
                           f"summed score {s['summed_score']}, {s['reduced_segments']} of "
@@ -379,6 +382,9 @@ def _perfusion_section(result: dict[str, Any], p: ReportParams) -> tuple[Section
             else:
                 kind = "partially reversible"
             extent = _extent(float(stress["extent_percent"]), p)
+            defects.append({"territory": territory, "severity": _severity(max_score),
+                            "kind": kind, "extent": extent,
+                            "segments": [g["segment"] for g in segs]})
             names = ", ".join(f"{g['name']} ({g['segment']}, score {g['score']})"
                               for g in segs)
             paragraphs.append(
@@ -424,7 +430,7 @@ def _perfusion_section(result: dict[str, Any], p: ReportParams) -> tuple[Section
                       str(r["rest_score"]) if r else "—",
                       r["classification"] if r else "—"))
     return (Section("perfusion", "Perfusion", tuple(items), tuple(paragraphs), tuple(table)),
-            impression, verdict)
+            impression, verdict, defects)
 
 
 def _function_section(result: dict[str, Any], p: ReportParams
@@ -566,7 +572,7 @@ def build_report(result: dict[str, Any], *, header: dict[str, Any] | None = None
                 _stress_section(clinical, age)]
     quality, grade = _quality_section(result)
     sections.append(quality)
-    perfusion, perf_impression, verdict = _perfusion_section(result, p)
+    perfusion, perf_impression, verdict, defects = _perfusion_section(result, p)
     if perfusion is not None:
         sections.append(perfusion)
     function, func_impression, lvef = _function_section(result, p)
@@ -579,8 +585,10 @@ def build_report(result: dict[str, Any], *, header: dict[str, Any] | None = None
 
     impression: list[str] = []
     reduced_lvef = lvef is not None and lvef < p.lvef_lower_limit_percent
-    ischemia = any("ischemia" in s for s in perf_impression)
-    scar = any("infarction" in s for s in perf_impression)
+    tid = ((result.get("perfusion") or {}).get("reversibility") or {}).get("tid") or {}
+    ischemia = (any(d["kind"] in ("reversible", "partially reversible") for d in defects)
+                or bool(tid.get("abnormal")))
+    scar = any(d["kind"] in ("fixed", "partially reversible") for d in defects)
     if grade == "poor" and verdict in ("", "normal"):
         bottom = "non-diagnostic"
         impression.append("Non-diagnostic study: image quality is poor (see Image quality); "
@@ -650,4 +658,5 @@ def build_report(result: dict[str, Any], *, header: dict[str, Any] | None = None
         interpreting_physician=signed_by or (clinical.interpreting_physician if clinical
                                              else ""),
         signed_at=signed_at if signed_by else None,
+        defects=tuple(defects),
     )
