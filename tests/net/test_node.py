@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+from pathlib import Path
 
 import pydicom
 import pytest
@@ -66,7 +67,9 @@ def test_store_then_analyse_on_completion(node, muga_study):
         assert 50 < lvef["value_percent"] < 75  # muga-normal: true LVEF 62%
         (report,) = s.scalars(select(Report).where(Report.study_fk == study.id)).all()
         assert report.status == "draft"
-    assert (archive.results / uid / "report-sr.dcm").is_file()
+        output = analysis.output_dir
+    assert (Path(output) / "report-sr.dcm").is_file()
+    assert Path(output).is_relative_to(archive.results / uid)  # a folder per version
     assert archive.counts()["instances"] == len(files)
     actions = [e["action"] for e in archive.audit_events()]
     assert "analysed" in actions

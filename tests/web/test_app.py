@@ -120,6 +120,16 @@ def test_technologist_cannot_sign_physician_signs_then_only_amends(archive):
     assert "prior LVEF was 62%, not 75%" in reply.text
     pdf = doc.get(f"/studies/{uid}/report.pdf")
     assert pdf.content.startswith(b"%PDF")
+    # The signed PDF survives: saving the amendment's draft re-renders the working copy,
+    # while the signed version's PDF stays an object of its own.
+    from sqlalchemy import select as _select
+
+    from planarmpi.store.models import Report as _Report
+
+    with archive.sessions() as s:
+        signed = s.scalar(_select(_Report).where(_Report.status == "amended"))
+        kept = archive.object_path(signed.content["pdf_sha256"], ".pdf")
+    assert kept.read_bytes().startswith(b"%PDF")
     actions = [e["action"] for e in archive.audit_events()]
     for action in ("sign-refused", "report-draft", "report-signed", "report-amend",
                    "export-pdf"):

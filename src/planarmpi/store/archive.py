@@ -107,13 +107,17 @@ class Archive:
                 raise
 
     # ------------------------------------------------------------------ objects
-    def object_path(self, sha256: str) -> Path:
+    def object_path(self, sha256: str, suffix: str = ".dcm") -> Path:
         """Where the object with this digest lives."""
-        return self.objects / sha256[:2] / f"{sha256}.dcm"
+        return self.objects / sha256[:2] / f"{sha256}{suffix}"
 
-    def _put(self, data: bytes) -> str:
+    def put_object(self, data: bytes, suffix: str = ".dcm") -> str:
+        """Store bytes once under their SHA-256 (never overwritten); returns the digest."""
+        return self._put(data, suffix)
+
+    def _put(self, data: bytes, suffix: str = ".dcm") -> str:
         digest = hashlib.sha256(data).hexdigest()
-        target = self.object_path(digest)
+        target = self.object_path(digest, suffix)
         if target.is_file():
             return digest
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -55,7 +55,17 @@ def process_study(archive: Archive, study_instance_uid: str, *, created_by: str 
         options = AnalysisOptions(manual_rois=rois_for_study(manual_rois or {}, study,
                                                              "user ROIs"))
         result = analyze_study(study, options=options)
-        path, _ = write_study_outputs(study, result, archive.results, clinical=None,
+        # Each analysis writes into a folder of its own: the outputs (and the report PDF a
+        # physician signed) of an earlier version are never overwritten by a later one.
+        import tempfile
+
+        from planarmpi.io.outputs import study_output_dir
+
+        parent = study_output_dir(archive.results, study_instance_uid)
+        parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix=dt.datetime.now().strftime("%Y%m%dT%H%M%S-"),
+                                       dir=parent))
+        path, _ = write_study_outputs(study, result, folder, clinical=None,
                                       clock=clock or dt.datetime.now().replace(microsecond=0),
                                       manual_rois=options.manual_rois)
     except Exception as exc:

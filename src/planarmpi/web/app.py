@@ -419,10 +419,15 @@ def create_app(archive: Archive, *, clock: Callable[[], dt.datetime] | None = No
                           if current.content.get("impression_by_physician") else None)
         report = _render(uid, Path(analysis.output_dir), clinical_doc, impression,
                          signed_by=me["name"])
+        # The signed PDF is kept as an object of its own: later drafts and analyses write
+        # their PDFs elsewhere or over the working copy, never over this one.
+        pdf_sha256 = archive.put_object(
+            (Path(analysis.output_dir) / "report.pdf").read_bytes(), ".pdf")
         with archive.session() as s:
             row = latest(s, Report, study_row(s, uid))
             row.status, row.signed_by, row.signed_at = "signed", me["name"], utcnow()
-            row.content = {**report.to_dict(), "impression_by_physician": impression is not None}
+            row.content = {**report.to_dict(), "impression_by_physician": impression is not None,
+                           "pdf_sha256": pdf_sha256}
         archive.audit(me["name"], "report-signed", uid, f"version {row.version}")
         request.session["message"] = "Report signed."
         return RedirectResponse(f"/studies/{uid}#report", status_code=303)
@@ -454,8 +459,16 @@ def create_app(archive: Archive, *, clock: Callable[[], dt.datetime] | None = No
     async def report_pdf(request: Request, uid: str) -> Response:
         me = user(request)
         with archive.sessions() as s:
-            analysis = latest(s, Analysis, study_row(s, uid))
+            report = latest(s, Report, study_row(s, uid))
+            # The PDF of the current report version: the folder of the analysis it was made
+            # from (a later analysis writes elsewhere and never replaces a signed PDF).
+            analysis = (s.get(Analysis, report.analysis_fk)
+                        if report is not None and report.analysis_fk else None)
+            signed_pdf = (report.content.get("pdf_sha256")
+                          if report is not None and report.status == "signed" else None)
         path = Path(analysis.output_dir) / "report.pdf" if analysis else None
+        if signed_pdf:
+            path = archive.object_path(signed_pdf, ".pdf")
         if path is None or not path.is_file():
             raise InvalidInputError(f"study {uid} has no report yet")
         archive.audit(me["name"], "export-pdf", uid)
