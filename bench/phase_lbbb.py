@@ -43,8 +43,7 @@ def _case(args: tuple[str, int]) -> dict[str, Any] | None:
     if out.result is None:
         return None
     bp = out.result
-    ed = int(np.argmin(np.abs(bp.frame_mid_ms - bp.ed_time_ms)))
-    mask = bp.lv_masks[ed] if len(bp.lv_masks) > 2 else bp.lv_masks[0]
+    _, _, mask, _ = bp.ed_es_rois()
     try:
         stats = phase_statistics(bp.ventricles.phase_deg, bp.ventricles.amplitude, mask)
     except ValueError:

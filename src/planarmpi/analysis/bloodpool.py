@@ -114,6 +114,19 @@ class BloodPoolResult:
     rois_by: str = ""
     wall_motion: tuple[SegmentMotion, ...] = ()
 
+    def ed_es_rois(self) -> tuple[int, int, Mask, Mask]:
+        """End-diastolic and end-systolic slot indices and their LV ROIs.
+
+        With an ROI per slot (automatic) those of the ED and ES slots; with a user's two
+        ROIs, the ED and the ES one.
+        """
+        ed = int(np.argmin(np.abs(self.frame_mid_ms - self.ed_time_ms)))
+        es = int(np.argmin(np.abs(self.frame_mid_ms - self.es_time_ms)))
+        masks = self.lv_masks
+        if len(masks) > 2:
+            return ed, es, masks[ed], masks[es]
+        return ed, es, masks[0], masks[1]
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (no images)."""
         return {

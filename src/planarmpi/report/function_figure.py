@@ -119,11 +119,7 @@ def _roi_panel(series: Any, manual: Any) -> tuple[Any, list[tuple[Any, str, str]
         bp = analyze_blood_pool(series, manual=manual)
     except ValueError:
         return None
-    ed = int(np.argmin(np.abs(bp.frame_mid_ms - bp.ed_time_ms)))
-    es = int(np.argmin(np.abs(bp.frame_mid_ms - bp.es_time_ms)))
-    masks = bp.lv_masks
-    ed_mask = masks[ed] if len(masks) > 2 else masks[0]
-    es_mask = masks[es] if len(masks) > 2 else masks[1]
+    ed, _, ed_mask, es_mask = bp.ed_es_rois()
     frame = np.asarray(series.pixels[ed], dtype=np.float64)
     return frame, [(ed_mask, "#2ca02c", "LV ED"), (es_mask, "#d62728", "LV ES"),
                    (bp.background, "#f2b33d", "background")]

@@ -99,9 +99,12 @@ def create_app(archive: Archive, *, clock: Callable[[], dt.datetime] | None = No
             request.session["csrf"] = csrf_token()
         return str(request.session["csrf"])
 
-    async def check_csrf(request: Request) -> dict[str, Any]:
-        form = dict(await request.form()) if request.headers.get("content-type", "").startswith(
-            ("application/x-www-form-urlencoded", "multipart/form-data")) else {}
+    async def check_csrf(request: Request) -> Any:
+        """The request's form (FormData, empty for JSON) once its CSRF token is checked."""
+        form: Any = {}
+        if request.headers.get("content-type", "").startswith(
+                ("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
         sent = request.headers.get("x-csrf-token") or form.get("csrf")
         if not sent or not secrets.compare_digest(str(sent), token(request)):
             raise ForbiddenError("the form expired or did not come from this site: reload the page")
@@ -480,10 +483,7 @@ def create_app(archive: Archive, *, clock: Callable[[], dt.datetime] | None = No
         from planarmpi.store.processing import process_study
 
         me = user(request)
-        form = await request.form()
-        sent = form.get("csrf")
-        if not sent or not secrets.compare_digest(str(sent), token(request)):
-            raise ForbiddenError("the form expired or did not come from this site: reload the page")
+        form = await check_csrf(request)
         files = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
         if not files:
             raise InvalidInputError("choose one or more DICOM files to upload")

@@ -102,12 +102,9 @@ def lv_roi_polygons(study: Study, manual: dict[str, Any] | None = None
             bp = analyze_blood_pool(series, manual=rois.get(uid))
         except ValueError:
             continue
-        ed = int(np.argmin(np.abs(bp.frame_mid_ms - bp.ed_time_ms)))
-        es = int(np.argmin(np.abs(bp.frame_mid_ms - bp.es_time_ms)))
-        masks = bp.lv_masks
+        ed, es, ed_mask, es_mask = bp.ed_es_rois()
         out[uid] = {"ed_frame": ed, "es_frame": es,
-                    "lv_ed": _polygon(masks[ed if len(masks) > 2 else 0]),
-                    "lv_es": _polygon(masks[es if len(masks) > 2 else 1]),
+                    "lv_ed": _polygon(ed_mask), "lv_es": _polygon(es_mask),
                     "background": _polygon(bp.background, 10),
                     "lvef_percent": bp.lvef_percent, "source": bp.rois_source}
     return out
