@@ -35,3 +35,19 @@ def muga_cases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Case]:
                             anatomy=Anatomy(edv_ml=220.0, lvef_percent=25.0)),
         "normal-2x": _simulate(make("n2"), "muga-normal", 11, counts_per_view=8.0e6),
     }
+
+
+@pytest.fixture(scope="session")
+def gated_perfusion_cases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Case]:
+    """Gated LAO perfusion views (Tc-99m sestamibi): normal, scar with reduced EF, and the
+    normal one at twice the counts."""
+    from planarmpi.model import State
+
+    make = tmp_path_factory.mktemp
+    only = {"static_views": (), "states": (State.STRESS_EXERCISE,)}
+    return {
+        "normal": _simulate(make("gpn"), "normal-male", 21, **only),
+        "reduced": _simulate(make("gpr"), "lad-scar", 22, **only),
+        "normal-2x": _simulate(make("gpn2"), "normal-male", 21, counts_per_view=2.4e6,
+                               **only),
+    }

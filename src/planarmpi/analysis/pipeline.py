@@ -7,6 +7,7 @@ from typing import Any
 
 from planarmpi.analysis.bloodpool import BloodPoolParams, ManualRois, analyze_blood_pool
 from planarmpi.analysis.firstpass import FirstPassParams, analyze_first_pass
+from planarmpi.analysis.gated_perfusion import GatedPerfusionParams, analyze_gated_perfusion
 from planarmpi.analysis.perfusion.normals import NormalLimits
 from planarmpi.analysis.perfusion.study import PerfusionParams, analyze_perfusion
 from planarmpi.analysis.phase import phase_statistics
@@ -28,6 +29,7 @@ class AnalysisOptions:
     manual_rois: dict[str, ManualRois] = field(default_factory=dict)
     perfusion: PerfusionParams = field(default_factory=PerfusionParams)
     first_pass: FirstPassParams = field(default_factory=FirstPassParams)
+    gated_perfusion: GatedPerfusionParams = field(default_factory=GatedPerfusionParams)
     normal_limits: tuple[NormalLimits, ...] = ()
 
 
@@ -78,10 +80,17 @@ def analyze_study(study: Study, *, limits: QCLimits | None = None,
                 "nor a perfusion agent, so no EF method applies", uid))
             continue
         if method == "gated-perfusion":
-            findings.append(Finding(
-                "EF_METHOD_NOT_AVAILABLE", Level.INFO,
-                f"{name}: the geometric EF of gated perfusion images is not computed by "
-                "this version", uid))
+            try:
+                gp = analyze_gated_perfusion(series, options.gated_perfusion)
+            except ValueError as exc:
+                findings.append(Finding("EF_NOT_MEASURED", Level.WARN,
+                                        f"gated-perfusion EF not measured: {exc}", uid))
+                continue
+            analyses.append("gated-perfusion")
+            findings.extend(gp.findings)
+            efs.append(EjectionFraction(Chamber.LV, "gated-perfusion", gp.lvef_percent,
+                                        gp.ci95_percent, uid))
+            function.append({**gp.to_dict(), "series": name})
             continue
         try:
             bp = analyze_blood_pool(series, options.blood_pool, options.manual_rois.get(uid))

@@ -44,6 +44,13 @@ def write_function_figure(result: dict[str, Any], png: str | os.PathLike[str],
                 panels.append(("amplitude", amplitude))
                 panels.append(("phase", np.where(amplitude > 0.1 * amplitude.max(), phase,
                                                  np.nan)))
+        elif entry.get("method") == "gated-perfusion" and entry.get("volume_ml"):
+            panels.append(("volumes", entry))
+            series = gated.get(entry.get("series_instance_uid", ""))
+            if series is not None:
+                border = _border_panel(series)
+                if border is not None:
+                    panels.append(("border", border))
         elif entry.get("method") == "first-pass" and entry.get("curves"):
             panels.append(("first-pass", entry))
     if not panels:
@@ -54,7 +61,8 @@ def write_function_figure(result: dict[str, Any], png: str | os.PathLike[str],
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    widths = [1.0 if kind in ("amplitude", "phase", "rois") else 1.6 for kind, _ in panels]
+    widths = [1.0 if kind in ("amplitude", "phase", "rois", "border") else 1.6
+              for kind, _ in panels]
     fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * sum(widths), 3.4), squeeze=False,
                              gridspec_kw={"width_ratios": widths})
     for ax, (kind, entry) in zip(axes[0], panels, strict=True):
@@ -67,6 +75,23 @@ def write_function_figure(result: dict[str, Any], png: str | os.PathLike[str],
             ax.set_ylabel("LV counts (background corrected)")
             ax.set_title(f"Gated blood pool: LVEF {entry['lvef_percent']:.0f}%", fontsize=10)
             ax.legend(fontsize=8)
+        elif kind == "volumes":
+            ax.plot(entry["frame_mid_ms"], entry["volume_ml"], "o-", color="#1f3b5a", ms=3)
+            ax.axvline(entry["ed_time_ms"], color="#2ca02c", ls="--", lw=1, label="ED")
+            ax.axvline(entry["es_time_ms"], color="#d62728", ls="--", lw=1, label="ES")
+            ax.set_xlabel("time in cycle (ms)")
+            ax.set_ylabel("LV volume, area–length (ml)")
+            ax.set_title(f"Gated perfusion: LVEF {entry['lvef_percent']:.0f}%", fontsize=10)
+            ax.legend(fontsize=8)
+        elif kind == "border":
+            frame, lines = entry
+            ax.imshow(frame, cmap="gray")
+            for (rows, cols), colour, label in lines:
+                ax.plot(cols, rows, color=colour, lw=1.2, label=label)
+            ax.set_title("Endocardial border", fontsize=10)
+            ax.legend(fontsize=7, loc="lower right")
+            ax.set_axis_off()
+            continue
         elif kind == "rois":
             frame, contours = entry
             ax.imshow(frame, cmap="gray")
@@ -109,6 +134,33 @@ def write_function_figure(result: dict[str, Any], png: str | os.PathLike[str],
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def _border_panel(series: Any) -> tuple[Any, list[tuple[Any, str, str]]] | None:
+    """The summed frame with the ED and ES endocardial borders of the geometric EF."""
+    from planarmpi.analysis.gated_perfusion import analyze_gated_perfusion, border_points_rc
+
+    try:
+        gp = analyze_gated_perfusion(series)
+    except ValueError:
+        return None
+    ed = int(np.argmax(gp.volume_ml))
+    es = int(np.argmin(gp.volume_ml))
+    spacing = series.acquisition.pixel_spacing_mm
+    lines = []
+    for index, colour, label in ((ed, "#2ca02c", "ED"), (es, "#d62728", "ES")):
+        pts = border_points_rc(gp.radius_mm[index], gp.centre_rc, spacing)
+        closed = np.vstack([pts, pts[:1]])
+        lines.append(((closed[:, 0], closed[:, 1]), colour, label))
+    frame = np.asarray(series.pixels, dtype=np.float64).sum(axis=0)
+    # Crop to the LV with a margin of 2.5 end-diastolic radii.
+    reach = 2.5 * float(gp.radius_mm[ed].max()) / float(min(spacing))
+    r0 = max(int(gp.centre_rc[0] - reach), 0)
+    c0 = max(int(gp.centre_rc[1] - reach), 0)
+    r1 = min(int(gp.centre_rc[0] + reach) + 1, frame.shape[0])
+    c1 = min(int(gp.centre_rc[1] + reach) + 1, frame.shape[1])
+    lines = [((rows - r0, cols - c0), colour, label) for (rows, cols), colour, label in lines]
+    return frame[r0:r1, c0:c1], lines
 
 
 def _roi_panel(series: Any, manual: Any) -> tuple[Any, list[tuple[Any, str, str]]] | None:

@@ -463,6 +463,10 @@ def _function_section(result: dict[str, Any], p: ReportParams
         items.append(Item("Ejection fraction", "not measured"
                           + (f" ({why[0]})" if why else "")))
     for f in result.get("function", []):
+        if f.get("method") == "gated-perfusion" and f.get("edv_ml") is not None:
+            items.append(Item("LV volumes (gated perfusion)",
+                              f"end-diastolic {f['edv_ml']:.0f} ml, end-systolic "
+                              f"{f['esv_ml']:.0f} ml (single-plane area–length)"))
         if f.get("peak_filling_rate_edv_per_s") is not None:
             items.append(Item("Peak filling rate",
                               f"{f['peak_filling_rate_edv_per_s']:.2f} EDV/s, time to peak "

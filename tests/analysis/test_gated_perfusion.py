@@ -1,0 +1,140 @@
+"""Geometric LVEF of gated planar perfusion images (planarmpi.analysis.gated_perfusion)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from planarmpi.analysis.gated_perfusion import (
+    GatedPerfusionParams,
+    analyze_gated_perfusion,
+    area_length_ml,
+    endocardial_radii,
+)
+from planarmpi.analysis.pipeline import analyze_study
+from planarmpi.io.reader import read_studies
+
+
+def test_area_length_of_an_ellipse_is_the_prolate_ellipsoid() -> None:
+    a_mm, b_mm = 42.0, 27.0
+    expected_ml = 4 / 3 * np.pi * a_mm * b_mm**2 / 1000
+    assert area_length_ml(np.pi * a_mm * b_mm, 2 * a_mm) == pytest.approx(expected_ml, rel=1e-12)
+    with pytest.raises(ValueError, match="long axis"):
+        area_length_ml(100.0, 0.0)
+
+
+def _projected_shells(inner_mm: list[float], thickness_mm: list[float], fwhm_mm: float,
+                      pixel_mm: float = 2.0, size: int = 64) -> np.ndarray:
+    """Projections of spherical shells (one per slot), blurred by a Gaussian PSF."""
+    yy, xx = (np.mgrid[:size, :size] - (size - 1) / 2) * pixel_mm
+    r = np.hypot(yy, xx)
+    frames = []
+    for ri, t in zip(inner_mm, thickness_mm, strict=True):
+        ro = ri + t
+        chord = (2 * np.sqrt(np.clip(ro**2 - r**2, 0, None))
+                 - 2 * np.sqrt(np.clip(ri**2 - r**2, 0, None)))
+        frames.append(ndimage.gaussian_filter(chord, fwhm_mm / 2.3548 / pixel_mm))
+    return np.asarray(frames)
+
+
+# The analysis smooths slots with σ = 6 mm, so camera blur (7–10 mm FWHM) and smoothing
+# together give ~15 mm FWHM; below ~10 mm the correction over-shoots and above ~16 mm the
+# whole border moves inwards (docs/function.md).
+@pytest.mark.parametrize("fwhm_mm", [11.0, 14.0])
+def test_border_follows_the_endocardium_of_a_thickening_shell(fwhm_mm: float) -> None:
+    # Myocardial volume conserved: the wall thickens as the cavity shrinks (25 → 15 mm).
+    inner = [25.0, 21.0, 18.0, 15.0]
+    outer_ed = 35.0
+    myo = outer_ed**3 - inner[0] ** 3
+    thickness = [float(np.cbrt(ri**3 + myo) - ri) for ri in inner]
+    frames = _projected_shells(inner, thickness, fwhm_mm)
+    ridge = np.full(72, 24.0 / 2.0)  # summed-image ridge (pixels of 2 mm)
+    radius, shift = endocardial_radii(frames, (31.5, 31.5), ridge, (2.0, 2.0),
+                                      np.ones(72, dtype=bool), reach_mm=35.0)
+    measured = radius.mean(axis=1)
+    ridge_only = measured + shift
+    true = np.array(inner)
+    # Relative to end-diastole the corrected border is within 0.5 mm of the endocardium,
+    # while the uncorrected ridge moves out by > 1 mm as the wall thickens.
+    assert np.abs((measured - measured[0]) - (true - true[0])).max() < 0.5
+    assert ((ridge_only - ridge_only[0]) - (true - true[0]))[-1] > 1.0
+    assert np.abs(measured - true).max() < 1.5
+
+    def ef(r: np.ndarray) -> float:
+        return 100 * (1 - (r[-1] / r[0]) ** 3)
+
+    assert abs(ef(measured) - ef(true)) < 1.5 < abs(ef(ridge_only) - ef(true))
+
+
+@pytest.mark.parametrize(("name", "tolerance"), [("normal", 6.0), ("reduced", 8.0)])
+def test_ef_close_to_true_volume_ef(gated_perfusion_cases: dict, name: str,
+                                    tolerance: float) -> None:
+    series, truth = gated_perfusion_cases[name]
+    r = analyze_gated_perfusion(series)
+    true_ef = truth["lv"]["voxelised_lvef_percent"]
+    assert abs(r.lvef_percent - true_ef) <= tolerance
+    lo, hi = r.ci95_percent
+    assert lo < r.lvef_percent < hi
+    assert r.poisson_sd_percent > 0
+    assert r.roi_sd_percent >= 0
+    assert r.esv_ml < r.edv_ml
+    assert r.volume_ml.shape == (series.pixels.shape[0],)
+
+
+def test_reduced_ef_is_measured_lower_than_normal(gated_perfusion_cases: dict) -> None:
+    normal = analyze_gated_perfusion(gated_perfusion_cases["normal"][0])
+    reduced = analyze_gated_perfusion(gated_perfusion_cases["reduced"][0])
+    assert normal.lvef_percent - reduced.lvef_percent > 12
+
+
+def test_same_input_same_output(gated_perfusion_cases: dict) -> None:
+    series, _ = gated_perfusion_cases["normal"]
+    a, b = analyze_gated_perfusion(series), analyze_gated_perfusion(series)
+    assert a.to_dict() == b.to_dict()
+
+
+def test_doubling_counts_leaves_ef_within_noise(gated_perfusion_cases: dict) -> None:
+    one = analyze_gated_perfusion(gated_perfusion_cases["normal"][0])
+    two = analyze_gated_perfusion(gated_perfusion_cases["normal-2x"][0])
+    noise = float(np.hypot(one.poisson_sd_percent, two.poisson_sd_percent))
+    assert abs(one.lvef_percent - two.lvef_percent) <= 2.5 * noise
+
+
+def test_too_few_slots_is_refused(gated_perfusion_cases: dict) -> None:
+    series, _ = gated_perfusion_cases["normal"]
+    short = replace(series, pixels=series.pixels[:6],
+                    frame_duration_ms=series.frame_duration_ms[:6])
+    with pytest.raises(ValueError, match="6 time slots"):
+        analyze_gated_perfusion(short)
+
+
+def test_no_ring_is_a_clear_error(gated_perfusion_cases: dict) -> None:
+    series, _ = gated_perfusion_cases["normal"]
+    rng = np.random.default_rng(3)
+    flat = rng.poisson(50.0, size=series.pixels.shape).astype(series.pixels.dtype)
+    with pytest.raises(ValueError, match=re.escape(series.acquisition.display_name)):
+        analyze_gated_perfusion(replace(series, pixels=flat))
+
+
+def test_params_are_validated() -> None:
+    with pytest.raises(ValueError, match="n_rays"):
+        GatedPerfusionParams(n_rays=8)
+    with pytest.raises(ValueError, match="resamples"):
+        GatedPerfusionParams(resamples=1)
+
+
+def test_pipeline_reports_the_gated_perfusion_ef(gated_perfusion_cases: dict) -> None:
+    _, truth = gated_perfusion_cases["normal"]
+    (study,) = read_studies(truth["folder"]).studies
+    result = analyze_study(study).to_dict()
+    (ef,) = [e for e in result["ejection_fractions"] if e["method"] == "gated-perfusion"]
+    assert abs(ef["value_percent"] - truth["lv"]["voxelised_lvef_percent"]) <= 6.0
+    entry = next(f for f in result["function"] if f["method"] == "gated-perfusion")
+    assert entry["edv_ml"] > entry["esv_ml"] > 0
+    assert "gated-perfusion" in result["analyses_run"]
+    codes = {f["code"] for f in result["qc"]["findings"]}
+    assert "EF_METHOD_NOT_AVAILABLE" not in codes
