@@ -12,46 +12,19 @@ Prints the table recorded in docs/validation.md.
 from __future__ import annotations
 
 import argparse
-import tempfile
-import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
 
 import numpy as np
+
+from _gated_perfusion import simulate_and_analyze
 
 SEED0 = 970_000
 
 
 def one(index: int) -> tuple[float, ...] | str:
-    from planarmpi import read_studies
-    from planarmpi.analysis.gated_perfusion import analyze_gated_perfusion
-    from planarmpi.model import Sex, State, Tracer
-    from planarmpi.simulate import simulate_study
-    from planarmpi.simulate.presets import _perfusion_anatomy, _tracer_settings
-    from planarmpi.simulate.study import SimulationSpec
-
-    rng = np.random.default_rng([SEED0, index])
-    female = bool(rng.random() < 0.5)
-    tracer = Tracer(str(rng.choice([Tracer.TC99M_SESTAMIBI.value,
-                                    Tracer.TC99M_TETROFOSMIN.value])))
-    anatomy = replace(_perfusion_anatomy(rng, female, normal=False),
-                      lvef_percent=float(rng.uniform(15, 80)),
-                      edv_ml=float(rng.uniform(60, 250)))
-    settings = _tracer_settings(rng, tracer)
-    settings.update(states=(State.STRESS_EXERCISE,), gated_view="LAO45",
-                    counts_per_view=float(rng.uniform(0.8e6, 2.5e6)))
-    spec = SimulationSpec(name=f"gp-bench-{index}", sex=Sex.FEMALE if female else Sex.MALE,
-                          anatomy=anatomy, static_views=(),
-                          time_slots=int(rng.choice([8, 16])), **settings)
-    with tempfile.TemporaryDirectory() as tmp:
-        truth = simulate_study(spec, tmp, seed=SEED0 + index)
-        (study,) = read_studies(tmp).studies
-        t0 = time.perf_counter()
-        try:
-            r = analyze_gated_perfusion(study.gated[0])
-        except ValueError as exc:
-            return str(exc)
-        seconds = time.perf_counter() - t0
+    truth, r, seconds = simulate_and_analyze(SEED0, index)
+    if isinstance(r, str):
+        return r
     lv = truth["lv"]
     return (lv["voxelised_lvef_percent"], r.lvef_percent, *r.ci95_percent,
             r.poisson_sd_percent, r.roi_sd_percent, lv["voxelised_edv_ml"], r.edv_ml,

@@ -53,8 +53,9 @@ def test_border_follows_the_endocardium_of_a_thickening_shell(fwhm_mm: float) ->
     thickness = [float(np.cbrt(ri**3 + myo) - ri) for ri in inner]
     frames = _projected_shells(inner, thickness, fwhm_mm)
     ridge = np.full(72, 24.0 / 2.0)  # summed-image ridge (pixels of 2 mm)
-    radius, shift = endocardial_radii(frames, (31.5, 31.5), ridge, (2.0, 2.0),
-                                      np.ones(72, dtype=bool), reach_mm=35.0)
+    trace = endocardial_radii(frames, (31.5, 31.5), ridge, (2.0, 2.0),
+                              np.ones(72, dtype=bool), reach_mm=35.0)
+    radius, shift = trace.radius_mm, trace.shift_mm
     measured = radius.mean(axis=1)
     ridge_only = measured + shift
     true = np.array(inner)
@@ -63,6 +64,8 @@ def test_border_follows_the_endocardium_of_a_thickening_shell(fwhm_mm: float) ->
     assert np.abs((measured - measured[0]) - (true - true[0])).max() < 0.5
     assert ((ridge_only - ridge_only[0]) - (true - true[0]))[-1] > 1.0
     assert np.abs(measured - true).max() < 1.5
+    # The thickening wall holds more counts at its ridge (partial-volume effect).
+    assert trace.wall_counts[-1].mean() > 1.1 * trace.wall_counts[0].mean()
 
     def ef(r: np.ndarray) -> float:
         return 100 * (1 - (r[-1] / r[0]) ** 3)
@@ -138,3 +141,39 @@ def test_pipeline_reports_the_gated_perfusion_ef(gated_perfusion_cases: dict) ->
     assert "gated-perfusion" in result["analyses_run"]
     codes = {f["code"] for f in result["qc"]["findings"]}
     assert "EF_METHOD_NOT_AVAILABLE" not in codes
+
+
+def test_akinetic_territory_is_graded_abnormal_and_remote_normal(
+        gated_perfusion_cases: dict) -> None:
+    # lad-scar: the LAD territory does not move (wall_motion LAD 0.0 in the preset).
+    reduced = analyze_gated_perfusion(gated_perfusion_cases["reduced"][0])
+    by_territory: dict[str, list[str]] = {}
+    for w in reduced.wall_motion:
+        by_territory.setdefault(w.territory, []).append(w.grade)
+    assert any(g != "normal" for g in by_territory["LAD"])
+    normal = analyze_gated_perfusion(gated_perfusion_cases["normal"][0])
+    assert [w.grade for w in normal.wall_motion] == ["normal"] * 5
+    assert all(w.shortening_percent > 10 and w.thickening_percent > 0
+               for w in normal.wall_motion)
+
+
+def test_regional_grades_follow_the_limits() -> None:
+    from planarmpi.analysis.gated_perfusion import GatedWallMotionParams, regional_excursion
+
+    # Two slots, 72 rays; the ED radius is 30 mm, the ES radius shrinks by a chosen fraction
+    # in the image sector of each LAO segment (image angle = ray angle − 90°).
+    angles = np.arange(72) * 5.0
+    image_angle = (angles - 90.0) % 360.0
+    shortening = np.where(image_angle < 60, 0.25,            # LAO-4: normal
+                          np.where(image_angle < 150, 0.05,   # LAO-3: hypokinetic
+                                   np.where(image_angle < 200, 0.0,  # LAO-2: akinetic
+                                            np.where(image_angle < 250, -0.1,  # LAO-1
+                                                     0.25))))
+    radius = np.vstack([np.full(72, 30.0), 30.0 * (1 - shortening)])
+    counts = np.vstack([np.full(72, 100.0), np.full(72, 115.0)])
+    params = GatedWallMotionParams(normals={k: (25.0, 4.0) for k in
+                                            ("LAO-1", "LAO-2", "LAO-3", "LAO-4", "LAO-5")})
+    grades = {w.segment: w.grade for w in regional_excursion(
+        radius, counts, np.ones(72, dtype=bool), 0, 1, params)}
+    assert grades == {"LAO-1": "dyskinetic", "LAO-2": "akinetic", "LAO-3": "hypokinetic",
+                      "LAO-4": "normal", "LAO-5": "normal"}

@@ -32,7 +32,9 @@ LV centre by one pixel (the ROI-seed sensitivity).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from importlib.resources import files
 from typing import Any
 
 import numpy as np
@@ -49,12 +51,114 @@ from planarmpi.analysis.perfusion.profiles import (
     find_lv,
     ray_directions,
 )
-from planarmpi.model import Finding, GatedSeries, Level
+from planarmpi.analysis.wall_motion import LAO_SECTORS_DEG
+from planarmpi.model import Finding, GatedSeries, Level, View
+from planarmpi.model.segments import SEGMENTS
 
-__all__ = ["GatedPerfusionParams", "GatedPerfusionResult", "analyze_gated_perfusion",
+__all__ = ["BorderTrace", "GatedPerfusionParams", "GatedWallMotionParams", "SegmentExcursion",
+           "builtin_excursion_normals", "regional_excursion", "GatedPerfusionResult", "analyze_gated_perfusion",
            "area_length_ml", "border_points_rc", "endocardial_radii"]
 
 Array = NDArray[np.float64]
+
+
+def builtin_excursion_normals() -> dict[str, tuple[float, float]]:
+    """Segment key → (mean, SD) of the regional shortening (%) in the built-in normals."""
+    data = json.loads(files("planarmpi.analysis").joinpath(
+        "data/gated_perfusion_motion_normals.json").read_text(encoding="utf-8"))
+    return {k: (float(v["mean_percent"]), float(v["sd_percent"]))
+            for k, v in data["segments"].items()}
+
+
+@dataclass(frozen=True, slots=True)
+class GatedWallMotionParams:
+    """Grades of the regional shortening of the endocardial border (percent).
+
+    A segment is normal at ≥ mean − ``normal_sd`` × SD of the normals (built-in: simulated
+    normals, ``bench/gated_perfusion_normals.py``; a site should derive its own); below it,
+    hypokinetic down to ``hypokinetic_min_percent``, akinetic down to
+    ``akinetic_min_percent``, then dyskinetic (the border moves outwards in systole).
+    planarmpi defaults, not guideline values.
+    """
+
+    normals: dict[str, tuple[float, float]] = field(default_factory=builtin_excursion_normals)
+    normal_sd: float = 2.0
+    normal_min_percent: float = 10.0
+    hypokinetic_min_percent: float = 3.0
+    akinetic_min_percent: float = -3.0
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentExcursion:
+    """One LAO segment's endocardial motion and wall thickening, ED → ES."""
+
+    segment: str
+    name: str
+    territory: str
+    shortening_percent: float
+    excursion_mm: float
+    thickening_percent: float
+    grade: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready mapping (entries of result.json ``wall_motion``)."""
+        return {"segment": self.segment, "name": self.name, "territory": self.territory,
+                "regional_shortening_percent": self.shortening_percent,
+                "excursion_mm": self.excursion_mm,
+                "thickening_percent": self.thickening_percent, "grade": self.grade,
+                "method": "gated-perfusion"}
+
+
+def regional_excursion(radius_mm: Array, wall_counts: Array, wall: NDArray[np.bool_],
+                       ed: int, es: int, params: GatedWallMotionParams | None = None
+                       ) -> list[SegmentExcursion]:
+    """Regional shortening and thickening of the five LAO segments.
+
+    Parameters
+    ----------
+    radius_mm, wall_counts : ndarray (slots, rays)
+        From :func:`endocardial_radii` (rays from :func:`ray_directions`).
+    wall : ndarray of bool (rays,)
+        Rays that cross visible myocardium; only they measure.
+    ed, es : int
+        End-diastolic and end-systolic slots.
+    params : GatedWallMotionParams, optional
+
+    Returns
+    -------
+    list of SegmentExcursion
+        Shortening = (r_ED − r_ES) / r_ED of the segment's mean endocardial radius;
+        thickening = relative rise of the ridge counts (partial-volume effect). Segments
+        without a measuring ray are left out. Sectors as for the blood pool
+        (:data:`LAO_SECTORS_DEG`, image angles: 0° = right, 90° = down), the image taken
+        as displayed.
+    """
+    p = params or GatedWallMotionParams()
+    angles, _, _ = ray_directions(radius_mm.shape[1])
+    image_angle = (angles - 90.0) % 360.0
+    out = []
+    for segment in (s for s in SEGMENTS if s.view is View.LAO):
+        start, stop = LAO_SECTORS_DEG[segment.index]
+        rays = wall & (image_angle >= start) & (image_angle < stop)
+        if not rays.any():
+            continue
+        r_ed, r_es = float(radius_mm[ed, rays].mean()), float(radius_mm[es, rays].mean())
+        c_ed, c_es = float(wall_counts[ed, rays].mean()), float(wall_counts[es, rays].mean())
+        shortening = 100.0 * (r_ed - r_es) / r_ed
+        thickening = 100.0 * (c_es - c_ed) / c_ed if c_ed > 0 else float("nan")
+        mean_sd = p.normals.get(segment.key)
+        limit = mean_sd[0] - p.normal_sd * mean_sd[1] if mean_sd else p.normal_min_percent
+        if shortening >= limit:
+            grade = "normal"
+        elif shortening >= p.hypokinetic_min_percent:
+            grade = "hypokinetic"
+        elif shortening >= p.akinetic_min_percent:
+            grade = "akinetic"
+        else:
+            grade = "dyskinetic"
+        out.append(SegmentExcursion(segment.key, segment.name, segment.territory, shortening,
+                                    r_ed - r_es, thickening, grade))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +200,7 @@ class GatedPerfusionParams:
     min_valid_ray_fraction: float = 0.5
     max_ci_half_width_percent: float = 10.0
     min_es_radius_mm: float = 12.0
+    wall_motion: GatedWallMotionParams = field(default_factory=GatedWallMotionParams)
 
     def __post_init__(self) -> None:
         if not 1 <= self.image_harmonics <= 8 or not 1 <= self.curve_harmonics <= 8:
@@ -134,6 +239,7 @@ class GatedPerfusionResult:
     thickening_shift_mm: Array  # (slots,) systolic ridge shift removed
     harmonics: int
     findings: tuple[Finding, ...] = field(default_factory=tuple)
+    wall_motion: tuple[SegmentExcursion, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (no images)."""
@@ -157,6 +263,7 @@ class GatedPerfusionResult:
             "thickening_shift_mm": self.thickening_shift_mm.tolist(),
             "harmonics": self.harmonics,
             "rois_source": "automatic",
+            "wall_motion": [w.to_dict() for w in self.wall_motion],
         }
 
 
@@ -166,6 +273,26 @@ def _temporal_smooth(frames: Array, harmonics: int) -> Array:
     spectrum = np.fft.rfft(frames, axis=0)
     spectrum[keep + 1:] = 0
     return np.asarray(np.fft.irfft(spectrum, n=n, axis=0))
+
+
+@dataclass(frozen=True, slots=True)
+class BorderTrace:
+    """The endocardial border through the cycle.
+
+    Attributes
+    ----------
+    radius_mm : ndarray (slots, rays)
+        Endocardial radius from the LV centre.
+    shift_mm : ndarray (slots,)
+        Outward ridge shift from wall thickening, relative to end-diastole, removed.
+    wall_counts : ndarray (slots, rays)
+        Counts at the ridge (smoothed, time-normalised): they rise as the wall thickens
+        (partial-volume effect).
+    """
+
+    radius_mm: Array
+    shift_mm: Array
+    wall_counts: Array
 
 
 def _sub_sample_peak(samples: Array, lo: Array, hi: Array
@@ -192,8 +319,8 @@ def _sub_sample_peak(samples: Array, lo: Array, hi: Array
 def endocardial_radii(frames: Array, centre_rc: tuple[float, float], ridge_px: Array,
                       spacing_mm: tuple[float, float], wall: NDArray[np.bool_],
                       reach_mm: float, step_px: float = 0.1
-                      ) -> tuple[Array, Array]:
-    """Endocardial radius (mm) per slot and ray, and the systolic shift removed (mm).
+                      ) -> BorderTrace:
+    """Endocardial radius (mm) per slot and ray, the systolic shift removed, wall counts.
 
     Parameters
     ----------
@@ -210,9 +337,7 @@ def endocardial_radii(frames: Array, centre_rc: tuple[float, float], ridge_px: A
 
     Returns
     -------
-    radius_mm : ndarray (slots, rays)
-    shift_mm : ndarray (slots,)
-        Outward ridge shift from wall thickening relative to end-diastole.
+    BorderTrace
     """
     n_rays = ridge_px.size
     angles, drow, dcol = ray_directions(n_rays)
@@ -225,6 +350,7 @@ def endocardial_radii(frames: Array, centre_rc: tuple[float, float], ridge_px: A
     hi = np.ceil(1.6 * ridge_px / step_px)
     reach = np.ceil(reach_mm / mm_per_px / step_px).astype(int)
     peaks = np.empty((frames.shape[0], n_rays))
+    tops = np.empty((frames.shape[0], n_rays))
     widths = np.full((frames.shape[0], n_rays), np.nan)
     ok = np.zeros((frames.shape[0], n_rays), dtype=bool)
     col_index = np.arange(radii.size)[None, :]
@@ -232,6 +358,7 @@ def endocardial_radii(frames: Array, centre_rc: tuple[float, float], ridge_px: A
         samples = ndimage.map_coordinates(frame, [rows, cols], order=3, mode="nearest")
         j, top, inside = _sub_sample_peak(samples, lo, hi)
         peaks[t] = j * step_px
+        tops[t] = top
         j0 = np.round(j).astype(int)
         beyond = (col_index > j0[:, None]) & (col_index <= (j0 + reach)[:, None])
         floor = np.where(beyond, samples, np.inf).min(axis=1)
@@ -259,7 +386,7 @@ def endocardial_radii(frames: Array, centre_rc: tuple[float, float], ridge_px: A
     ed = int(np.argmax(ridge_area))
     shift = (width - width[ed]) / 2.0
     radius = np.array([_fill(p, o) for p, o in zip(peaks_mm, ok, strict=True)])
-    return np.asarray(radius - shift[:, None]), np.asarray(shift)
+    return BorderTrace(np.asarray(radius - shift[:, None]), np.asarray(shift), tops)
 
 
 def _fill(values: Array, ok: NDArray[np.bool_]) -> Array:
@@ -344,6 +471,7 @@ class _Measure:
     volumes: Array
     radius: Array
     shift: Array
+    wall_counts: Array
 
 
 def _measure(norm: Array, centre: tuple[float, float], ridge: Array, wall: NDArray[np.bool_],
@@ -352,8 +480,8 @@ def _measure(norm: Array, centre: tuple[float, float], ridge: Array, wall: NDArr
     smooth = _temporal_smooth(norm, p.image_harmonics)
     sigma = (p.smoothing_mm / spacing[0], p.smoothing_mm / spacing[1])
     smooth = np.asarray(ndimage.gaussian_filter(smooth, (0, *sigma), mode="nearest"))
-    radius, shift = endocardial_radii(smooth, centre, ridge, spacing, wall, p.reach_mm)
-    volumes = _volumes(radius, spacing)
+    trace = endocardial_radii(smooth, centre, ridge, spacing, wall, p.reach_mm)
+    volumes = _volumes(trace.radius_mm, spacing)
     n = volumes.size
     curve = fit_fourier(volumes, period_ms, min(p.curve_harmonics, (n - 1) // 2))
     t = np.arange(0.0, period_ms, 1.0)
@@ -362,7 +490,8 @@ def _measure(norm: Array, centre: tuple[float, float], ridge: Array, wall: NDArr
     if edv <= 0:
         raise ValueError("the fitted end-diastolic volume is not positive")
     return _Measure(100.0 * (edv - esv) / edv, edv, esv, float(t[np.argmax(fitted)]),
-                    float(t[np.argmin(fitted)]), volumes, radius, shift)
+                    float(t[np.argmin(fitted)]), volumes, trace.radius_mm, trace.shift_mm,
+                    trace.wall_counts)
 
 
 def _ridge_along_rays(g: LVGeometry, n_rays: int) -> Array:
@@ -432,13 +561,17 @@ def analyze_gated_perfusion(series: GatedSeries,
     half = 1.96 * float(np.hypot(np.nan_to_num(poisson_sd), roi_sd))
     angles, _, _ = ray_directions(p.n_rays)
     findings = _qc(name, uid, m, half, wall, p)
+    mid = series.frame_mid_ms
+    ed = int(np.argmin(np.abs(mid - m.t_ed)))
+    es = int(np.argmin(np.abs(mid - m.t_es)))
+    regional = regional_excursion(m.radius, m.wall_counts, wall, ed, es, p.wall_motion)
     return GatedPerfusionResult(
         series_instance_uid=uid, lvef_percent=m.ef, ci95_percent=(m.ef - half, m.ef + half),
         poisson_sd_percent=poisson_sd, roi_sd_percent=roi_sd, edv_ml=m.edv, esv_ml=m.esv,
         ed_time_ms=m.t_ed, es_time_ms=m.t_es, frame_mid_ms=series.frame_mid_ms,
         volume_ml=m.volumes, coverage=coverage, centre_rc=g.centre_rc, angles_deg=angles,
         radius_mm=m.radius, wall_rays=wall, thickening_shift_mm=m.shift,
-        harmonics=p.curve_harmonics, findings=tuple(findings))
+        harmonics=p.curve_harmonics, findings=tuple(findings), wall_motion=tuple(regional))
 
 
 def _wall_rays(summed: Array, centre: tuple[float, float], ridge: Array,

@@ -91,6 +91,9 @@ def analyze_study(study: Study, *, limits: QCLimits | None = None,
             efs.append(EjectionFraction(Chamber.LV, "gated-perfusion", gp.lvef_percent,
                                         gp.ci95_percent, uid))
             function.append({**gp.to_dict(), "series": name})
+            if not wall_motion:
+                wall_motion = [{**w.to_dict(), "series_instance_uid": uid}
+                               for w in gp.wall_motion]
             continue
         try:
             bp = analyze_blood_pool(series, options.blood_pool, options.manual_rois.get(uid))

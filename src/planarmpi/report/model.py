@@ -481,10 +481,16 @@ def _function_section(result: dict[str, Any], p: ReportParams
     abnormal_wm = []
     table: list[tuple[str, ...]] = []
     if result.get("wall_motion"):
-        table.append(("Segment", "Territory", "Regional EF", "Grade"))
+        geometric = any(w.get("method") == "gated-perfusion" for w in result["wall_motion"])
+        table.append(("Segment", "Territory",
+                      "Shortening / thickening" if geometric else "Regional EF", "Grade"))
         for w in result["wall_motion"]:
-            table.append((f"{w['segment']} {w['name']}", w.get("territory", ""),
-                          _pct(w.get("regional_ef_percent")), w["grade"]))
+            value = (f"{_pct(w.get('regional_shortening_percent'))} / "
+                     f"{_pct(w.get('thickening_percent'))}"
+                     if w.get("method") == "gated-perfusion"
+                     else _pct(w.get("regional_ef_percent")))
+            table.append((f"{w['segment']} {w['name']}", w.get("territory", ""), value,
+                          w["grade"]))
             if w["grade"] != "normal":
                 abnormal_wm.append(f"{w['grade']} {w['name']}")
         items.append(Item("Regional wall motion",
