@@ -55,9 +55,19 @@ from planarmpi.analysis.wall_motion import LAO_SECTORS_DEG
 from planarmpi.model import Finding, GatedSeries, Level, View
 from planarmpi.model.segments import SEGMENTS
 
-__all__ = ["BorderTrace", "GatedPerfusionParams", "GatedWallMotionParams", "SegmentExcursion",
-           "builtin_excursion_normals", "regional_excursion", "GatedPerfusionResult", "analyze_gated_perfusion",
-           "area_length_ml", "border_points_rc", "endocardial_radii"]
+__all__ = [
+    "BorderTrace",
+    "GatedPerfusionParams",
+    "GatedPerfusionResult",
+    "GatedWallMotionParams",
+    "SegmentExcursion",
+    "analyze_gated_perfusion",
+    "area_length_ml",
+    "border_points_rc",
+    "builtin_excursion_normals",
+    "endocardial_radii",
+    "regional_excursion",
+]
 
 Array = NDArray[np.float64]
 
