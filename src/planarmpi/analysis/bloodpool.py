@@ -42,7 +42,7 @@ class BloodPoolParams:
     """Settings of :func:`analyze_blood_pool` (documented in docs/function.md)."""
 
     harmonics: int = 3
-    smoothing_sigma_mm: float = 6.4
+    smoothing_sigma_mm: float = 4.0
     edge_fraction: float = 0.5
     background_gap_mm: float = 6.4
     background_width_mm: float = 6.4
@@ -52,6 +52,9 @@ class BloodPoolParams:
     bootstrap: int = 300
     edge_fraction_shift: float = 0.05
     random_seed: int = 20261129
+    # Method uncertainty (SD, points) beyond counts and ROIs, from simulated studies
+    # (docs/function.md, "Uncertainty"); 0 for a repeatability-only interval.
+    method_sd_percent: float = 2.9
     # Quality-control limits: planarmpi defaults, not guideline values (docs/function.md).
     min_lv_slot_counts: float = 5000.0
     max_ci_half_width_percent: float = 5.0
@@ -113,6 +116,8 @@ class BloodPoolResult:
     findings: tuple[Finding, ...] = field(default_factory=tuple)
     rois_by: str = ""
     wall_motion: tuple[SegmentMotion, ...] = ()
+    repeatability_ci95_percent: tuple[float, float] = (float("nan"), float("nan"))
+    method_sd_percent: float = 0.0
 
     def ed_es_rois(self) -> tuple[int, int, Mask, Mask]:
         """End-diastolic and end-systolic slot indices and their LV ROIs.
@@ -134,6 +139,8 @@ class BloodPoolResult:
             "series_instance_uid": self.series_instance_uid,
             "lvef_percent": self.lvef_percent,
             "ci95_percent": list(self.ci95_percent),
+            "repeatability_ci95_percent": list(self.repeatability_ci95_percent),
+            "method_sd_percent": self.method_sd_percent,
             "poisson_sd_percent": self.poisson_sd_percent,
             "roi_sd_percent": self.roi_sd_percent,
             "ed_counts": self.ed_counts,
@@ -413,8 +420,10 @@ def analyze_blood_pool(series: GatedSeries, params: BloodPoolParams | None = Non
                 variants.append(_ef(_count(counts, masks, v_bkg, es_index, coverage),
                                     coverage, period_ms, p.harmonics))
         roi_sd = float(np.std(variants, ddof=1))
-    half = 1.96 * float(np.hypot(np.nan_to_num(poisson_sd), roi_sd))
-    findings = _qc(series, ef, half, masks, measured, pixel_mm, roi_sd, p)
+    precision_half = 1.96 * float(np.hypot(np.nan_to_num(poisson_sd), roi_sd))
+    half = 1.96 * float(np.sqrt(np.nan_to_num(poisson_sd) ** 2 + roi_sd**2
+                                + p.method_sd_percent**2))
+    findings = _qc(series, ef, precision_half, masks, measured, pixel_mm, roi_sd, p)
     i_ed, i_es = int(np.argmax(net)), int(np.argmin(net))
     background_per_pixel = measured.background_counts / measured.background_weight
     regional = regional_wall_motion(norm[i_ed], norm[i_es], masks[i_ed], masks[i_es],
@@ -422,6 +431,8 @@ def analyze_blood_pool(series: GatedSeries, params: BloodPoolParams | None = Non
                                     phase_deg=vmap.phase_deg, amplitude=vmap.amplitude)
     return BloodPoolResult(
         series_instance_uid=uid, lvef_percent=float(ef), ci95_percent=(ef - half, ef + half),
+        repeatability_ci95_percent=(ef - precision_half, ef + precision_half),
+        method_sd_percent=p.method_sd_percent,
         poisson_sd_percent=poisson_sd, roi_sd_percent=roi_sd, ed_counts=ed, es_counts=es,
         ed_time_ms=t_ed, es_time_ms=t_es, peak_ejection_rate_edv_per_s=per,
         peak_filling_rate_edv_per_s=float(slope[i_pfr]), time_to_peak_filling_ms=ttpf,

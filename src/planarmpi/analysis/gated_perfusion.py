@@ -191,6 +191,10 @@ class GatedPerfusionParams:
         How far beyond the ridge the outer half-maximum is searched.
     resamples : int
         Poisson redraws for the EF's SD (0: none).
+    method_sd_percent : float
+        Method uncertainty (SD, points) beyond counts and ROI seed, added to the interval:
+        the residual error on simulated studies (docs/function.md); 0 for a
+        repeatability-only interval.
     seed_shift_px : float
         Shift of the LV centre for the ROI-seed sensitivity.
     random_seed : int
@@ -207,6 +211,7 @@ class GatedPerfusionParams:
     resamples: int = 8
     seed_shift_px: float = 1.0
     random_seed: int = 20261129
+    method_sd_percent: float = 2.0
     min_valid_ray_fraction: float = 0.5
     max_ci_half_width_percent: float = 10.0
     min_es_radius_mm: float = 12.0
@@ -250,6 +255,8 @@ class GatedPerfusionResult:
     harmonics: int
     findings: tuple[Finding, ...] = field(default_factory=tuple)
     wall_motion: tuple[SegmentExcursion, ...] = ()
+    repeatability_ci95_percent: tuple[float, float] = (float("nan"), float("nan"))
+    method_sd_percent: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (no images)."""
@@ -258,6 +265,8 @@ class GatedPerfusionResult:
             "series_instance_uid": self.series_instance_uid,
             "lvef_percent": self.lvef_percent,
             "ci95_percent": list(self.ci95_percent),
+            "repeatability_ci95_percent": list(self.repeatability_ci95_percent),
+            "method_sd_percent": self.method_sd_percent,
             "poisson_sd_percent": self.poisson_sd_percent,
             "roi_sd_percent": self.roi_sd_percent,
             "edv_ml": self.edv_ml,
@@ -568,9 +577,11 @@ def analyze_gated_perfusion(series: GatedSeries,
         raise ValueError(f"{name}: {exc}") from exc
     poisson_sd = float(np.std(redraws, ddof=1)) if len(redraws) > 1 else float("nan")
     roi_sd = float(np.std([m.ef, *shifted], ddof=1))
-    half = 1.96 * float(np.hypot(np.nan_to_num(poisson_sd), roi_sd))
+    precision_half = 1.96 * float(np.hypot(np.nan_to_num(poisson_sd), roi_sd))
+    half = 1.96 * float(np.sqrt(np.nan_to_num(poisson_sd) ** 2 + roi_sd**2
+                                + p.method_sd_percent**2))
     angles, _, _ = ray_directions(p.n_rays)
-    findings = _qc(name, uid, m, half, wall, p)
+    findings = _qc(name, uid, m, precision_half, wall, p)
     mid = series.frame_mid_ms
     ed = int(np.argmin(np.abs(mid - m.t_ed)))
     es = int(np.argmin(np.abs(mid - m.t_es)))
@@ -578,6 +589,8 @@ def analyze_gated_perfusion(series: GatedSeries,
     return GatedPerfusionResult(
         series_instance_uid=uid, lvef_percent=m.ef, ci95_percent=(m.ef - half, m.ef + half),
         poisson_sd_percent=poisson_sd, roi_sd_percent=roi_sd, edv_ml=m.edv, esv_ml=m.esv,
+        repeatability_ci95_percent=(m.ef - precision_half, m.ef + precision_half),
+        method_sd_percent=p.method_sd_percent,
         ed_time_ms=m.t_ed, es_time_ms=m.t_es, frame_mid_ms=series.frame_mid_ms,
         volume_ml=m.volumes, coverage=coverage, centre_rc=g.centre_rc, angles_deg=angles,
         radius_mm=m.radius, wall_rays=wall, thickening_shift_mm=m.shift,
