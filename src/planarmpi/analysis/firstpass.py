@@ -349,12 +349,16 @@ def analyze_first_pass(series: DynamicSeries, params: FirstPassParams | None = N
         raise ValueError(f"{name}: no counts")
     arrival_idx = np.flatnonzero(whole >= 0.1 * whole.max())
     arrival = int(arrival_idx[0])
-    right_end = min(arrival + int(5.0 / frame_s), frames.shape[0] - 1)
-    right_peak = arrival + int(np.argmax(whole[arrival:right_end + 1]))
     window_end = min(arrival + int(16.0 / frame_s), frames.shape[0])
     window = smooth[arrival:window_end]
     peak_value = window.max(axis=0)
     peak_time = (np.argmax(window, axis=0) + arrival)
+    # The right-heart peak: when the brightest pixels peak (the undiluted bolus in the
+    # cavae, right atrium and ventricle is far brighter than anything after the lungs).
+    # The whole-field curve's maximum is not it when the lungs, the left heart and
+    # recirculation keep the field's counts rising after the right heart has emptied.
+    hottest = peak_value >= 0.7 * peak_value.max()
+    right_peak = int(np.median(peak_time[hottest]))
     bright = peak_value >= 0.25 * peak_value.max()
     lag_frames = int(2.5 / frame_s)
     # Left heart: pixels peaking well after the right heart (and before the end of the
