@@ -237,15 +237,21 @@ def _background(ed_mask: Mask, es_mask: Mask, vmap: VentricleMap, mean_image: Ar
     gap = max(1, round(p.background_gap_mm / pixel_mm))
     width = max(1, round(p.background_width_mm / pixel_mm))
     inner = ndimage.binary_dilation(es_mask, iterations=gap)
-    outer = ndimage.binary_dilation(es_mask, iterations=gap + width)
     rr, cc = np.indices(ed_mask.shape)
     centre = ndimage.center_of_mass(np.where(ed_mask, mean_image, 0.0))  # end-diastolic LV
     angle = np.degrees(np.arctan2(rr - centre[0], cc - centre[1])) % 360.0
     span = (p.background_stop_deg - p.background_start_deg) % 360.0
-    band = outer & ~inner & (((angle - p.background_start_deg) % 360.0) <= span)
-    band &= ~(vmap.rv_territory | vmap.other)
-    if band.any():
-        band &= mean_image <= p.background_hot_fraction * float(np.median(mean_image[band]))
+    sector = ((angle - p.background_start_deg) % 360.0) <= span
+    band = np.zeros_like(es_mask)
+    # A crescent squeezed by the RV, spleen or image edge is widened by up to two pixels
+    # rather than given up (it must hold ≥ 4 pixels).
+    for extra in range(3):
+        outer = ndimage.binary_dilation(es_mask, iterations=gap + width + extra)
+        band = outer & ~inner & sector & ~(vmap.rv_territory | vmap.other)
+        if band.any():
+            band &= mean_image <= p.background_hot_fraction * float(np.median(mean_image[band]))
+        if band.sum() >= 4:
+            break
     return np.asarray(band)
 
 
