@@ -111,8 +111,10 @@ def test_batch_equals_analyze_reports_broken_and_resumes(archive: Path, tmp_path
                                     parquet.column("status").to_pylist(), strict=True)
              if status == "ok"]
     assert len(lvefs) == N_STUDIES
-    # The two source studies: true LVEF 62% and 45% (muga-normal, muga-cardiotoxicity).
-    assert sorted({round(v) for v in lvefs}) == [46, 60]
+    # The two source studies: true LVEF 62% and 45% (muga-normal, muga-cardiotoxicity);
+    # every clone of one source gives that source's value.
+    assert len({round(v, 6) for v in lvefs}) == 2
+    assert all(min(abs(v - 62.0), abs(v - 45.0)) <= 3.0 for v in lvefs), sorted(set(lvefs))
 
     # A re-run with --force redoes everything; without it, nothing.
     third = run_batch([str(archive)], out, options=options, workers=2,

@@ -197,6 +197,14 @@ def test_roi_edit_recomputes_ef_as_a_new_version(archive):
 
     unchanged = post(auto["lv_ed"], auto["lv_es"])
     assert unchanged["version"] == 2
+    # A background too small to analyse is refused with the reason (not a stuck page).
+    tiny = [[9.6, 9.6], [9.6, 11.4], [10.4, 11.4], [10.4, 9.6]]  # two pixels
+    reply = client.post(f"/api/studies/{uid}/rois", headers={"X-CSRF-Token": token},
+                        json={"series_instance_uid": series_uid, "lv_ed": auto["lv_ed"],
+                              "lv_es": auto["lv_es"], "background": tiny})
+    assert reply.status_code == 400
+    assert "cannot be analysed" in reply.json()["error"]
+    assert "background" in reply.json()["error"]
     assert unchanged["rois"]["source"] == "manual"
     # Shrink the ED contour towards its centre: fewer ED counts → a lower EF.
     ed = auto["lv_ed"]

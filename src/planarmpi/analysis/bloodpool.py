@@ -49,6 +49,7 @@ class BloodPoolParams:
     background_start_deg: float = 20.0  # image angles: 0 = right (lateral), 90 = down
     background_stop_deg: float = 110.0
     background_hot_fraction: float = 1.25
+    min_background_pixels: int = 6
     bootstrap: int = 300
     edge_fraction_shift: float = 0.05
     random_seed: int = 20261129
@@ -243,14 +244,14 @@ def _background(ed_mask: Mask, es_mask: Mask, vmap: VentricleMap, mean_image: Ar
     span = (p.background_stop_deg - p.background_start_deg) % 360.0
     sector = ((angle - p.background_start_deg) % 360.0) <= span
     band = np.zeros_like(es_mask)
-    # A crescent squeezed by the RV, spleen or image edge is widened by up to two pixels
-    # rather than given up (it must hold ≥ 4 pixels).
+    # A crescent squeezed by the RV, spleen or image edge (or thin on a coarse matrix) is
+    # widened by up to two pixels until it holds ``min_background_pixels``.
     for extra in range(3):
         outer = ndimage.binary_dilation(es_mask, iterations=gap + width + extra)
         band = outer & ~inner & sector & ~(vmap.rv_territory | vmap.other)
         if band.any():
             band &= mean_image <= p.background_hot_fraction * float(np.median(mean_image[band]))
-        if band.sum() >= 4:
+        if band.sum() >= p.min_background_pixels:
             break
     return np.asarray(band)
 

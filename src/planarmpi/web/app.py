@@ -330,6 +330,13 @@ def create_app(archive: Archive, *, clock: Callable[[], dt.datetime] | None = No
         if not all(m.any() for m in edited.lv) or (edited.background is not None
                                                   and not edited.background.any()):
             raise InvalidInputError("an edited ROI is empty: it encloses no pixel")
+        from planarmpi.analysis.bloodpool import analyze_blood_pool
+
+        series = next(g for g in model.gated if g.acquisition.series_instance_uid == series_uid)
+        try:
+            analyze_blood_pool(series, manual=edited)
+        except ValueError as exc:
+            raise InvalidInputError(f"the edited ROIs cannot be analysed: {exc}") from exc
         done = process_study(archive, uid, created_by=me["name"], manual_rois=spec,
                              clock=now())
         if done.status != "analysed":

@@ -105,6 +105,6 @@ def lv_roi_polygons(study: Study, manual: dict[str, Any] | None = None
         ed, es, ed_mask, es_mask = bp.ed_es_rois()
         out[uid] = {"ed_frame": ed, "es_frame": es,
                     "lv_ed": _polygon(ed_mask), "lv_es": _polygon(es_mask),
-                    "background": _polygon(bp.background, 10),
+                    "background": _polygon(bp.background, 40),
                     "lvef_percent": bp.lvef_percent, "source": bp.rois_source}
     return out

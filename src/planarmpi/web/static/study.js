@@ -46,6 +46,7 @@ function polygonEditor(container, study, seriesUid, frame, label, points, colour
       const move = (e) => {
         const box = svg.getBoundingClientRect();
         p[1] = (e.clientX - box.left) / SCALE - 0.5; p[0] = (e.clientY - box.top) / SCALE - 0.5;
+        points.edited = true;
         place(); redraw();
       };
       dot.addEventListener("pointermove", move);
@@ -89,11 +90,14 @@ async function loadRois() {
     const reply = await fetch(`/api/studies/${study}/rois`, {
       method: "POST",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": card.dataset.csrf },
+      // The automatic background (often several small pieces) is sent only when the user
+      // moved one of its points; otherwise the analysis keeps its own.
       body: JSON.stringify({ series_instance_uid: uid, lv_ed: rois.lv_ed, lv_es: rois.lv_es,
-                             background: rois.background && rois.background.length >= 3 ? rois.background : null }),
+                             background: rois.background && rois.background.edited ? rois.background : null }),
     });
-    const body = await reply.json();
-    if (!reply.ok) { status.textContent = body.error || "Recomputation failed."; return; }
+    let body = {};
+    try { body = await reply.json(); } catch (e) { body = {}; }
+    if (!reply.ok || !body.rois) { status.textContent = body.error || "Recomputation failed."; return; }
     status.textContent = `LVEF ${body.rois.lvef_percent.toFixed(1)}% with your ROIs — two-ROI method (analysis version ${body.version})`;
     status.dataset.lvef = body.rois.lvef_percent.toFixed(1);
   };
