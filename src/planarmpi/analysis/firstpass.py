@@ -349,7 +349,7 @@ def analyze_first_pass(series: DynamicSeries, params: FirstPassParams | None = N
         raise ValueError(f"{name}: no counts")
     arrival_idx = np.flatnonzero(whole >= 0.1 * whole.max())
     arrival = int(arrival_idx[0])
-    window_end = min(arrival + int(16.0 / frame_s), frames.shape[0])
+    window_end = min(arrival + int(30.0 / frame_s), frames.shape[0])
     window = smooth[arrival:window_end]
     peak_value = window.max(axis=0)
     peak_time = (np.argmax(window, axis=0) + arrival)
@@ -361,11 +361,12 @@ def analyze_first_pass(series: DynamicSeries, params: FirstPassParams | None = N
     right_peak = int(np.median(peak_time[hottest]))
     bright = peak_value >= 0.25 * peak_value.max()
     lag_frames = int(2.5 / frame_s)
-    # Left heart: pixels peaking well after the right heart (and before the end of the
-    # first-pass window, where systemic activity still rises), the brightest of them: the
-    # bolus is diluted in the lungs, so the LV peaks far below the right heart.
+    # Left heart: pixels peaking well after the right heart (and ≥ 1 s before the end of the
+    # 30 s first-pass window: with a low cardiac output the pulmonary transit alone can take
+    # 10–15 s), the brightest of them: the bolus is diluted in the lungs, so the LV peaks far
+    # below the right heart.
     late = (peak_value >= 0.05 * peak_value.max()) & (peak_time >= right_peak + lag_frames) \
-        & (peak_time <= window_end - 1 - int(2.0 / frame_s))
+        & (peak_time <= window_end - 1 - int(1.0 / frame_s))
     if late.sum() < 4:
         raise ValueError(f"{name}: no left-heart phase found (no bright pixels peak after "
                          "the lungs)")
@@ -379,9 +380,9 @@ def analyze_first_pass(series: DynamicSeries, params: FirstPassParams | None = N
         raise ValueError(f"{name}: no heart beat found in the heart's curve")
     # The left heart beats; a late-peaking organ (liver, spleen) does not: among the late
     # pixels, those with a first harmonic at the heart rate ≥ 30% of the strongest
-    # (over the 8 s after the lungs), the brightest is the LV's seed.
+    # (over the 16 s after the lungs), the brightest is the LV's seed.
     w0 = min(right_peak + lag_frames, n_frames - 2)
-    amp_late, _ = _phase_at(spatial[w0:min(w0 + int(8.0 / frame_s), n_frames)], hz, frame_s)
+    amp_late, _ = _phase_at(spatial[w0:min(w0 + int(16.0 / frame_s), n_frames)], hz, frame_s)
     beating = late & (amp_late >= 0.3 * amp_late[late].max())
     late = beating & (peak_value >= 0.35 * peak_value[beating].max())
     late_value = np.where(late, peak_value, 0.0)
