@@ -33,6 +33,13 @@ def test_normal_exercise(pictures):
     codes = [c["code"] for c in p.result["coding"]["cpt"]]
     assert codes[0] in p.truth["expected_cpt"]
     assert "93015" in codes
+    # The gated LAO perfusion view gives the EF (geometric method), part of the MPI code.
+    (lvef,) = [e for e in p.result["ejection_fractions"] if e["method"] == "gated-perfusion"]
+    assert lvef["value_percent"] == pytest.approx(p.truth["lv"]["voxelised_lvef_percent"],
+                                                  abs=8)
+    assert "LVEF (gated perfusion)" in p.text
+    assert re.search(r"Normal left ventricular systolic function, LVEF \d+% \(gated "
+                     r"perfusion\)", _impression(p))
 
 
 def test_lad_ischemia(pictures):

@@ -466,7 +466,8 @@ def _function_section(result: dict[str, Any], p: ReportParams
         if f.get("method") == "gated-perfusion" and f.get("edv_ml") is not None:
             items.append(Item("LV volumes (gated perfusion)",
                               f"end-diastolic {f['edv_ml']:.0f} ml, end-systolic "
-                              f"{f['esv_ml']:.0f} ml (single-plane area–length)"))
+                              f"{f['esv_ml']:.0f} ml (single-plane area–length; in the LAO "
+                              "view absolute volumes are under-estimated, the EF is not)"))
         if f.get("peak_filling_rate_edv_per_s") is not None:
             items.append(Item("Peak filling rate",
                               f"{f['peak_filling_rate_edv_per_s']:.2f} EDV/s, time to peak "
