@@ -32,9 +32,7 @@ LV centre by one pixel (the ROI-seed sensitivity).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from importlib.resources import files
 from typing import Any
 
 import numpy as np
@@ -51,7 +49,7 @@ from planarmpi.analysis.perfusion.profiles import (
     find_lv,
     ray_directions,
 )
-from planarmpi.analysis.wall_motion import LAO_SECTORS_DEG
+from planarmpi.analysis.wall_motion import LAO_SECTORS_DEG, builtin_normals, grade_motion
 from planarmpi.model import Finding, GatedSeries, Level, View
 from planarmpi.model.segments import SEGMENTS
 
@@ -74,10 +72,7 @@ Array = NDArray[np.float64]
 
 def builtin_excursion_normals() -> dict[str, tuple[float, float]]:
     """Segment key → (mean, SD) of the regional shortening (%) in the built-in normals."""
-    data = json.loads(files("planarmpi.analysis").joinpath(
-        "data/gated_perfusion_motion_normals.json").read_text(encoding="utf-8"))
-    return {k: (float(v["mean_percent"]), float(v["sd_percent"]))
-            for k, v in data["segments"].items()}
+    return builtin_normals("data/gated_perfusion_motion_normals.json")
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,16 +151,7 @@ def regional_excursion(radius_mm: Array, wall_counts: Array, wall: NDArray[np.bo
         c_ed, c_es = float(wall_counts[ed, rays].mean()), float(wall_counts[es, rays].mean())
         shortening = 100.0 * (r_ed - r_es) / r_ed
         thickening = 100.0 * (c_es - c_ed) / c_ed if c_ed > 0 else float("nan")
-        mean_sd = p.normals.get(segment.key)
-        limit = mean_sd[0] - p.normal_sd * mean_sd[1] if mean_sd else p.normal_min_percent
-        if shortening >= limit:
-            grade = "normal"
-        elif shortening >= p.hypokinetic_min_percent:
-            grade = "hypokinetic"
-        elif shortening >= p.akinetic_min_percent:
-            grade = "akinetic"
-        else:
-            grade = "dyskinetic"
+        grade = grade_motion(shortening, segment.key, p)
         out.append(SegmentExcursion(segment.key, segment.name, segment.territory, shortening,
                                     r_ed - r_es, thickening, grade))
     return out

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from importlib.resources import files
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -29,8 +29,8 @@ from scipy import ndimage
 from planarmpi.model import View
 from planarmpi.model.segments import SEGMENTS
 
-__all__ = ["LAO_SECTORS_DEG", "SegmentMotion", "WallMotionParams", "builtin_normals",
-           "regional_wall_motion"]
+__all__ = ["LAO_SECTORS_DEG", "GradeLimits", "SegmentMotion", "WallMotionParams",
+           "builtin_normals", "grade_motion", "regional_wall_motion"]
 
 #: LAO segment index → (start, stop) image angle in degrees (0 = image right = lateral,
 #: 90 = down = inferior/apical, 180 = left = septal, 270 = up = base).
@@ -43,10 +43,13 @@ LAO_SECTORS_DEG: dict[int, tuple[float, float]] = {
 }
 
 
-def builtin_normals() -> dict[str, tuple[float, float]]:
-    """Segment key → (mean, SD) of the regional EF in the built-in (simulated) normals."""
-    data = json.loads(files("planarmpi.analysis").joinpath("data/wall_motion_normals.json")
-                      .read_text(encoding="utf-8"))
+def builtin_normals(resource: str = "data/wall_motion_normals.json"
+                    ) -> dict[str, tuple[float, float]]:
+    """Segment key → (mean, SD) in a packaged normals file (``planarmpi/wall-motion-normals@1``).
+
+    By default the regional EF of the built-in (simulated) blood-pool normals.
+    """
+    data = json.loads(files("planarmpi.analysis").joinpath(resource).read_text(encoding="utf-8"))
     return {k: (float(v["mean_percent"]), float(v["sd_percent"]))
             for k, v in data["segments"].items()}
 
@@ -84,14 +87,31 @@ class SegmentMotion:
                 "regional_ef_percent": self.regional_ef_percent, "grade": self.grade}
 
 
-def _grade(ef: float, segment: str, p: WallMotionParams) -> str:
+class GradeLimits(Protocol):
+    """What grading needs (:class:`WallMotionParams` and the gated-perfusion limits)."""
+
+    @property
+    def normals(self) -> dict[str, tuple[float, float]]: ...
+    @property
+    def normal_sd(self) -> float: ...
+    @property
+    def normal_min_percent(self) -> float: ...
+    @property
+    def hypokinetic_min_percent(self) -> float: ...
+    @property
+    def akinetic_min_percent(self) -> float: ...
+
+
+def grade_motion(value: float, segment: str, p: GradeLimits) -> str:
+    """Grade a segment's motion (percent): normal at ≥ its normals' mean − ``normal_sd`` SD
+    (``normal_min_percent`` without normals), then hypokinetic, akinetic, dyskinetic."""
     mean_sd = p.normals.get(segment)
     limit = mean_sd[0] - p.normal_sd * mean_sd[1] if mean_sd else p.normal_min_percent
-    if ef >= limit:
+    if value >= limit:
         return "normal"
-    if ef >= p.hypokinetic_min_percent:
+    if value >= p.hypokinetic_min_percent:
         return "hypokinetic"
-    if ef >= p.akinetic_min_percent:
+    if value >= p.akinetic_min_percent:
         return "akinetic"
     return "dyskinetic"
 
@@ -145,7 +165,7 @@ def regional_wall_motion(ed_counts: NDArray[np.float64], es_counts: NDArray[np.f
         es_sector = es_mask & sector
         es_net = float(es_counts[es_sector].sum() - background_per_pixel * es_sector.sum())
         ef = 100.0 * (ed_net - es_net) / ed_net if ed_net > 0 else float("nan")
-        grade = _grade(ef, segment.key, p) if np.isfinite(ef) else "not measured"
+        grade = grade_motion(ef, segment.key, p) if np.isfinite(ef) else "not measured"
         seg_phase = mean_phase(ed_sector)
         if lv_phase is not None and seg_phase is not None:
             late = abs((seg_phase - lv_phase + 180.0) % 360.0 - 180.0)
