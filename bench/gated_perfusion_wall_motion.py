@@ -15,11 +15,12 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 
 from _gated_perfusion import simulate_and_analyze
+from _wall_motion import Row, print_table, score
 
 SEED0 = 975_000
 
 
-def one(index: int) -> tuple[str, str, bool, int, int]:
+def one(index: int) -> Row:
     rng = np.random.default_rng([SEED0 + 1, index])
     territory = str(rng.choice(["LAD", "LCX", "RCA"]))
     kind = str(rng.choice(["hypokinetic", "akinetic", "dyskinetic"]))
@@ -29,10 +30,7 @@ def one(index: int) -> tuple[str, str, bool, int, int]:
                                         wall_motion={territory: motion})
     if isinstance(result, str):
         raise RuntimeError(f"study {index}: {result}")
-    segments = result.wall_motion
-    found = any(s.grade != "normal" for s in segments if s.territory == territory)
-    remote = [s for s in segments if s.territory != territory]
-    return territory, kind, found, sum(s.grade == "normal" for s in remote), len(remote)
+    return score(territory, kind, result.wall_motion)
 
 
 def main() -> None:
@@ -42,21 +40,8 @@ def main() -> None:
     args = parser.parse_args()
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         rows = list(pool.map(one, range(args.n)))
-    print(f"gated-perfusion wall motion on {args.n} simulated studies (seeds {SEED0}+)")
-    print(f"{'abnormality':14s} {'n':>4s} {'found':>8s}")
-    for kind in ("hypokinetic", "akinetic", "dyskinetic"):
-        hits = [r[2] for r in rows if r[1] == kind]
-        if hits:
-            print(f"{kind:14s} {len(hits):4d} {np.mean(hits):8.0%}")
-    print(f"{'all':14s} {len(rows):4d} {np.mean([r[2] for r in rows]):8.0%}")
-    for territory in ("LAD", "LCX", "RCA"):
-        hits = [r[2] for r in rows if r[0] == territory]
-        if hits:
-            print(f"  {territory:12s} {len(hits):4d} {np.mean(hits):8.0%}")
-    normal = sum(r[3] for r in rows)
-    total = sum(r[4] for r in rows)
-    print(f"remote segments graded normal: {normal}/{total} = {normal / total:.0%}")
-
+    print_table(f"gated-perfusion wall motion on {args.n} simulated studies "
+                f"(seeds {SEED0}+)", rows)
 
 if __name__ == "__main__":
     main()

@@ -15,11 +15,12 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 
 from _muga import simulate_and_analyze
+from _wall_motion import Row, print_table, score
 
 SEED0 = 70_000
 
 
-def one(index: int) -> tuple[str, str, bool, int, int]:
+def one(index: int) -> Row:
     from planarmpi.simulate.phantom import Anatomy
 
     rng = np.random.default_rng([SEED0, index])
@@ -36,11 +37,7 @@ def one(index: int) -> tuple[str, str, bool, int, int]:
                                counts_per_view=float(rng.uniform(2e6, 8e6)))
     if out.result is None:
         raise RuntimeError(f"study {index}: {out.error}")
-    segments = out.result.wall_motion
-    found = any(s.grade != "normal" for s in segments if s.territory == territory)
-    remote = [s for s in segments if s.territory != territory]
-    remote_normal = sum(s.grade == "normal" for s in remote)
-    return territory, kind, found, remote_normal, len(remote)
+    return score(territory, kind, out.result.wall_motion)
 
 
 def main() -> None:
@@ -50,17 +47,7 @@ def main() -> None:
     args = parser.parse_args()
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         rows = list(pool.map(one, range(args.n)))
-    print(f"regional wall motion on {args.n} simulated studies (seeds {SEED0}+)")
-    print(f"{'abnormality':14s} {'n':>4s} {'found':>8s}")
-    for kind in ("hypokinetic", "akinetic", "dyskinetic"):
-        hits = [r[2] for r in rows if r[1] == kind]
-        if hits:
-            print(f"{kind:14s} {len(hits):4d} {np.mean(hits):8.0%}")
-    print(f"{'all':14s} {len(rows):4d} {np.mean([r[2] for r in rows]):8.0%}")
-    normal = sum(r[3] for r in rows)
-    total = sum(r[4] for r in rows)
-    print(f"remote segments graded normal: {normal}/{total} = {normal / total:.0%}")
-
+    print_table(f"regional wall motion on {args.n} simulated studies (seeds {SEED0}+)", rows)
 
 if __name__ == "__main__":
     main()
