@@ -345,7 +345,7 @@ def endocardial_radii(frames: Array, centre_rc: tuple[float, float], ridge_px: A
     BorderTrace
     """
     n_rays = ridge_px.size
-    angles, drow, dcol = ray_directions(n_rays)
+    _, drow, dcol = ray_directions(n_rays)
     mm_per_px = np.hypot(drow * spacing_mm[0], dcol * spacing_mm[1])  # along each ray
     r_max = float(ridge_px.max()) * 1.6 + reach_mm / float(min(spacing_mm)) + 1
     radii = np.arange(0.0, r_max, step_px)
@@ -385,13 +385,12 @@ def endocardial_radii(frames: Array, centre_rc: tuple[float, float], ridge_px: A
     if not np.isfinite(width).all():
         raise ValueError("the wall's outer edge is not found in every slot")
     # End-diastole for the shift: the slot whose ridge polygon is largest.
-    ridge_area = np.array([_polygon_area(_fill(p, o), angles, drow, dcol, spacing_mm,
-                                         mm_per_px)
-                           for p, o in zip(peaks_mm, ok, strict=True)])
+    filled = np.array([_fill(p, o) for p, o in zip(peaks_mm, ok, strict=True)])
+    ridge_area = np.array([_polygon_area(r, drow, dcol, spacing_mm, mm_per_px)
+                           for r in filled])
     ed = int(np.argmax(ridge_area))
     shift = (width - width[ed]) / 2.0
-    radius = np.array([_fill(p, o) for p, o in zip(peaks_mm, ok, strict=True)])
-    return BorderTrace(np.asarray(radius - shift[:, None]), np.asarray(shift), tops)
+    return BorderTrace(np.asarray(filled - shift[:, None]), np.asarray(shift), tops)
 
 
 def _fill(values: Array, ok: NDArray[np.bool_]) -> Array:
@@ -423,7 +422,7 @@ def border_points_rc(radius_mm: Array, centre_rc: tuple[float, float],
     return np.column_stack([centre_rc[0] + drow * px, centre_rc[1] + dcol * px])
 
 
-def _polygon_area(radius_mm: Array, angles: Array, drow: Array, dcol: Array,
+def _polygon_area(radius_mm: Array, drow: Array, dcol: Array,
                   spacing_mm: tuple[float, float], mm_per_px: Array) -> float:
     xy = _contour_mm(radius_mm, drow, dcol, spacing_mm, mm_per_px)
     x, y = xy[:, 0], xy[:, 1]
@@ -454,12 +453,12 @@ def area_length_ml(area_mm2: float, length_mm: float) -> float:
 
 
 def _volumes(radius_mm: Array, spacing_mm: tuple[float, float]) -> Array:
-    angles, drow, dcol = ray_directions(radius_mm.shape[1])
+    _, drow, dcol = ray_directions(radius_mm.shape[1])
     mm_per_px = np.hypot(drow * spacing_mm[0], dcol * spacing_mm[1])
     out = []
     for r in radius_mm:
         xy = _contour_mm(r, drow, dcol, spacing_mm, mm_per_px)
-        area = _polygon_area(r, angles, drow, dcol, spacing_mm, mm_per_px)
+        area = _polygon_area(r, drow, dcol, spacing_mm, mm_per_px)
         d = xy[:, None, :] - xy[None, :, :]
         length = float(np.sqrt((d**2).sum(axis=-1)).max())
         out.append(area_length_ml(area, length))

@@ -66,22 +66,19 @@ def write_function_figure(result: dict[str, Any], png: str | os.PathLike[str],
     fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * sum(widths), 3.4), squeeze=False,
                              gridspec_kw={"width_ratios": widths})
     for ax, (kind, entry) in zip(axes[0], panels, strict=True):
-        if kind == "pool":
-            t = entry["frame_mid_ms"]
-            ax.plot(t, entry["curve_counts"], "o-", color="#1f3b5a", ms=3)
+        if kind in ("pool", "volumes"):
+            # The LV curve over the cycle with ED and ES marked: counts (blood pool) or
+            # area–length volumes (gated perfusion).
+            key, ylabel, method = (("curve_counts", "LV counts (background corrected)",
+                                    "Gated blood pool") if kind == "pool" else
+                                   ("volume_ml", "LV volume, area–length (ml)",
+                                    "Gated perfusion"))
+            ax.plot(entry["frame_mid_ms"], entry[key], "o-", color="#1f3b5a", ms=3)
             ax.axvline(entry["ed_time_ms"], color="#2ca02c", ls="--", lw=1, label="ED")
             ax.axvline(entry["es_time_ms"], color="#d62728", ls="--", lw=1, label="ES")
             ax.set_xlabel("time in cycle (ms)")
-            ax.set_ylabel("LV counts (background corrected)")
-            ax.set_title(f"Gated blood pool: LVEF {entry['lvef_percent']:.0f}%", fontsize=10)
-            ax.legend(fontsize=8)
-        elif kind == "volumes":
-            ax.plot(entry["frame_mid_ms"], entry["volume_ml"], "o-", color="#1f3b5a", ms=3)
-            ax.axvline(entry["ed_time_ms"], color="#2ca02c", ls="--", lw=1, label="ED")
-            ax.axvline(entry["es_time_ms"], color="#d62728", ls="--", lw=1, label="ES")
-            ax.set_xlabel("time in cycle (ms)")
-            ax.set_ylabel("LV volume, area–length (ml)")
-            ax.set_title(f"Gated perfusion: LVEF {entry['lvef_percent']:.0f}%", fontsize=10)
+            ax.set_ylabel(ylabel)
+            ax.set_title(f"{method}: LVEF {entry['lvef_percent']:.0f}%", fontsize=10)
             ax.legend(fontsize=8)
         elif kind == "border":
             frame, lines = entry
