@@ -31,12 +31,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     b.add_argument("--name", help="name recorded in the file (default: from --out)")
     b.add_argument("--min-studies", type=int, default=10,
                    help="fewest studies per view and state (default 10)")
+    b.add_argument("--outlier-z", type=float, default=None, metavar="Z",
+                   help="leave out a study whose profile in some view lies more than Z "
+                        "robust SDs (mean over angles) from the others' median (default 5)")
     b.add_argument("--force", action="store_true", help="overwrite --out")
 
 
 def normals_command(args: argparse.Namespace) -> int:
     """Build and write a limits file; print what was used and skipped."""
-    from planarmpi.analysis.perfusion.build import build_from_studies
+    from planarmpi.analysis.perfusion.build import OUTLIER_MEAN_ABS_Z, build_from_studies
     from planarmpi.analysis.perfusion.normals import write_limits
 
     out: Path = args.out
@@ -59,7 +62,8 @@ def normals_command(args: argparse.Namespace) -> int:
         tracer=_TRACERS[args.tracer], sex=_SEXES[args.sex],
         name=args.name or out.stem,
         source=f"planarmpi normals build {' '.join(str(f) for f in args.folder)}",
-        min_studies=args.min_studies)
+        min_studies=args.min_studies,
+        outlier_mean_abs_z=OUTLIER_MEAN_ABS_Z if args.outlier_z is None else args.outlier_z)
     for label, reason in report.skipped:
         print(f"planarmpi: note: skipped {label}: {reason}", file=sys.stderr)
     out.parent.mkdir(parents=True, exist_ok=True)

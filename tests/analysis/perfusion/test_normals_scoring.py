@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from planarmpi.analysis.perfusion.build import outlier_scores
 from planarmpi.analysis.perfusion.normals import (
     SCHEMA,
     ViewLimits,
@@ -54,6 +55,23 @@ def test_build_limits_mean_sd_and_round_trip(tmp_path: Path) -> None:
     chosen = select_limits((again, *builtin_limits()), Tracer.TC99M_SESTAMIBI, Sex.FEMALE)
     assert chosen is again
     assert select_limits((again,), Tracer.TL201, Sex.FEMALE) is None
+
+
+def test_a_misplaced_ring_stands_out_of_the_normals() -> None:
+    rng = np.random.default_rng(1)
+    shape = 0.7 + 0.2 * np.cos(np.radians(ANGLES))
+    studies = {f"s{i}": [(View.ANTERIOR, State.REST, _profile(shape + rng.normal(0, 0.05, N))),
+                         (View.LAO, State.REST, _profile(shape + rng.normal(0, 0.05, N)))]
+               for i in range(30)}
+    # One study's LAO ring sat on the breast edge: one hot arc on the wrong side.
+    wrong = 0.3 + 0.6 * np.clip(np.cos(np.radians(ANGLES - 180.0)), 0.0, None)
+    studies["s7"][1] = (View.LAO, State.REST, _profile(wrong))
+    scores = outlier_scores(studies)
+    assert scores["s7"][1] == "LAO/rest"
+    assert scores["s7"][0] > 5.0
+    # Normal scatter: the mean |z| of Gaussian noise is √(2/π) ≈ 0.8 robust SDs.
+    others = [d for label, (d, _) in scores.items() if label != "s7"]
+    assert max(others) < 1.6
 
 
 def test_build_limits_refuses_too_few_studies_and_other_tracers() -> None:

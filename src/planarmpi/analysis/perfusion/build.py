@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
+
 from planarmpi.analysis.perfusion.normals import (
     VIEW_NAMES,
     NormalLimits,
+    align_to_template,
     build_limits,
     state_group,
     tracer_group,
@@ -17,7 +20,7 @@ from planarmpi.analysis.perfusion.study import view_profiles
 from planarmpi.errors import InvalidInputError
 from planarmpi.model import Sex, State, StaticImage, Study, Tracer, View
 
-__all__ = ["BuildReport", "build_from_studies", "study_profiles"]
+__all__ = ["BuildReport", "build_from_studies", "outlier_scores", "study_profiles"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,15 +52,54 @@ def study_profiles(study: Study, params: ProfileParams
     return out, problems
 
 
+#: A normal study whose profile in some view lies farther than this from the population's
+#: median, as the mean over angles of |deviation| / robust SD, is left out of the limits.
+OUTLIER_MEAN_ABS_Z = 5.0
+
+
+def outlier_scores(profiles: dict[str, list[tuple[View, State, Profile]]],
+                   alignment_max_deg: float = 12.0) -> dict[str, tuple[float, str]]:
+    """Per study: the largest (over its views) mean robust |z| of its profile, and where.
+
+    For each view and state the profiles are aligned as for the limits, and each is
+    compared, angle by angle, with the median of all in units of the robust SD (1.4826 ×
+    median absolute deviation, at least 0.02); the mean over angles is the profile's
+    distance. A misplaced LV ring or an abnormal study stands out by several units; normal
+    variation (breasts, liver, orientation) stays within ~4 in our simulated populations.
+    """
+    by_key: dict[tuple[str, str], list[tuple[str, np.ndarray]]] = {}
+    for label, items in profiles.items():
+        for view, state, profile in items:
+            key = (VIEW_NAMES.get(view), state_group(state))
+            if key[0] is not None and key[1] is not None:
+                by_key.setdefault((str(key[0]), str(key[1])), []).append((label,
+                                                                          profile.values))
+    scores: dict[str, tuple[float, str]] = {label: (0.0, "") for label in profiles}
+    for (view_name, group_name), rows in by_key.items():
+        if len(rows) < 3:
+            continue
+        stack = align_to_template(np.stack([v for _, v in rows]), alignment_max_deg)
+        median = np.median(stack, axis=0)
+        robust_sd = np.maximum(1.4826 * np.median(np.abs(stack - median), axis=0), 0.02)
+        distance = np.mean(np.abs(stack - median) / robust_sd, axis=1)
+        for (label, _), d in zip(rows, distance, strict=True):
+            if d > scores[label][0]:
+                scores[label] = (float(d), f"{view_name}/{group_name}")
+    return scores
+
+
 def build_from_studies(studies: Iterable[Study], *, tracer: Tracer, sex: Sex, name: str,
                        source: str, params: ProfileParams | None = None,
-                       min_studies: int = 10) -> BuildReport:
+                       min_studies: int = 10,
+                       outlier_mean_abs_z: float = OUTLIER_MEAN_ABS_Z) -> BuildReport:
     """Build limits from normal studies of one tracer group and sex.
 
     A study whose DICOM names another tracer group or another sex is skipped (and said
     so): mixing them would blur exactly the differences the limits exist for. A study in
     which a view has no LV is skipped whole, so every view's limits come from the same
-    patients.
+    patients. So is a study whose profile in some view is an outlier
+    (:func:`outlier_scores` above ``outlier_mean_abs_z``): a misplaced LV ring or a
+    study that is not normal would widen the limits everywhere.
 
     Raises
     ------
@@ -69,8 +111,7 @@ def build_from_studies(studies: Iterable[Study], *, tracer: Tracer, sex: Sex, na
     if group is None:
         raise InvalidInputError(f"tracer {tracer.value}: limits exist only for Tc-99m "
                                 "perfusion agents and Tl-201")
-    collected: list[tuple[View, State, Profile]] = []
-    used: list[str] = []
+    collected: dict[str, list[tuple[View, State, Profile]]] = {}
     skipped: list[tuple[str, str]] = []
     for study in studies:
         label = f"study {study.study_instance_uid}"
@@ -92,8 +133,17 @@ def build_from_studies(studies: Iterable[Study], *, tracer: Tracer, sex: Sex, na
         if not profiles:
             skipped.append((label, "no anterior, LAO or left-lateral stress/rest view"))
             continue
-        collected.extend(profiles)
-        used.append(label)
-    limits = build_limits(collected, name=name, tracer=tracer, sex=sex, params=p,
-                          source=source, min_studies=min_studies)
+        collected[label] = profiles
+    scores = outlier_scores(collected)
+    for label, (distance, where) in scores.items():
+        if distance > outlier_mean_abs_z:
+            skipped.append((label, f"its {where} profile lies {distance:.1f} robust SDs (mean "
+                                   f"over angles) from the other normals' median, above "
+                                   f"{outlier_mean_abs_z:g}: LV ring misplaced or not a normal "
+                                   "study — check it"))
+            del collected[label]
+    used = list(collected)
+    limits = build_limits([item for items in collected.values() for item in items], name=name,
+                          tracer=tracer, sex=sex, params=p, source=source,
+                          min_studies=min_studies)
     return BuildReport(limits, tuple(used), tuple(skipped))

@@ -25,12 +25,12 @@ patient's left on the right of the image, left lateral with posterior on the rig
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import ndimage
-from scipy.signal import fftconvolve
+from scipy import fft, ndimage
 from skimage.measure import EllipseModel
 
 from planarmpi.model import View
@@ -230,6 +230,34 @@ def _ellipse_radius(params: tuple[float, ...], centre: tuple[float, float],
 Ring = tuple[tuple[float, float], float, float]  # centre (row, col) px, radius px, score
 
 
+@functools.lru_cache(maxsize=16)
+def _ring_kernels(shape: tuple[int, int], px_mm: float, radii_mm: tuple[float, ...],
+                  n_sectors: int) -> tuple[tuple[int, int], list[tuple[float, int, Array]]]:
+    """FFTs of the ring-search templates: per radius (px), the cavity disk then the sectors.
+
+    Each template is normalised to unit sum and flipped (correlation); all share one FFT
+    shape, large enough for a linear (not circular) convolution with the largest one.
+    """
+    half_width = max(4.0 / px_mm, 0.75)
+    sizes = [int(np.ceil(r / px_mm + 2 * half_width)) + 1 for r in radii_mm]
+    fft_shape = (shape[0] + 2 * max(sizes), shape[1] + 2 * max(sizes))
+    out = []
+    for radius_mm, n in zip(radii_mm, sizes, strict=True):
+        radius = radius_mm / px_mm
+        yy, xx = np.mgrid[-n: n + 1, -n: n + 1]
+        d = np.hypot(yy, xx)
+        sector = np.floor((np.arctan2(yy, xx) + np.pi) / (2 * np.pi) * n_sectors) % n_sectors
+        ring = np.clip(1.0 - np.abs(d - radius) / half_width, 0.0, None)
+        disk = (d <= 0.5 * radius).astype(float)
+        templates = [disk / disk.sum()]
+        for j in range(n_sectors):
+            part = np.where(sector == j, ring, 0.0)
+            templates.append(part / part.sum())
+        stack = np.stack(templates)[:, ::-1, ::-1]
+        out.append((radius, n, fft.rfft2(stack, s=fft_shape)))
+    return fft_shape, out
+
+
 def _ring_search(counts: Array, spacing_mm: tuple[float, float], radii_mm: Array,
                  search_fraction: float = 0.6, n_sectors: int = 8, k: int = 3) -> list[Ring]:
     """The ``k`` best rings in the central window, best first: centre, radius, score.
@@ -263,22 +291,14 @@ def _ring_search(counts: Array, spacing_mm: tuple[float, float], radii_mm: Array
     c0 = int(cols * (1 - search_fraction) / 2)
     best_score = np.full((rows - 2 * r0, cols - 2 * c0), -np.inf)
     best_radius = np.zeros_like(best_score)
-    half_width = max(4.0 / px, 0.75)
-    for radius_mm in radii_mm:
-        radius = radius_mm / px
-        n = int(np.ceil(radius + 2 * half_width)) + 1
-        yy, xx = np.mgrid[-n: n + 1, -n: n + 1]
-        d = np.hypot(yy, xx)
-        sector = np.floor((np.arctan2(yy, xx) + np.pi) / (2 * np.pi) * n_sectors) % n_sectors
-        ring = np.clip(1.0 - np.abs(d - radius) / half_width, 0.0, None)
-        disk = (d <= 0.5 * radius).astype(float)
-        cavity = fftconvolve(dog, (disk / disk.sum())[::-1, ::-1], mode="same")
-        responses = []
-        for j in range(n_sectors):
-            part = np.where(sector == j, ring, 0.0)
-            mean = fftconvolve(dog, (part / part.sum())[::-1, ::-1], mode="same")
-            responses.append((mean - cavity)[r0: rows - r0, c0: cols - c0])
-        score = np.median(np.stack(responses), axis=0)
+    fft_shape, kernels = _ring_kernels(counts.shape, px, tuple(float(r) for r in radii_mm),
+                                       n_sectors)
+    image_fft = fft.rfft2(dog, s=fft_shape)
+    for radius, half, kernel_fft in kernels:
+        # Correlation with the cavity disk and each sector ("same"-size output).
+        full = fft.irfft2(kernel_fft * image_fft[None], s=fft_shape)
+        same = full[:, half + r0: half + rows - r0, half + c0: half + cols - c0]
+        score = np.median(same[1:] - same[:1], axis=0)
         better = score > best_score
         best_score = np.where(better, score, best_score)
         best_radius = np.where(better, radius, best_radius)
@@ -404,14 +424,19 @@ def find_lv(image: NDArray[np.generic], pixel_spacing_mm: tuple[float, float],
         # A ray whose maximum sits at an end of its band crosses no ridge (the open valve
         # plane, a defect, or a hotter organ beyond the wall): it does not vote.
         keep = np.isfinite(values) & (radii > r_lo + 0.75) & (radii < r_hi - 0.75)
-        points = np.column_stack([ray_centre[0] + drow * radii,
-                                  ray_centre[1] + dcol * radii])[keep]
-        new_fit, inlier_fraction = _fit_ellipse(points, centre, radius)
+        ridge_points = np.column_stack([ray_centre[0] + drow * radii,
+                                        ray_centre[1] + dcol * radii])[keep]
+        new_fit, new_inliers = _fit_ellipse(ridge_points, centre, radius)
+        if new_fit is None and fit is not circle:
+            # A refinement that drifts off the ring (towards a hot neighbour) is not taken:
+            # the previous fit, made from the ring itself, stands.
+            break
+        inlier_fraction = new_inliers
         if new_fit is None:
             raise LVNotFoundError("no consistent myocardial ridge around the ring-shaped "
                                   "focus (no ellipse of a ventricle's size fits the count "
                                   "maxima)")
-        fit = new_fit
+        fit, points = new_fit, ridge_points
         ray_centre = (fit[1], fit[0])
     xc, yc, a, b, theta = fit
     long_a, short_b = (a, b) if a >= b else (b, a)

@@ -175,81 +175,117 @@ def _position_mm(image: StaticImage, pixels: Array, centre_rc: tuple[float, floa
             (centre_rc[1] - (pixels.shape[1] - 1) / 2) * spacing[1])
 
 
-def _inconsistency(views: list[tuple[StaticImage, tuple[float, float]]]) -> float:
-    """How far (in tolerances) the heart positions seen in the views disagree.
+#: Ring-shaped foci offered per view to the cross-view choice of the LV.
+RING_CANDIDATES = 8
+#: Tolerance (ratio) of the agreement between the views of one state on the ring's radius:
+#: the LV's short axis is seen in every view, so its projected radius varies little.
+SIZE_TOLERANCE = 1.5
 
-    Views rotate about the patient's long axis: the heart is at the same height in all,
-    and its lateral position in a view at camera angle θ is x cos θ + y sin θ for one
+
+def _best_combination(prepared: list[tuple[StaticImage, Array, list[Ring]]],
+                      alive: list[list[int]]) -> dict[int, int]:
+    """Per view index (views with a candidate): the ring chosen (index into its candidates).
+
+    Cost of a combination = Σ loss of ring score relative to the view's best ring
+    + (worst disagreement on the heart's position / :data:`POSITION_TOLERANCE_MM`)²
+    + Σ (log of each ring's radius over the median radius / log :data:`SIZE_TOLERANCE`)².
+    Views rotate about the patient's long axis: the heart is at the same height in all of
+    them, and its lateral position in a view at camera angle θ is x cos θ + y sin θ for one
     point (x, y) of the transverse plane — with three views or more of known angles, the
-    least-squares (x, y) must explain every view.
+    least-squares (x, y) must explain every view. All combinations are scored at once.
     """
-    heights = np.array([pos[0] for _, pos in views])
-    worst = float(np.max(np.abs(heights - np.median(heights)))) if len(views) > 1 else 0.0
-    angled = [(np.radians(_VIEW_ANGLES[img.acquisition.view]), pos[1]) for img, pos in views
-              if img.acquisition.view in _VIEW_ANGLES]
+    views = [i for i, rings in enumerate(alive) if rings]
+    if len(views) < 2:
+        return {i: alive[i][0] for i in views}
+    combos = np.array(list(itertools.product(*(alive[i] for i in views))))
+    height = np.empty(combos.shape)
+    lateral = np.empty(combos.shape)
+    log_radius = np.empty(combos.shape)
+    loss = np.empty(combos.shape)
+    for j, i in enumerate(views):
+        image, pixels, rings = prepared[i]
+        table = np.array([(*_position_mm(image, pixels, ring[0]), np.log(ring[1]),
+                           1.0 - ring[2] / rings[0][2]) for ring in rings])
+        height[:, j], lateral[:, j], log_radius[:, j], loss[:, j] = table[combos[:, j]].T
+    worst = np.max(np.abs(height - np.median(height, axis=1, keepdims=True)), axis=1)
+    angled = [j for j, i in enumerate(views)
+              if prepared[i][0].acquisition.view in _VIEW_ANGLES]
     if len(angled) >= 3:
-        a = np.array([[np.cos(t), np.sin(t)] for t, _ in angled])
-        u = np.array([lateral for _, lateral in angled])
-        xy, *_ = np.linalg.lstsq(a, u, rcond=None)
-        worst = max(worst, float(np.max(np.abs(a @ xy - u))))
-    return worst / POSITION_TOLERANCE_MM
+        theta = np.radians([_VIEW_ANGLES[prepared[views[j]][0].acquisition.view]
+                            for j in angled])
+        a = np.column_stack([np.cos(theta), np.sin(theta)])
+        residual_op = np.eye(len(angled)) - a @ np.linalg.pinv(a)
+        residuals = lateral[:, angled] @ residual_op.T
+        worst = np.maximum(worst, np.max(np.abs(residuals), axis=1))
+    sizes = np.sum(((log_radius - np.median(log_radius, axis=1, keepdims=True))
+                    / np.log(SIZE_TOLERANCE)) ** 2, axis=1)
+    cost = loss.sum(axis=1) + (worst / POSITION_TOLERANCE_MM) ** 2 + sizes
+    best = combos[int(np.argmin(cost))]
+    return {i: int(best[j]) for j, i in enumerate(views)}
 
 
 def view_profiles(images: Sequence[StaticImage], params: ProfileParams) -> list[ViewProfile]:
     """Profiles of the static views of one state, the LV chosen consistently across views.
 
-    Each view offers up to three ring-shaped foci (:func:`ring_candidates`). The views of
-    one acquisition rotate about the patient's long axis, so the true LV lies at the same
-    height in all of them and (with three views of known angles) at lateral positions
-    explained by one point of the transverse plane (:func:`_inconsistency`). The
-    combination chosen minimises the loss of ring score (relative to each view's best)
-    plus the squared inconsistency in tolerances (:data:`POSITION_TOLERANCE_MM`), so a hot
-    liver, gut or breast edge that wins in one view does not take the LV's place.
+    Each view offers up to :data:`RING_CANDIDATES` ring-shaped foci
+    (:func:`ring_candidates`). The views of one acquisition rotate about the patient's long
+    axis, so the true LV lies at the same height in all of them and (with three views of
+    known angles) at lateral positions explained by one point of the transverse plane
+    (:func:`_best_combination`); its short axis, seen in every view, has about the same
+    size.
+    The combination chosen minimises the loss of ring score (relative to each view's best)
+    plus the squared inconsistencies in tolerances (:data:`POSITION_TOLERANCE_MM`,
+    :data:`SIZE_TOLERANCE`), so a hot liver, gut or breast edge that wins in one view does
+    not take the LV's place. A chosen ring around which no myocardial ellipse can be fitted
+    is dropped and the choice made again among the remaining rings — the replacement must
+    still agree with the other views, rather than being simply the view's next-best focus.
     """
-    prepared: list[tuple[StaticImage, Array, tuple[bool, bool], list[Ring], str]] = []
+    prepared: list[tuple[StaticImage, Array, list[Ring]]] = []
+    flips_of: list[tuple[bool, bool]] = []
+    problems: list[list[str]] = []
     for image in images:
         pixels, flips = oriented_pixels(image)
+        flips_of.append(flips)
         spacing = image.acquisition.pixel_spacing_mm
+        rings: list[Ring] = []
+        problem: list[str] = []
         if spacing is None:
-            prepared.append((image, pixels, flips, [], "pixel spacing unknown"))
-            continue
-        try:
-            prepared.append((image, pixels, flips, ring_candidates(pixels, spacing, params),
-                             ""))
-        except LVNotFoundError as exc:
-            prepared.append((image, pixels, flips, [], str(exc)))
-    with_rings = [i for i, item in enumerate(prepared) if item[3]]
-    choice = {i: 0 for i in with_rings}
-    if len(with_rings) >= 2:
-        best_cost = np.inf
-        for combo in itertools.product(*(range(len(prepared[i][3])) for i in with_rings)):
-            loss = sum(1.0 - prepared[i][3][c][2] / prepared[i][3][0][2]
-                       for i, c in zip(with_rings, combo, strict=True))
-            positions = [(prepared[i][0], _position_mm(prepared[i][0], prepared[i][1],
-                                                       prepared[i][3][c][0]))
-                         for i, c in zip(with_rings, combo, strict=True)]
-            cost = loss + _inconsistency(positions) ** 2
-            if cost < best_cost - 1e-12:
-                best_cost, choice = cost, dict(zip(with_rings, combo, strict=True))
-    out = []
-    for i, (image, pixels, flips, rings, problem) in enumerate(prepared):
-        if not rings:
-            out.append(ViewProfile(image, pixels, flips, None, problem))
-            continue
-        spacing = image.acquisition.pixel_spacing_mm
-        assert spacing is not None
-        order = [choice.get(i, 0)] + [j for j in range(len(rings)) if j != choice.get(i, 0)]
-        errors = []
-        for rank in order:
-            try:
-                profile = circumferential_profile(pixels, spacing, params, ring=rings[rank])
-            except LVNotFoundError as exc:
-                errors.append(str(exc))
-                continue
-            out.append(ViewProfile(image, pixels, flips, profile, ring_rank=rank))
-            break
+            problem.append("pixel spacing unknown")
         else:
-            out.append(ViewProfile(image, pixels, flips, None, "; ".join(dict.fromkeys(errors))))
+            try:
+                rings = ring_candidates(pixels, spacing, params, k=RING_CANDIDATES)
+            except LVNotFoundError as exc:
+                problem.append(str(exc))
+        prepared.append((image, pixels, rings))
+        problems.append(problem)
+    alive = [list(range(len(rings))) for _, _, rings in prepared]
+    profiles: dict[tuple[int, int], Profile] = {}
+    while True:
+        choice = _best_combination(prepared, alive)
+        failed = False
+        for i, rank in choice.items():
+            if (i, rank) in profiles:
+                continue
+            image, pixels, rings = prepared[i]
+            spacing = image.acquisition.pixel_spacing_mm
+            assert spacing is not None
+            try:
+                profiles[i, rank] = circumferential_profile(pixels, spacing, params,
+                                                            ring=rings[rank])
+            except LVNotFoundError as exc:
+                problems[i].append(str(exc))
+                alive[i].remove(rank)
+                failed = True
+        if not failed:
+            break
+    out = []
+    for i, (image, pixels, _) in enumerate(prepared):
+        if i in choice:
+            out.append(ViewProfile(image, pixels, flips_of[i], profiles[i, choice[i]],
+                                   ring_rank=choice[i]))
+        else:
+            out.append(ViewProfile(image, pixels, flips_of[i], None,
+                                   "; ".join(dict.fromkeys(problems[i]))))
     return out
 
 
