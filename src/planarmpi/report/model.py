@@ -366,8 +366,14 @@ def _perfusion_section(result: dict[str, Any], p: ReportParams
                           f"{s['segments_scored']} segments reduced, extent "
                           f"{s['extent_percent']:.0f}% of the LV profile ({s['verdict']})"))
     if stress is not None:
+        attributed = perf.get("territory_segments")
         for territory in perf.get("territories", []):
-            segs = [g for g in segments if g.get("territory") == territory and g.get("score")]
+            if attributed is not None:  # the territory fit's attribution
+                segs = [g for g in segments if g["segment"] in attributed.get(territory, ())
+                        and g.get("score")]
+            else:
+                segs = [g for g in segments
+                        if g.get("territory") == territory and g.get("score")]
             if not segs:
                 continue
             max_score = max(int(g["score"]) for g in segs)

@@ -84,6 +84,7 @@ class SegmentScore:
     depth_percent: float
     mean_uptake_percent: float
     normal_mean_percent: float
+    deficit: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -93,6 +94,7 @@ class SegmentScore:
             "depth_percent": round(self.depth_percent, 3),
             "mean_uptake_percent": round(self.mean_uptake_percent, 3),
             "normal_mean_percent": round(self.normal_mean_percent, 3),
+            "deficit": round(self.deficit, 5),
         }
 
 
@@ -200,6 +202,9 @@ def score_view(view: View, profile: Profile, limits: ViewLimits,
     # above mean − k_edge·SD: its shoulders belong to it (hysteresis).
     abnormal = grow_runs(core, values < limits.lower_limit(p.edge_sd_multiplier))
     deficit = np.where(abnormal, np.clip(lower - values, 0.0, None), 0.0)
+    # Loss below the normal mean wherever the profile is below the edge limit (the
+    # territory fit's input: the shoulders of a defect hold some of its territory's loss).
+    loss = np.where(z < -p.edge_sd_multiplier, np.clip(limits.mean - values, 0.0, None), 0.0)
     depth = np.where(abnormal, 100.0 * (limits.mean - values) / limits.mean, 0.0)
     n_abn = int(abnormal.sum())
     arcs = segment_arcs()[VIEW_NAMES[view]]
@@ -216,7 +221,8 @@ def score_view(view: View, profile: Profile, limits: ViewLimits,
         scores.append(SegmentScore(
             by_index[index], score, fraction, seg_depth,
             100.0 * float(values[inside].mean()) if inside.any() else float("nan"),
-            100.0 * float(limits.mean[inside].mean()) if inside.any() else float("nan")))
+            100.0 * float(limits.mean[inside].mean()) if inside.any() else float("nan"),
+            float(loss[inside].mean()) if inside.any() else 0.0))
     return ViewDefects(
         view=view, abnormal=abnormal, lower_limit=lower, z_scores=z,
         rotation_deg=shift * step, aligned_values=values,

@@ -48,6 +48,7 @@ from planarmpi.analysis.perfusion.scoring import (
     segment_arcs,
     territory_weights,
 )
+from planarmpi.analysis.perfusion.territory import TerritoryParams, fit_territories
 from planarmpi.model import (
     Finding,
     Level,
@@ -82,6 +83,7 @@ class PerfusionParams:
     ----------
     profile : ProfileParams
     scoring : ScoringParams
+    territory : TerritoryParams
     abnormal_summed_score : int
         Summed stress score (15 segments) at or above which a study is abnormal.
     equivocal_summed_score : int
@@ -107,6 +109,7 @@ class PerfusionParams:
 
     profile: ProfileParams = field(default_factory=ProfileParams)
     scoring: ScoringParams = field(default_factory=ScoringParams)
+    territory: TerritoryParams = field(default_factory=TerritoryParams)
     abnormal_summed_score: int = 3
     equivocal_summed_score: int = 2
     low_counts_per_pixel: float = 100.0
@@ -425,14 +428,12 @@ def _state_summary(views: list[ViewAnalysis], params: PerfusionParams) -> dict[s
         if s.score:
             for territory, w in weights.get(s.segment.key, {s.segment.territory: 1.0}).items():
                 territory_score[territory] = territory_score.get(territory, 0.0) + w * s.score
-    # Segment scores are shared between territories by the weights of the segment-arc data
-    # (territories overlap in planar projections). A territory is involved when its share
-    # reaches 2 and half of the most affected territory's: segments at the edge of one
-    # defect do not name a second vessel.
-    top = max(territory_score.values(), default=0)
-    involved = sorted((t for t, sc in territory_score.items()
-                       if sc >= 2 and sc >= 0.5 * top),
-                      key=lambda t: -territory_score[t])
+    # The territories: the segment deficits explained by the territories' projected
+    # signatures (territory.py). ``territory_scores`` (the segment scores shared by the
+    # weights of the segment-arc data) is kept as a descriptive figure.
+    fit = fit_territories({s.segment.key: s.deficit for s in segments},
+                          {s.segment.key: s.score > 0 for s in segments}, params.territory)
+    involved = list(fit.named) if summed else []
     if summed >= params.abnormal_summed_score:
         verdict = "abnormal"
     elif summed >= params.equivocal_summed_score:
@@ -447,6 +448,7 @@ def _state_summary(views: list[ViewAnalysis], params: PerfusionParams) -> dict[s
                                          for v in scored])) if scored else None,
         "territory_scores": {t: round(v, 3) for t, v in sorted(territory_score.items())},
         "territories": involved,
+        "territory_fit": fit.to_json(),
         "verdict": verdict if scored else "not-assessed",
     }
 
@@ -687,6 +689,9 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
     section["segments"] = [seg.to_json() for v in by_state[primary] if v.defects
                            for seg in v.defects.segments]
     section["territories"] = stress_summary["territories"]
+    section["territory_segments"] = {t: list(keys) for t, keys in
+                                     stress_summary["territory_fit"]["segments"].items()
+                                     if t in stress_summary["territories"]}
     section["extent_percent"] = stress_summary["extent_percent"]
     if verdict == "abnormal":
         findings.append(Finding(
