@@ -182,7 +182,7 @@ def _position_mm(image: StaticImage, pixels: Array, centre_rc: tuple[float, floa
 RING_CANDIDATES = 8
 #: Tolerance (ratio) of the agreement between the views of one state on the ring's radius:
 #: the LV's short axis is seen in every view, so its projected radius varies little.
-SIZE_TOLERANCE = 1.5
+SIZE_TOLERANCE = 2.0
 
 
 def _best_combination(prepared: list[tuple[StaticImage, Array, list[Ring]]],
