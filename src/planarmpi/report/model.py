@@ -368,15 +368,20 @@ def _perfusion_section(result: dict[str, Any], p: ReportParams
     if stress is not None:
         attributed = perf.get("territory_segments")
         for territory in perf.get("territories", []):
+            def counted(g: dict[str, Any]) -> bool:
+                # Scored at stress, or reduced against the same patient's rest images.
+                return bool(g.get("score")) or bool(
+                    rev_by_segment.get(g["segment"], {}).get("stress_induced"))
+
             if attributed is not None:  # the territory fit's attribution
                 segs = [g for g in segments if g["segment"] in attributed.get(territory, ())
-                        and g.get("score")]
+                        and counted(g)]
             else:
-                segs = [g for g in segments
-                        if g.get("territory") == territory and g.get("score")]
+                segs = [g for g in segments if g.get("territory") == territory and counted(g)]
             if not segs:
                 continue
-            max_score = max(int(g["score"]) for g in segs)
+            # A segment found only against the rest images is at least mildly reduced.
+            max_score = max(max(int(g["score"]), 1) for g in segs)
             classes = [rev_by_segment[g["segment"]]["classification"] for g in segs
                        if g["segment"] in rev_by_segment]
             if not classes:

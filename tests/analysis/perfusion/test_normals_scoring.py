@@ -16,6 +16,7 @@ from planarmpi.analysis.perfusion.normals import (
     builtin_limits,
     read_limits,
     select_limits,
+    stress_rest_difference,
     write_limits,
 )
 from planarmpi.analysis.perfusion.profiles import LVGeometry, Profile, ProfileParams
@@ -74,6 +75,53 @@ def test_a_misplaced_ring_stands_out_of_the_normals() -> None:
     assert max(others) < 1.6
 
 
+def test_stress_rest_difference_registers_and_keeps_the_dip() -> None:
+    base = 0.7 + 0.2 * np.cos(np.radians(ANGLES))
+    stress = base.copy()
+    stress[10:16] -= 0.3  # a stress-only dip at 60–90°
+    rest = np.roll(base, 2)  # the patient turned by 12° between the acquisitions
+    d = stress_rest_difference(stress, rest, base, alignment_max_deg=12.0)
+    # The rest image is registered exactly; the difference is the dip alone, carried with
+    # the stress profile onto the template (within ±12°).
+    dip = np.flatnonzero(d < -0.29)
+    assert dip.size == 6
+    assert np.all(np.diff(dip) == 1)
+    assert abs(dip[0] - 10) <= 2
+    np.testing.assert_allclose(d[dip], -0.3, atol=1e-9)
+    np.testing.assert_allclose(np.delete(d, dip), 0.0, atol=1e-9)
+
+
+def test_difference_limits_are_built_from_pairs_and_read_back(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    shape = 0.7 + 0.2 * np.cos(np.radians(ANGLES))
+    profiles, pairs = [], []
+    for _ in range(40):
+        # Patients differ by ±0.1 (habitus); a patient's two images by ±0.02 (noise).
+        patient = shape + rng.normal(0, 0.1, N)
+        stress = _profile(patient + rng.normal(0, 0.02, N))
+        rest = _profile(patient + rng.normal(0, 0.02, N))
+        profiles += [(View.ANTERIOR, State.STRESS_EXERCISE, stress),
+                     (View.ANTERIOR, State.REST, rest)]
+        pairs.append((View.ANTERIOR, stress, rest))
+    limits = build_limits(profiles, name="t", tracer=Tracer.TL201, sex=Sex.MALE,
+                          params=ProfileParams(), source="unit test", alignment_max_deg=0.0,
+                          pairs=pairs)
+    diff = limits.difference_for(View.ANTERIOR)
+    stress_limits = limits.for_view(View.ANTERIOR, State.STRESS_EXERCISE)
+    assert diff is not None
+    assert stress_limits is not None
+    assert diff.state == "stress-rest"
+    assert diff.n_studies == 40
+    # √2 × 0.02 for the pair, against ≈ 0.1 between patients.
+    assert float(np.median(diff.sd)) == pytest.approx(0.028, abs=0.006)
+    assert float(np.median(stress_limits.sd)) > 0.08
+    again = read_limits(write_limits(limits, tmp_path / "paired.json"))
+    again_diff = again.difference_for(View.ANTERIOR)
+    assert again_diff is not None
+    np.testing.assert_allclose(again_diff.sd, diff.sd, atol=1e-5)
+    assert limits.difference_for(View.LAO) is None
+
+
 def test_build_limits_refuses_too_few_studies_and_other_tracers() -> None:
     few = [(View.ANTERIOR, State.REST, _profile(np.ones(N)))] * 3
     with pytest.raises(InvalidInputError, match="only 3 normal ANT rest"):
@@ -108,7 +156,8 @@ def test_builtin_limits_cover_both_tracers_and_sexes() -> None:
     assert found == {(g, s) for g in ("tc99m", "tl201") for s in (Sex.MALE, Sex.FEMALE)}
     for lim in builtin_limits():
         assert {(v.view, v.state) for v in lim.views} == {
-            (view, state) for view in ("ANT", "LAO", "LLAT") for state in ("stress", "rest")}
+            (view, state) for view in ("ANT", "LAO", "LLAT")
+            for state in ("stress", "rest", "stress-rest")}
         assert all(v.n_studies >= 20 for v in lim.views)
 
 

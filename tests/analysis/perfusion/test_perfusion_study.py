@@ -30,6 +30,7 @@ def test_normal_study_is_normal(perfusion_cases: dict[str, Case]) -> None:
     assert section["limits"]["tracer_group"] == "tc99m"
     assert section["limits"]["sex"] == "M"
     assert section["reversibility"]["overall"] == "none"
+    assert section["reversibility"]["stress_induced_segments"] == []
     for state in section["states"]:
         assert {v["view"] for v in state["views"]} == {"ANT", "LAO", "LLAT"}
         for v in state["views"]:
@@ -61,6 +62,47 @@ def test_defects_found_in_their_territory(perfusion_cases: dict[str, Case], case
     # (a lateral wall seen edge-on spans a wide arc of the LAO profile).
     assert stress["extent_percent"] == pytest.approx(true_extent, abs=25)
     assert any(f.code == "PERFUSION_ABNORMAL" for f in result.findings)
+
+
+@pytest.mark.parametrize(("case", "territory"), [("lad-ischemia", "LAD"),
+                                              ("lcx-ischemia", "LCX")])
+def test_paired_difference_finds_the_reversible_defect(perfusion_cases: dict[str, Case],
+                                                       case: str, territory: str) -> None:
+    study, _ = perfusion_cases[case]
+    result = analyze_perfusion(study)
+    assert result is not None
+    rev = result.section["reversibility"]
+    induced = rev["stress_induced_segments"]
+    assert induced
+    # The induced segments lie where the territory's projected signature is largest.
+    from planarmpi.analysis.perfusion.territory import signatures
+
+    sig = signatures()
+    share = [sig[k][territory] / max(sig[k].values()) for k in induced]
+    assert np.mean(share) > 0.7
+    for view, paired in rev["paired_difference"].items():
+        assert len(paired["difference"]) == 60
+        assert len(paired["induced"]) == 60, view
+
+
+def test_a_fixed_defect_shows_no_stress_induced_reduction(perfusion_cases: dict[str, Case]
+                                                          ) -> None:
+    study, _ = perfusion_cases["rca-scar"]
+    result = analyze_perfusion(study)
+    assert result is not None
+    assert result.section["reversibility"]["stress_induced_segments"] == []
+
+
+def test_paired_score_raises_a_hidden_ischaemia(perfusion_cases: dict[str, Case]) -> None:
+    study, _ = perfusion_cases["lad-ischemia"]
+    strict = PerfusionParams(abnormal_summed_score=40, equivocal_summed_score=39)
+    base = analyze_perfusion(study, params=replace(strict, paired_segment_score=0))
+    paired = analyze_perfusion(study, params=replace(strict, paired_segment_score=10))
+    assert base is not None
+    assert paired is not None
+    assert base.section["verdict"] == "normal"
+    assert paired.section["verdict"] == "abnormal"
+    assert "stress-induced" in paired.section["verdict_reasons"][-1]
 
 
 def test_lung_heart_ratio_matches_the_phantom(perfusion_cases: dict[str, Case]) -> None:

@@ -143,7 +143,12 @@ def build_from_studies(studies: Iterable[Study], *, tracer: Tracer, sex: Sex, na
                                    "study — check it"))
             del collected[label]
     used = list(collected)
+    pairs = []
+    for items in collected.values():
+        stress = {v: prof for v, st, prof in items if state_group(st) == "stress"}
+        rest = {v: prof for v, st, prof in items if state_group(st) == "rest"}
+        pairs += [(v, stress[v], rest[v]) for v in stress if v in rest]
     limits = build_limits([item for items in collected.values() for item in items], name=name,
                           tracer=tracer, sex=sex, params=p, source=source,
-                          min_studies=min_studies)
+                          min_studies=min_studies, pairs=pairs)
     return BuildReport(limits, tuple(used), tuple(skipped))

@@ -40,11 +40,16 @@ __all__ = [
     "read_limits",
     "select_limits",
     "state_group",
+    "stress_rest_difference",
     "tracer_group",
     "write_limits",
 ]
 
 SCHEMA = "planarmpi/perfusion-normals@1"
+#: The ``state`` of the limits of the paired stress − rest difference profile.
+DIFFERENCE_STATE = "stress-rest"
+#: Largest rotation searched when registering a rest profile onto its stress profile.
+REGISTRATION_MAX_DEG = 12.0
 Array = NDArray[np.float64]
 
 _TRACER_GROUPS = {
@@ -108,6 +113,15 @@ class NormalLimits:
                 return v
         return None
 
+    def difference_for(self, view: View) -> ViewLimits | None:
+        """Limits of a view's paired stress − rest difference (:func:`stress_rest_difference`),
+        or None when the file has none (files built before they existed)."""
+        name = VIEW_NAMES.get(view)
+        for v in self.views:
+            if v.view == name and v.state == DIFFERENCE_STATE:
+                return v
+        return None
+
     def describe(self) -> dict[str, Any]:
         """How a result names these limits."""
         return {
@@ -159,7 +173,8 @@ def parse_limits(doc: Any, path: str = "<limits>") -> NormalLimits:
             if not (np.isfinite(mean).all() and np.isfinite(sd).all() and (sd > 0).all()):
                 raise _fail(path, f"{item['view']}/{item['state']}: non-finite or "
                                   "non-positive values")
-            if item["view"] not in VIEW_NAMES.values() or item["state"] not in ("stress", "rest"):
+            if item["view"] not in VIEW_NAMES.values() \
+                    or item["state"] not in ("stress", "rest", DIFFERENCE_STATE):
                 raise _fail(path, f"unknown view/state {item['view']}/{item['state']}")
             views.append(ViewLimits(str(item["view"]), str(item["state"]), mean, sd,
                                     int(item["n_studies"]),
@@ -248,10 +263,31 @@ def align_to_template(stack: Array, max_deg: float, iterations: int = 3) -> Arra
     return aligned
 
 
+def stress_rest_difference(stress: Array, rest: Array, template: Array,
+                           alignment_max_deg: float,
+                           registration_max_deg: float = REGISTRATION_MAX_DEG) -> Array:
+    """A patient's stress − rest profile difference, on the stress limits' template.
+
+    The rest profile is rotated onto the stress profile (±``registration_max_deg``: the
+    patient is repositioned between the acquisitions), the difference taken, and the
+    difference rotated as the stress profile is onto ``template`` (the stress limits'
+    mean). Each profile is normalised to its own maximum, so the difference is of shape,
+    not of counts: it is negative where the stress image lost uptake that rest did not.
+    The patient is his own control — breasts, habitus and heart size are the same in both
+    images — so its normal variation is far smaller than the population's.
+    """
+    n = stress.size
+    step = 360.0 / n
+    registered = np.roll(rest, best_shift(rest, stress, int(registration_max_deg // step)))
+    shift = best_shift(stress, template, int(alignment_max_deg // step))
+    return np.asarray(np.roll(stress - registered, shift))
+
+
 def build_limits(profiles: Iterable[tuple[View, State, Profile]], *, name: str,
                  tracer: Tracer, sex: Sex, params: ProfileParams,
                  source: str, min_studies: int = 10,
-                 alignment_max_deg: float = 12.0) -> NormalLimits:
+                 alignment_max_deg: float = 12.0,
+                 pairs: Iterable[tuple[View, Profile, Profile]] = ()) -> NormalLimits:
     """Normal limits from the profiles of normal studies.
 
     Parameters
@@ -270,6 +306,9 @@ def build_limits(profiles: Iterable[tuple[View, State, Profile]], *, name: str,
         and SD are taken (:func:`align_to_template`), and so is every patient's profile
         before it is compared: the heart's orientation varies between patients by ~10°,
         which would otherwise widen the limits where the profile is steep.
+    pairs : iterable of (view, stress Profile, rest Profile)
+        The same patients' stress and rest profiles of a view: their differences
+        (:func:`stress_rest_difference`) get limits of their own (state ``stress-rest``).
 
     Raises
     ------
@@ -301,6 +340,19 @@ def build_limits(profiles: Iterable[tuple[View, State, Profile]], *, name: str,
         views.append(ViewLimits(view_name, group_name, stack.mean(axis=0),
                                 np.maximum(stack.std(axis=0, ddof=1), 0.02), len(values),
                                 alignment_max_deg))
+    stress_limits = {v.view: v for v in views if v.state == "stress"}
+    differences: dict[str, list[Array]] = {}
+    for view, stress, rest in pairs:
+        pair_view = VIEW_NAMES.get(view)
+        if pair_view is not None and pair_view in stress_limits:
+            differences.setdefault(pair_view, []).append(stress_rest_difference(
+                stress.values, rest.values, stress_limits[pair_view].mean, alignment_max_deg))
+    for view_name, rows in sorted(differences.items()):
+        if len(rows) >= min_studies:
+            stack = np.stack(rows)
+            views.append(ViewLimits(view_name, DIFFERENCE_STATE, stack.mean(axis=0),
+                                    np.maximum(stack.std(axis=0, ddof=1), 0.02), len(rows),
+                                    alignment_max_deg))
     if not views:
         raise InvalidInputError("no anterior, LAO or left-lateral stress/rest profiles found")
     return NormalLimits(
