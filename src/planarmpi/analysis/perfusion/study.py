@@ -468,8 +468,14 @@ def _state_summary(views: list[ViewAnalysis], params: PerfusionParams) -> dict[s
 
 def _artefacts(rest: dict[str, Any] | None, sex: Sex,
                by_state: dict[str, list[ViewAnalysis]], stress_key: str,
-               wall_motion: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Attenuation patterns and extracardiac activity, named rather than called defects."""
+               wall_motion: Sequence[dict[str, Any]],
+               induced: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """Attenuation patterns and extracardiac activity, named rather than called defects.
+
+    ``induced``: segments with a stress-induced reduction against the same patient's rest
+    images (:func:`_paired_difference`) — attenuation does not come and go, so a pattern
+    holding one is not taken for attenuation.
+    """
     out: list[dict[str, Any]] = []
     segs = {s.segment.key: s for v in by_state.get(stress_key, []) if v.defects
             for s in v.defects.segments}
@@ -493,7 +499,7 @@ def _artefacts(rest: dict[str, Any] | None, sex: Sex,
                 or sum(s.score for s in abnormal.values()) > ATTENUATION_MAX_SUMMED_SCORE:
             continue
         fixed = rest is not None and rest.get("summed_score", 0) >= 1
-        if rest is not None and not fixed:
+        if (rest is not None and not fixed) or induced & set(abnormal):
             continue  # attenuation does not come and go: a reversible reduction is not it
         motion = motion_normal.get(territory)
         out.append({
@@ -680,7 +686,9 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
                                                   limits, p, tracer)
     stress_summary = summaries[primary]
     artefacts = _artefacts(summaries.get(rest_key) if rest_key else None,
-                           sex, by_state, primary, wall_motion)
+                           sex, by_state, primary, wall_motion,
+                           frozenset((section.get("reversibility") or {})
+                                     .get("stress_induced_segments", [])))
     section["artefacts"] = artefacts
     verdict = stress_summary["verdict"]
     reasons = [f"summed {'stress' if stress_key else primary} score "
