@@ -95,6 +95,17 @@ def test_secondary_capture_is_the_figure(pictures):
     assert ds.pixel_array.std() > 10  # a picture, not a blank page
 
 
+def test_perfusion_figure_has_a_paired_difference_row(pictures):
+    import matplotlib.image as mpimg
+
+    p = pictures["lad-ischemia"]
+    result = json.loads((p.folder / "result.json").read_text())
+    assert result["perfusion"]["reversibility"]["paired_difference"]
+    png = mpimg.imread(p.folder / "perfusion.png")
+    # Rows of 3.3 in at 110 dpi: stress and rest, and 0.7 of a row for stress − rest.
+    assert png.shape[0] == pytest.approx(2.7 * 3.3 * 110, abs=3)
+
+
 def test_pdf_pages_render(pictures, tmp_path):
     import matplotlib.image as mpimg
 

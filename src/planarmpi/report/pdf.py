@@ -114,17 +114,21 @@ def render_pdf(report: Report, figures_dir: str | os.PathLike[str] | None = None
                                    ("TOPPADDING", (0, 0), (-1, -1), 1),
                                    ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]))
             story += [Spacer(1, 2 * mm), t]
-    for fig in report.figures:
+    last: list[Any] = []  # the last figure stays with the signature (no lone signature page)
+    for index, fig in enumerate(report.figures):
         path = Path(figures_dir or ".") / fig.file
-        story.append(Paragraph(_t(fig.caption), h2))
+        flow: list[Any] = [Paragraph(_t(fig.caption), h2)]
         if path.is_file():
             img = Image(str(path))
             scale = min(170 * mm / img.imageWidth, 120 * mm / img.imageHeight)
             img.drawWidth, img.drawHeight = img.imageWidth * scale, img.imageHeight * scale
-            story.append(img)
+            flow.append(img)
         else:
-            story.append(Paragraph(_t(f"(figure file {fig.file} not found)"), small))
-    story.append(Spacer(1, 10 * mm))
+            flow.append(Paragraph(_t(f"(figure file {fig.file} not found)"), small))
+        if index == len(report.figures) - 1:
+            last = flow
+        else:
+            story += flow
     if not draft and report.signed_at is not None:
         sign = (f"Electronically signed by {report.interpreting_physician} on "
                 f"{report.signed_at:%Y-%m-%d %H:%M}.")
@@ -132,8 +136,10 @@ def render_pdf(report: Report, figures_dir: str | os.PathLike[str] | None = None
         sign = (f"Interpreting physician: {report.interpreting_physician or '_' * 24}"
                 "      Signature: ________________      Date: ____________  "
                 "(draft awaiting review and signature)")
-    story.append(Table([[Paragraph(_t(sign), base)]], colWidths=[170 * mm],
-                       style=[("LINEABOVE", (0, 0), (-1, 0), 0.8, colors.black)]))
+    story.append(KeepTogether([*last, Spacer(1, 10 * mm),
+                               Table([[Paragraph(_t(sign), base)]], colWidths=[170 * mm],
+                                     style=[("LINEABOVE", (0, 0), (-1, 0), 0.8,
+                                             colors.black)])]))
 
     def footer(canvas: Any, doc: Any) -> None:
         canvas.saveState()

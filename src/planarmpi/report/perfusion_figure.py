@@ -27,6 +27,32 @@ def _image(study: Study, sop_uid: str, series_uid: str) -> StaticImage | None:
     return None
 
 
+def _paired_row(axes: Any, paired: dict[str, Any], section: dict[str, Any]) -> None:
+    """Last row (one plot across it): each view's stress − rest difference against its
+    normal lower limit."""
+    grid = axes[0].get_gridspec()
+    fig = axes[0].figure
+    for old in axes:
+        old.remove()
+    ax = fig.add_subplot(grid[-1, :])
+    for view, data in paired.items():
+        d = np.asarray(data["difference"], dtype=float)
+        angles = np.arange(d.size) * (360.0 / d.size)
+        line = ax.plot(angles, d, lw=1.2, label=view)[0]
+        ax.plot(angles, data["lower_limit"], ls="--", lw=0.8, color=line.get_color())
+        induced = np.asarray(data["induced"], dtype=bool)
+        ax.plot(angles[induced], d[induced], "x", color=line.get_color(), ms=4)
+    ax.axhline(0.0, color="#888888", lw=0.5)
+    ax.set_xlim(0, 360)
+    ax.set_xticks([0, 90, 180, 270, 360])
+    ax.set_xlabel("angle (°, stress template)", fontsize=7)
+    segments = (section.get("reversibility") or {}).get("stress_induced_segments") or []
+    ax.set_title("stress − rest of the same patient, normal lower limit (dashed); "
+                 f"stress-induced: {', '.join(segments) or 'none'}", fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.legend(fontsize=7, loc="lower right")
+
+
 def write_perfusion_figure(study: Study, section: dict[str, Any],
                            png: str | os.PathLike[str]) -> Path | None:
     """Write the figure of a perfusion result (``StudyResult.perfusion``) as PNG.
@@ -34,7 +60,9 @@ def write_perfusion_figure(study: Study, section: dict[str, Any],
     One row per state: each view with the fitted LV ridge and its five segments coloured
     by score (green normal, yellow mild, orange moderate, red severe, dark absent), then
     the views' profiles (solid) with the normal mean (dotted) and lower limit (dashed);
-    points in defects are marked. Returns None when there is nothing to draw.
+    points in defects are marked. With stress and rest images and paired limits, a last row
+    shows the stress − rest difference of each view against its lower limit (points of a
+    stress-induced reduction marked). Returns None when there is nothing to draw.
     """
     states = [s for s in section.get("states", []) if s.get("views")]
     if not states:
@@ -45,9 +73,12 @@ def write_perfusion_figure(study: Study, section: dict[str, Any],
     import matplotlib.pyplot as plt
 
     arcs = segment_arcs()
+    paired = (section.get("reversibility") or {}).get("paired_difference") or {}
     n_cols = max(len(s["views"]) for s in states) + 1
-    fig, axes = plt.subplots(len(states), n_cols, figsize=(3.2 * n_cols, 3.3 * len(states)),
-                             squeeze=False)
+    heights = [1.0] * len(states) + ([0.7] if paired else [])
+    fig, axes = plt.subplots(len(heights), n_cols,
+                             figsize=(3.2 * n_cols, 3.3 * sum(heights)), squeeze=False,
+                             gridspec_kw={"height_ratios": heights})
     for row, state in enumerate(states):
         profile_ax = axes[row, -1]
         for col, view in enumerate(state["views"]):
@@ -108,6 +139,8 @@ def write_perfusion_figure(study: Study, section: dict[str, Any],
                              f"summed score {state['summed_score']}", fontsize=8)
         profile_ax.tick_params(labelsize=7)
         profile_ax.legend(fontsize=7, loc="lower left")
+    if paired:
+        _paired_row(axes[-1], paired, section)
     verdict = section.get("verdict", "")
     territories = ", ".join(section.get("territories") or []) or "—"
     fig.suptitle(f"Planar perfusion: {verdict} (territories: {territories})", fontsize=10)
