@@ -114,3 +114,29 @@ def test_golden_text(name, ef, prior):
     if os.environ.get("PLANARMPI_UPDATE_GOLDEN"):
         path.write_text(text)
     assert text == path.read_text()
+
+
+def test_a_territory_found_against_rest_is_described_as_such():
+    result = _result()
+    result["perfusion"] = {
+        "verdict": "abnormal", "method": "profiles", "limits": {"name": "built-in"},
+        "territories": ["LCX"], "territory_segments": {"LCX": ["LAO-4", "LAO-5"]},
+        "extent_percent": 4.0,
+        "states": [{"state": "stress-exercise", "summed_score": 1, "reduced_segments": 1,
+                    "segments_scored": 15, "extent_percent": 4.0, "verdict": "normal"}],
+        "segments": [
+            {"segment": "LAO-4", "name": "mid posterolateral", "territory": "LCX", "score": 1},
+            {"segment": "LAO-5", "name": "basal posterolateral", "territory": "LCX",
+             "score": 0},
+        ],
+        "reversibility": {"segments": [
+            {"segment": "LAO-4", "classification": "ischemia", "stress_induced": True,
+             "rest_score": 0, "induced_loss_percent": 14.0},
+            {"segment": "LAO-5", "classification": "ischemia", "stress_induced": True,
+             "rest_score": 0, "induced_loss_percent": 11.6},
+        ]},
+    }
+    text = " ".join(render_text(build_report(result, clock=CLOCK)).split())  # unwrapped
+    assert "LCX territory: mild reversible defect" in text
+    assert "mid posterolateral (LAO-4, score 1)" in text
+    assert "basal posterolateral (LAO-5, within the population's limits but 12% lower" in text

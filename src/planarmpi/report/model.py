@@ -396,8 +396,11 @@ def _perfusion_section(result: dict[str, Any], p: ReportParams
             defects.append({"territory": territory, "severity": _severity(max_score),
                             "kind": kind, "extent": extent,
                             "segments": [g["segment"] for g in segs]})
-            names = ", ".join(f"{g['name']} ({g['segment']}, score {g['score']})"
-                              for g in segs)
+            names = ", ".join(
+                f"{g['name']} ({g['segment']}, score {g['score']})" if g.get("score") else
+                f"{g['name']} ({g['segment']}, within the population's limits but "
+                f"{rev_by_segment[g['segment']].get('induced_loss_percent', 0):.0f}% lower "
+                "at stress than at rest)" for g in segs)
             paragraphs.append(
                 f"{territory} territory: {_severity(max_score)} {kind} defect of {extent} "
                 f"extent — {names}.")
