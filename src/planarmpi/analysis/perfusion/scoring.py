@@ -44,6 +44,7 @@ __all__ = [
     "defect_runs",
     "grow_runs",
     "in_arc",
+    "runs_below",
     "score_view",
     "segment_arcs",
     "territory_weights",
@@ -184,6 +185,14 @@ def grow_runs(seeds: NDArray[np.bool_], allowed: NDArray[np.bool_]) -> NDArray[n
     return out
 
 
+def runs_below(values: Array, limits: ViewLimits, params: ScoringParams) -> NDArray[np.bool_]:
+    """Points of ``values`` in defects against ``limits``: runs of ≥ ``min_run_points``
+    below mean − k·SD, each extended over its shoulders while the values stay below
+    mean − k_edge·SD (hysteresis)."""
+    core = defect_runs(values < limits.lower_limit(params.sd_multiplier), params.min_run_points)
+    return grow_runs(core, values < limits.lower_limit(params.edge_sd_multiplier))
+
+
 def score_view(view: View, profile: Profile, limits: ViewLimits,
                params: ScoringParams | None = None) -> ViewDefects:
     """Compare a view's profile with its limits and score its five segments."""
@@ -197,10 +206,7 @@ def score_view(view: View, profile: Profile, limits: ViewLimits,
     values = np.roll(profile.values, shift)
     lower = limits.lower_limit(p.sd_multiplier)
     z = (values - limits.mean) / limits.sd
-    core = defect_runs(values < lower, p.min_run_points)
-    # A defect extends from its core (below mean − k·SD) to where the profile comes back
-    # above mean − k_edge·SD: its shoulders belong to it (hysteresis).
-    abnormal = grow_runs(core, values < limits.lower_limit(p.edge_sd_multiplier))
+    abnormal = runs_below(values, limits, p)
     deficit = np.where(abnormal, np.clip(lower - values, 0.0, None), 0.0)
     # Loss below the normal mean wherever the profile is below the edge limit (the
     # territory fit's input: the shoulders of a defect hold some of its territory's loss).

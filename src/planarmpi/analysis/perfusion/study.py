@@ -45,9 +45,8 @@ from planarmpi.analysis.perfusion.profiles import (
 from planarmpi.analysis.perfusion.scoring import (
     ScoringParams,
     ViewDefects,
-    defect_runs,
-    grow_runs,
     in_arc,
+    runs_below,
     score_view,
     segment_arcs,
     territory_weights,
@@ -754,9 +753,7 @@ def _paired_difference(stress: ViewAnalysis, rest: ViewAnalysis, stress_limits: 
     sp = p.scoring
     d = stress_rest_difference(stress.profile.values, rest.profile.values, stress_limits.mean,
                                stress_limits.alignment_max_deg, p.max_registration_deg)
-    z = (d - difference.mean) / difference.sd
-    core = defect_runs(z < -sp.sd_multiplier, sp.min_run_points)
-    induced = grow_runs(core, z < -sp.edge_sd_multiplier)
+    induced = runs_below(d, difference, sp)
     loss = np.where(induced, np.clip(difference.mean - d, 0.0, None), 0.0)
     angles = stress.profile.angles_deg
     out: dict[str, Any] = {}
