@@ -10,7 +10,12 @@ import numpy as np
 import pytest
 
 from planarmpi import read_studies
-from planarmpi.analysis.firstpass import _qp_qs, analyze_first_pass, gamma_variate
+from planarmpi.analysis.firstpass import (
+    FirstPassParams,
+    _qp_qs,
+    analyze_first_pass,
+    gamma_variate,
+)
 from planarmpi.model import DynamicSeries
 from planarmpi.simulate import simulate_study
 from planarmpi.simulate.firstpass import FirstPassSpec
@@ -40,16 +45,36 @@ def test_first_pass_matches_the_phantom(cases: dict[str, Case]) -> None:
     r = analyze_first_pass(series)
     assert r.lv is not None
     assert r.rv is not None
-    # Loose: this version under-estimates first-pass EF by a few points (see
-    # bench/first_pass_accuracy.py and docs/validation.md); a gross failure still fails.
-    assert r.lv.ef_percent == pytest.approx(truth["voxelised_lvef_percent"], abs=8.0)
-    assert r.rv.ef_percent == pytest.approx(truth["voxelised_rvef_percent"], abs=8.0)
+    # Within the benchmark's MAE targets (LV 4, RV 5 points) with a point of slack for the RV,
+    # which this version under-reads by 1–3 points (bench/first_pass_accuracy.py).
+    assert r.lv.ef_percent == pytest.approx(truth["voxelised_lvef_percent"], abs=4.0)
+    assert r.rv.ef_percent == pytest.approx(truth["voxelised_rvef_percent"], abs=6.0)
     assert r.lv.ci95_percent[0] < r.lv.ef_percent < r.lv.ci95_percent[1]
     assert r.lv.beats_used >= 2
     assert r.heart_rate_bpm == pytest.approx(70.0, abs=2.5)
     assert r.pulmonary_transit_s == pytest.approx(truth["rv_to_lv_peak_s"], abs=0.5)
     assert r.bolus_fwhm_s == pytest.approx(truth["svc_fwhm_s"], abs=0.35)
     assert "BOLUS_FRAGMENTED" not in {f.code for f in r.findings}
+
+
+def test_both_backgrounds_measure_the_normal_study(cases: dict[str, Case]) -> None:
+    series, truth = cases["normal"]
+    fitted = analyze_first_pass(series)
+    classic = analyze_first_pass(series, FirstPassParams(background="lung-frame"))
+    assert fitted.lv is not None
+    assert classic.lv is not None
+    assert fitted.to_dict()["lv"]["background_method"] == "fitted"
+    assert classic.to_dict()["lv"]["background_method"] == "lung-frame"
+    # The same ROI and beats: only the background differs.
+    assert fitted.lv.ed_counts == classic.lv.ed_counts
+    assert fitted.lv.background_counts != classic.lv.background_counts
+    assert classic.lv.ef_percent == pytest.approx(truth["voxelised_lvef_percent"], abs=6.0)
+
+
+@pytest.mark.parametrize("kwargs", [{"background": "crescent"}, {"ed_roi_fraction": 1.2}])
+def test_bad_first_pass_params_are_refused(kwargs: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match=r"background|ed_roi_fraction"):
+        FirstPassParams(**kwargs)
 
 
 def test_fragmented_bolus_is_reported(cases: dict[str, Case]) -> None:
