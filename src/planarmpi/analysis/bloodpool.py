@@ -119,6 +119,7 @@ class BloodPoolResult:
     wall_motion: tuple[SegmentMotion, ...] = ()
     repeatability_ci95_percent: tuple[float, float] = (float("nan"), float("nan"))
     method_sd_percent: float = 0.0
+    roi_variants_percent: dict[str, float] = field(default_factory=dict)
 
     def ed_es_rois(self) -> tuple[int, int, Mask, Mask]:
         """End-diastolic and end-systolic slot indices and their LV ROIs.
@@ -144,6 +145,7 @@ class BloodPoolResult:
             "method_sd_percent": self.method_sd_percent,
             "poisson_sd_percent": self.poisson_sd_percent,
             "roi_sd_percent": self.roi_sd_percent,
+            "roi_variants_percent": dict(self.roi_variants_percent),
             "ed_counts": self.ed_counts,
             "es_counts": self.es_counts,
             "ed_time_ms": self.ed_time_ms,
@@ -414,19 +416,21 @@ def analyze_blood_pool(series: GatedSeries, params: BloodPoolParams | None = Non
 
     poisson_sd = _poisson_sd(measured, coverage, period_ms, p)
     roi_sd = 0.0
+    variants: dict[str, float] = {}
     if manual is None:
-        variants = [ef]
         for shift in (-p.edge_fraction_shift, p.edge_fraction_shift):
             v_masks = _lv_masks(smooth, vmap, level, p.edge_fraction + shift)
-            variants.append(_ef(_count(counts, v_masks, background, es_index, coverage),
-                                coverage, period_ms, p.harmonics))
+            variants[f"edge {p.edge_fraction + shift:.2f}"] = _ef(
+                _count(counts, v_masks, background, es_index, coverage), coverage, period_ms,
+                p.harmonics)
         for dilate in (True, False):
             op = ndimage.binary_dilation if dilate else ndimage.binary_erosion
             v_bkg = np.asarray(op(background, iterations=1)) & ~masks[0]
             if v_bkg.sum() >= 4:
-                variants.append(_ef(_count(counts, masks, v_bkg, es_index, coverage),
-                                    coverage, period_ms, p.harmonics))
-        roi_sd = float(np.std(variants, ddof=1))
+                variants["background " + ("dilated" if dilate else "eroded")] = _ef(
+                    _count(counts, masks, v_bkg, es_index, coverage), coverage, period_ms,
+                    p.harmonics)
+        roi_sd = float(np.std([ef, *variants.values()], ddof=1))
     precision_half = 1.96 * float(np.hypot(np.nan_to_num(poisson_sd), roi_sd))
     half = 1.96 * float(np.sqrt(np.nan_to_num(poisson_sd) ** 2 + roi_sd**2
                                 + p.method_sd_percent**2))
@@ -440,7 +444,8 @@ def analyze_blood_pool(series: GatedSeries, params: BloodPoolParams | None = Non
         series_instance_uid=uid, lvef_percent=float(ef), ci95_percent=(ef - half, ef + half),
         repeatability_ci95_percent=(ef - precision_half, ef + precision_half),
         method_sd_percent=p.method_sd_percent,
-        poisson_sd_percent=poisson_sd, roi_sd_percent=roi_sd, ed_counts=ed, es_counts=es,
+        poisson_sd_percent=poisson_sd, roi_sd_percent=roi_sd, roi_variants_percent=variants,
+        ed_counts=ed, es_counts=es,
         ed_time_ms=t_ed, es_time_ms=t_es, peak_ejection_rate_edv_per_s=per,
         peak_filling_rate_edv_per_s=float(slope[i_pfr]), time_to_peak_filling_ms=ttpf,
         first_third_filling_fraction=ff_third, harmonics=p.harmonics,
