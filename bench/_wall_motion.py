@@ -3,36 +3,62 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-Row = tuple[str, str, bool, int, int]
+
+class Row(NamedTuple):
+    """One study's outcome, by segments (static mapping) and by named territories."""
+
+    territory: str
+    kind: str
+    found_by_segments: bool  # any segment mapped to the territory is abnormal
+    remote_segments_normal: int
+    remote_segments: int
+    found: bool  # the territory is graded abnormal
+    remote_territories_normal: int
+    remote_territories: int
 
 
-def score(territory: str, kind: str, segments: Sequence[Any]) -> Row:
-    """(territory, kind, found, remote graded normal, remote segments) of one study.
+def score(territory: str, kind: str, segments: Sequence[Any],
+          territories: Sequence[Any] = ()) -> Row:
+    """Score one study with one abnormal ``territory``.
 
-    A territory is found when any of its segments is not graded normal.
+    ``territories``: the analysis's territory grades (``TerritoryMotion``); without them a
+    territory is abnormal when any segment mapped to it is.
     """
-    found = any(s.grade != "normal" for s in segments if s.territory == territory)
+    found_seg = any(s.grade != "normal" for s in segments if s.territory == territory)
     remote = [s for s in segments if s.territory != territory]
-    return territory, kind, found, sum(s.grade == "normal" for s in remote), len(remote)
+    if territories:
+        grades = {t.territory: t.grade for t in territories}
+    else:
+        grades = {t: "normal" for t in ("LAD", "LCX", "RCA")}
+        for s in segments:
+            if s.grade != "normal":
+                grades[s.territory] = s.grade
+    others = [g for t, g in grades.items() if t != territory]
+    return Row(territory, kind, found_seg, sum(s.grade == "normal" for s in remote),
+               len(remote), grades.get(territory, "normal") != "normal",
+               sum(g == "normal" for g in others), len(others))
 
 
 def print_table(title: str, rows: Sequence[Row]) -> None:
-    """Detection rate per grade and per territory, and remote segments graded normal."""
+    """Detection rate per grade and per territory, and remote territories graded normal."""
     print(title)
-    print(f"{'abnormality':14s} {'n':>4s} {'found':>8s}")
-    for kind in ("hypokinetic", "akinetic", "dyskinetic"):
-        hits = [r[2] for r in rows if r[1] == kind]
-        if hits:
-            print(f"{kind:14s} {len(hits):4d} {np.mean(hits):8.0%}")
-    print(f"{'all':14s} {len(rows):4d} {np.mean([r[2] for r in rows]):8.0%}")
-    for territory in ("LAD", "LCX", "RCA"):
-        hits = [r[2] for r in rows if r[0] == territory]
-        if hits:
-            print(f"  {territory:12s} {len(hits):4d} {np.mean(hits):8.0%}")
-    normal = sum(r[3] for r in rows)
-    total = sum(r[4] for r in rows)
-    print(f"remote segments graded normal: {normal}/{total} = {normal / total:.0%}")
+    print(f"{'abnormality':14s} {'n':>4s} {'found':>8s} {'(by segments)':>14s}")
+    groups = [(k, [r for r in rows if r.kind == k]) for k in
+              ("hypokinetic", "akinetic", "dyskinetic")]
+    groups += [("all", list(rows))]
+    groups += [(f"  {t}", [r for r in rows if r.territory == t]) for t in ("LAD", "LCX", "RCA")]
+    for name, group in groups:
+        if group:
+            print(f"{name:14s} {len(group):4d} {np.mean([r.found for r in group]):8.0%} "
+                  f"{np.mean([r.found_by_segments for r in group]):14.0%}")
+    normal = sum(r.remote_territories_normal for r in rows)
+    total = sum(r.remote_territories for r in rows)
+    print(f"remote territories graded normal: {normal}/{total} = {normal / total:.0%}")
+    normal = sum(r.remote_segments_normal for r in rows)
+    total = sum(r.remote_segments for r in rows)
+    print(f"remote segments graded normal (static mapping): {normal}/{total} = "
+          f"{normal / total:.0%}")

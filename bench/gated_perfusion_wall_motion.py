@@ -30,7 +30,8 @@ def one(index: int) -> Row:
                                         wall_motion={territory: motion})
     if isinstance(result, str):
         raise RuntimeError(f"study {index}: {result}")
-    return score(territory, kind, result.wall_motion)
+    return score(territory, kind, result.wall_motion,
+                 getattr(result, "wall_motion_territories", ()))
 
 
 def main() -> None:

@@ -37,7 +37,7 @@ def one(index: int) -> Row:
                                counts_per_view=float(rng.uniform(2e6, 8e6)))
     if out.result is None:
         raise RuntimeError(f"study {index}: {out.error}")
-    return score(territory, kind, out.result.wall_motion)
+    return score(territory, kind, out.result.wall_motion, out.result.wall_motion_territories)
 
 
 def main() -> None:

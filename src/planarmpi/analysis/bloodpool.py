@@ -14,6 +14,7 @@ acquisition time (``coverage``), and every slot is corrected by it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -22,11 +23,14 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from planarmpi.analysis.fourier import FourierCurve, fit_fourier
+from planarmpi.analysis.uncertainty import half_width
 from planarmpi.analysis.ventricles import VentricleMap, find_ventricles
 from planarmpi.analysis.wall_motion import (
     SegmentMotion,
+    TerritoryMotion,
     WallMotionParams,
     regional_wall_motion,
+    territory_motion,
 )
 from planarmpi.model import Finding, GatedSeries, Level, View
 
@@ -117,6 +121,7 @@ class BloodPoolResult:
     findings: tuple[Finding, ...] = field(default_factory=tuple)
     rois_by: str = ""
     wall_motion: tuple[SegmentMotion, ...] = ()
+    wall_motion_territories: tuple[TerritoryMotion, ...] = ()
     repeatability_ci95_percent: tuple[float, float] = (float("nan"), float("nan"))
     method_sd_percent: float = 0.0
     roi_variants_percent: dict[str, float] = field(default_factory=dict)
@@ -164,6 +169,7 @@ class BloodPoolResult:
             "rois_source": self.rois_source,
             "rois_by": self.rois_by or None,
             "wall_motion": [w.to_dict() for w in self.wall_motion],
+            "wall_motion_territories": [t.to_dict() for t in self.wall_motion_territories],
         }
 
 
@@ -431,15 +437,22 @@ def analyze_blood_pool(series: GatedSeries, params: BloodPoolParams | None = Non
                     _count(counts, masks, v_bkg, es_index, coverage), coverage, period_ms,
                     p.harmonics)
         roi_sd = float(np.std([ef, *variants.values()], ddof=1))
-    precision_half = 1.96 * float(np.hypot(np.nan_to_num(poisson_sd), roi_sd))
-    half = 1.96 * float(np.sqrt(np.nan_to_num(poisson_sd) ** 2 + roi_sd**2
-                                + p.method_sd_percent**2))
+    # Student-t quantile at the Welch–Satterthwaite degrees of freedom: the ROI SD comes
+    # from a handful of perturbations.
+    poisson = (poisson_sd, max(p.bootstrap - 1, 1))
+    roi = (roi_sd, max(len(variants), 1))
+    precision_half = half_width([poisson, roi])
+    half = half_width([poisson, roi, (p.method_sd_percent, math.inf)])
     findings = _qc(series, ef, precision_half, masks, measured, pixel_mm, roi_sd, p)
     i_ed, i_es = int(np.argmax(net)), int(np.argmin(net))
     background_per_pixel = measured.background_counts / measured.background_weight
     regional = regional_wall_motion(norm[i_ed], norm[i_es], masks[i_ed], masks[i_es],
                                     background_per_pixel, p.wall_motion,
                                     phase_deg=vmap.phase_deg, amplitude=vmap.amplitude)
+    territories = territory_motion(regional, {w.segment: w.regional_ef_percent
+                                              for w in regional},
+                                   p.wall_motion.normals, p.wall_motion.signatures,
+                                   p.wall_motion.territories)
     return BloodPoolResult(
         series_instance_uid=uid, lvef_percent=float(ef), ci95_percent=(ef - half, ef + half),
         repeatability_ci95_percent=(ef - precision_half, ef + precision_half),
@@ -454,7 +467,7 @@ def analyze_blood_pool(series: GatedSeries, params: BloodPoolParams | None = Non
         background_counts_per_pixel=background_per_pixel,
         ventricles=vmap, rois_source="manual" if manual is not None else "automatic",
         findings=tuple(findings), rois_by=manual.who if manual is not None else "",
-        wall_motion=tuple(regional),
+        wall_motion=tuple(regional), wall_motion_territories=territories,
     )
 
 

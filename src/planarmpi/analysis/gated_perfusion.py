@@ -32,6 +32,7 @@ LV centre by one pixel (the ROI-seed sensitivity).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,7 +50,16 @@ from planarmpi.analysis.perfusion.profiles import (
     find_lv,
     ray_directions,
 )
-from planarmpi.analysis.wall_motion import LAO_SECTORS_DEG, builtin_normals, grade_motion
+from planarmpi.analysis.perfusion.territory import TerritoryParams
+from planarmpi.analysis.uncertainty import half_width
+from planarmpi.analysis.wall_motion import (
+    LAO_SECTORS_DEG,
+    TerritoryMotion,
+    builtin_normals,
+    builtin_signatures,
+    grade_motion,
+    territory_motion,
+)
 from planarmpi.model import Finding, GatedSeries, Level, View
 from planarmpi.model.segments import SEGMENTS
 
@@ -70,6 +80,12 @@ __all__ = [
 Array = NDArray[np.float64]
 
 
+def builtin_gated_signatures() -> dict[str, dict[str, float]]:
+    """Segment key → territory → relative drop of the regional shortening when the territory
+    is akinetic (``bench/wall_motion_signatures.py --method gated-perfusion``)."""
+    return builtin_signatures("data/gated_perfusion_territory_signatures.json")
+
+
 def builtin_excursion_normals() -> dict[str, tuple[float, float]]:
     """Segment key → (mean, SD) of the regional shortening (%) in the built-in normals."""
     return builtin_normals("data/gated_perfusion_motion_normals.json")
@@ -83,7 +99,8 @@ class GatedWallMotionParams:
     normals, ``bench/gated_perfusion_normals.py``; a site should derive its own); below it,
     hypokinetic down to ``hypokinetic_min_percent``, akinetic down to
     ``akinetic_min_percent``, then dyskinetic (the border moves outwards in systole).
-    planarmpi defaults, not guideline values.
+    planarmpi defaults, not guideline values. ``signatures`` and ``territories`` name the
+    abnormal territories (:func:`planarmpi.analysis.wall_motion.territory_motion`).
     """
 
     normals: dict[str, tuple[float, float]] = field(default_factory=builtin_excursion_normals)
@@ -91,6 +108,8 @@ class GatedWallMotionParams:
     normal_min_percent: float = 10.0
     hypokinetic_min_percent: float = 3.0
     akinetic_min_percent: float = -3.0
+    signatures: dict[str, dict[str, float]] = field(default_factory=builtin_gated_signatures)
+    territories: TerritoryParams = field(default_factory=TerritoryParams)
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +262,7 @@ class GatedPerfusionResult:
     wall_motion: tuple[SegmentExcursion, ...] = ()
     repeatability_ci95_percent: tuple[float, float] = (float("nan"), float("nan"))
     method_sd_percent: float = 0.0
+    wall_motion_territories: tuple[TerritoryMotion, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (no images)."""
@@ -269,6 +289,7 @@ class GatedPerfusionResult:
             "harmonics": self.harmonics,
             "rois_source": "automatic",
             "wall_motion": [w.to_dict() for w in self.wall_motion],
+            "wall_motion_territories": [t.to_dict() for t in self.wall_motion_territories],
         }
 
 
@@ -562,15 +583,22 @@ def analyze_gated_perfusion(series: GatedSeries,
         raise ValueError(f"{name}: {exc}") from exc
     poisson_sd = float(np.std(redraws, ddof=1)) if len(redraws) > 1 else float("nan")
     roi_sd = float(np.std([m.ef, *shifted], ddof=1))
-    precision_half = 1.96 * float(np.hypot(np.nan_to_num(poisson_sd), roi_sd))
-    half = 1.96 * float(np.sqrt(np.nan_to_num(poisson_sd) ** 2 + roi_sd**2
-                                + p.method_sd_percent**2))
+    # The Poisson and ROI SDs come from a few redraws and shifts: a Student-t quantile at
+    # the Welch–Satterthwaite degrees of freedom keeps the interval's coverage.
+    poisson = (poisson_sd, max(len(redraws) - 1, 1))
+    roi = (roi_sd, len(shifted))
+    precision_half = half_width([poisson, roi])
+    half = half_width([poisson, roi, (p.method_sd_percent, math.inf)])
     angles, _, _ = ray_directions(p.n_rays)
     findings = _qc(name, uid, m, precision_half, wall, p)
     mid = series.frame_mid_ms
     ed = int(np.argmin(np.abs(mid - m.t_ed)))
     es = int(np.argmin(np.abs(mid - m.t_es)))
     regional = regional_excursion(m.radius, m.wall_counts, wall, ed, es, p.wall_motion)
+    territories = territory_motion(regional, {w.segment: w.shortening_percent
+                                              for w in regional},
+                                   p.wall_motion.normals, p.wall_motion.signatures,
+                                   p.wall_motion.territories)
     return GatedPerfusionResult(
         series_instance_uid=uid, lvef_percent=m.ef, ci95_percent=(m.ef - half, m.ef + half),
         poisson_sd_percent=poisson_sd, roi_sd_percent=roi_sd, edv_ml=m.edv, esv_ml=m.esv,
@@ -579,7 +607,8 @@ def analyze_gated_perfusion(series: GatedSeries,
         ed_time_ms=m.t_ed, es_time_ms=m.t_es, frame_mid_ms=series.frame_mid_ms,
         volume_ml=m.volumes, coverage=coverage, centre_rc=g.centre_rc, angles_deg=angles,
         radius_mm=m.radius, wall_rays=wall, thickening_shift_mm=m.shift,
-        harmonics=p.curve_harmonics, findings=tuple(findings), wall_motion=tuple(regional))
+        harmonics=p.curve_harmonics, findings=tuple(findings), wall_motion=tuple(regional),
+        wall_motion_territories=territories)
 
 
 def _wall_rays(summed: Array, centre: tuple[float, float], ridge: Array,

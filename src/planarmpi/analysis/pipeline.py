@@ -68,6 +68,7 @@ def analyze_study(study: Study, *, limits: QCLimits | None = None,
     function: list[dict[str, Any]] = []
     phase: dict[str, Any] | None = None
     wall_motion: list[dict[str, Any]] = []
+    wall_motion_territories: list[dict[str, Any]] = []
     analyses = ["qc"]
     for series in study.gated if not not_cardiac else ():
         uid = series.acquisition.series_instance_uid
@@ -94,6 +95,8 @@ def analyze_study(study: Study, *, limits: QCLimits | None = None,
             if not wall_motion:
                 wall_motion = [{**w.to_dict(), "series_instance_uid": uid}
                                for w in gp.wall_motion]
+                wall_motion_territories = [{**t.to_dict(), "series_instance_uid": uid}
+                                           for t in gp.wall_motion_territories]
             continue
         try:
             bp = analyze_blood_pool(series, options.blood_pool, options.manual_rois.get(uid))
@@ -108,6 +111,8 @@ def analyze_study(study: Study, *, limits: QCLimits | None = None,
         entry = bp.to_dict()
         if not wall_motion:
             wall_motion = [{**w.to_dict(), "series_instance_uid": uid} for w in bp.wall_motion]
+            wall_motion_territories = [{**t.to_dict(), "series_instance_uid": uid}
+                                       for t in bp.wall_motion_territories]
         if phase is None:
             try:
                 stats = phase_statistics(bp.ventricles.phase_deg, bp.ventricles.amplitude,
@@ -158,6 +163,7 @@ def analyze_study(study: Study, *, limits: QCLimits | None = None,
         ejection_fractions=tuple(efs),
         phase=phase,
         wall_motion=tuple(wall_motion),
+        wall_motion_territories=tuple(wall_motion_territories),
         function=tuple(function),
         perfusion=perfusion,
         lung_heart_ratio=lhr,

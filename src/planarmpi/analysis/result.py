@@ -86,6 +86,7 @@ class StudyResult:
     declined: tuple[DeclinedObject, ...] = ()
     ejection_fractions: tuple[EjectionFraction, ...] = ()
     wall_motion: tuple[dict[str, Any], ...] = ()
+    wall_motion_territories: tuple[dict[str, Any], ...] = ()
     phase: dict[str, Any] | None = None
     perfusion: dict[str, Any] | None = None
     lung_heart_ratio: float | None = None
@@ -108,6 +109,7 @@ class StudyResult:
             "study": _study_dict(self.header),
             "ejection_fractions": [ef.to_dict() for ef in self.ejection_fractions],
             "wall_motion": [dict(w) for w in self.wall_motion],
+            "wall_motion_territories": [dict(t) for t in self.wall_motion_territories],
             "phase": self.phase,
             "perfusion": self.perfusion,
             "lung_heart_ratio": self.lung_heart_ratio,

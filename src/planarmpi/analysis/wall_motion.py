@@ -13,11 +13,20 @@ normal studies by ``bench/wall_motion_normals.py`` — a site should replace the
 from its own normals. Below normal: hypokinetic down to 10%, akinetic down to −5%, then
 dyskinetic (also when the segment beats > 90° out of phase with the LV). All settable in
 :class:`WallMotionParams`.
+
+Territories: in the LAO view the anterior wall (LAD) faces the camera and runs to the apex,
+so an LAD abnormality also lowers the inferoapical segment (mapped to the RCA). The
+segments' relative deficits are therefore explained by each territory's projected
+*signature* (``data/wall_motion_territory_signatures.json``, measured on the simulator's
+model heart by ``bench/wall_motion_signatures.py``) with the non-negative fit of the
+perfusion territories (:func:`planarmpi.analysis.perfusion.territory.fit_territories`):
+:func:`territory_motion` names the abnormal territories and the segments each explains.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
 from typing import Any, Protocol
@@ -26,11 +35,16 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
+from planarmpi.analysis.perfusion.territory import TerritoryParams, fit_territories
 from planarmpi.model import View
 from planarmpi.model.segments import SEGMENTS
 
-__all__ = ["LAO_SECTORS_DEG", "GradeLimits", "SegmentMotion", "WallMotionParams",
-           "builtin_normals", "grade_motion", "regional_wall_motion"]
+__all__ = ["GRADES", "LAO_SECTORS_DEG", "GradeLimits", "SegmentMotion", "TerritoryMotion",
+           "WallMotionParams", "builtin_normals", "builtin_signatures", "grade_motion",
+           "regional_wall_motion", "territory_motion"]
+
+#: Grades from best to worst.
+GRADES = ("normal", "hypokinetic", "akinetic", "dyskinetic")
 
 #: LAO segment index → (start, stop) image angle in degrees (0 = image right = lateral,
 #: 90 = down = inferior/apical, 180 = left = septal, 270 = up = base).
@@ -54,13 +68,22 @@ def builtin_normals(resource: str = "data/wall_motion_normals.json"
             for k, v in data["segments"].items()}
 
 
+def builtin_signatures(resource: str = "data/wall_motion_territory_signatures.json"
+                       ) -> dict[str, dict[str, float]]:
+    """Segment key → territory → relative drop of the segment's motion measure when the
+    territory is akinetic (``planarmpi/wall-motion-territory-signatures@1``)."""
+    data = json.loads(files("planarmpi.analysis").joinpath(resource).read_text(encoding="utf-8"))
+    return {k: {t: float(v) for t, v in row.items()} for k, row in data["segments"].items()}
+
+
 @dataclass(frozen=True, slots=True)
 class WallMotionParams:
     """Regional-EF limits of the grades (percent).
 
     ``normals`` maps a segment key to the (mean, SD) of its regional EF in normals; a
     segment is normal at ≥ mean − ``normal_sd`` × SD. Segments without normals use
-    ``normal_min_percent``.
+    ``normal_min_percent``. ``signatures`` and ``territories`` name the territories
+    (:func:`territory_motion`).
     """
 
     normals: dict[str, tuple[float, float]] = field(default_factory=builtin_normals)
@@ -69,6 +92,8 @@ class WallMotionParams:
     hypokinetic_min_percent: float = 10.0
     akinetic_min_percent: float = -5.0
     dyskinetic_phase_deg: float = 90.0
+    signatures: dict[str, dict[str, float]] = field(default_factory=builtin_signatures)
+    territories: TerritoryParams = field(default_factory=TerritoryParams)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,3 +198,76 @@ def regional_wall_motion(ed_counts: NDArray[np.float64], es_counts: NDArray[np.f
                 grade = "dyskinetic"
         out.append(SegmentMotion(segment.key, segment.name, segment.territory, ef, grade))
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class TerritoryMotion:
+    """A coronary territory's wall motion: its grade and the segments that show it."""
+
+    territory: str
+    grade: str
+    coefficient: float
+    segments: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready mapping (entries of result.json ``wall_motion_territories``)."""
+        return {"territory": self.territory, "grade": self.grade,
+                "coefficient": self.coefficient, "segments": list(self.segments)}
+
+
+class _Graded(Protocol):
+    @property
+    def segment(self) -> str: ...
+    @property
+    def territory(self) -> str: ...
+    @property
+    def grade(self) -> str: ...
+
+
+def territory_motion(segments: Sequence[_Graded], values: Mapping[str, float],
+                     normals: Mapping[str, tuple[float, float]],
+                     signatures: Mapping[str, Mapping[str, float]],
+                     params: TerritoryParams | None = None) -> tuple[TerritoryMotion, ...]:
+    """Grade each coronary territory from its segments, named by projected signatures.
+
+    Parameters
+    ----------
+    segments : sequence
+        Graded segments (``segment``, ``territory``, ``grade``).
+    values : mapping of segment key to float
+        Each segment's motion measure (regional EF or shortening, percent).
+    normals : mapping of segment key to (mean, SD)
+        The measure in normals: a segment's deficit is ``1 − value / mean`` (≥ 0).
+    signatures : mapping
+        Segment → territory → relative drop of the measure when the territory is akinetic.
+    params : TerritoryParams, optional
+        Naming rule of the fit.
+
+    Returns
+    -------
+    tuple of TerritoryMotion
+        One per territory of the signatures. A territory is abnormal when the fit names it
+        and attributes an abnormal segment to it; its grade is the worst such segment's. An
+        abnormal segment the fit attributes to no named territory keeps its own mapping, so
+        no abnormal segment goes unreported.
+    """
+    deficits = {}
+    for s in segments:
+        mean_sd = normals.get(s.segment)
+        value = values.get(s.segment)
+        if mean_sd and mean_sd[0] > 0 and value is not None and np.isfinite(value):
+            deficits[s.segment] = max(0.0, 1.0 - value / mean_sd[0])
+    abnormal = {s.segment: s for s in segments if s.grade in GRADES[1:]}
+    fit = fit_territories(deficits, {k: True for k in abnormal}, params, signatures)
+    members: dict[str, list[str]] = {t: list(fit.segments.get(t, ())) for t in fit.coefficients}
+    attributed = {k for keys in members.values() for k in keys}
+    for key, s in abnormal.items():
+        if key not in attributed:
+            members.setdefault(s.territory, []).append(key)
+    out = []
+    for territory in sorted(members):
+        keys = tuple(sorted(k for k in members[territory] if k in abnormal))
+        worst = max((GRADES.index(abnormal[k].grade) for k in keys), default=0)
+        out.append(TerritoryMotion(territory, GRADES[worst],
+                                   float(fit.coefficients.get(territory, 0.0)), keys))
+    return tuple(out)

@@ -511,7 +511,16 @@ def _function_section(result: dict[str, Any], p: ReportParams
         items.append(Item("Regional wall motion",
                           "normal in all segments" if not abnormal_wm
                           else "; ".join(abnormal_wm)))
-        if abnormal_wm:
+        names = {w["segment"]: w["name"] for w in result["wall_motion"]}
+        by_territory = [f"{t['grade']} {t['territory']} territory ("
+                        + ", ".join(names.get(k, k) for k in t["segments"]) + ")"
+                        for t in result.get("wall_motion_territories") or ()
+                        if t["grade"] != "normal"]
+        if by_territory:
+            items.append(Item("Wall motion by territory", "; ".join(by_territory)))
+            impression.append("Regional wall motion abnormality: "
+                              f"{'; '.join(by_territory)}.")
+        elif abnormal_wm:
             impression.append(f"Regional wall motion abnormality: {'; '.join(abnormal_wm)}.")
     return (Section("function", "Ventricular function", tuple(items), (), tuple(table)),
             impression, lvef_main)
