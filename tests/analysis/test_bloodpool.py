@@ -41,6 +41,36 @@ def test_same_input_same_output(muga_cases: dict) -> None:
     assert a.to_dict() == b.to_dict()
 
 
+@pytest.mark.parametrize("name", ["normal", "severe"])
+def test_moving_the_roi_seeds_barely_moves_the_ef(muga_cases: dict, name: str) -> None:
+    series, _ = muga_cases[name]
+    result = analyze_blood_pool(series)
+    # Issue #4: ROI-seed perturbation (the ventricles' seeds moved one pixel in four
+    # directions, every automatic ROI redrawn) → EF SD ≤ 1.0 point.
+    assert result.seed_sd_percent <= 1.0
+    assert result.to_dict()["seed_sd_percent"] == result.seed_sd_percent
+    # The edge level and background perturbations are reported beside it.
+    assert set(result.roi_variants_percent) >= {"edge 0.45", "edge 0.55"}
+    assert result.roi_sd_percent > 0
+    # Seeds moved far enough leave the chamber: the map really is redrawn from them.
+    far = analyze_blood_pool(series, BloodPoolParams(seed_shift_px=4))
+    assert far.seed_sd_percent > result.seed_sd_percent
+
+
+def test_moved_seeds_are_returned_with_the_map(muga_cases: dict) -> None:
+    from planarmpi.analysis.bloodpool import _smooth, slot_coverage
+    from planarmpi.analysis.ventricles import find_ventricles
+
+    series, _ = muga_cases["normal"]
+    counts = np.asarray(series.pixels, dtype=float)
+    pixel_mm = float(np.mean(series.acquisition.pixel_spacing_mm))
+    smooth = _smooth(counts / slot_coverage(counts, 1.0)[:, None, None], 1.0)
+    vmap = find_ventricles(smooth, pixel_mm, seed_offsets_px=((1, 0), (0, -2)))
+    assert [m.lv_seed_rc for m in vmap.moved] == [
+        (vmap.lv_seed_rc[0] + 1, vmap.lv_seed_rc[1]), (vmap.lv_seed_rc[0], vmap.lv_seed_rc[1] - 2)]
+    assert find_ventricles(smooth, pixel_mm).moved == ()
+
+
 def test_doubling_counts_leaves_ef_within_noise(muga_cases: dict) -> None:
     one = analyze_blood_pool(muga_cases["normal"][0])
     two = analyze_blood_pool(muga_cases["normal-2x"][0])

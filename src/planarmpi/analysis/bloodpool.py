@@ -56,6 +56,7 @@ class BloodPoolParams:
     min_background_pixels: int = 6
     bootstrap: int = 300
     edge_fraction_shift: float = 0.05
+    seed_shift_px: int = 1
     random_seed: int = 20261129
     # Method uncertainty (SD, points) beyond counts and ROIs, from simulated studies
     # (docs/function.md, "Uncertainty"); 0 for a repeatability-only interval.
@@ -125,6 +126,7 @@ class BloodPoolResult:
     repeatability_ci95_percent: tuple[float, float] = (float("nan"), float("nan"))
     method_sd_percent: float = 0.0
     roi_variants_percent: dict[str, float] = field(default_factory=dict)
+    seed_sd_percent: float = 0.0
 
     def ed_es_rois(self) -> tuple[int, int, Mask, Mask]:
         """End-diastolic and end-systolic slot indices and their LV ROIs.
@@ -151,6 +153,7 @@ class BloodPoolResult:
             "poisson_sd_percent": self.poisson_sd_percent,
             "roi_sd_percent": self.roi_sd_percent,
             "roi_variants_percent": dict(self.roi_variants_percent),
+            "seed_sd_percent": self.seed_sd_percent,
             "ed_counts": self.ed_counts,
             "es_counts": self.es_counts,
             "ed_time_ms": self.ed_time_ms,
@@ -338,6 +341,24 @@ def _manual_masks(manual: ManualRois, n: int, es_index: int) -> list[Mask]:
     return [es if f == es_index else ed for f in range(n)]
 
 
+def _automatic_rois(norm: Array, smooth: Array, vmap: VentricleMap, p: BloodPoolParams,
+                    pixel_mm: float, period_ms: float) -> tuple[list[Mask], Mask, int, float]:
+    """LV ROI per slot, background crescent, end-systolic slot and background level.
+
+    The end-systole of ROIs drawn without background places the crescent; its level then
+    sets the ROIs' edges, and the final ROIs fix end-systole, where the background is counted.
+    """
+    n = smooth.shape[0]
+    masks = _lv_masks(smooth, vmap, 0.0, p.edge_fraction)
+    es_index = _es_slot(norm, masks, period_ms, p.harmonics)
+    background = _background(masks[0], masks[es_index], vmap, smooth.mean(axis=0), p, pixel_mm)
+    if background.sum() < 4:
+        raise ValueError(f"the background crescent holds {int(background.sum())} pixels (< 4)")
+    level = float(np.mean([smooth[(es_index + k) % n][background].mean() for k in (-1, 0, 1)]))
+    masks = _lv_masks(smooth, vmap, level, p.edge_fraction)
+    return masks, background, _es_slot(norm, masks, period_ms, p.harmonics), level
+
+
 def analyze_blood_pool(series: GatedSeries, params: BloodPoolParams | None = None,
                        manual: ManualRois | None = None) -> BloodPoolResult:
     """LV ejection fraction, rates and ROIs of a gated blood-pool series.
@@ -380,30 +401,34 @@ def analyze_blood_pool(series: GatedSeries, params: BloodPoolParams | None = Non
     coverage = slot_coverage(counts, sigma_px)
     norm = counts / coverage[:, None, None]
     smooth = _smooth(norm, sigma_px)
-    vmap = find_ventricles(smooth, pixel_mm)
+    k = p.seed_shift_px
+    offsets = ((k, 0), (-k, 0), (0, k), (0, -k)) if manual is None and k > 0 else ()
+    vmap = find_ventricles(smooth, pixel_mm, seed_offsets_px=offsets)
     if manual is None and vmap.lv_seed_rc is None:
         raise ValueError(f"{name}: no left ventricle found (no count maximum beating in "
                          "ventricular phase)")
     mean_image = smooth.mean(axis=0)
+    level = 0.0
     if manual is None:
-        masks = _lv_masks(smooth, vmap, 0.0, p.edge_fraction)
+        try:
+            masks, background, es_index, level = _automatic_rois(norm, smooth, vmap, p,
+                                                                 pixel_mm, period_ms)
+        except ValueError as exc:
+            raise ValueError(f"{name}: {exc}") from exc
     else:
         masks = _manual_masks(manual, n, 0)
-    es_index = _es_slot(norm, masks, period_ms, p.harmonics)
-    if manual is not None and manual.background is not None:
-        background = np.asarray(manual.background, dtype=bool)
-    else:
-        background = _background(masks[0], masks[es_index], vmap, mean_image, p, pixel_mm)
-    if background.sum() < 4:
-        raise ValueError(f"{name}: the background crescent holds "
-                         f"{int(background.sum())} pixels (< 4)")
-    level = float(np.mean([smooth[(es_index + k) % n][background].mean() for k in (-1, 0, 1)]))
-    if manual is None:
-        masks = _lv_masks(smooth, vmap, level, p.edge_fraction)
-    else:
+        es_index = _es_slot(norm, masks, period_ms, p.harmonics)
+        if manual.background is not None:
+            background = np.asarray(manual.background, dtype=bool)
+        else:
+            background = _background(masks[0], masks[es_index], vmap, mean_image, p,
+                                     pixel_mm)
+        if background.sum() < 4:
+            raise ValueError(f"{name}: the background crescent holds "
+                             f"{int(background.sum())} pixels (< 4)")
         masks = _manual_masks(manual, n, es_index)
-    # The final ROIs fix end-systole, where the background is counted.
-    es_index = _es_slot(norm, masks, period_ms, p.harmonics)
+        # The final ROIs fix end-systole, where the background is counted.
+        es_index = _es_slot(norm, masks, period_ms, p.harmonics)
     measured = _count(counts, masks, background, es_index, coverage)
     net = _net(measured, coverage)
     ed, es, t_ed, t_es, fitted = _fit(net, period_ms, p.harmonics)
@@ -437,12 +462,25 @@ def analyze_blood_pool(series: GatedSeries, params: BloodPoolParams | None = Non
                     _count(counts, masks, v_bkg, es_index, coverage), coverage, period_ms,
                     p.harmonics)
         roi_sd = float(np.std([ef, *variants.values()], ddof=1))
+    # ROI-seed sensitivity: the ventricles' seeds (watershed markers) moved by
+    # ``seed_shift_px`` in four directions and every automatic ROI drawn again.
+    seed_efs = [ef]
+    for moved in vmap.moved:
+        if moved.lv_seed_rc is not None:
+            try:
+                m, b, e, _ = _automatic_rois(norm, smooth, moved, p, pixel_mm, period_ms)
+            except ValueError:
+                continue
+            seed_efs.append(_ef(_count(counts, m, b, e, coverage), coverage, period_ms,
+                                p.harmonics))
+    seed_sd = float(np.std(seed_efs, ddof=1)) if len(seed_efs) > 1 else 0.0
     # Student-t quantile at the Welch–Satterthwaite degrees of freedom: the ROI SD comes
     # from a handful of perturbations.
     poisson = (poisson_sd, max(p.bootstrap - 1, 1))
     roi = (roi_sd, max(len(variants), 1))
-    precision_half = half_width([poisson, roi])
-    half = half_width([poisson, roi, (p.method_sd_percent, math.inf)])
+    seed = (seed_sd, max(len(seed_efs) - 1, 1))
+    precision_half = half_width([poisson, roi, seed])
+    half = half_width([poisson, roi, seed, (p.method_sd_percent, math.inf)])
     findings = _qc(series, ef, precision_half, masks, measured, pixel_mm, roi_sd, p)
     i_ed, i_es = int(np.argmax(net)), int(np.argmin(net))
     background_per_pixel = measured.background_counts / measured.background_weight
@@ -458,6 +496,7 @@ def analyze_blood_pool(series: GatedSeries, params: BloodPoolParams | None = Non
         repeatability_ci95_percent=(ef - precision_half, ef + precision_half),
         method_sd_percent=p.method_sd_percent,
         poisson_sd_percent=poisson_sd, roi_sd_percent=roi_sd, roi_variants_percent=variants,
+        seed_sd_percent=seed_sd,
         ed_counts=ed, es_counts=es,
         ed_time_ms=t_ed, es_time_ms=t_es, peak_ejection_rate_edv_per_s=per,
         peak_filling_rate_edv_per_s=float(slope[i_pfr]), time_to_peak_filling_ms=ttpf,

@@ -11,6 +11,7 @@ LV is *not* assumed to be the brightest structure: the RV, nearer the camera, of
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,6 +50,8 @@ class VentricleMap:
         another structure's counts take over.
     other : ndarray of bool
         Basins of maxima that do not beat in ventricular phase (atria, vessels, spleen).
+    moved : tuple of VentricleMap
+        The maps drawn again from seeds moved by ``find_ventricles(seed_offsets_px=…)``.
     """
 
     amplitude: Array
@@ -59,6 +62,7 @@ class VentricleMap:
     lv_territory: Mask
     rv_territory: Mask
     other: Mask
+    moved: tuple[VentricleMap, ...] = ()
 
 
 def _weighted_circular_mean(phase_deg: Array, weights: Array) -> float:
@@ -71,7 +75,8 @@ def find_ventricles(frames: Array, pixel_mm: float, *, functional_sigma_px: floa
                     peak_separation_mm: float = 20.0, min_amplitude_fraction: float = 0.05,
                     phase_window_deg: float = 60.0, floor_fraction: float = 0.3,
                     beating_fraction: float = 0.1, search_fraction: float = 0.6,
-                    blob_sigma_mm: float = 12.0) -> VentricleMap:
+                    blob_sigma_mm: float = 12.0,
+                    seed_offsets_px: Sequence[tuple[int, int]] = ()) -> VentricleMap:
     """Locate the ventricles in gated frames.
 
     Parameters
@@ -96,6 +101,10 @@ def find_ventricles(frames: Array, pixel_mm: float, *, functional_sigma_px: floa
         Central part of the field of view searched for maxima.
     blob_sigma_mm : float
         Scale of the Laplacian of Gaussian that finds the chambers' centres.
+    seed_offsets_px : sequence of (int, int)
+        (rows, columns) shifts of the ventricles' seeds (the watershed markers) after they
+        are found: the map is drawn again from each moved pair and returned in
+        ``VentricleMap.moved`` (the ROI-seed sensitivity of the EF).
     """
     functional = ndimage.gaussian_filter(frames, (0, functional_sigma_px, functional_sigma_px),
                                          mode="nearest")
@@ -135,32 +144,41 @@ def find_ventricles(frames: Array, pixel_mm: float, *, functional_sigma_px: floa
             if rc[1] < lv_seed[1]
             and np.hypot(rc[0] - lv_seed[0], rc[1] - lv_seed[1]) * pixel_mm >= peak_separation_mm]
     rv_seed = min(left, key=lambda rc: (rc[1], blob[rc])) if left else None
+    def basins(lv: Pixel, rv: Pixel | None) -> tuple[Mask, Mask, Mask]:
+        markers = np.zeros(ed.shape, dtype=np.int32)
+        markers[(ed < floor_fraction * ed[lv]) | ~central] = 3
+        for px in others:
+            markers[px] = 4
+        markers[lv] = 1
+        if rv is not None:
+            markers[rv] = 2
+        regions = watershed(blob, markers)
 
-    markers = np.zeros(ed.shape, dtype=np.int32)
-    markers[(ed < floor_fraction * ed[lv_seed]) | ~central] = 3
-    for px in others:
-        markers[px] = 4
-    markers[lv_seed] = 1
-    if rv_seed is not None:
-        markers[rv_seed] = 2
-    regions = watershed(blob, markers)
+        def beating_part(basin: Mask, seed: Pixel | None) -> Mask:
+            # A ventricle is only where it beats in ventricular phase (relative to its own
+            # strongest beat, so that a poorly contracting LV keeps its pixels); what merely
+            # lies in its basin (a static atrium, tissue) is cut away, with one pixel of
+            # margin.
+            if seed is None or not basin.any():
+                return np.zeros_like(basin)
+            own_max = float(amplitude[basin].max())
+            beats = basin & (amplitude >= beating_fraction * own_max) & (
+                circular_distance_deg(phase, v_phase) <= 90.0)
+            labels, _ = ndimage.label(ndimage.binary_dilation(beats, iterations=1) & basin)
+            keep = labels == labels[seed] if labels[seed] else labels > 0
+            return np.asarray(ndimage.binary_fill_holes(keep))
 
-    def beating_part(basin: Mask, seed: Pixel | None) -> Mask:
-        # A ventricle is only where it beats in ventricular phase (relative to its own
-        # strongest beat, so that a poorly contracting LV keeps its pixels); what merely
-        # lies in its basin (a static atrium, tissue) is cut away, with one pixel of margin.
-        if seed is None or not basin.any():
-            return np.zeros_like(basin)
-        own_max = float(amplitude[basin].max())
-        beats = basin & (amplitude >= beating_fraction * own_max) & (
-            circular_distance_deg(phase, v_phase) <= 90.0)
-        labels, _ = ndimage.label(ndimage.binary_dilation(beats, iterations=1) & basin)
-        keep = labels == labels[seed] if labels[seed] else labels > 0
-        return np.asarray(ndimage.binary_fill_holes(keep))
+        return (beating_part(np.asarray(regions == 1), lv),
+                beating_part(np.asarray(regions == 2), rv), np.asarray(regions == 4))
 
-    return VentricleMap(
-        amplitude, phase, v_phase, lv_seed, rv_seed,
-        beating_part(np.asarray(regions == 1), lv_seed),
-        beating_part(np.asarray(regions == 2), rv_seed),
-        np.asarray(regions == 4),
-    )
+    def shifted(rc: Pixel, offset: tuple[int, int]) -> Pixel:
+        return (min(max(rc[0] + offset[0], 0), rows - 1),
+                min(max(rc[1] + offset[1], 0), cols - 1))
+
+    moved = []
+    for offset in seed_offsets_px:
+        lv_m = shifted(lv_seed, offset)
+        rv_m = shifted(rv_seed, offset) if rv_seed is not None else None
+        moved.append(VentricleMap(amplitude, phase, v_phase, lv_m, rv_m, *basins(lv_m, rv_m)))
+    return VentricleMap(amplitude, phase, v_phase, lv_seed, rv_seed, *basins(lv_seed, rv_seed),
+                        moved=tuple(moved))
