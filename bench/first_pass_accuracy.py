@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 
 import numpy as np
 
@@ -21,7 +22,7 @@ from _population import CACHE
 SEED0 = 850_000
 
 
-def one(args: tuple[int, float, int]) -> dict[str, float]:
+def one(args: tuple[int, float, int, bool]) -> dict[str, float]:
     from planarmpi import read_studies
     from planarmpi.analysis.firstpass import analyze_first_pass
     from planarmpi.model import State
@@ -30,9 +31,9 @@ def one(args: tuple[int, float, int]) -> dict[str, float]:
     from planarmpi.simulate.phantom import Anatomy
     from planarmpi.simulate.study import SimulationSpec
 
-    index, kcps, seed0 = args
+    index, kcps, seed0, wall_motion = args
     seed = seed0 + index
-    folder = CACHE / f"first-pass-{int(kcps)}" / f"{seed:06d}"
+    folder = CACHE / f"first-pass-{int(kcps)}{'-wm' if wall_motion else ''}" / f"{seed:06d}"
     if not (folder / "truth.json").exists():
         rng = np.random.default_rng(seed)
         anatomy = Anatomy(
@@ -42,6 +43,14 @@ def one(args: tuple[int, float, int]) -> dict[str, float]:
             heart_elevation_deg=float(30 + rng.uniform(-10, 10)),
             torso_half_width_mm=float(rng.uniform(150, 200)),
             torso_half_depth_mm=float(rng.uniform(95, 135)))
+        if wall_motion:
+            # Half the hearts with a regional abnormality (an infarct's akinesis, a
+            # hypokinesis, a dyskinesis) of one territory, drawn from a separate stream.
+            rng_wm = np.random.default_rng([seed, 1])
+            if rng_wm.random() < 0.5:
+                territory = str(rng_wm.choice(["LAD", "LCX", "RCA"]))
+                anatomy = replace(anatomy, wall_motion={
+                    territory: float(rng_wm.uniform(-0.3, 0.6))})
         spec = SimulationSpec(name=f"fp-{index}", anatomy=anatomy, states=(State.REST,),
                               static_views=(), gated_view=None,
                               first_pass=FirstPassSpec(bolus_fwhm_s=float(rng.uniform(0.6, 1.5)),
@@ -67,12 +76,16 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=24)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--kcps", type=float, default=400.0)
+    parser.add_argument("--wall-motion", action="store_true",
+                        help="half the hearts with one territory hypo-, a- or dyskinetic")
     parser.add_argument("--seed0", type=int, default=SEED0,
                         help="first seed (another population for a second look)")
     args = parser.parse_args()
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        rows = list(pool.map(one, [(i, args.kcps, args.seed0) for i in range(args.n)]))
-    print(f"first pass over {args.n} simulated studies (seeds {args.seed0}+, {args.kcps:g} kcps)")
+        jobs = [(i, args.kcps, args.seed0, args.wall_motion) for i in range(args.n)]
+        rows = list(pool.map(one, jobs))
+    print(f"first pass over {args.n} simulated studies (seeds {args.seed0}+, {args.kcps:g} kcps"
+          f"{', half with a regional wall-motion abnormality' if args.wall_motion else ''})")
     print(f"{'measure':24s} {'n':>4s} {'MAE':>7s} {'median':>7s} {'bias':>7s} {'SD':>7s} "
           f"{'target':>8s}")
     for name, target in (("lvef", "MAE ≤ 4"), ("rvef", "MAE ≤ 5"), ("ptt", ""), ("fwhm", "")):

@@ -519,9 +519,10 @@ def _measure(norm: Array, centre: tuple[float, float], ridge: Array, wall: NDArr
                     trace.wall_counts)
 
 
-def _ridge_along_rays(g: LVGeometry, n_rays: int) -> Array:
+def _ridge_along_rays(g: LVGeometry, n_rays: int,
+                     origin_rc: tuple[float, float] | None = None) -> Array:
     _, drow, dcol = ray_directions(n_rays)
-    return np.asarray(_ellipse_radius_from_geometry(g, drow, dcol))
+    return np.asarray(_ellipse_radius_from_geometry(g, drow, dcol, origin_rc))
 
 
 def analyze_gated_perfusion(series: GatedSeries,
@@ -575,10 +576,15 @@ def analyze_gated_perfusion(series: GatedSeries,
         redraws = [_measure(rng.poisson(counts).astype(float) / coverage[:, None, None],
                             g.centre_rc, ridge, wall, spacing, period_ms, p).ef
                    for _ in range(p.resamples)]
-        shifted = [_measure(norm, (g.centre_rc[0] + dr, g.centre_rc[1] + dc), ridge, wall,
-                            spacing, period_ms, p).ef
-                   for dr, dc in ((p.seed_shift_px, 0), (-p.seed_shift_px, 0),
-                                  (0, p.seed_shift_px), (0, -p.seed_shift_px))]
+        # ROI seed: the rays leave a centre moved by ``seed_shift_px``; their search bands
+        # and wall test are drawn again from there (the ring itself is the image's).
+        shifted = []
+        for dr, dc in ((p.seed_shift_px, 0), (-p.seed_shift_px, 0), (0, p.seed_shift_px),
+                       (0, -p.seed_shift_px)):
+            origin = (g.centre_rc[0] + dr, g.centre_rc[1] + dc)
+            ridge_s = _ridge_along_rays(g, p.n_rays, origin)
+            wall_s = _wall_rays(summed, origin, ridge_s, spacing, p)
+            shifted.append(_measure(norm, origin, ridge_s, wall_s, spacing, period_ms, p).ef)
     except ValueError as exc:
         raise ValueError(f"{name}: {exc}") from exc
     poisson_sd = float(np.std(redraws, ddof=1)) if len(redraws) > 1 else float("nan")
