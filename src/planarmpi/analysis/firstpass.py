@@ -76,8 +76,9 @@ class FirstPassParams:
     lv_timing_s, lv_bright_fraction : float
         Besides the pixels that beat, the LV mask holds those that peak within
         ``lv_timing_s`` of the LV and reach ``lv_bright_fraction`` of its brightest pixel
-        (an akinetic wall's blood, which does not beat); chosen on simulated development
-        sets with and without regional wall-motion abnormalities.
+        (an akinetic wall's blood, which does not beat), within ``lv_reach_px`` pixels of
+        the beating ones; chosen on simulated development sets with and without regional
+        wall-motion abnormalities.
     background : {"fitted", "lung-frame"}
         LV background. ``"lung-frame"``: the LV ROI's counts in the frames just before the
         left heart fills (the classic method). ``"fitted"``: the LV ROI's curve up to that
@@ -101,6 +102,7 @@ class FirstPassParams:
     ed_roi_fraction: float = 0.4
     lv_timing_s: float = 1.0
     lv_bright_fraction: float = 0.8
+    lv_reach_px: int = 2
     background: Literal["fitted", "lung-frame"] = "fitted"
     lv_method_sd_percent: float = 3.7
     rv_method_sd_percent: float = 3.7
@@ -471,12 +473,16 @@ def analyze_first_pass(series: DynamicSeries, params: FirstPassParams | None = N
     lv_image = smooth[lv_peak]
     # The LV's mask: the beating left-heart pixels, and the pixels that peak with the LV
     # (within ``lv_timing_s``) at ≥ ``lv_bright_fraction`` of its brightest, connected to
-    # them, not out of phase — an akinetic wall's blood does not beat, and without it the
-    # ROI holds only the contracting part and over-reads the EF.
-    with_lv = after_lungs & (np.abs(peak_time - lv_peak) <= int(p.lv_timing_s / frame_s)) \
-        & (peak_value >= p.lv_bright_fraction * peak_value[lv_seed]) & ~out_of_phase
-    labels, _ = ndimage.label(with_lv | (late & ~out_of_phase))
-    lv_mask = (late & ~out_of_phase) | (with_lv & (labels == labels[lv_seed]))
+    # them and within ``lv_reach_px`` of them, not out of phase — an akinetic wall's blood
+    # does not beat, and without it the ROI holds only the contracting part and over-reads
+    # the EF.
+    beating_lv = late & ~out_of_phase
+    near = ndimage.binary_dilation(beating_lv, iterations=p.lv_reach_px)
+    with_lv = after_lungs & near & ~out_of_phase \
+        & (np.abs(peak_time - lv_peak) <= int(p.lv_timing_s / frame_s)) \
+        & (peak_value >= p.lv_bright_fraction * peak_value[lv_seed])
+    labels, _ = ndimage.label(with_lv | beating_lv)
+    lv_mask = beating_lv | (with_lv & (labels == labels[lv_seed]))
     lv_roi = _roi(lv_image, lv_mask)
     # The lung frames: just before the left heart fills (between the right-heart peak and
     # the LV's arrival), the LV ROI's minimum of the smoothed curve.
