@@ -277,11 +277,12 @@ def _beats(curve: Array, rr_frames: float, window: tuple[int, int],
     return keep, len(beats)
 
 
-Background = Callable[[NDArray[np.bool_]], tuple[Array, int]]
+#: ROI → (background counts per frame, frames it is estimated from, method name).
+Background = Callable[[NDArray[np.bool_]], tuple[Array, int, str]]
 
 
 def _chamber(frames: Array, roi: NDArray[np.bool_], rr_frames: float, window: tuple[int, int],
-             background: Background, background_method: str, method_sd: float,
+             background: Background, method_sd: float,
              p: FirstPassParams, rng: np.random.Generator,
              mask: NDArray[np.bool_] | None = None) -> ChamberResult | None:
     curve = frames[:, roi].sum(axis=1)
@@ -316,7 +317,7 @@ def _chamber(frames: Array, roi: NDArray[np.bool_], rr_frames: float, window: tu
         roi = _roi(smooth_cycle, mask & ndimage.binary_dilation(roi), p.ed_roi_fraction)
         dense = fit_fourier(images[:, roi].sum(axis=1), 1000.0, harmonics)(grid)
     cycle = images[:, roi].sum(axis=1)
-    bg_curve, n_bg = background(roi)
+    bg_curve, n_bg, background_method = background(roi)
     per_beat = np.array([bg_curve[a:b + 1].mean() for a, b in beats])
     bg = float(per_beat.sum())
     ed = float(dense.max())
@@ -519,34 +520,35 @@ def analyze_first_pass(series: DynamicSeries, params: FirstPassParams | None = N
     lung_mask = (peak_value >= 0.03 * peak_value.max()) \
         & (peak_time > right_peak + int(1.0 / frame_s)) & (peak_time < lv_peak) & ~heart
 
-    def lung_frame_background(roi: NDArray[np.bool_]) -> tuple[Array, int]:
+    def lung_frame_background(roi: NDArray[np.bool_]) -> tuple[Array, int, str]:
         b0, b1 = bg_frames
-        return np.full(n_frames, frames[b0:b1][:, roi].sum(axis=1).mean()), b1 - b0
+        return (np.full(n_frames, frames[b0:b1][:, roi].sum(axis=1).mean()), b1 - b0,
+                "lung-frame")
 
-    def fitted_background(roi: NDArray[np.bool_]) -> tuple[Array, int]:
+    def fitted_background(roi: NDArray[np.bool_]) -> tuple[Array, int, str]:
         if right_curve is None or lung_mask.sum() < 10:
-            return lung_frame_background(roi)
+            return lung_frame_background(roi)  # no curves to fit: named as what it is
         basis = np.stack([_smooth_time(right_curve, beat_sigma),
                           _smooth_time(frames[:, lung_mask].sum(axis=1), beat_sigma)], axis=1)
         roi_curve = _smooth_time(frames[:, roi].sum(axis=1), beat_sigma)
         fit = slice(arrival, lung_frame + 1)
         coef, _ = nnls(basis[fit], roi_curve[fit])
-        return basis @ coef, lung_frame + 1 - arrival
+        return basis @ coef, lung_frame + 1 - arrival, "fitted"
 
     lv_background = fitted_background if p.background == "fitted" else lung_frame_background
-    lv = _chamber(frames, lv_roi, rr_frames, lv_window, lv_background, p.background,
+    lv = _chamber(frames, lv_roi, rr_frames, lv_window, lv_background,
                   p.lv_method_sd_percent, p, rng, lv_mask)
     rv = None
     if rv_roi is not None:
         pre = (max(arrival - int(1.0 / frame_s), 0), max(arrival - 2, 1))
 
-        def pre_arrival(roi: NDArray[np.bool_]) -> tuple[Array, int]:
-            return np.full(n_frames, frames[pre[0]:pre[1]][:, roi].sum(axis=1).mean()), \
-                pre[1] - pre[0]
+        def pre_arrival(roi: NDArray[np.bool_]) -> tuple[Array, int, str]:
+            return (np.full(n_frames, frames[pre[0]:pre[1]][:, roi].sum(axis=1).mean()),
+                    pre[1] - pre[0], "pre-arrival")
 
         rv_window = (max(right_peak - int(2 * rr_frames), arrival),
                      min(right_peak + int(2 * rr_frames), frames.shape[0] - 1))
-        rv = _chamber(frames, rv_roi, rr_frames, rv_window, pre_arrival, "pre-arrival",
+        rv = _chamber(frames, rv_roi, rr_frames, rv_window, pre_arrival,
                       p.rv_method_sd_percent, p, rng, rv_mask)
 
     lv_smooth = _smooth_time(frames[:, lv_roi].sum(axis=1), beat_sigma)
