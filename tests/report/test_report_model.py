@@ -140,3 +140,34 @@ def test_a_territory_found_against_rest_is_described_as_such():
     assert "LCX territory: mild reversible defect" in text
     assert "mid posterolateral (LAO-4, score 1)" in text
     assert "basal posterolateral (LAO-5, within the population's limits but 12% lower" in text
+
+
+def test_wall_motion_is_reported_by_the_territory_that_explains_it():
+    # An LAD akinesis that also lowers the inferoapical segment (mapped to the RCA): the
+    # analysis attributes all three segments to the LAD (wall_motion_territories).
+    result = _result(38.0)
+    result["wall_motion"] = [
+        {"segment": "LAO-1", "name": "basal septal", "territory": "LAD", "grade": "akinetic",
+         "regional_ef_percent": 2.0},
+        {"segment": "LAO-2", "name": "mid septal", "territory": "LAD", "grade": "hypokinetic",
+         "regional_ef_percent": 20.0},
+        {"segment": "LAO-3", "name": "inferoapical", "territory": "RCA",
+         "grade": "hypokinetic", "regional_ef_percent": 50.0},
+        {"segment": "LAO-4", "name": "mid posterolateral", "territory": "LCX",
+         "grade": "normal", "regional_ef_percent": 75.0},
+    ]
+    result["wall_motion_territories"] = [
+        {"territory": "LAD", "grade": "akinetic", "coefficient": 1.0,
+         "segments": ["LAO-1", "LAO-2", "LAO-3"]},
+        {"territory": "LCX", "grade": "normal", "coefficient": 0.0, "segments": []},
+        {"territory": "RCA", "grade": "normal", "coefficient": 0.05, "segments": []},
+    ]
+    report = build_report(result, clock=CLOCK)
+    statement = next(s for s in report.impression if "wall motion abnormality" in s)
+    assert "akinetic LAD territory (basal septal, mid septal, inferoapical)" in statement
+    assert "RCA" not in statement
+    # Without territory grades (an older result.json) the segments are listed as before.
+    del result["wall_motion_territories"]
+    older = build_report(result, clock=CLOCK)
+    statement = next(s for s in older.impression if "wall motion abnormality" in s)
+    assert "hypokinetic inferoapical" in statement
