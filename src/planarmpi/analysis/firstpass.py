@@ -29,6 +29,7 @@ lung curve by two gamma-variate fits (Maltz–Treves: Qp:Qs = A1 / (A1 − A2)).
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -40,6 +41,7 @@ from scipy.optimize import curve_fit, nnls
 from scipy.signal import find_peaks
 
 from planarmpi.analysis.fourier import fit_fourier
+from planarmpi.analysis.uncertainty import half_width
 from planarmpi.model import DynamicSeries, Finding, Level
 
 __all__ = ["FirstPassParams", "FirstPassResult", "analyze_first_pass", "gamma_variate"]
@@ -138,7 +140,7 @@ class ChamberResult:
     @property
     def repeatability_ci95_percent(self) -> tuple[float, float]:
         """95% interval from the counts alone (what a repeat acquisition would scatter by)."""
-        half = 1.96 * self.poisson_sd_percent
+        half = half_width([(self.poisson_sd_percent, math.inf)])
         return (self.ef_percent - half, self.ef_percent + half)
 
     def to_dict(self) -> dict[str, Any]:
@@ -336,7 +338,8 @@ def _chamber(frames: Array, roi: NDArray[np.bool_], rr_frames: float, window: tu
     poisson_sd = float(np.std(efs))
     # The reported interval adds the method's own scatter (ROI, background, count-volume
     # non-proportionality), measured on simulated development sets.
-    half = 1.96 * float(np.hypot(poisson_sd, method_sd))
+    # Hundreds of redraws: the Poisson SD is taken as known (normal quantile).
+    half = half_width([(poisson_sd, math.inf), (method_sd, math.inf)])
     return ChamberResult(ef, (ef - half, ef + half), len(beats), found, roi, ed, es, bg, cycle,
                          background_method, poisson_sd, method_sd)
 

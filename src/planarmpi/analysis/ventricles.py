@@ -71,6 +71,24 @@ def _weighted_circular_mean(phase_deg: Array, weights: Array) -> float:
                                        (weights * np.cos(a)).sum())) % 360.0)
 
 
+def _beating_part(basin: Mask, seed: Pixel | None, amplitude: Array, phase: Array,
+                  v_phase: float, beating_fraction: float) -> Mask:
+    """The part of a ventricle's basin that beats in ventricular phase.
+
+    Relative to the basin's own strongest beat, so that a poorly contracting LV keeps its
+    pixels; what merely lies in the basin (a static atrium, tissue) is cut away, with one
+    pixel of margin.
+    """
+    if seed is None or not basin.any():
+        return np.zeros_like(basin)
+    own_max = float(amplitude[basin].max())
+    beats = basin & (amplitude >= beating_fraction * own_max) & (
+        circular_distance_deg(phase, v_phase) <= 90.0)
+    labels, _ = ndimage.label(ndimage.binary_dilation(beats, iterations=1) & basin)
+    keep = labels == labels[seed] if labels[seed] else labels > 0
+    return np.asarray(ndimage.binary_fill_holes(keep))
+
+
 def find_ventricles(frames: Array, pixel_mm: float, *, functional_sigma_px: float = 1.5,
                     peak_separation_mm: float = 20.0, min_amplitude_fraction: float = 0.05,
                     phase_window_deg: float = 60.0, floor_fraction: float = 0.3,
@@ -153,23 +171,9 @@ def find_ventricles(frames: Array, pixel_mm: float, *, functional_sigma_px: floa
         if rv is not None:
             markers[rv] = 2
         regions = watershed(blob, markers)
-
-        def beating_part(basin: Mask, seed: Pixel | None) -> Mask:
-            # A ventricle is only where it beats in ventricular phase (relative to its own
-            # strongest beat, so that a poorly contracting LV keeps its pixels); what merely
-            # lies in its basin (a static atrium, tissue) is cut away, with one pixel of
-            # margin.
-            if seed is None or not basin.any():
-                return np.zeros_like(basin)
-            own_max = float(amplitude[basin].max())
-            beats = basin & (amplitude >= beating_fraction * own_max) & (
-                circular_distance_deg(phase, v_phase) <= 90.0)
-            labels, _ = ndimage.label(ndimage.binary_dilation(beats, iterations=1) & basin)
-            keep = labels == labels[seed] if labels[seed] else labels > 0
-            return np.asarray(ndimage.binary_fill_holes(keep))
-
-        return (beating_part(np.asarray(regions == 1), lv),
-                beating_part(np.asarray(regions == 2), rv), np.asarray(regions == 4))
+        beating = (amplitude, phase, v_phase, beating_fraction)
+        return (_beating_part(np.asarray(regions == 1), lv, *beating),
+                _beating_part(np.asarray(regions == 2), rv, *beating), np.asarray(regions == 4))
 
     def shifted(rc: Pixel, offset: tuple[int, int]) -> Pixel:
         return (min(max(rc[0] + offset[0], 0), rows - 1),
