@@ -49,6 +49,7 @@ from planarmpi.analysis.perfusion.profiles import (
     _ellipse_radius_from_geometry,
     find_lv,
     ray_directions,
+    ring_candidates,
 )
 from planarmpi.analysis.perfusion.territory import TerritoryParams
 from planarmpi.analysis.uncertainty import half_width
@@ -201,7 +202,8 @@ class GatedPerfusionParams:
         the residual error on simulated studies (docs/function.md); 0 for a
         repeatability-only interval.
     seed_shift_px : float
-        Shift of the LV centre for the ROI-seed sensitivity.
+        Shift of the LV seed (the ring search's centre, from which :func:`find_lv` fits the
+        ridge ellipse) for the ROI-seed sensitivity.
     random_seed : int
     min_valid_ray_fraction, max_ci_half_width_percent, min_es_radius_mm : float
         Quality-control limits (planarmpi defaults, see docs/function.md).
@@ -216,7 +218,7 @@ class GatedPerfusionParams:
     resamples: int = 8
     seed_shift_px: float = 1.0
     random_seed: int = 20261129
-    method_sd_percent: float = 2.0
+    method_sd_percent: float = 2.5
     min_valid_ray_fraction: float = 0.5
     max_ci_half_width_percent: float = 10.0
     min_es_radius_mm: float = 12.0
@@ -561,8 +563,10 @@ def analyze_gated_perfusion(series: GatedSeries,
     coverage = slot_coverage(counts, 6.0 / float(np.mean(spacing)))
     norm = counts / coverage[:, None, None]
     summed = norm.sum(axis=0)
+    ring_params = ProfileParams(smoothing_mm=p.smoothing_mm)
     try:
-        g = find_lv(summed, spacing, ProfileParams(smoothing_mm=p.smoothing_mm))
+        ring = ring_candidates(summed, spacing, ring_params, k=1)[0]
+        g = find_lv(summed, spacing, ring_params, ring=ring)
     except LVNotFoundError as exc:
         raise ValueError(f"{name}: {exc}") from exc
     ridge = _ridge_along_rays(g, p.n_rays)
@@ -576,15 +580,22 @@ def analyze_gated_perfusion(series: GatedSeries,
         redraws = [_measure(rng.poisson(counts).astype(float) / coverage[:, None, None],
                             g.centre_rc, ridge, wall, spacing, period_ms, p).ef
                    for _ in range(p.resamples)]
-        # ROI seed: the rays leave a centre moved by ``seed_shift_px``; their search bands
-        # and wall test are drawn again from there (the ring itself is the image's).
+        # ROI seed: the LV is found again from the ring's centre moved by
+        # ``seed_shift_px`` (ridge rays, ellipse fit), and the rays, their search bands and
+        # the wall test are drawn from the ellipse found.
         shifted = []
         for dr, dc in ((p.seed_shift_px, 0), (-p.seed_shift_px, 0), (0, p.seed_shift_px),
                        (0, -p.seed_shift_px)):
-            origin = (g.centre_rc[0] + dr, g.centre_rc[1] + dc)
-            ridge_s = _ridge_along_rays(g, p.n_rays, origin)
-            wall_s = _wall_rays(summed, origin, ridge_s, spacing, p)
-            shifted.append(_measure(norm, origin, ridge_s, wall_s, spacing, period_ms, p).ef)
+            try:
+                g_s = find_lv(summed, spacing, ring_params,
+                              ring=((ring[0][0] + dr, ring[0][1] + dc), ring[1], ring[2]))
+            except LVNotFoundError as exc:
+                raise ValueError(f"with the LV seed moved by ({dr:g}, {dc:g}) pixels: "
+                                 f"{exc}") from exc
+            ridge_s = _ridge_along_rays(g_s, p.n_rays)
+            wall_s = _wall_rays(summed, g_s.centre_rc, ridge_s, spacing, p)
+            shifted.append(_measure(norm, g_s.centre_rc, ridge_s, wall_s, spacing, period_ms,
+                                    p).ef)
     except ValueError as exc:
         raise ValueError(f"{name}: {exc}") from exc
     poisson_sd = float(np.std(redraws, ddof=1)) if len(redraws) > 1 else float("nan")

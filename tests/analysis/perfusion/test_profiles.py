@@ -13,6 +13,7 @@ from planarmpi.analysis.perfusion.profiles import (
     display_flips,
     find_lv,
     interpolative_background,
+    ring_candidates,
 )
 from planarmpi.model import View
 
@@ -27,6 +28,19 @@ def test_find_lv_recovers_centre_axes_and_tilt(tilt: float) -> None:
     assert g.semi_axes_px == pytest.approx((11.0, 8.0), rel=0.08)
     assert abs((g.long_axis_deg - tilt + 90) % 180 - 90) < 6
     assert g.cavity_contrast < 0.8
+
+
+def test_find_lv_from_a_moved_seed_finds_the_same_ellipse() -> None:
+    # The ROI-seed sensitivity (issue #4) moves the ring's centre; the ridge rays and the
+    # trimmed ellipse fit bring the LV back to the same place.
+    image = np.random.default_rng(3).poisson(
+        ring_image(centre=(47.3, 51.6), radii=(11.0, 8.0), tilt_deg=30.0)).astype(float)
+    (centre, radius, score), = ring_candidates(image, SPACING, ProfileParams(), k=1)
+    g = find_lv(image, SPACING, ring=(centre, radius, score))
+    for dr, dc in ((1.0, 0.0), (-1.0, 0.0), (0.0, 1.0), (0.0, -1.0)):
+        moved = find_lv(image, SPACING, ring=((centre[0] + dr, centre[1] + dc), radius, score))
+        assert moved.centre_rc == pytest.approx(g.centre_rc, abs=0.3)
+        assert moved.semi_axes_px == pytest.approx(g.semi_axes_px, abs=0.3)
 
 
 def test_find_lv_survives_a_deep_defect_and_hot_neighbour() -> None:
