@@ -24,8 +24,11 @@ from planarmpi.simulate.presets import preset
 Case = tuple[DynamicSeries, dict[str, Any]]
 
 
-def _simulate(folder: Path, seed: int, **first_pass: Any) -> Case:
-    spec = replace(preset("first-pass-normal"), static_views=(), gated_view=None,
+def _simulate(folder: Path, seed: int, anatomy: dict[str, Any] | None = None,
+              **first_pass: Any) -> Case:
+    base = preset("first-pass-normal")
+    spec = replace(base, static_views=(), gated_view=None,
+                   anatomy=replace(base.anatomy, **(anatomy or {})),
                    first_pass=FirstPassSpec(**first_pass))
     truth = simulate_study(spec, folder, seed=seed)
     (study,) = read_studies(folder).studies
@@ -108,3 +111,18 @@ def test_maltz_treves_recovers_the_shunt_on_ideal_curves(qp_qs: float) -> None:
     ratio, why = _qp_qs(t, lung)
     assert ratio is not None, why
     assert ratio == pytest.approx(qp_qs, rel=0.12)
+
+
+def test_a_fast_pulmonary_transit_still_finds_the_left_ventricle(
+        tmp_path: Path) -> None:
+    # A large, fast heart (EDV 240 ml, 100/min, EF 70%): the bolus reaches the LV 2.2 s after
+    # the RV peak. With the left heart required to peak ≥ 2.5 s after the right heart, its
+    # pixels were excluded and no LV was measured (in a benchmark study the liver was taken).
+    series, truth = _simulate(tmp_path, 43, {"edv_ml": 240.0, "heart_rate_bpm": 100.0,
+                                             "lvef_percent": 70.0},
+                              peak_count_rate_kcps=400.0, bolus_fwhm_s=0.9)
+    assert truth["rv_to_lv_peak_s"] < 2.5
+    r = analyze_first_pass(series)
+    assert r.lv is not None
+    assert r.pulmonary_transit_s == pytest.approx(truth["rv_to_lv_peak_s"], abs=0.3)
+    assert analyze_first_pass(series, FirstPassParams(left_heart_lag_s=2.5)).lv is None

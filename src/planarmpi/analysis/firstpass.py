@@ -75,6 +75,10 @@ class FirstPassParams:
         Each ventricle's ROI is redrawn on the end-diastolic image of its representative
         cycle at this fraction of the maximum (chosen on simulated development sets, seeds
         850000+ and 860000+: 0.5 under-read both ventricles by 2–4 points).
+    left_heart_lag_s : float
+        The left heart's pixels peak at least this long after the right-heart peak (the
+        shortest pulmonary transit expected; simulated transits reach 2.3 s, and 2.5 s put
+        the LV seed on the liver of such a heart).
     lv_timing_s, lv_bright_fraction : float
         Besides the pixels that beat, the LV mask holds those that peak within
         ``lv_timing_s`` of the LV and reach ``lv_bright_fraction`` of its brightest pixel
@@ -102,6 +106,7 @@ class FirstPassParams:
     resamples: int = 300
     harmonics: int = 3
     ed_roi_fraction: float = 0.4
+    left_heart_lag_s: float = 1.5
     lv_timing_s: float = 1.0
     lv_bright_fraction: float = 0.8
     lv_reach_px: int = 2
@@ -113,6 +118,8 @@ class FirstPassParams:
         if self.background not in ("fitted", "lung-frame"):
             raise ValueError(f"first-pass background {self.background!r}: expected 'fitted' "
                              "or 'lung-frame'")
+        if self.left_heart_lag_s <= 0:
+            raise ValueError(f"left_heart_lag_s {self.left_heart_lag_s}: expected > 0")
         if not 0.0 < self.ed_roi_fraction < 1.0:
             raise ValueError(f"ed_roi_fraction {self.ed_roi_fraction}: expected 0–1")
         if self.lv_timing_s <= 0 or not 0.0 < self.lv_bright_fraction <= 1.0:
@@ -437,7 +444,7 @@ def analyze_first_pass(series: DynamicSeries, params: FirstPassParams | None = N
     hottest = peak_value >= 0.7 * peak_value.max()
     right_peak = int(np.median(peak_time[hottest]))
     bright = peak_value >= 0.25 * peak_value.max()
-    lag_frames = int(2.5 / frame_s)
+    lag_frames = int(p.left_heart_lag_s / frame_s)
     # Left heart: pixels peaking well after the right heart (and ≥ 1 s before the end of the
     # 30 s first-pass window: with a low cardiac output the pulmonary transit alone can take
     # 10–15 s), the brightest of them: the bolus is diluted in the lungs, so the LV peaks far
