@@ -15,6 +15,7 @@ from planarmpi.analysis.firstpass import (
     _qp_qs,
     analyze_first_pass,
     gamma_variate,
+    roi_sanity,
 )
 from planarmpi.model import DynamicSeries
 from planarmpi.simulate import simulate_study
@@ -126,3 +127,42 @@ def test_a_fast_pulmonary_transit_still_finds_the_left_ventricle(
     assert r.lv is not None
     assert r.pulmonary_transit_s == pytest.approx(truth["rv_to_lv_peak_s"], abs=0.3)
     assert analyze_first_pass(series, FirstPassParams(left_heart_lag_s=2.5)).lv is None
+
+
+def _disc(centre: tuple[int, int], radius: float, shape: tuple[int, int] = (64, 64)
+          ) -> np.ndarray:
+    rr, cc = np.indices(shape)
+    return np.hypot(rr - centre[0], cc - centre[1]) <= radius
+
+
+def test_roi_sanity_measures_and_flags_size_position_and_overlap() -> None:
+    p = FirstPassParams()
+    spacing = (6.4, 6.4)
+    rv, lv = _disc((30, 24), 4.5), _disc((31, 34), 4.5)  # LV 10 px to the image's right
+    geometry, problems = roi_sanity(lv, rv, spacing, ("L", "F"), p)
+    assert problems == []
+    assert geometry["lv_roi_area_cm2"] == pytest.approx(lv.sum() * 0.4096)
+    assert geometry["lv_from_rv_mm"] == pytest.approx([10 * 6.4, 6.4])
+    assert geometry["overlap_pixels"] == 0
+    # The same image with the patient's left on the image's left: the LV lies to his right.
+    _, problems = roi_sanity(lv, rv, spacing, ("R", "F"), p)
+    assert problems == ["the LV ROI does not lie to the patient's left of the RV ROI"]
+    # A 3-pixel LV fragment far below the RV (the liver), overlapping nothing.
+    _, problems = roi_sanity(_disc((50, 30), 1.0), rv, spacing, ("L", "F"), p)
+    assert any("cm²" in x for x in problems)
+    assert any("mm from the RV" in x for x in problems)
+    _, problems = roi_sanity(_disc((30, 27), 4.5), rv, spacing, ("L", "F"), p)
+    assert any("share" in x for x in problems)
+    # Without a pixel spacing only the overlap can be judged.
+    geometry, problems = roi_sanity(lv, rv, None, None, p)
+    assert geometry["lv_roi_area_cm2"] is None
+    assert problems == []
+
+
+def test_normal_first_pass_rois_are_plausible(cases: dict[str, Case]) -> None:
+    r = analyze_first_pass(cases["normal"][0])
+    assert "FIRST_PASS_ROI_IMPLAUSIBLE" not in {f.code for f in r.findings}
+    g = r.roi_geometry
+    assert g["lv_roi_area_cm2"] > 10
+    assert g["rv_roi_area_cm2"] > 10
+    assert 20 < g["lv_from_rv_mm"][0] < 90  # the LV to the patient's left of the RV

@@ -96,6 +96,12 @@ class FirstPassParams:
         The method's own scatter (points), added to the Poisson SD in the reported 95%
         interval: the SD of the error on simulated development sets (seeds 850000+ and
         860000+) with the Poisson part removed. ``repeatability_ci95_percent`` leaves it out.
+    min_roi_area_cm2, max_lv_rv_distance_mm : float
+        ROI sanity (ours): an end-diastolic ventricular ROI smaller than this is a fragment,
+        not a ventricle (an adult LV seen from the front spans ≥ 20 cm² at end-diastole —
+        area–length with EDV ≥ 50 ml — and the 40% ROI of the blurred first-pass image
+        keeps most of it); the LV ROI's centre must lie within this distance of the RV
+        ROI's, and to the patient's left of it (the LV lies left and posterior of the RV).
     """
 
     beat_min_fraction: float = 0.8
@@ -113,6 +119,8 @@ class FirstPassParams:
     background: Literal["fitted", "lung-frame"] = "fitted"
     lv_method_sd_percent: float = 3.7
     rv_method_sd_percent: float = 3.7
+    min_roi_area_cm2: float = 5.0
+    max_lv_rv_distance_mm: float = 100.0
 
     def __post_init__(self) -> None:
         if self.background not in ("fitted", "lung-frame"):
@@ -178,10 +186,12 @@ class FirstPassResult:
     qp_qs: float | None
     findings: tuple[Finding, ...] = ()
     curves: dict[str, list[float]] = field(default_factory=dict)
+    roi_geometry: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "method": "first-pass",
+            "roi_geometry": self.roi_geometry,
             "lv": self.lv.to_dict() if self.lv else None,
             "rv": self.rv.to_dict() if self.rv else None,
             "heart_rate_bpm": self.heart_rate_bpm,
@@ -400,6 +410,60 @@ def _qp_qs(t: Array, lung: Array) -> tuple[float | None, str]:
     return float(a1 / (a1 - a2)), ""
 
 
+def roi_sanity(lv_roi: NDArray[np.bool_] | None, rv_roi: NDArray[np.bool_] | None,
+               pixel_spacing_mm: tuple[float, float] | None,
+               patient_orientation: tuple[str, str] | None, p: FirstPassParams
+               ) -> tuple[dict[str, Any], list[str]]:
+    """Size, position and overlap of the end-diastolic ventricular ROIs.
+
+    Returns
+    -------
+    geometry : dict
+        ``lv_roi_area_cm2``, ``rv_roi_area_cm2``, ``lv_from_rv_mm`` (the LV ROI's centre
+        from the RV ROI's: ``[towards the patient's left, towards the feet]``, or
+        ``[right-of-image, down]`` when the orientation is unknown), ``overlap_pixels``;
+        areas and offsets are None without a pixel spacing.
+    problems : list of str
+        What is implausible, in words (empty when nothing is).
+    """
+    geometry: dict[str, Any] = {"lv_roi_area_cm2": None, "rv_roi_area_cm2": None,
+                                "lv_from_rv_mm": None, "overlap_pixels": None}
+    problems: list[str] = []
+    if lv_roi is not None and rv_roi is not None:
+        geometry["overlap_pixels"] = int((lv_roi & rv_roi).sum())
+        if geometry["overlap_pixels"]:
+            problems.append(f"the LV and RV ROIs share {geometry['overlap_pixels']} pixels")
+    if pixel_spacing_mm is None:
+        return geometry, problems
+    pixel_cm2 = pixel_spacing_mm[0] * pixel_spacing_mm[1] / 100.0
+    for chamber, roi in (("lv", lv_roi), ("rv", rv_roi)):
+        if roi is None:
+            continue
+        area = float(roi.sum() * pixel_cm2)
+        geometry[f"{chamber}_roi_area_cm2"] = area
+        if area < p.min_roi_area_cm2:
+            problems.append(f"the {chamber.upper()} ROI at end-diastole measures {area:.1f} "
+                            f"cm² (< {p.min_roi_area_cm2:g}): a fragment, not a ventricle")
+    if lv_roi is None or rv_roi is None or not lv_roi.any() or not rv_roi.any():
+        return geometry, problems
+    (lr, lc), (rr, rc) = ndimage.center_of_mass(lv_roi), ndimage.center_of_mass(rv_roi)
+    down_mm = (lr - rr) * pixel_spacing_mm[0]
+    across_mm = (lc - rc) * pixel_spacing_mm[1]
+    row_dir = (patient_orientation or ("", ""))[0]
+    left_sign = 1.0 if row_dir.startswith("L") else -1.0 if row_dir.startswith("R") else None
+    col_dir = (patient_orientation or ("", ""))[1]
+    feet_sign = 1.0 if col_dir.startswith("F") else -1.0 if col_dir.startswith("H") else None
+    geometry["lv_from_rv_mm"] = [float(across_mm * (left_sign or 1.0)),
+                                 float(down_mm * (feet_sign or 1.0))]
+    distance = float(np.hypot(down_mm, across_mm))
+    if distance > p.max_lv_rv_distance_mm:
+        problems.append(f"the LV ROI lies {distance:.0f} mm from the RV ROI (> "
+                        f"{p.max_lv_rv_distance_mm:g})")
+    if left_sign is not None and across_mm * left_sign <= 0:
+        problems.append("the LV ROI does not lie to the patient's left of the RV ROI")
+    return geometry, problems
+
+
 def analyze_first_pass(series: DynamicSeries, params: FirstPassParams | None = None,
                        seed: int = 0) -> FirstPassResult:
     """Analyse one first-pass dynamic series.
@@ -615,6 +679,13 @@ def analyze_first_pass(series: DynamicSeries, params: FirstPassParams | None = N
             findings.append(Finding("FIRST_PASS_FEW_BEATS", Level.WARN,
                                     f"{name}: {chamber}EF from {result.beats_used} beat(s) "
                                     "only", uid))
+    geometry, problems = roi_sanity(lv.roi if lv else None, rv.roi if rv else None,
+                                    acq.pixel_spacing_mm, acq.patient_orientation, p)
+    if problems:
+        findings.append(Finding(
+            "FIRST_PASS_ROI_IMPLAUSIBLE", Level.WARN,
+            f"{name}: {'; '.join(problems)}: the automatic ROIs may not be on the "
+            "ventricles — check them on the images before using the first-pass EFs", uid))
     curves = {
         "time_s": [round(float(x), 4) for x in t],
         "lv_roi_counts": [float(x) for x in frames[:, lv_roi].sum(axis=1)],
@@ -622,4 +693,4 @@ def analyze_first_pass(series: DynamicSeries, params: FirstPassParams | None = N
     if rv_curve_phase is not None:
         curves["rv_roi_counts"] = [float(x) for x in rv_curve_phase]
     return FirstPassResult(lv, rv, 60.0 * hz, transit, bolus_fwhm, qp_qs, tuple(findings),
-                           curves)
+                           curves, geometry)
