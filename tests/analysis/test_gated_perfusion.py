@@ -187,3 +187,29 @@ def test_roi_seed_perturbation_changes_ef_little(gated_perfusion_cases: dict) ->
     for name in ("normal", "reduced"):
         r = analyze_gated_perfusion(gated_perfusion_cases[name][0])
         assert r.roi_sd_percent <= 0.3, name
+
+
+def test_a_moved_seed_that_loses_the_lv_is_reported_not_fatal(
+        gated_perfusion_cases: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    # In one simulated normal of 30 the LV was not found again from a seed moved by one
+    # pixel; the analysis stopped. The unperturbed result stands, and the fragility is said.
+    from planarmpi.analysis import gated_perfusion as gp
+    from planarmpi.analysis.perfusion.profiles import LVNotFoundError
+
+    series = gated_perfusion_cases["normal"][0]
+    reference = analyze_gated_perfusion(series)
+    real = gp.find_lv
+    calls = []
+
+    def fragile(image, spacing, params=None, ring=None):  # type: ignore[no-untyped-def]
+        calls.append(ring)
+        if len(calls) == 2:  # the first moved seed
+            raise LVNotFoundError("no consistent myocardial ridge")
+        return real(image, spacing, params, ring=ring)
+
+    monkeypatch.setattr(gp, "find_lv", fragile)
+    r = analyze_gated_perfusion(series)
+    assert r.lvef_percent == reference.lvef_percent
+    finding = next(f for f in r.findings if f.code == "EF_ROI_SENSITIVE")
+    assert "3 of 4" in finding.message
+    assert "no consistent myocardial ridge" in finding.message

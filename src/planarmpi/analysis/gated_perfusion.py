@@ -584,30 +584,36 @@ def analyze_gated_perfusion(series: GatedSeries,
         # ``seed_shift_px`` (ridge rays, ellipse fit), and the rays, their search bands and
         # the wall test are drawn from the ellipse found.
         shifted = []
+        lost: list[str] = []
         for dr, dc in ((p.seed_shift_px, 0), (-p.seed_shift_px, 0), (0, p.seed_shift_px),
                        (0, -p.seed_shift_px)):
             try:
                 g_s = find_lv(summed, spacing, ring_params,
                               ring=((ring[0][0] + dr, ring[0][1] + dc), ring[1], ring[2]))
-            except LVNotFoundError as exc:
-                raise ValueError(f"with the LV seed moved by ({dr:g}, {dc:g}) pixels: "
-                                 f"{exc}") from exc
-            ridge_s = _ridge_along_rays(g_s, p.n_rays)
-            wall_s = _wall_rays(summed, g_s.centre_rc, ridge_s, spacing, p)
-            shifted.append(_measure(norm, g_s.centre_rc, ridge_s, wall_s, spacing, period_ms,
-                                    p).ef)
+                ridge_s = _ridge_along_rays(g_s, p.n_rays)
+                wall_s = _wall_rays(summed, g_s.centre_rc, ridge_s, spacing, p)
+                shifted.append(_measure(norm, g_s.centre_rc, ridge_s, wall_s, spacing,
+                                        period_ms, p).ef)
+            except ValueError as exc:  # LVNotFoundError included
+                lost.append(f"({dr:+g}, {dc:+g}) px: {exc}")
     except ValueError as exc:
         raise ValueError(f"{name}: {exc}") from exc
     poisson_sd = float(np.std(redraws, ddof=1)) if len(redraws) > 1 else float("nan")
-    roi_sd = float(np.std([m.ef, *shifted], ddof=1))
+    roi_sd = float(np.std([m.ef, *shifted], ddof=1)) if shifted else float("nan")
     # The Poisson and ROI SDs come from a few redraws and shifts: a Student-t quantile at
     # the Welch–Satterthwaite degrees of freedom keeps the interval's coverage.
     poisson = (poisson_sd, max(len(redraws) - 1, 1))
-    roi = (roi_sd, len(shifted))
+    roi = (roi_sd, max(len(shifted), 1))
     precision_half = half_width([poisson, roi])
     half = half_width([poisson, roi, (p.method_sd_percent, math.inf)])
     angles, _, _ = ray_directions(p.n_rays)
     findings = _qc(name, uid, m, precision_half, wall, p)
+    if lost:
+        findings.append(Finding(
+            "EF_ROI_SENSITIVE", Level.WARN,
+            f"{name}: with the LV seed moved by {p.seed_shift_px:g} pixel the ventricle was "
+            f"not found again ({'; '.join(lost)}): the automatic border is fragile — check "
+            f"it; the ROI SD is from {len(shifted)} of 4 moves", uid))
     mid = series.frame_mid_ms
     ed = int(np.argmin(np.abs(mid - m.t_ed)))
     es = int(np.argmin(np.abs(mid - m.t_es)))
