@@ -1,0 +1,79 @@
+"""Attenuation patterns are named, not called defects, and only when they fit (issue #5, 5)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from planarmpi.analysis.perfusion.study import _artefacts
+from planarmpi.model import Sex
+from planarmpi.model.segments import SEGMENTS
+
+STRESS = "stress-exercise"
+BY_KEY = {s.key: s for s in SEGMENTS}
+
+
+def _views(scores: dict[str, int]) -> dict[str, list[Any]]:
+    """One fake stress view holding the 15 segments with the given scores (others 0)."""
+    segments = [SimpleNamespace(segment=BY_KEY[k], score=scores.get(k, 0)) for k in BY_KEY]
+    return {STRESS: [SimpleNamespace(defects=SimpleNamespace(segments=segments),
+                                     extracardiac=None)]}
+
+
+def _attenuation(rest_summed: int | None, sex: Sex, scores: dict[str, int],
+                 wall_motion: list[dict[str, Any]] | None = None,
+                 induced: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    rest = None if rest_summed is None else {"summed_score": rest_summed}
+    found = _artefacts(rest, sex, _views(scores), STRESS, wall_motion or [], induced)
+    return [a for a in found if "attenuation" in a["artefact"]]
+
+
+BREAST = {"ANT-1": 1, "ANT-2": 2}
+DIAPHRAGM = {"ANT-4": 1, "LAO-3": 2}
+
+
+def test_mild_fixed_anterior_reduction_in_a_woman_is_breast_attenuation() -> None:
+    (found,) = _attenuation(1, Sex.FEMALE, BREAST)
+    assert found["artefact"] == "breast attenuation"
+    assert found["segments"] == ["ANT-1", "ANT-2"]
+    assert found["fixed_at_rest"] is True
+    assert found["wall_motion_normal"] is None
+    assert "no gated wall motion to confirm" in found["message"]
+
+
+@pytest.mark.parametrize(("grade", "expected", "words"), [
+    ("normal", True, "wall motion there is normal"),
+    ("hypokinetic", False, "but wall motion there is reduced"),
+])
+def test_wall_motion_of_the_territory_confirms_or_questions_it(grade: str, expected: bool,
+                                                              words: str) -> None:
+    motion = [{"territory": "LAD", "grade": grade}, {"territory": "RCA", "grade": "normal"}]
+    (found,) = _attenuation(1, Sex.FEMALE, BREAST, motion)
+    assert found["wall_motion_normal"] is expected
+    assert words in found["message"]
+
+
+def test_mild_fixed_inferior_reduction_in_a_man_is_diaphragmatic_attenuation() -> None:
+    (found,) = _attenuation(2, Sex.MALE, DIAPHRAGM)
+    assert found["artefact"] == "diaphragmatic attenuation"
+    assert _attenuation(2, Sex.FEMALE, DIAPHRAGM) == []
+    assert _attenuation(1, Sex.MALE, BREAST) == []
+
+
+@pytest.mark.parametrize(("rest_summed", "scores", "induced", "why"), [
+    (1, {"ANT-1": 3, "ANT-2": 2}, frozenset(), "a severe segment"),
+    (1, {"ANT-1": 2, "ANT-2": 2, "LLAT-1": 2}, frozenset(), "summed 6 > 5"),
+    (1, {"ANT-1": 1, "ANT-2": 2, "LAO-4": 1}, frozenset(), "a segment outside the pattern"),
+    (0, BREAST, frozenset(), "normal at rest: reversible"),
+    (1, BREAST, frozenset({"ANT-2"}), "a stress-induced reduction against rest"),
+])
+def test_what_attenuation_does_not_do(rest_summed: int, scores: dict[str, int],
+                                      induced: frozenset[str], why: str) -> None:
+    assert _attenuation(rest_summed, Sex.FEMALE, scores, induced=induced) == [], why
+
+
+def test_a_stress_only_study_can_show_the_pattern() -> None:
+    (found,) = _attenuation(None, Sex.FEMALE, BREAST)
+    assert found["fixed_at_rest"] is None
