@@ -161,3 +161,23 @@ def test_a_normal_study_names_no_territory() -> None:
     values = {k: 58.0 for k in MAPPING}
     out = territory_motion(_segments(values, {}), values, NORMALS, TABLE)
     assert {t.grade for t in out} == {"normal"}
+
+
+def test_perfusion_weighs_attenuation_against_territory_grades(
+        muga_cases: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The perfusion analysis judges an attenuation pattern by the wall motion of its
+    # territory: it is given the territories named by the signatures, not the segments
+    # under their static territories.
+    from planarmpi.analysis import pipeline
+
+    (study,) = read_studies(muga_cases["normal"][1]["folder"]).studies
+    seen: dict = {}
+
+    def spy(study, **kwargs):  # type: ignore[no-untyped-def]
+        seen.update(kwargs)
+
+    monkeypatch.setattr(pipeline, "analyze_perfusion", spy)
+    result = pipeline.analyze_study(study)
+    assert result.wall_motion_territories
+    assert list(seen["wall_motion"]) == list(result.wall_motion_territories)
+    assert {w["territory"] for w in seen["wall_motion"]} == {"LAD", "LCX", "RCA"}

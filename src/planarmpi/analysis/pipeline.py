@@ -144,7 +144,7 @@ def analyze_study(study: Study, *, limits: QCLimits | None = None,
     if not not_cardiac:
         outcome = analyze_perfusion(study, params=options.perfusion,
                                     user_limits=options.normal_limits,
-                                    wall_motion=wall_motion)
+                                    wall_motion=wall_motion_territories or wall_motion)
         if outcome is not None:
             analyses.append("perfusion")
             findings.extend(outcome.findings)

@@ -600,7 +600,10 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
         Site limits, tried before the built-in ones.
     wall_motion : sequence of dict
         Territory wall-motion grades from the gated images (``territory``, ``grade``), used
-        to tell attenuation from a defect.
+        to tell attenuation from a defect: the territory grades named by the projected
+        signatures (``wall_motion_territories``) when the gated analysis gives them — an
+        LAD abnormality also lowers the LAO inferoapical segment, which is mapped to the
+        RCA — else the segments' grades under their static territories.
     """
     p = params or PerfusionParams()
     statics = [s for s in study.statics
