@@ -19,7 +19,7 @@ SEED0 = 50_000
 
 
 def one(job: tuple[int, int]) -> tuple[float, float, float, float, float, float, float, float,
-                                       str]:
+                                       str, float]:
     from planarmpi.simulate.gating import BeatModel
     from planarmpi.simulate.phantom import Anatomy
 
@@ -40,10 +40,11 @@ def one(job: tuple[int, int]) -> tuple[float, float, float, float, float, float,
     true_ef = out.truth["lv"]["voxelised_lvef_percent"]
     r = out.result
     if r is None:
-        return (true_ef, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan, out.seconds, out.error)
+        return (true_ef, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan, out.seconds, out.error,
+                np.nan)
     lo, hi = r.ci95_percent
     return (true_ef, r.lvef_percent, lo, hi, r.poisson_sd_percent, r.roi_sd_percent,
-            r.seed_sd_percent, out.seconds, "")
+            r.seed_sd_percent, out.seconds, "", r.noise_sd_percent)
 
 
 def main() -> None:
@@ -59,13 +60,15 @@ def main() -> None:
     data = np.array([r[:8] for r in rows], dtype=float)
     if args.csv:
         with open(args.csv, "w", encoding="utf-8") as fh:
-            fh.write("index,true_ef,ef,ci_lo,ci_hi,poisson_sd,roi_sd,seed_sd,seconds,error\n")
+            fh.write("index,true_ef,ef,ci_lo,ci_hi,poisson_sd,roi_sd,seed_sd,seconds,error,"
+                     "noise_sd\n")
             for i, r in enumerate(rows):
-                fh.write(",".join([str(i), *(f"{v:.3f}" for v in r[:8]), r[8].replace(",", ";")])
-                         + "\n")
+                fh.write(",".join([str(i), *(f"{v:.3f}" for v in r[:8]), r[8].replace(",", ";"),
+                                   f"{r[9]:.3f}"]) + "\n")
     failed = [r[8] for r in rows if r[8]]
     ok = ~np.isnan(data[:, 1])
     truth, ef, lo, hi, sd_p, sd_r, sd_s, sec = (data[ok, i] for i in range(8))
+    sd_n = np.array([r[9] for r in rows], dtype=float)[ok]
     err = ef - truth
     low = truth < 35
     slope = np.polyfit(truth, err, 1)[0]
@@ -84,7 +87,8 @@ def main() -> None:
          f"{err[low].mean():+.2f} (n={int(low.sum())})" if low.any() else "—"),
         ("|error| ≤ 5 points", f"{np.mean(np.abs(err) <= 5):.0%}"),
         ("95% CI covers truth − bias", f"{np.mean(covered):.0%}"),
-        ("mean Poisson SD (points)", f"{sd_p.mean():.2f}"),
+        ("mean Poisson SD, fixed ROIs (points)", f"{sd_p.mean():.2f}"),
+        ("mean count-noise SD, ROIs redrawn (points)", f"{np.nanmean(sd_n):.2f}"),
         ("mean ROI-seed SD, max (points; target ≤ 1.0)",
          f"{sd_s.mean():.2f}, {sd_s.max():.2f}"),
         ("mean edge/background ROI SD (points)", f"{sd_r.mean():.2f}"),

@@ -50,7 +50,10 @@ def test_moving_the_roi_seeds_barely_moves_the_ef(muga_cases: dict, name: str) -
     assert result.seed_sd_percent <= 1.0
     assert result.to_dict()["seed_sd_percent"] == result.seed_sd_percent
     # The edge level and background perturbations are reported beside it.
-    assert set(result.roi_variants_percent) >= {"edge 0.45", "edge 0.55"}
+    p = BloodPoolParams()
+    assert set(result.roi_variants_percent) >= {
+        f"edge {p.edge_fraction - p.edge_fraction_shift:.2f}",
+        f"edge {p.edge_fraction + p.edge_fraction_shift:.2f}"}
     assert result.roi_sd_percent > 0
     # Seeds moved far enough leave the chamber: the map really is redrawn from them.
     far = analyze_blood_pool(series, BloodPoolParams(seed_shift_px=4))
@@ -74,7 +77,11 @@ def test_moved_seeds_are_returned_with_the_map(muga_cases: dict) -> None:
 def test_doubling_counts_leaves_ef_within_noise(muga_cases: dict) -> None:
     one = analyze_blood_pool(muga_cases["normal"][0])
     two = analyze_blood_pool(muga_cases["normal-2x"][0])
-    sd = np.hypot(one.poisson_sd_percent, two.poisson_sd_percent)
+    # The count noise of an EF whose ROIs are redrawn: the fixed-ROI Poisson SD (0.7) is
+    # far below how the EF moves when the counts change (SD 2.5 on simulated studies whose
+    # counts were halved), so it cannot say what "within noise" is.
+    sd = np.hypot(one.noise_sd_percent, two.noise_sd_percent)
+    assert sd > 2 * np.hypot(one.poisson_sd_percent, two.poisson_sd_percent)
     assert abs(one.lvef_percent - two.lvef_percent) <= 3 * sd + max(one.roi_sd_percent,
                                                                      two.roi_sd_percent)
     # Twice the counts: the Poisson SD of the EF shrinks by about √2.
