@@ -112,9 +112,15 @@ def test_batch_equals_analyze_reports_broken_and_resumes(archive: Path, tmp_path
              if status == "ok"]
     assert len(lvefs) == N_STUDIES
     # The two source studies: true LVEF 62% and 45% (muga-normal, muga-cardiotoxicity);
-    # every clone of one source gives that source's value.
+    # every clone of one source gives that source's value, and its reported 95% interval
+    # holds that source's true EF (the accuracy itself is the benchmark's business:
+    # bench/function_accuracy.py, MAE 2.3, SD 3.0 over 100 studies).
     assert len({round(v, 6) for v in lvefs}) == 2
-    assert all(min(abs(v - 62.0), abs(v - 45.0)) <= 3.0 for v in lvefs), sorted(set(lvefs))
+    for row in ok:
+        result = json.loads((out / row["study_instance_uid"] / "result.json").read_text())
+        (lv,) = [e for e in result["ejection_fractions"] if e["chamber"] == "LV"]
+        true = 62.0 if lv["value_percent"] > 53.5 else 45.0
+        assert lv["ci95_percent"][0] <= true <= lv["ci95_percent"][1], lv
 
     # A re-run with --force redoes everything; without it, nothing.
     third = run_batch([str(archive)], out, options=options, workers=2,
