@@ -376,7 +376,7 @@ def _automatic_rois(norm: Array, smooth: Array, vmap: VentricleMap, p: BloodPool
 
 
 def _noise_sd(counts: Array, coverage: Array, vmap: VentricleMap, p: BloodPoolParams,
-              pixel_mm: float, period_ms: float) -> float:
+              pixel_mm: float, period_ms: float) -> tuple[float, int]:
     """SD of the EF over Poisson redraws of the series, every automatic ROI drawn again.
 
     A parametric bootstrap: each pixel's counts are redrawn from a Poisson distribution of
@@ -384,6 +384,8 @@ def _noise_sd(counts: Array, coverage: Array, vmap: VentricleMap, p: BloodPoolPa
     the redrawn slots (the ventricles' territories are kept). Unlike the fixed-ROI Poisson
     SD it includes how the ROIs' edges move with the noise — on simulated studies halving
     the counts moved the EF with an SD of 2.5 points where the fixed-ROI SD said 0.7.
+    Returns the SD and the number of redraws it comes from (NaN, n when fewer than two
+    redraws could be analysed).
     """
     rng = np.random.default_rng(p.random_seed + 1)
     efs = []
@@ -399,7 +401,8 @@ def _noise_sd(counts: Array, coverage: Array, vmap: VentricleMap, p: BloodPoolPa
         efs.append(_ef(_count(noisy, masks, background, es_index, coverage), coverage,
                        period_ms, p.harmonics))
     finite = [e for e in efs if math.isfinite(e)]
-    return float(np.std(finite, ddof=1)) if len(finite) >= 2 else float("nan")
+    sd = float(np.std(finite, ddof=1)) if len(finite) >= 2 else float("nan")
+    return sd, len(finite)
 
 
 def _regional(counts: Array, norm: Array, coverage: Array, masks: list[Mask],
@@ -549,13 +552,13 @@ def analyze_blood_pool(series: GatedSeries, params: BloodPoolParams | None = Non
             seed_efs.append(_ef(_count(counts, m, b, e, coverage), coverage, period_ms,
                                 p.harmonics))
     seed_sd = float(np.std(seed_efs, ddof=1)) if len(seed_efs) > 1 else 0.0
-    noise_sd = float("nan")
+    noise_sd, n_noise = float("nan"), 0
     if manual is None and p.noise_redraws >= 2:
-        noise_sd = _noise_sd(counts, coverage, vmap, p, pixel_mm, period_ms)
+        noise_sd, n_noise = _noise_sd(counts, coverage, vmap, p, pixel_mm, period_ms)
     # Student-t quantile at the Welch–Satterthwaite degrees of freedom: the ROI SD comes
     # from a handful of perturbations. The count noise is the redraws' SD when the ROIs
     # are automatic (they move with the noise), the fixed ROIs' Poisson SD otherwise.
-    poisson = (noise_sd, p.noise_redraws - 1) if math.isfinite(noise_sd) else \
+    poisson = (noise_sd, n_noise - 1) if math.isfinite(noise_sd) else \
         (poisson_sd, max(p.bootstrap - 1, 1))
     roi = (roi_sd, max(len(variants), 1))
     seed = (seed_sd, max(len(seed_efs) - 1, 1))
