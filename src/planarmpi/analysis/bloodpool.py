@@ -375,6 +375,19 @@ def _automatic_rois(norm: Array, smooth: Array, vmap: VentricleMap, p: BloodPool
     return masks, background, _es_slot(norm, masks, period_ms, p.harmonics), level
 
 
+def _automatic_ef(counts: Array, norm: Array, smooth: Array, vmap: VentricleMap,
+                  coverage: Array, p: BloodPoolParams, pixel_mm: float,
+                  period_ms: float) -> float | None:
+    """The EF with every automatic ROI drawn on ``smooth``; None when they cannot be."""
+    try:
+        masks, background, es_index, _ = _automatic_rois(norm, smooth, vmap, p, pixel_mm,
+                                                         period_ms)
+    except ValueError:
+        return None
+    return _ef(_count(counts, masks, background, es_index, coverage), coverage, period_ms,
+               p.harmonics)
+
+
 def _noise_sd(counts: Array, coverage: Array, vmap: VentricleMap, p: BloodPoolParams,
               pixel_mm: float, period_ms: float) -> tuple[float, int]:
     """SD of the EF over Poisson redraws of the series, every automatic ROI drawn again.
@@ -392,15 +405,9 @@ def _noise_sd(counts: Array, coverage: Array, vmap: VentricleMap, p: BloodPoolPa
     for _ in range(p.noise_redraws):
         noisy = rng.poisson(np.clip(counts, 0, None)).astype(np.float64)
         norm = noisy / coverage[:, None, None]
-        smooth = _smooth(norm, p.smoothing_sigma_mm / pixel_mm)
-        try:
-            masks, background, es_index, _ = _automatic_rois(norm, smooth, vmap, p, pixel_mm,
-                                                             period_ms)
-        except ValueError:
-            continue
-        efs.append(_ef(_count(noisy, masks, background, es_index, coverage), coverage,
-                       period_ms, p.harmonics))
-    finite = [e for e in efs if math.isfinite(e)]
+        efs.append(_automatic_ef(noisy, norm, _smooth(norm, p.smoothing_sigma_mm / pixel_mm),
+                                 vmap, coverage, p, pixel_mm, period_ms))
+    finite = [e for e in efs if e is not None and math.isfinite(e)]
     sd = float(np.std(finite, ddof=1)) if len(finite) >= 2 else float("nan")
     return sd, len(finite)
 
@@ -545,12 +552,10 @@ def analyze_blood_pool(series: GatedSeries, params: BloodPoolParams | None = Non
     seed_efs = [ef]
     for moved in vmap.moved:
         if moved.lv_seed_rc is not None:
-            try:
-                m, b, e, _ = _automatic_rois(norm, smooth, moved, p, pixel_mm, period_ms)
-            except ValueError:
-                continue
-            seed_efs.append(_ef(_count(counts, m, b, e, coverage), coverage, period_ms,
-                                p.harmonics))
+            moved_ef = _automatic_ef(counts, norm, smooth, moved, coverage, p, pixel_mm,
+                                     period_ms)
+            if moved_ef is not None:
+                seed_efs.append(moved_ef)
     seed_sd = float(np.std(seed_efs, ddof=1)) if len(seed_efs) > 1 else 0.0
     noise_sd, n_noise = float("nan"), 0
     if manual is None and p.noise_redraws >= 2:
