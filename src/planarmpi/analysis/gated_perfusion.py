@@ -276,7 +276,9 @@ class GatedPerfusionResult:
             "repeatability_ci95_percent": list(self.repeatability_ci95_percent),
             "method_sd_percent": self.method_sd_percent,
             "poisson_sd_percent": self.poisson_sd_percent,
-            "roi_sd_percent": self.roi_sd_percent,
+            # None when the LV was not found again from any moved seed (EF_ROI_SENSITIVE).
+            "roi_sd_percent": self.roi_sd_percent if math.isfinite(self.roi_sd_percent)
+            else None,
             "edv_ml": self.edv_ml,
             "esv_ml": self.esv_ml,
             "ed_time_ms": self.ed_time_ms,
@@ -521,10 +523,9 @@ def _measure(norm: Array, centre: tuple[float, float], ridge: Array, wall: NDArr
                     trace.wall_counts)
 
 
-def _ridge_along_rays(g: LVGeometry, n_rays: int,
-                     origin_rc: tuple[float, float] | None = None) -> Array:
+def _ridge_along_rays(g: LVGeometry, n_rays: int) -> Array:
     _, drow, dcol = ray_directions(n_rays)
-    return np.asarray(_ellipse_radius_from_geometry(g, drow, dcol, origin_rc))
+    return np.asarray(_ellipse_radius_from_geometry(g, drow, dcol))
 
 
 def analyze_gated_perfusion(series: GatedSeries,

@@ -461,17 +461,14 @@ def find_lv(image: NDArray[np.generic], pixel_spacing_mm: tuple[float, float],
                       inlier_fraction, contrast)
 
 
-def _ellipse_radius_from_geometry(g: LVGeometry, drow: Array, dcol: Array,
-                                  origin_rc: tuple[float, float] | None = None) -> Array:
-    """Distance along the rays from ``origin_rc`` (the ellipse's centre by default) to an
-    LVGeometry's ridge ellipse."""
+def _ellipse_radius_from_geometry(g: LVGeometry, drow: Array, dcol: Array) -> Array:
+    """Distance along the rays from the ellipse's centre to an LVGeometry's ridge ellipse."""
     phi = np.radians(g.long_axis_deg)
     # Display angle φ points along (drow, dcol) = (−cos φ, sin φ); in skimage's (x, y) =
     # (col, row) frame that is the angle θ with (cos θ, sin θ) = (sin φ, −cos φ).
     theta = float(np.arctan2(-np.cos(phi), np.sin(phi)))
     xc, yc = g.centre_rc[1], g.centre_rc[0]
-    return _ellipse_radius((xc, yc, *g.semi_axes_px, theta), origin_rc or g.centre_rc, drow,
-                           dcol)
+    return _ellipse_radius((xc, yc, *g.semi_axes_px, theta), g.centre_rc, drow, dcol)
 
 
 def interpolative_background(image: Array, box: tuple[int, int, int, int],
