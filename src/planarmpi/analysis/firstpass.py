@@ -79,6 +79,11 @@ class FirstPassParams:
         The left heart's pixels peak at least this long after the right-heart peak (the
         shortest pulmonary transit expected; simulated transits reach 2.3 s, and 2.5 s put
         the LV seed on the liver of such a heart).
+    lung_near_mm : float
+        The fitted LV background's lung term is the curve of the lung pixels within this
+        distance of the LV ROI (0: the whole lung mask). Chosen on the development
+        populations (850000+, 860000+): 4/6/8/12 pixels of 6.4 mm gave LVEF MAE
+        3.15–4.51 / 2.94–3.96 / 3.15–3.71 / 3.38–3.71 against 3.47–3.76 with the whole lung.
     lv_timing_s, lv_bright_fraction : float
         Besides the pixels that beat, the LV mask holds those that peak within
         ``lv_timing_s`` of the LV and reach ``lv_bright_fraction`` of its brightest pixel
@@ -113,6 +118,7 @@ class FirstPassParams:
     harmonics: int = 3
     ed_roi_fraction: float = 0.4
     left_heart_lag_s: float = 1.5
+    lung_near_mm: float = 50.0
     lv_timing_s: float = 1.0
     lv_bright_fraction: float = 0.8
     lv_reach_px: int = 2
@@ -126,6 +132,8 @@ class FirstPassParams:
         if self.background not in ("fitted", "lung-frame"):
             raise ValueError(f"first-pass background {self.background!r}: expected 'fitted' "
                              "or 'lung-frame'")
+        if self.lung_near_mm < 0:
+            raise ValueError(f"lung_near_mm {self.lung_near_mm}: expected ≥ 0")
         if self.left_heart_lag_s <= 0:
             raise ValueError(f"left_heart_lag_s {self.left_heart_lag_s}: expected > 0")
         if not 0.0 < self.ed_roi_fraction < 1.0:
@@ -484,6 +492,7 @@ def analyze_first_pass(series: DynamicSeries, params: FirstPassParams | None = N
         raise ValueError(f"{name}: frames of unequal duration; first pass needs a uniform "
                          "framing")
     frame_s = float(durations[0]) / 1000.0
+    spacing_mm = acq.pixel_spacing_mm
     frames = np.asarray(series.pixels, dtype=np.float64)
     if frames.ndim != 3 or frames.shape[0] * frame_s < 6.0:
         raise ValueError(f"{name}: {frames.shape[0]} frames of {durations[0]:.0f} ms: "
@@ -602,8 +611,17 @@ def analyze_first_pass(series: DynamicSeries, params: FirstPassParams | None = N
     def fitted_background(roi: NDArray[np.bool_]) -> tuple[Array, int, str]:
         if right_curve is None or lung_mask.sum() < 10:
             return lung_frame_background(roi)  # no curves to fit: named as what it is
+        # The lung behind and around the LV: lung pixels within ``lung_near_mm`` of the ROI
+        # (the whole lung mask when fewer than 10 are): a distant lung's curve does not
+        # follow the slow, dispersed tail of a low-output transit.
+        lung = lung_mask
+        if spacing_mm is not None and p.lung_near_mm > 0:
+            near = lung_mask & ndimage.binary_dilation(
+                roi, iterations=max(1, round(p.lung_near_mm / min(spacing_mm))))
+            if near.sum() >= 10:
+                lung = near
         basis = np.stack([_smooth_time(right_curve, beat_sigma),
-                          _smooth_time(frames[:, lung_mask].sum(axis=1), beat_sigma)], axis=1)
+                          _smooth_time(frames[:, lung].sum(axis=1), beat_sigma)], axis=1)
         roi_curve = _smooth_time(frames[:, roi].sum(axis=1), beat_sigma)
         fit = slice(arrival, lung_frame + 1)
         coef, _ = nnls(basis[fit], roi_curve[fit])
