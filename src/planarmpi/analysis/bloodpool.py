@@ -563,12 +563,12 @@ def analyze_blood_pool(series: GatedSeries, params: BloodPoolParams | None = Non
     # Student-t quantile at the Welch–Satterthwaite degrees of freedom: the ROI SD comes
     # from a handful of perturbations. The count noise is the redraws' SD when the ROIs
     # are automatic (they move with the noise), the fixed ROIs' Poisson SD otherwise.
-    poisson = (noise_sd, n_noise - 1) if math.isfinite(noise_sd) else \
+    noise = (noise_sd, n_noise - 1) if math.isfinite(noise_sd) else \
         (poisson_sd, max(p.bootstrap - 1, 1))
     roi = (roi_sd, max(len(variants), 1))
     seed = (seed_sd, max(len(seed_efs) - 1, 1))
-    precision_half = half_width([poisson, roi, seed])
-    half = half_width([poisson, roi, seed, (p.method_sd_percent, math.inf)])
+    precision_half = half_width([noise, roi, seed])
+    half = half_width([noise, roi, seed, (p.method_sd_percent, math.inf)])
     findings = _qc(series, ef, precision_half, masks, measured, pixel_mm, roi_sd, p)
     background_per_pixel = measured.background_counts / measured.background_weight
     regional = _regional(counts, norm, coverage, masks, measured, vmap, manual is None, p,

@@ -698,7 +698,7 @@ def analyze_first_pass(series: DynamicSeries, params: FirstPassParams | None = N
                                     f"{name}: {chamber}EF from {result.beats_used} beat(s) "
                                     "only", uid))
     geometry, problems = roi_sanity(lv.roi if lv else None, rv.roi if rv else None,
-                                    acq.pixel_spacing_mm, acq.patient_orientation, p)
+                                    spacing_mm, acq.patient_orientation, p)
     if problems:
         findings.append(Finding(
             "FIRST_PASS_ROI_IMPLAUSIBLE", Level.WARN,
