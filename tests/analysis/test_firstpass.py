@@ -12,6 +12,7 @@ import pytest
 from planarmpi import read_studies
 from planarmpi.analysis.firstpass import (
     FirstPassParams,
+    _normalised_cycle,
     _qp_qs,
     analyze_first_pass,
     gamma_variate,
@@ -49,10 +50,10 @@ def test_first_pass_matches_the_phantom(cases: dict[str, Case]) -> None:
     r = analyze_first_pass(series)
     assert r.lv is not None
     assert r.rv is not None
-    # Within the benchmark's MAE targets (LV 4, RV 5 points) with a point of slack for the RV,
-    # which this version under-reads by 1–3 points (bench/first_pass_accuracy.py).
+    # Within the benchmark's MAE targets (LV 4, RV 5 points; the RV is under-read by about 2
+    # points on average, bench/first_pass_accuracy.py).
     assert r.lv.ef_percent == pytest.approx(truth["voxelised_lvef_percent"], abs=4.0)
-    assert r.rv.ef_percent == pytest.approx(truth["voxelised_rvef_percent"], abs=6.0)
+    assert r.rv.ef_percent == pytest.approx(truth["voxelised_rvef_percent"], abs=5.0)
     assert r.lv.ci95_percent[0] < r.lv.ef_percent < r.lv.ci95_percent[1]
     assert r.lv.beats_used >= 2
     assert r.heart_rate_bpm == pytest.approx(70.0, abs=2.5)
@@ -75,9 +76,54 @@ def test_both_backgrounds_measure_the_normal_study(cases: dict[str, Case]) -> No
     assert classic.lv.ef_percent == pytest.approx(truth["voxelised_lvef_percent"], abs=6.0)
 
 
-@pytest.mark.parametrize("kwargs", [{"background": "crescent"}, {"ed_roi_fraction": 1.2}])
+def test_rv_background_from_the_beat_envelope(cases: dict[str, Case]) -> None:
+    series, truth = cases["normal"]
+    envelope = analyze_first_pass(series)
+    classic = analyze_first_pass(series, FirstPassParams(rv_background="pre-arrival"))
+    assert envelope.rv is not None
+    assert classic.rv is not None
+    assert envelope.to_dict()["rv"]["background_method"] == "beat-envelope"
+    assert classic.to_dict()["rv"]["background_method"] == "pre-arrival"
+    assert envelope.rv.ed_counts == classic.rv.ed_counts  # same ROI and beats
+    # Before the bolus there is next to nothing; the atrium and lungs overlapping the RV ROI
+    # during its passage are a few percent of its end-diastolic counts.
+    assert classic.rv.background_counts < 0.005 * classic.rv.ed_counts
+    assert 0.01 * envelope.rv.ed_counts < envelope.rv.background_counts \
+        < 0.1 * envelope.rv.ed_counts
+    true = truth["voxelised_rvef_percent"]
+    assert abs(envelope.rv.ef_percent - true) < abs(classic.rv.ef_percent - true)
+
+
+def test_normalised_cycle_follows_the_volume_through_a_fast_bolus() -> None:
+    # Counts = concentration × volume: a bolus (gamma variate, FWHM ≈ 2 s, peak at 5.5 s)
+    # through a ventricle of EF 55% beating at 75/min, 40 ms frames; the two beats around
+    # the peak (4.8–6.4 s), where the concentration curve bends most.
+    frame_s, rr_s, ef = 0.04, 0.8, 0.55
+    t = np.arange(500) * frame_s
+    cycle_phase = (t % rr_s) / rr_s
+    # End-systole at the beat's start: volume rises (filling) and falls (ejection).
+    volume = 1.0 - ef * 0.5 * (1 + np.cos(2 * np.pi * cycle_phase))
+    concentration = gamma_variate(t, 1.0e5, 4.0, 3.0, 0.5)
+    net = concentration * volume
+    rr_frames = rr_s / frame_s
+    beats = [(round(k * rr_frames), round((k + 1) * rr_frames)) for k in range(6, 8)]
+    relative = _normalised_cycle(net, beats, rr_frames, np.arange(20) / 20)
+    measured = (relative.max() - relative.min()) / relative.max()
+    assert measured == pytest.approx(ef, abs=0.02)
+    # Linear detrending between end-systoles leaves the curvature of the bolus peak in.
+    detrended = np.zeros(20)
+    for a, b in beats:
+        at = a + np.arange(20) / 20 * (b - a)
+        detrended += np.interp(at, np.arange(t.size), net) - (net[b] - net[a]) * np.arange(20) / 20
+    naive = (detrended.max() - detrended.min()) / detrended.max()
+    assert abs(naive - ef) > 2 * abs(measured - ef)
+
+
+@pytest.mark.parametrize("kwargs", [{"background": "crescent"}, {"ed_roi_fraction": 1.2},
+                                    {"rv_ed_roi_fraction": 0.0}, {"rv_background": "lungs"},
+                                    {"rv_cycle": "ratio"}])
 def test_bad_first_pass_params_are_refused(kwargs: dict[str, Any]) -> None:
-    with pytest.raises(ValueError, match=r"background|ed_roi_fraction"):
+    with pytest.raises(ValueError, match=r"background|ed_roi_fraction|rv_cycle"):
         FirstPassParams(**kwargs)
 
 

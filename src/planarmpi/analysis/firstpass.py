@@ -97,6 +97,29 @@ class FirstPassParams:
         carried forward in time, is the background under every LV beat — so a right-heart
         tail that overlaps the LV ROI in the lung frame is not subtracted from beats it has
         already left (docs/function.md).
+    rv_ed_roi_fraction : float
+        The RV's end-diastolic ROI level (``ed_roi_fraction`` is the LV's). Chosen on the
+        development populations (850000+, 860000+): 0.4/0.35/0.3/0.25 gave RVEF MAE
+        3.39–2.91 / 2.88–2.33 / 2.73–2.20 / 2.74–2.19 (a plateau below 0.3, where the step-4
+        mask bounds the ROI).
+    rv_background : {"envelope", "pre-arrival"}
+        RV background. ``"pre-arrival"``: the ROI's counts before the bolus arrives (the
+        classic method; near zero, so the right atrium and lungs that overlap the RV ROI
+        are not subtracted). ``"envelope"``: the RV ROI's one-beat mean curve explained as
+        a non-negative mix of its own beat envelope (the RV's share: only the ventricle
+        beats at the heart rate with the bolus in it), the curve of the early-peaking
+        pixels around the ROI (right atrium, cavae) and the lung curve; the atrial and lung
+        terms are the background (docs/function.md).
+    lv_cycle, rv_cycle : {"detrended", "normalised"}
+        How each beat is freed of the bolus's passage before the beats are averaged.
+        ``"detrended"``: the linear trend between the beat's end-systoles is removed (exact
+        when the concentration changes linearly within a beat). ``"normalised"``: the
+        background-corrected curve is divided by its one-beat moving mean — counts are
+        concentration × volume, so the ratio is the volume relative to its mean, whatever
+        the concentration does. The RV's undiluted bolus peaks within two or three beats
+        and the linear detrending over-read fast transits there (RVEF error SD 4.4 → 2.8
+        points on the benchmark populations); in the LV, behind the lungs' dispersion,
+        ``"normalised"`` was no better (development LVEF MAE 3.55/3.72 against 3.15/3.71).
     lv_method_sd_percent, rv_method_sd_percent : float
         The method's own scatter (points), added to the Poisson SD in the reported 95%
         interval: the SD of the error on simulated development sets (seeds 850000+ and
@@ -123,8 +146,12 @@ class FirstPassParams:
     lv_bright_fraction: float = 0.8
     lv_reach_px: int = 2
     background: Literal["fitted", "lung-frame"] = "fitted"
+    rv_ed_roi_fraction: float = 0.3
+    rv_background: Literal["envelope", "pre-arrival"] = "envelope"
+    lv_cycle: Literal["detrended", "normalised"] = "detrended"
+    rv_cycle: Literal["detrended", "normalised"] = "normalised"
     lv_method_sd_percent: float = 3.7
-    rv_method_sd_percent: float = 3.7
+    rv_method_sd_percent: float = 2.1
     min_roi_area_cm2: float = 5.0
     max_lv_rv_distance_mm: float = 100.0
 
@@ -136,8 +163,16 @@ class FirstPassParams:
             raise ValueError(f"lung_near_mm {self.lung_near_mm}: expected ≥ 0")
         if self.left_heart_lag_s <= 0:
             raise ValueError(f"left_heart_lag_s {self.left_heart_lag_s}: expected > 0")
-        if not 0.0 < self.ed_roi_fraction < 1.0:
-            raise ValueError(f"ed_roi_fraction {self.ed_roi_fraction}: expected 0–1")
+        for name in ("ed_roi_fraction", "rv_ed_roi_fraction"):
+            if not 0.0 < getattr(self, name) < 1.0:
+                raise ValueError(f"{name} {getattr(self, name)}: expected 0–1")
+        if self.rv_background not in ("envelope", "pre-arrival"):
+            raise ValueError(f"first-pass RV background {self.rv_background!r}: expected "
+                             "'envelope' or 'pre-arrival'")
+        for name in ("lv_cycle", "rv_cycle"):
+            if getattr(self, name) not in ("detrended", "normalised"):
+                raise ValueError(f"{name} {getattr(self, name)!r}: expected 'detrended' or "
+                                 "'normalised'")
         if self.lv_timing_s <= 0 or not 0.0 < self.lv_bright_fraction <= 1.0:
             raise ValueError(f"lv_timing_s {self.lv_timing_s} must be > 0 and "
                              f"lv_bright_fraction {self.lv_bright_fraction} within (0, 1]")
@@ -308,10 +343,30 @@ def _beats(curve: Array, rr_frames: float, window: tuple[int, int],
 Background = Callable[[NDArray[np.bool_]], tuple[Array, int, str]]
 
 
+def _normalised_cycle(net: Array, beats: list[tuple[int, int]], rr_frames: float,
+                      phase: Array) -> Array:
+    """Mean cycle of ``net / (its one-beat moving mean)``: the volume relative to its mean.
+
+    Counts in a ventricle are concentration × volume; dividing by the one-beat mean removes
+    the concentration's rise and fall during the beat, however curved.
+    """
+    trend = ndimage.uniform_filter1d(net, max(round(rr_frames), 1), mode="nearest")
+    relative = net / np.maximum(trend, 1e-9)
+    cycle = np.zeros(phase.size)
+    for a, b in beats:
+        at = a + phase * (b - a)
+        lo = np.floor(at).astype(int)
+        w = at - lo
+        hi = np.minimum(lo + 1, net.size - 1)
+        cycle += relative[lo] * (1 - w) + relative[hi] * w
+    return cycle / len(beats)
+
+
 def _chamber(frames: Array, roi: NDArray[np.bool_], rr_frames: float, window: tuple[int, int],
              background: Background, method_sd: float,
              p: FirstPassParams, rng: np.random.Generator,
-             mask: NDArray[np.bool_] | None = None) -> ChamberResult | None:
+             mask: NDArray[np.bool_] | None = None, *, ed_roi_fraction: float,
+             cycle_mode: str) -> ChamberResult | None:
     curve = frames[:, roi].sum(axis=1)
     beats, found = _beats(curve, rr_frames, window, p)
     if not beats:
@@ -341,7 +396,7 @@ def _chamber(frames: Array, roi: NDArray[np.bool_], rr_frames: float, window: tu
         # ROI drawn on the cycle's mean image at half its maximum cuts off.
         ed_at = int(np.argmax(dense) * length / grid.size) % length
         smooth_cycle = ndimage.gaussian_filter(images[ed_at], 1.0)
-        roi = _roi(smooth_cycle, mask & ndimage.binary_dilation(roi), p.ed_roi_fraction)
+        roi = _roi(smooth_cycle, mask & ndimage.binary_dilation(roi), ed_roi_fraction)
         dense = fit_fourier(images[:, roi].sum(axis=1), 1000.0, harmonics)(grid)
     cycle = images[:, roi].sum(axis=1)
     bg_curve, n_bg, background_method = background(roi)
@@ -352,6 +407,15 @@ def _chamber(frames: Array, roi: NDArray[np.bool_], rr_frames: float, window: tu
     if ed - bg <= 0:
         return None
     ef = 100.0 * (ed - es) / (ed - bg)
+    if cycle_mode == "normalised":
+        relative = fit_fourier(_normalised_cycle(frames[:, roi].sum(axis=1) - bg_curve,
+                                                 beats, rr_frames, phase),
+                               1000.0, harmonics)(grid)
+        if relative.max() <= 0:
+            return None
+        ef = float(100.0 * (relative.max() - relative.min()) / relative.max())
+        # ES counts consistent with this EF, for the report and the Poisson redraws.
+        es = ed - ef / 100.0 * (ed - bg)
     if not 0.0 < ef < 100.0:
         return None  # background above end-systole, or no ejection: not a ventricle's curve
     # Poisson interval: redraw the summed ED, ES and background counts.
@@ -629,7 +693,8 @@ def analyze_first_pass(series: DynamicSeries, params: FirstPassParams | None = N
 
     lv_background = fitted_background if p.background == "fitted" else lung_frame_background
     lv = _chamber(frames, lv_roi, rr_frames, lv_window, lv_background,
-                  p.lv_method_sd_percent, p, rng, lv_mask)
+                  p.lv_method_sd_percent, p, rng, lv_mask,
+                  ed_roi_fraction=p.ed_roi_fraction, cycle_mode=p.lv_cycle)
     rv = None
     if rv_roi is not None:
         pre = (max(arrival - int(1.0 / frame_s), 0), max(arrival - 2, 1))
@@ -640,8 +705,38 @@ def analyze_first_pass(series: DynamicSeries, params: FirstPassParams | None = N
 
         rv_window = (max(right_peak - int(2 * rr_frames), arrival),
                      min(right_peak + int(2 * rr_frames), frames.shape[0] - 1))
-        rv = _chamber(frames, rv_roi, rr_frames, rv_window, pre_arrival,
-                      p.rv_method_sd_percent, p, rng, rv_mask)
+        def beat_envelope(roi: NDArray[np.bool_]) -> tuple[Array, int, str]:
+            # The RV ROI's one-beat mean curve = RV + atrium/cavae + lung. Only the RV beats
+            # at the heart rate while the bolus is in it, so the ROI's beat envelope
+            # (amplitude of the curve about its one-beat mean, Poisson variance removed)
+            # follows the RV's own curve; the early-peaking pixels just outside the ROI give
+            # the atrium's and cavae's shape, the lung mask the lungs'. Their NNLS weights
+            # over the RV's passage give the background: the atrial and lung terms.
+            curve = frames[:, roi].sum(axis=1)
+            n_rr = max(round(rr_frames), 1)
+            mean = ndimage.uniform_filter1d(curve, n_rr, mode="nearest")
+            power = ndimage.uniform_filter1d((curve - mean) ** 2, n_rr, mode="nearest") - mean
+            envelope = np.sqrt(2.0 * np.clip(power, 0.0, None))
+            roi_peak = int(np.argmax(_smooth_time(curve, beat_sigma)))
+            around = ndimage.binary_dilation(roi, iterations=4) \
+                & ~ndimage.binary_dilation(roi)
+            atrial = around & bright & (peak_time <= roi_peak - max(int(0.2 / frame_s), 1))
+            terms = [m for m in (atrial if atrial.sum() >= 3 else None,
+                                 lung_mask if lung_mask.sum() >= 10 else None) if m is not None]
+            if not terms:
+                return pre_arrival(roi)
+            basis = np.stack([envelope] + [ndimage.uniform_filter1d(
+                frames[:, m].sum(axis=1), n_rr, mode="nearest") for m in terms], axis=1)
+            passage = np.flatnonzero(mean >= 0.2 * mean.max())
+            fit = slice(int(passage[0]), int(passage[-1]) + 1)
+            coef, _ = nnls(basis[fit], mean[fit])
+            coef[0] = 0.0  # the RV's own term
+            return basis @ coef, fit.stop - fit.start, "beat-envelope"
+
+        rv = _chamber(frames, rv_roi, rr_frames, rv_window,
+                      beat_envelope if p.rv_background == "envelope" else pre_arrival,
+                      p.rv_method_sd_percent, p, rng, rv_mask,
+                      ed_roi_fraction=p.rv_ed_roi_fraction, cycle_mode=p.rv_cycle)
 
     lv_smooth = _smooth_time(frames[:, lv_roi].sum(axis=1), beat_sigma)
     transit = None
