@@ -43,8 +43,16 @@ def score(territory: str, kind: str, segments: Sequence[Any],
                sum(g == "normal" for g in others), len(others))
 
 
-def print_table(title: str, rows: Sequence[Row]) -> None:
-    """Detection rate per grade and per territory, and remote territories graded normal."""
+def score_normal(territories: Sequence[Any]) -> int:
+    """How many territories of a normal study are graded normal (of three)."""
+    grades = {t.territory: t.grade for t in territories}
+    return sum(grades.get(t, "normal") == "normal" for t in ("LAD", "LCX", "RCA"))
+
+
+def print_table(title: str, rows: Sequence[Row], normals: Sequence[int] = (),
+                normals_title: str = "") -> None:
+    """Detection rate per grade and per territory, and remote territories graded normal;
+    with ``normals`` (territories graded normal per normal study), their figures too."""
     print(title)
     print(f"{'abnormality':14s} {'n':>4s} {'found':>8s} {'(by segments)':>14s}")
     groups = [(k, [r for r in rows if r.kind == k]) for k in
@@ -62,3 +70,8 @@ def print_table(title: str, rows: Sequence[Row]) -> None:
     total = sum(r.remote_segments for r in rows)
     print(f"remote segments graded normal (static mapping): {normal}/{total} = "
           f"{normal / total:.0%}")
+    if normals:
+        print(f"{normals_title}: territories graded normal {sum(normals)}/{3 * len(normals)} "
+              f"= {sum(normals) / (3 * len(normals)):.1%}; studies with every territory "
+              f"normal {sum(n == 3 for n in normals)}/{len(normals)} "
+              f"= {np.mean([n == 3 for n in normals]):.1%}")

@@ -1,10 +1,12 @@
 """Regional wall motion on gated perfusion images: abnormal territories found, remote kept.
 
-Run: ``.venv/bin/python bench/gated_perfusion_wall_motion.py [--n 40] [--jobs 2]``.
+Run: ``.venv/bin/python bench/gated_perfusion_wall_motion.py [--n 100] [--normals 40] [--jobs 2]``.
 Each study (seeds 975000+) is a normal gated LAO perfusion view (``_gated_perfusion``)
 with one territory hypokinetic (30–60% of normal motion), akinetic or dyskinetic (−20 to
 −40%). A territory is found when any of its LAO segments is not graded normal. Prints the
-detection rate per grade and the share of remote segments graded normal.
+detection rate per grade and the share of remote segments graded normal; then the
+territories of ``--normals`` fresh normal views (seeds 945000+; the built-in normals are
+940000+).
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 
 from _gated_perfusion import simulate_and_analyze
-from _wall_motion import Row, print_table, score
+from _wall_motion import Row, print_table, score, score_normal
 
 SEED0 = 975_000
+NORMALS_SEED0 = 945_000
 
 
 def one(index: int) -> Row:
@@ -34,15 +37,25 @@ def one(index: int) -> Row:
                  getattr(result, "wall_motion_territories", ()))
 
 
+def one_normal(index: int) -> int:
+    _, result, _ = simulate_and_analyze(NORMALS_SEED0, index, normal=True)
+    if isinstance(result, str):
+        raise RuntimeError(f"normal {index}: {result}")
+    return score_normal(result.wall_motion_territories)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--n", type=int, default=40)
+    parser.add_argument("--n", type=int, default=100)
+    parser.add_argument("--normals", type=int, default=40)
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         rows = list(pool.map(one, range(args.n)))
+        normals = list(pool.map(one_normal, range(args.normals)))
     print_table(f"gated-perfusion wall motion on {args.n} simulated studies "
-                f"(seeds {SEED0}+)", rows)
+                f"(seeds {SEED0}+)", rows, normals,
+                f"{args.normals} fresh normal views (seeds {NORMALS_SEED0}+)")
 
 if __name__ == "__main__":
     main()

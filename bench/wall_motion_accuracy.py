@@ -1,10 +1,12 @@
 """How often a simulated regional wall-motion abnormality is found, and normal walls kept.
 
-Run: ``.venv/bin/python bench/wall_motion_accuracy.py [--n 40] [--jobs 2]``.
+Run: ``.venv/bin/python bench/wall_motion_accuracy.py [--n 100] [--normals 40] [--jobs 2]``.
 Each study (seeds 70000+) has a normal global curve (LVEF 55–72%) and one territory that is
 hypokinetic (30–60% of normal motion), akinetic or dyskinetic (−20 to −40%); anatomy,
 heart rate and counts vary. A territory is called abnormal when any of its LAO segments is
-not graded normal. Prints sensitivity per grade and the specificity of remote territories.
+not graded normal. Prints sensitivity per grade and the specificity of remote territories;
+then the territories of ``--normals`` fresh normal studies (the normals' population of
+``wall_motion_normals.py``, seeds 62000+, not those the limits were derived from).
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 
 from _muga import simulate_and_analyze
-from _wall_motion import Row, print_table, score
+from _wall_motion import Row, print_table, score, score_normal
+from wall_motion_normals import normal_study
 
 SEED0 = 70_000
+NORMALS_SEED0 = 62_000
 
 
 def one(index: int) -> Row:
@@ -40,14 +44,21 @@ def one(index: int) -> Row:
     return score(territory, kind, out.result.wall_motion, out.result.wall_motion_territories)
 
 
+def one_normal(index: int) -> int:
+    return score_normal(normal_study(NORMALS_SEED0, index).wall_motion_territories)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--n", type=int, default=40)
+    parser.add_argument("--n", type=int, default=100)
+    parser.add_argument("--normals", type=int, default=40)
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         rows = list(pool.map(one, range(args.n)))
-    print_table(f"regional wall motion on {args.n} simulated studies (seeds {SEED0}+)", rows)
+        normals = list(pool.map(one_normal, range(args.normals)))
+    print_table(f"regional wall motion on {args.n} simulated studies (seeds {SEED0}+)", rows,
+                normals, f"{args.normals} fresh normal studies (seeds {NORMALS_SEED0}+)")
 
 if __name__ == "__main__":
     main()

@@ -18,26 +18,32 @@ from pathlib import Path
 import numpy as np
 
 from _muga import simulate_and_analyze
+from planarmpi.analysis.bloodpool import BloodPoolResult
 
 SEED0 = 60_000
 OUT = Path(__file__).resolve().parents[1] / "src/planarmpi/analysis/data/wall_motion_normals.json"
 
 
-def one(index: int) -> dict[str, float]:
+def normal_study(seed0: int, index: int) -> BloodPoolResult:
+    """One simulated normal blood-pool study of the normals' population, analysed."""
     from planarmpi.simulate.phantom import Anatomy
 
-    rng = np.random.default_rng([SEED0, index])
+    rng = np.random.default_rng([seed0, index])
     anatomy = Anatomy(edv_ml=float(rng.uniform(80, 170)), lvef_percent=float(rng.uniform(55, 75)),
                       heart_rate_bpm=float(rng.uniform(50, 95)),
                       heart_azimuth_deg=float(45 + rng.uniform(-8, 8)),
                       heart_elevation_deg=float(30 + rng.uniform(-8, 8)),
                       torso_half_width_mm=float(rng.uniform(150, 200)),
                       torso_half_depth_mm=float(rng.uniform(95, 135)))
-    out = simulate_and_analyze(SEED0 + index, name=f"wm-normal-{index}", anatomy=anatomy,
+    out = simulate_and_analyze(seed0 + index, name=f"wm-normal-{index}", anatomy=anatomy,
                                counts_per_view=float(rng.uniform(2e6, 8e6)))
     if out.result is None:
-        raise RuntimeError(f"simulated normal {index}: {out.error}")
-    return {w.segment: w.regional_ef_percent for w in out.result.wall_motion}
+        raise RuntimeError(f"simulated normal {seed0}+{index}: {out.error}")
+    return out.result
+
+
+def one(index: int) -> dict[str, float]:
+    return {w.segment: w.regional_ef_percent for w in normal_study(SEED0, index).wall_motion}
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)

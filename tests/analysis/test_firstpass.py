@@ -14,6 +14,7 @@ from planarmpi.analysis.firstpass import (
     FirstPassParams,
     _normalised_cycle,
     _qp_qs,
+    _roi,
     analyze_first_pass,
     gamma_variate,
     roi_sanity,
@@ -92,6 +93,40 @@ def test_rv_background_from_the_beat_envelope(cases: dict[str, Case]) -> None:
         < 0.1 * envelope.rv.ed_counts
     true = truth["voxelised_rvef_percent"]
     assert abs(envelope.rv.ef_percent - true) < abs(classic.rv.ef_percent - true)
+
+
+def test_roi_seed_sensitivity_is_measured_and_widens_the_interval(
+        cases: dict[str, Case]) -> None:
+    series, _ = cases["normal"]
+    moved = analyze_first_pass(series)
+    fixed = analyze_first_pass(series, FirstPassParams(seed_shift_px=0))
+    for a, b in ((moved.lv, fixed.lv), (moved.rv, fixed.rv)):
+        assert a is not None
+        assert b is not None
+        assert a.ef_percent == b.ef_percent  # the moves do not change the measurement
+        assert 1 <= a.seed_moves <= 4
+        assert b.seed_moves == 0
+        assert b.seed_sd_percent == 0.0
+        assert a.seed_sd_percent <= 1.0  # issue #4: ROI-seed SD ≤ 1 point
+        width = a.ci95_percent[1] - a.ci95_percent[0]
+        assert width >= b.ci95_percent[1] - b.ci95_percent[0]
+        record = a.to_dict()
+        assert record["seed_sd_percent"] == a.seed_sd_percent
+        assert record["seed_moves"] == a.seed_moves
+    assert "EF_ROI_SENSITIVE" not in {f.code for f in moved.findings}
+
+
+def test_roi_grows_from_a_given_seed_at_its_level() -> None:
+    image = np.zeros((9, 9))
+    image[2:7, 2:7] = 50.0
+    image[4, 4] = 100.0  # the maximum: half of it keeps the whole square
+    mask = np.ones_like(image, dtype=bool)
+    assert _roi(image, mask).sum() == 25
+    # From a darker seed the level is half of its value: the same square.
+    assert _roi(image, mask, seed=(2, 2)).sum() == 25
+    image[2:7, 2:4] = 30.0  # a dim side, connected
+    assert _roi(image, mask).sum() == 15  # below 50 at the maximum's half level
+    assert _roi(image, mask, seed=(3, 4)).sum() == 25  # level 0.5 × 50: the dim side joins
 
 
 def test_normalised_cycle_follows_the_volume_through_a_fast_bolus() -> None:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -120,6 +120,10 @@ class FirstPassParams:
         and the linear detrending over-read fast transits there (RVEF error SD 4.4 → 2.8
         points on the benchmark populations); in the LV, behind the lungs' dispersion,
         ``"normalised"`` was no better (development LVEF MAE 3.55/3.72 against 3.15/3.71).
+    seed_shift_px : int
+        ROI-seed sensitivity: each ventricle's ROI is drawn again from its seed moved this
+        many pixels in four directions and the EF measured again; the SD of those EFs
+        (``seed_sd_percent``) widens both intervals (0 turns it off).
     lv_method_sd_percent, rv_method_sd_percent : float
         The method's own scatter (points), added to the Poisson SD in the reported 95%
         interval: the SD of the error on simulated development sets (seeds 850000+ and
@@ -150,6 +154,7 @@ class FirstPassParams:
     rv_background: Literal["envelope", "pre-arrival"] = "envelope"
     lv_cycle: Literal["detrended", "normalised"] = "detrended"
     rv_cycle: Literal["detrended", "normalised"] = "normalised"
+    seed_shift_px: int = 1
     lv_method_sd_percent: float = 3.7
     rv_method_sd_percent: float = 2.1
     min_roi_area_cm2: float = 5.0
@@ -173,6 +178,8 @@ class FirstPassParams:
             if getattr(self, name) not in ("detrended", "normalised"):
                 raise ValueError(f"{name} {getattr(self, name)!r}: expected 'detrended' or "
                                  "'normalised'")
+        if self.seed_shift_px < 0:
+            raise ValueError(f"seed_shift_px {self.seed_shift_px}: expected ≥ 0")
         if self.lv_timing_s <= 0 or not 0.0 < self.lv_bright_fraction <= 1.0:
             raise ValueError(f"lv_timing_s {self.lv_timing_s} must be > 0 and "
                              f"lv_bright_fraction {self.lv_bright_fraction} within (0, 1]")
@@ -194,11 +201,22 @@ class ChamberResult:
     background_method: str = "pre-arrival"
     poisson_sd_percent: float = 0.0
     method_sd_percent: float = 0.0
+    seed_sd_percent: float = 0.0
+    seed_moves: int = 0
+
+    def _half_width(self, with_method: bool) -> float:
+        parts = [(self.poisson_sd_percent, math.inf)]
+        if self.seed_moves:
+            parts.append((self.seed_sd_percent, self.seed_moves))
+        if with_method:
+            parts.append((self.method_sd_percent, math.inf))
+        return half_width(parts)
 
     @property
     def repeatability_ci95_percent(self) -> tuple[float, float]:
-        """95% interval from the counts alone (what a repeat acquisition would scatter by)."""
-        half = half_width([(self.poisson_sd_percent, math.inf)])
+        """95% interval from the counts and the ROI seed (what a repeat acquisition, read
+        again, would scatter by); without the method SD."""
+        half = self._half_width(with_method=False)
         return (self.ef_percent - half, self.ef_percent + half)
 
     def to_dict(self) -> dict[str, Any]:
@@ -212,6 +230,8 @@ class ChamberResult:
             "background_method": self.background_method,
             "poisson_sd_percent": self.poisson_sd_percent,
             "method_sd_percent": self.method_sd_percent,
+            "seed_sd_percent": self.seed_sd_percent,
+            "seed_moves": self.seed_moves,
             "repeatability_ci95_percent": list(self.repeatability_ci95_percent),
             "representative_cycle_counts": [round(float(c), 2) for c in self.cycle],
         }
@@ -297,11 +317,14 @@ def _phase_at(stack: Array, hz: float, frame_s: float) -> tuple[Array, Array]:
     return np.abs(comp), np.angle(comp)
 
 
-def _roi(image: Array, mask: NDArray[np.bool_], fraction: float = 0.5) -> NDArray[np.bool_]:
+def _roi(image: Array, mask: NDArray[np.bool_], fraction: float = 0.5,
+         seed: tuple[int, int] | None = None) -> NDArray[np.bool_]:
     """Pixels of ``image`` within ``mask`` above ``fraction`` of its maximum there,
-    connected to that maximum, holes filled."""
+    connected to that maximum, holes filled. ``seed``: the pixel to start from instead of
+    the maximum (its value sets the level), as a reader's click would."""
     masked = np.where(mask, image, 0.0)
-    peak = np.unravel_index(int(np.argmax(masked)), masked.shape)
+    peak = seed if seed is not None else np.unravel_index(int(np.argmax(masked)),
+                                                          masked.shape)
     labels, _ = ndimage.label(masked >= fraction * masked[peak])
     roi = labels == labels[peak]
     return np.asarray(ndimage.binary_fill_holes(roi))
@@ -431,6 +454,39 @@ def _chamber(frames: Array, roi: NDArray[np.bool_], rr_frames: float, window: tu
     half = half_width([(poisson_sd, math.inf), (method_sd, math.inf)])
     return ChamberResult(ef, (ef - half, ef + half), len(beats), found, roi, ed, es, bg, cycle,
                          background_method, poisson_sd, method_sd)
+
+
+def _seed_sensitivity(result: ChamberResult, image: Array, mask: NDArray[np.bool_],
+                      run: Callable[[NDArray[np.bool_]], ChamberResult | None],
+                      shift_px: int) -> tuple[ChamberResult, int]:
+    """The chamber measured again from its ROI's seed moved ``shift_px`` in four
+    directions; returns the result with ``seed_sd_percent`` and its interval widened, and
+    how many moves lost the ventricle (no EF from the ROI grown from the moved seed).
+
+    A move that leaves the ventricle's candidate pixels (``mask``) is skipped: the seed is
+    the ROI's brightest pixel, often at the mask's edge, and no reader would click outside
+    the ventricle.
+    """
+    masked = np.where(mask, image, 0.0)
+    seed = np.unravel_index(int(np.argmax(masked)), masked.shape)
+    efs = [result.ef_percent]
+    lost = 0
+    for dr, dc in ((-shift_px, 0), (shift_px, 0), (0, -shift_px), (0, shift_px)):
+        r, c = int(seed[0]) + dr, int(seed[1]) + dc
+        if not (0 <= r < mask.shape[0] and 0 <= c < mask.shape[1]) or not mask[r, c]:
+            continue
+        moved = run(_roi(image, mask, seed=(r, c)))
+        if moved is None:
+            lost += 1
+            continue
+        efs.append(moved.ef_percent)
+    if len(efs) < 2:
+        return result, lost
+    sd = float(np.std(efs, ddof=1))
+    widened = replace(result, seed_sd_percent=sd, seed_moves=len(efs) - 1)
+    half = widened._half_width(with_method=True)
+    return replace(widened, ci95_percent=(result.ef_percent - half,
+                                          result.ef_percent + half)), lost
 
 
 def _gamma_fit(t: Array, y: Array, end: int) -> tuple[Array, float] | None:
@@ -692,9 +748,19 @@ def analyze_first_pass(series: DynamicSeries, params: FirstPassParams | None = N
         return basis @ coef, lung_frame + 1 - arrival, "fitted"
 
     lv_background = fitted_background if p.background == "fitted" else lung_frame_background
-    lv = _chamber(frames, lv_roi, rr_frames, lv_window, lv_background,
-                  p.lv_method_sd_percent, p, rng, lv_mask,
-                  ed_roi_fraction=p.ed_roi_fraction, cycle_mode=p.lv_cycle)
+    def lv_run(roi: NDArray[np.bool_], generator: np.random.Generator = rng
+               ) -> ChamberResult | None:
+        return _chamber(frames, roi, rr_frames, lv_window, lv_background,
+                        p.lv_method_sd_percent, p, generator, lv_mask,
+                        ed_roi_fraction=p.ed_roi_fraction, cycle_mode=p.lv_cycle)
+
+    lv = lv_run(lv_roi)
+    lost_seeds = {}
+    if lv is not None and p.seed_shift_px:
+        # The moves draw their own Poisson redraws, so the measurement itself is unchanged.
+        moves_rng = np.random.default_rng([seed, 1])
+        lv, lost_seeds["LV"] = _seed_sensitivity(
+            lv, lv_image, lv_mask, lambda roi: lv_run(roi, moves_rng), p.seed_shift_px)
     rv = None
     if rv_roi is not None:
         pre = (max(arrival - int(1.0 / frame_s), 0), max(arrival - 2, 1))
@@ -733,10 +799,19 @@ def analyze_first_pass(series: DynamicSeries, params: FirstPassParams | None = N
             coef[0] = 0.0  # the RV's own term
             return basis @ coef, fit.stop - fit.start, "beat-envelope"
 
-        rv = _chamber(frames, rv_roi, rr_frames, rv_window,
-                      beat_envelope if p.rv_background == "envelope" else pre_arrival,
-                      p.rv_method_sd_percent, p, rng, rv_mask,
-                      ed_roi_fraction=p.rv_ed_roi_fraction, cycle_mode=p.rv_cycle)
+        def rv_run(roi: NDArray[np.bool_], generator: np.random.Generator = rng
+                   ) -> ChamberResult | None:
+            return _chamber(frames, roi, rr_frames, rv_window,
+                            beat_envelope if p.rv_background == "envelope" else pre_arrival,
+                            p.rv_method_sd_percent, p, generator, rv_mask,
+                            ed_roi_fraction=p.rv_ed_roi_fraction, cycle_mode=p.rv_cycle)
+
+        rv = rv_run(rv_roi)
+        if rv is not None and p.seed_shift_px:
+            moves_rng = np.random.default_rng([seed, 2])
+            rv, lost_seeds["RV"] = _seed_sensitivity(
+                rv, smooth[right_peak], rv_mask, lambda roi: rv_run(roi, moves_rng),
+                p.seed_shift_px)
 
     lv_smooth = _smooth_time(frames[:, lv_roi].sum(axis=1), beat_sigma)
     transit = None
@@ -792,6 +867,13 @@ def analyze_first_pass(series: DynamicSeries, params: FirstPassParams | None = N
             findings.append(Finding("FIRST_PASS_FEW_BEATS", Level.WARN,
                                     f"{name}: {chamber}EF from {result.beats_used} beat(s) "
                                     "only", uid))
+    for chamber, lost in lost_seeds.items():
+        if lost:
+            findings.append(Finding(
+                "EF_ROI_SENSITIVE", Level.WARN,
+                f"{name}: {chamber} ROI seed moved {p.seed_shift_px} pixel(s): {lost} of the "
+                f"moves gave no {chamber}EF — the automatic {chamber} ROI is fragile; check "
+                "it on the images", uid))
     geometry, problems = roi_sanity(lv.roi if lv else None, rv.roi if rv else None,
                                     spacing_mm, acq.patient_orientation, p)
     if problems:
