@@ -748,6 +748,7 @@ def analyze_first_pass(series: DynamicSeries, params: FirstPassParams | None = N
         return basis @ coef, lung_frame + 1 - arrival, "fitted"
 
     lv_background = fitted_background if p.background == "fitted" else lung_frame_background
+
     def lv_run(roi: NDArray[np.bool_], generator: np.random.Generator = rng
                ) -> ChamberResult | None:
         return _chamber(frames, roi, rr_frames, lv_window, lv_background,
@@ -755,7 +756,7 @@ def analyze_first_pass(series: DynamicSeries, params: FirstPassParams | None = N
                         ed_roi_fraction=p.ed_roi_fraction, cycle_mode=p.lv_cycle)
 
     lv = lv_run(lv_roi)
-    lost_seeds = {}
+    lost_seeds: dict[str, int] = {}
     if lv is not None and p.seed_shift_px:
         # The moves draw their own Poisson redraws, so the measurement itself is unchanged.
         moves_rng = np.random.default_rng([seed, 1])
@@ -771,6 +772,7 @@ def analyze_first_pass(series: DynamicSeries, params: FirstPassParams | None = N
 
         rv_window = (max(right_peak - int(2 * rr_frames), arrival),
                      min(right_peak + int(2 * rr_frames), frames.shape[0] - 1))
+
         def beat_envelope(roi: NDArray[np.bool_]) -> tuple[Array, int, str]:
             # The RV ROI's one-beat mean curve = RV + atrium/cavae + lung. Only the RV beats
             # at the heart rate while the bolus is in it, so the ROI's beat envelope
