@@ -366,6 +366,15 @@ def _beats(curve: Array, rr_frames: float, window: tuple[int, int],
 Background = Callable[[NDArray[np.bool_]], tuple[Array, int, str]]
 
 
+def _beat_samples(a: int, b: int, phase: Array, n_frames: int
+                  ) -> tuple[NDArray[np.intp], NDArray[np.intp], Array]:
+    """Frames and weights that resample the beat from frame ``a`` to ``b`` at ``phase``
+    (fractions of the beat): sample = frame[lo] × (1 − w) + frame[hi] × w."""
+    at = a + phase * (b - a)
+    lo = np.floor(at).astype(np.intp)
+    return lo, np.minimum(lo + 1, n_frames - 1), at - lo
+
+
 def _normalised_cycle(net: Array, beats: list[tuple[int, int]], rr_frames: float,
                       phase: Array) -> Array:
     """Mean cycle of ``net / (its one-beat moving mean)``: the volume relative to its mean.
@@ -377,10 +386,7 @@ def _normalised_cycle(net: Array, beats: list[tuple[int, int]], rr_frames: float
     relative = net / np.maximum(trend, 1e-9)
     cycle = np.zeros(phase.size)
     for a, b in beats:
-        at = a + phase * (b - a)
-        lo = np.floor(at).astype(int)
-        w = at - lo
-        hi = np.minimum(lo + 1, net.size - 1)
+        lo, hi, w = _beat_samples(a, b, phase, net.size)
         cycle += relative[lo] * (1 - w) + relative[hi] * w
     return cycle / len(beats)
 
@@ -389,7 +395,7 @@ def _chamber(frames: Array, roi: NDArray[np.bool_], rr_frames: float, window: tu
              background: Background, method_sd: float,
              p: FirstPassParams, rng: np.random.Generator,
              mask: NDArray[np.bool_] | None = None, *, ed_roi_fraction: float,
-             cycle_mode: str) -> ChamberResult | None:
+             cycle_mode: Literal["detrended", "normalised"]) -> ChamberResult | None:
     curve = frames[:, roi].sum(axis=1)
     beats, found = _beats(curve, rr_frames, window, p)
     if not beats:
@@ -402,10 +408,8 @@ def _chamber(frames: Array, roi: NDArray[np.bool_], rr_frames: float, window: tu
     phase = np.arange(length) / length
     images = np.zeros((length, *frames.shape[1:]))
     for a, b in beats:
-        at = a + phase * (b - a)
-        lo = np.floor(at).astype(int)
-        w = (at - lo)[:, None, None]
-        hi = np.minimum(lo + 1, frames.shape[0] - 1)
+        lo, hi, w_beat = _beat_samples(a, b, phase, frames.shape[0])
+        w = w_beat[:, None, None]
         # The bolus enters or leaves during the beat: the linear trend between this
         # end-systole and the next is removed, so the beat closes on itself.
         images += frames[lo] * (1 - w) + frames[hi] * w \
