@@ -16,6 +16,7 @@ from planarmpi.analysis.perfusion.normals import (
     builtin_limits,
     read_limits,
     select_limits,
+    smooth_sd,
     stress_rest_difference,
     write_limits,
 )
@@ -219,9 +220,48 @@ def test_orientation_differences_do_not_widen_the_limits() -> None:
     assert limits.views[0].sd.max() < 0.035
     unaligned = build_limits([(View.ANTERIOR, State.REST, _profile(v)) for v in rotated],
                              name="t", tracer=Tracer.TL201, sex=Sex.MALE,
-                             params=ProfileParams(), source="unit test", alignment_max_deg=0)
+                             params=ProfileParams(), source="unit test", alignment_max_deg=0,
+                             sd_window_deg=0)
     assert unaligned.views[0].sd.max() > 0.05
     patient = np.roll(template, -2) + rng.normal(0, 0.02, N)
     result = score_view(View.ANTERIOR, _profile(patient), limits.views[0])
     assert result.rotation_deg == pytest.approx(12.0)
     assert result.extent_percent == 0
+
+
+def test_pooling_the_sd_over_neighbouring_angles_lowers_its_sampling_noise() -> None:
+    """30 normals with a true SD of 0.05 everywhere but a broad 0.10 band: the SD pooled
+    over 30° keeps the level and the band, and scatters less around the truth than the
+    per-angle SD (whose relative standard error is 1/√58 ≈ 13%)."""
+    rng = np.random.default_rng(5)
+    true_sd = np.where((ANGLES >= 120) & (ANGLES < 240), 0.10, 0.05)
+    shape = 0.7 + 0.2 * np.cos(np.radians(ANGLES))
+    errors: dict[float, list[float]] = {0.0: [], 30.0: []}
+    for _ in range(20):
+        profiles = [(View.LAO, State.REST, _profile(shape + rng.normal(0, true_sd)))
+                    for _ in range(30)]
+        for window in errors:
+            (v,) = build_limits(profiles, name="t", tracer=Tracer.TL201, sex=Sex.MALE,
+                                params=ProfileParams(), source="unit test",
+                                alignment_max_deg=0, sd_window_deg=window).views
+            inside = (ANGLES >= 138) & (ANGLES < 222)  # away from the band's edges
+            outside = (ANGLES < 102) | (ANGLES >= 258)
+            assert np.median(v.sd[inside]) == pytest.approx(0.10, rel=0.15)
+            assert np.median(v.sd[outside]) == pytest.approx(0.05, rel=0.15)
+            errors[window].append(float(np.std((v.sd - true_sd)[inside | outside])))
+    assert np.mean(errors[30.0]) < 0.7 * np.mean(errors[0.0])
+    # The window is recorded in the file's provenance.
+    limits = build_limits(profiles, name="t", tracer=Tracer.TL201, sex=Sex.MALE,
+                          params=ProfileParams(), source="unit test", sd_window_deg=30.0)
+    assert limits.provenance["sd_window_deg"] == 30.0
+
+
+def test_smooth_sd_keeps_a_flat_sd_and_ignores_windows_below_two_points() -> None:
+    flat = np.full(N, 0.07)
+    np.testing.assert_allclose(smooth_sd(flat, 30.0), flat)
+    bumpy = np.where(np.arange(N) % 2 == 0, 0.04, 0.08)
+    np.testing.assert_array_equal(smooth_sd(bumpy, 6.0), bumpy)
+    pooled = smooth_sd(bumpy, 30.0)  # 5 points: 3 of one kind, 2 of the other
+    assert pooled.min() > 0.05
+    assert pooled.max() < 0.07
+    np.testing.assert_array_equal(smooth_sd(bumpy, 12.0), bumpy)  # 2 points → 1 (odd)

@@ -39,6 +39,7 @@ __all__ = [
     "builtin_limits",
     "read_limits",
     "select_limits",
+    "smooth_sd",
     "state_group",
     "stress_rest_difference",
     "tracer_group",
@@ -50,6 +51,8 @@ SCHEMA = "planarmpi/perfusion-normals@1"
 DIFFERENCE_STATE = "stress-rest"
 #: Largest rotation searched when registering a rest profile onto its stress profile.
 REGISTRATION_MAX_DEG = 12.0
+#: Window (degrees) over which the stress and rest limits' SD is pooled (:func:`smooth_sd`).
+SD_WINDOW_DEG = 30.0
 Array = NDArray[np.float64]
 
 _TRACER_GROUPS = {
@@ -283,11 +286,35 @@ def stress_rest_difference(stress: Array, rest: Array, template: Array,
     return np.asarray(np.roll(stress - registered, shift))
 
 
+def smooth_sd(sd: Array, window_deg: float) -> Array:
+    """The SD at each angle pooled (root mean square) over a circular window of angles.
+
+    An SD estimated from a few dozen normals is itself noisy (relative standard error
+    1/√(2(n − 1)): 13% with 30 normals), and that noise moves the limit mean − k·SD from
+    one angle to the next and from one set of normals to another. Neighbouring angles of a
+    profile vary alike (the image is smoothed and the wall is continuous), so pooling the
+    variance over a window of ``window_deg`` keeps the SD's shape and lowers its noise.
+    The window is rounded to an odd number of points; 1 point (or less) leaves ``sd``
+    as is.
+    """
+    n = sd.size
+    points = round(window_deg / (360.0 / n))
+    if points % 2 == 0:
+        points -= 1
+    if points <= 1:
+        return sd
+    half = points // 2
+    padded = np.concatenate([sd[-half:], sd, sd[:half]])
+    return np.asarray(np.sqrt(np.convolve(padded ** 2, np.ones(points) / points,
+                                          mode="valid")))
+
+
 def build_limits(profiles: Iterable[tuple[View, State, Profile]], *, name: str,
                  tracer: Tracer, sex: Sex, params: ProfileParams,
                  source: str, min_studies: int = 10,
                  alignment_max_deg: float = 12.0,
-                 pairs: Iterable[tuple[View, Profile, Profile]] = ()) -> NormalLimits:
+                 pairs: Iterable[tuple[View, Profile, Profile]] = (),
+                 sd_window_deg: float = SD_WINDOW_DEG) -> NormalLimits:
     """Normal limits from the profiles of normal studies.
 
     Parameters
@@ -309,6 +336,9 @@ def build_limits(profiles: Iterable[tuple[View, State, Profile]], *, name: str,
     pairs : iterable of (view, stress Profile, rest Profile)
         The same patients' stress and rest profiles of a view: their differences
         (:func:`stress_rest_difference`) get limits of their own (state ``stress-rest``).
+    sd_window_deg : float
+        The stress and rest SDs are pooled over this window of angles (:func:`smooth_sd`;
+        recorded in the file). The paired difference's SD is not: its variation is local.
 
     Raises
     ------
@@ -338,7 +368,8 @@ def build_limits(profiles: Iterable[tuple[View, State, Profile]], *, name: str,
         # SD floor: 0.02 of the normalised maximum (a handful of near-identical studies
         # must not produce limits that any noise crosses).
         views.append(ViewLimits(view_name, group_name, stack.mean(axis=0),
-                                np.maximum(stack.std(axis=0, ddof=1), 0.02), len(values),
+                                np.maximum(smooth_sd(stack.std(axis=0, ddof=1),
+                                                     sd_window_deg), 0.02), len(values),
                                 alignment_max_deg))
     stress_limits = {v.view: v for v in views if v.state == "stress"}
     differences: dict[str, list[Array]] = {}
@@ -359,4 +390,4 @@ def build_limits(profiles: Iterable[tuple[View, State, Profile]], *, name: str,
         name=name, tracer_group=str(group), sex=sex, n_angles=params.n_angles,
         views=tuple(views), profile_params=asdict(params),
         provenance={"source": source, "created": dt.date.today().isoformat(),
-                    "software": f"planarmpi {__version__}"})
+                    "software": f"planarmpi {__version__}", "sd_window_deg": sd_window_deg})
