@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from planarmpi.analysis.perfusion.study import _artefacts
+from planarmpi.analysis.perfusion.study import _artefacts, _confirmed_at_rest
 from planarmpi.model import Sex
 from planarmpi.model.segments import SEGMENTS
 
@@ -77,3 +77,37 @@ def test_what_attenuation_does_not_do(rest_summed: int, scores: dict[str, int],
 def test_a_stress_only_study_can_show_the_pattern() -> None:
     (found,) = _attenuation(None, Sex.FEMALE, BREAST)
     assert found["fixed_at_rest"] is None
+
+
+def _state(scores: dict[str, int]) -> list[Any]:
+    return _views(scores)[STRESS]
+
+
+@pytest.mark.parametrize(("sex", "stress", "rest", "common"), [
+    # An equivocal inferior reduction in a man, seen again at rest beyond the diaphragm's
+    # segments (ANT-3): a fixed defect.
+    (Sex.MALE, {"ANT-4": 1, "LAO-3": 1}, {"ANT-3": 1, "ANT-4": 1, "ANT-5": 1, "LAO-3": 1},
+     ["ANT-4", "LAO-3"]),
+    # An anterior reduction in a woman that is too much for breast attenuation at rest.
+    (Sex.FEMALE, {"ANT-1": 2}, {"ANT-1": 2, "LLAT-1": 2, "LLAT-2": 2}, ["ANT-1"]),
+])
+def test_a_stress_reduction_seen_again_at_rest_is_confirmed(
+        sex: Sex, stress: dict[str, int], rest: dict[str, int], common: list[str]) -> None:
+    found = _confirmed_at_rest(_state(stress), _state(rest), sex, 3)
+    assert found is not None
+    assert found["common"] == common
+    assert found["rest_summed_score"] == sum(rest.values())
+    assert found["rest_segments"] == sorted(rest)
+
+
+@pytest.mark.parametrize(("sex", "stress", "rest", "why"), [
+    (Sex.MALE, {"ANT-4": 1}, {"LLAT-1": 2, "LLAT-2": 2}, "not the same segments"),
+    (Sex.MALE, {"ANT-1": 1}, {"ANT-1": 1, "ANT-2": 1}, "rest summed score 2 < 3"),
+    (Sex.MALE, {"ANT-4": 2}, {"ANT-4": 2, "ANT-5": 2}, "the rest images show the diaphragm"),
+    (Sex.FEMALE, {"ANT-1": 2}, {"ANT-1": 2, "LLAT-1": 2}, "the rest images show the breast"),
+    (Sex.MALE, {}, {"ANT-1": 3, "ANT-2": 3}, "nothing reduced at stress"),
+])
+def test_what_rest_does_not_confirm(sex: Sex, stress: dict[str, int], rest: dict[str, int],
+                                    why: str) -> None:
+    assert _confirmed_at_rest(_state(stress), _state(rest), sex, 3) is None, why
+    assert _confirmed_at_rest(_state(stress), [], sex, 3) is None

@@ -14,7 +14,7 @@ otherwise) from the summed segment score; thresholds are :class:`PerfusionParams
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,6 +74,30 @@ LHR_LIMITS = {"tl201": 0.50, "tc99m": 0.42}
 #: The largest summed score an attenuation pattern may reach (ours: attenuation lowers a
 #: few segments mildly or moderately, it does not make an extensive defect).
 ATTENUATION_MAX_SUMMED_SCORE = 5
+#: Attenuation patterns: the segments they lower, who has them, the territory they mimic.
+ATTENUATION_PATTERNS: dict[str, tuple[frozenset[str], Sex, str]] = {
+    "breast attenuation": (frozenset({"ANT-1", "ANT-2", "LLAT-1", "LLAT-2", "LLAT-3", "LAO-1"}),
+                           Sex.FEMALE, "LAD"),
+    "diaphragmatic attenuation": (frozenset({"ANT-4", "ANT-5", "LLAT-4", "LLAT-5", "LAO-3"}),
+                                  Sex.MALE, "RCA"),
+}
+
+
+def attenuation_pattern(scores: Mapping[str, int], sex: Sex) -> str | None:
+    """The attenuation pattern that reduced segments (key → score > 0) fit, if any.
+
+    Attenuation reduces counts mildly or moderately, in the segments under the breast (women)
+    or over the diaphragm (men): every reduced segment must lie in the pattern, none may be
+    scored above 2, and the summed score may not exceed ATTENUATION_MAX_SUMMED_SCORE.
+    """
+    reduced = {k: v for k, v in scores.items() if v > 0}
+    if not reduced:
+        return None
+    for name, (keys, who, _) in ATTENUATION_PATTERNS.items():
+        if sex is who and set(reduced) <= keys and max(reduced.values()) <= 2 \
+                and sum(reduced.values()) <= ATTENUATION_MAX_SUMMED_SCORE:
+            return name
+    return None
 #: Tl-201 physical half-life (hours), for washout decay correction.
 TL201_HALF_LIFE_H = 73.1
 
@@ -483,19 +507,8 @@ def _artefacts(rest: dict[str, Any] | None, sex: Sex,
     for w in wall_motion:
         t = str(w.get("territory"))
         motion_normal[t] = motion_normal.get(t, True) and w.get("grade") == "normal"
-    patterns = {
-        "breast attenuation": ({"ANT-1", "ANT-2", "LLAT-1", "LLAT-2", "LLAT-3", "LAO-1"},
-                               Sex.FEMALE, "LAD"),
-        "diaphragmatic attenuation": ({"ANT-4", "ANT-5", "LLAT-4", "LLAT-5", "LAO-3"},
-                                      Sex.MALE, "RCA"),
-    }
-    for name, (keys, who, territory) in patterns.items():
-        if sex is not who or not abnormal or not set(abnormal) <= keys:
-            continue
-        # Attenuation reduces counts mildly or moderately: a pattern with a severe segment,
-        # or more reduction in all than ATTENUATION_MAX_SUMMED_SCORE, is not taken for it.
-        if max(s.score for s in abnormal.values()) > 2 \
-                or sum(s.score for s in abnormal.values()) > ATTENUATION_MAX_SUMMED_SCORE:
+    for name, (_, who, territory) in ATTENUATION_PATTERNS.items():
+        if attenuation_pattern({k: s.score for k, s in abnormal.items()}, sex) != name:
             continue
         fixed = rest is not None and rest.get("summed_score", 0) >= 1
         if (rest is not None and not fixed) or induced & set(abnormal):
@@ -705,9 +718,22 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
         reasons.append(f"with {len(induced)} more segment(s) showing a stress-induced "
                        f"reduction against the same patient's rest images "
                        f"({', '.join(induced)}), the score reaches {paired_score}")
+    # A reduction seen at stress and again, in the same segments, on the rest images: two
+    # acquisitions agree on a fixed defect that the stress score alone left equivocal or
+    # below it. Not when the rest images' reductions have an attenuation pattern.
+    confirmed = _confirmed_at_rest(by_state[primary],
+                                   by_state[rest_key] if rest_key and stress_key else [],
+                                   sex, p.abnormal_summed_score)
+    if verdict != "abnormal" and confirmed:
+        verdict = "abnormal"
+        reasons.append(f"the stress reduction in {', '.join(confirmed['common'])} is seen "
+                       f"again on the rest images, summed rest score "
+                       f"{confirmed['rest_summed_score']} over "
+                       f"{', '.join(confirmed['rest_segments'])} (abnormal ≥ "
+                       f"{p.abnormal_summed_score}): a fixed defect")
     attenuation = [a for a in artefacts if "attenuation" in a["artefact"]]
-    if verdict == "abnormal" and attenuation and all(a.get("wall_motion_normal") is not False
-                                                    for a in attenuation):
+    if verdict == "abnormal" and attenuation and not confirmed \
+            and all(a.get("wall_motion_normal") is not False for a in attenuation):
         verdict = "equivocal"
         reasons.append("the only reductions have the pattern of " + attenuation[0]["artefact"])
     if any(f.code in ("LOW_LV_COUNTS_PERFUSION", "LV_NOT_FOUND") for f in findings) \
@@ -740,6 +766,28 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
             f"perfusion abnormal: summed score {stress_summary['summed_score']}, "
             f"territories {', '.join(stress_summary['territories']) or 'not assigned'}"))
     return PerfusionResult(section, tuple(findings))
+
+
+def _confirmed_at_rest(stress: list[ViewAnalysis], rest: list[ViewAnalysis], sex: Sex,
+                       abnormal_summed_score: int) -> dict[str, Any] | None:
+    """A fixed reduction confirmed by the rest images, or None.
+
+    Confirmed when the rest images' summed score reaches ``abnormal_summed_score``, at
+    least one segment reduced at stress is reduced at rest too, and the rest images'
+    reductions do not have an attenuation pattern (:func:`attenuation_pattern`).
+    """
+    if not rest:
+        return None
+    stress_scores = {s.segment.key: s.score for v in stress if v.defects
+                     for s in v.defects.segments if s.score}
+    rest_scores = {s.segment.key: s.score for v in rest if v.defects
+                   for s in v.defects.segments if s.score}
+    common = sorted(set(stress_scores) & set(rest_scores))
+    total = sum(rest_scores.values())
+    if not common or total < abnormal_summed_score \
+            or attenuation_pattern(rest_scores, sex) is not None:
+        return None
+    return {"common": common, "rest_segments": sorted(rest_scores), "rest_summed_score": total}
 
 
 def _paired_difference(stress: ViewAnalysis, rest: ViewAnalysis, stress_limits: ViewLimits,
