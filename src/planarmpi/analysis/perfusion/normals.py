@@ -287,15 +287,18 @@ def stress_rest_difference(stress: Array, rest: Array, template: Array,
 
 
 def smooth_sd(sd: Array, window_deg: float) -> Array:
-    """The SD at each angle pooled (root mean square) over a circular window of angles.
+    """The SD at each angle pooled (root mean square) over a circular window of angles,
+    never below the angle's own SD.
 
     An SD estimated from a few dozen normals is itself noisy (relative standard error
     1/√(2(n − 1)): 13% with 30 normals), and that noise moves the limit mean − k·SD from
-    one angle to the next and from one set of normals to another. Neighbouring angles of a
-    profile vary alike (the image is smoothed and the wall is continuous), so pooling the
-    variance over a window of ``window_deg`` keeps the SD's shape and lowers its noise.
-    The window is rounded to an odd number of points; 1 point (or less) leaves ``sd``
-    as is.
+    one angle to the next and from one set of normals to another; where it happens to be
+    low, normal patients fall below the limit. Neighbouring angles of a profile vary alike
+    (the image is smoothed and the wall is continuous), so the variance pooled over a window
+    of ``window_deg`` lifts those chance lows. Pooling alone would also flatten a real,
+    narrow peak of the SD (the edge of a breast shadow, the ends of the LV's long axis), so
+    the larger of the pooled and the angle's own SD is kept: the limits only widen. The
+    window is rounded to an odd number of points; 1 point (or less) leaves ``sd`` as is.
     """
     n = sd.size
     points = round(window_deg / (360.0 / n))
@@ -305,8 +308,8 @@ def smooth_sd(sd: Array, window_deg: float) -> Array:
         return sd
     half = points // 2
     padded = np.concatenate([sd[-half:], sd, sd[:half]])
-    return np.asarray(np.sqrt(np.convolve(padded ** 2, np.ones(points) / points,
-                                          mode="valid")))
+    pooled = np.sqrt(np.convolve(padded ** 2, np.ones(points) / points, mode="valid"))
+    return np.asarray(np.maximum(pooled, sd))
 
 
 def build_limits(profiles: Iterable[tuple[View, State, Profile]], *, name: str,
