@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from planarmpi.analysis.perfusion.study import _artefacts, _confirmed_at_rest
+from planarmpi.analysis.perfusion.study import _artefacts, _confirmed_at_rest, _set_aside
 from planarmpi.model import Sex
 from planarmpi.model.segments import SEGMENTS
 
@@ -111,3 +111,16 @@ def test_what_rest_does_not_confirm(sex: Sex, stress: dict[str, int], rest: dict
                                     why: str) -> None:
     assert _confirmed_at_rest(_state(stress), _state(rest), sex, 3) is None, why
     assert _confirmed_at_rest(_state(stress), [], sex, 3) is None
+
+
+def test_a_pattern_overruled_by_the_rest_images_says_so() -> None:
+    """A woman's stress reduction has the breast pattern, but the rest images show more:
+    the pattern is kept in the result, marked as set aside, with the rest segments named."""
+    stress, rest = {"LLAT-1": 2, "LLAT-2": 2}, {"LLAT-1": 3, "LLAT-2": 2}
+    (pattern,) = _attenuation(5, Sex.FEMALE, stress)
+    confirmed = _confirmed_at_rest(_state(stress), _state(rest), Sex.FEMALE, 3)
+    assert confirmed is not None  # LLAT-1 scored 3 at rest: more than attenuation does
+    _set_aside([pattern], confirmed)
+    assert pattern["set_aside"] == "the rest images' reductions (LLAT-1, LLAT-2) go beyond " \
+                                   "the pattern"
+    assert pattern["message"].endswith("set aside: " + pattern["set_aside"])

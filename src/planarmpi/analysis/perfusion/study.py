@@ -724,14 +724,18 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
     confirmed = _confirmed_at_rest(by_state[primary],
                                    by_state[rest_key] if rest_key and stress_key else [],
                                    sex, p.abnormal_summed_score)
-    if verdict != "abnormal" and confirmed:
+    attenuation = [a for a in artefacts if "attenuation" in a["artefact"]]
+    if confirmed and (verdict != "abnormal" or attenuation):
+        # It makes the verdict abnormal, or keeps an attenuation pattern from making it
+        # equivocal: either way it is a reason.
         verdict = "abnormal"
         reasons.append(f"the stress reduction in {', '.join(confirmed['common'])} is seen "
                        f"again on the rest images, summed rest score "
                        f"{confirmed['rest_summed_score']} over "
                        f"{', '.join(confirmed['rest_segments'])} (abnormal ≥ "
-                       f"{p.abnormal_summed_score}): a fixed defect")
-    attenuation = [a for a in artefacts if "attenuation" in a["artefact"]]
+                       f"{p.abnormal_summed_score}): a fixed defect"
+                       + (f", not {attenuation[0]['artefact']}" if attenuation else ""))
+        _set_aside(attenuation, confirmed)
     if verdict == "abnormal" and attenuation and not confirmed \
             and all(a.get("wall_motion_normal") is not False for a in attenuation):
         verdict = "equivocal"
@@ -766,6 +770,15 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
             f"perfusion abnormal: summed score {stress_summary['summed_score']}, "
             f"territories {', '.join(stress_summary['territories']) or 'not assigned'}"))
     return PerfusionResult(section, tuple(findings))
+
+
+def _set_aside(attenuation: list[dict[str, Any]], confirmed: dict[str, Any]) -> None:
+    """Mark the stress images' attenuation patterns that a confirmed fixed defect overrules
+    (in place: ``set_aside`` and the message say why)."""
+    for a in attenuation:
+        a["set_aside"] = ("the rest images' reductions "
+                          f"({', '.join(confirmed['rest_segments'])}) go beyond the pattern")
+        a["message"] += f"; set aside: {a['set_aside']}"
 
 
 def _confirmed_at_rest(stress: list[ViewAnalysis], rest: list[ViewAnalysis], sex: Sex,
