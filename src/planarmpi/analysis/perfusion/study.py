@@ -64,7 +64,8 @@ from planarmpi.model import (
     View,
 )
 
-__all__ = ["PerfusionParams", "PerfusionResult", "analyze_perfusion", "lung_heart_ratio",
+__all__ = ["PerfusionParams", "PerfusionResult", "analyze_perfusion", "attenuation_pattern",
+           "lung_heart_ratio",
            "oriented_pixels"]
 
 Array = NDArray[np.float64]
@@ -81,6 +82,8 @@ ATTENUATION_PATTERNS: dict[str, tuple[frozenset[str], Sex, str]] = {
     "diaphragmatic attenuation": (frozenset({"ANT-4", "ANT-5", "LLAT-4", "LLAT-5", "LAO-3"}),
                                   Sex.MALE, "RCA"),
 }
+#: Tl-201 physical half-life (hours), for washout decay correction.
+TL201_HALF_LIFE_H = 73.1
 
 
 def attenuation_pattern(scores: Mapping[str, int], sex: Sex) -> str | None:
@@ -98,8 +101,6 @@ def attenuation_pattern(scores: Mapping[str, int], sex: Sex) -> str | None:
                 and sum(reduced.values()) <= ATTENUATION_MAX_SUMMED_SCORE:
             return name
     return None
-#: Tl-201 physical half-life (hours), for washout decay correction.
-TL201_HALF_LIFE_H = 73.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -507,12 +508,12 @@ def _artefacts(rest: dict[str, Any] | None, sex: Sex,
     for w in wall_motion:
         t = str(w.get("territory"))
         motion_normal[t] = motion_normal.get(t, True) and w.get("grade") == "normal"
-    for name, (_, who, territory) in ATTENUATION_PATTERNS.items():
-        if attenuation_pattern({k: s.score for k, s in abnormal.items()}, sex) != name:
-            continue
-        fixed = rest is not None and rest.get("summed_score", 0) >= 1
-        if (rest is not None and not fixed) or induced & set(abnormal):
-            continue  # attenuation does not come and go: a reversible reduction is not it
+    name = attenuation_pattern({k: s.score for k, s in abnormal.items()}, sex)
+    fixed = rest is not None and rest.get("summed_score", 0) >= 1
+    # Attenuation does not come and go: a reversible reduction is not it.
+    if name is not None and not (rest is not None and not fixed) \
+            and not induced & set(abnormal):
+        _, who, territory = ATTENUATION_PATTERNS[name]
         motion = motion_normal.get(territory)
         out.append({
             "artefact": name, "segments": sorted(abnormal),
