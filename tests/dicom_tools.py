@@ -92,15 +92,17 @@ def start_postgres(folder):  # type: ignore[no-untyped-def]
     return f"postgresql+psycopg://planarmpi@127.0.0.1:{port}/archive", stop
 
 
-def wait_for(predicate, seconds: float = 90.0, what: str = "condition") -> None:  # type: ignore[no-untyped-def]
-    """Poll ``predicate`` every 0.3 s until it is true; fail naming ``what`` after ``seconds``."""
+def wait_for(predicate, seconds: float = 90.0, what: str = "condition",  # type: ignore[no-untyped-def]
+             interval: float = 0.3) -> None:
+    """Poll ``predicate`` every ``interval`` s until it is true; fail naming ``what`` after
+    ``seconds``."""
     import time
 
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         if predicate():
             return
-        time.sleep(0.3)
+        time.sleep(interval)
     raise AssertionError(f"timed out waiting for {what}")
 
 
