@@ -317,14 +317,19 @@ def _phase_at(stack: Array, hz: float, frame_s: float) -> tuple[Array, Array]:
     return np.abs(comp), np.angle(comp)
 
 
+def _brightest(image: Array, mask: NDArray[np.bool_]) -> tuple[int, int]:
+    """The brightest pixel of ``image`` within ``mask`` (an ROI's seed)."""
+    r, c = np.unravel_index(int(np.argmax(np.where(mask, image, 0.0))), image.shape)
+    return int(r), int(c)
+
+
 def _roi(image: Array, mask: NDArray[np.bool_], fraction: float = 0.5,
          seed: tuple[int, int] | None = None) -> NDArray[np.bool_]:
     """Pixels of ``image`` within ``mask`` above ``fraction`` of its maximum there,
     connected to that maximum, holes filled. ``seed``: the pixel to start from instead of
     the maximum (its value sets the level), as a reader's click would."""
     masked = np.where(mask, image, 0.0)
-    peak = seed if seed is not None else np.unravel_index(int(np.argmax(masked)),
-                                                          masked.shape)
+    peak = seed if seed is not None else _brightest(image, mask)
     labels, _ = ndimage.label(masked >= fraction * masked[peak])
     roi = labels == labels[peak]
     return np.asarray(ndimage.binary_fill_holes(roi))
@@ -471,12 +476,11 @@ def _seed_sensitivity(result: ChamberResult, image: Array, mask: NDArray[np.bool
     the ROI's brightest pixel, often at the mask's edge, and no reader would click outside
     the ventricle.
     """
-    masked = np.where(mask, image, 0.0)
-    seed = np.unravel_index(int(np.argmax(masked)), masked.shape)
+    seed = _brightest(image, mask)
     efs = [result.ef_percent]
     lost = 0
     for dr, dc in ((-shift_px, 0), (shift_px, 0), (0, -shift_px), (0, shift_px)):
-        r, c = int(seed[0]) + dr, int(seed[1]) + dc
+        r, c = seed[0] + dr, seed[1] + dc
         if not (0 <= r < mask.shape[0] and 0 <= c < mask.shape[1]) or not mask[r, c]:
             continue
         moved = run(_roi(image, mask, seed=(r, c)))

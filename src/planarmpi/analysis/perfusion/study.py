@@ -501,18 +501,15 @@ def _artefacts(rest: dict[str, Any] | None, sex: Sex,
     holding one is not taken for attenuation.
     """
     out: list[dict[str, Any]] = []
-    segs = {s.segment.key: s for v in by_state.get(stress_key, []) if v.defects
-            for s in v.defects.segments}
-    abnormal = {k: s for k, s in segs.items() if s.score}
+    abnormal = _reduced_scores(by_state.get(stress_key, []))
     motion_normal: dict[str, bool] = {}
     for w in wall_motion:
         t = str(w.get("territory"))
         motion_normal[t] = motion_normal.get(t, True) and w.get("grade") == "normal"
-    name = attenuation_pattern({k: s.score for k, s in abnormal.items()}, sex)
+    name = attenuation_pattern(abnormal, sex)
     fixed = rest is not None and rest.get("summed_score", 0) >= 1
     # Attenuation does not come and go: a reversible reduction is not it.
-    if name is not None and not (rest is not None and not fixed) \
-            and not induced & set(abnormal):
+    if name is not None and (rest is None or fixed) and not induced & set(abnormal):
         _, who, territory = ATTENUATION_PATTERNS[name]
         motion = motion_normal.get(territory)
         out.append({
@@ -782,6 +779,12 @@ def _set_aside(attenuation: list[dict[str, Any]], confirmed: dict[str, Any]) -> 
         a["message"] += f"; set aside: {a['set_aside']}"
 
 
+def _reduced_scores(views: Sequence[ViewAnalysis]) -> dict[str, int]:
+    """Segment key → score of the reduced segments (score > 0) of one state's views."""
+    return {s.segment.key: s.score for v in views if v.defects
+            for s in v.defects.segments if s.score}
+
+
 def _confirmed_at_rest(stress: list[ViewAnalysis], rest: list[ViewAnalysis], sex: Sex,
                        abnormal_summed_score: int) -> dict[str, Any] | None:
     """A fixed reduction confirmed by the rest images, or None.
@@ -792,10 +795,7 @@ def _confirmed_at_rest(stress: list[ViewAnalysis], rest: list[ViewAnalysis], sex
     """
     if not rest:
         return None
-    stress_scores = {s.segment.key: s.score for v in stress if v.defects
-                     for s in v.defects.segments if s.score}
-    rest_scores = {s.segment.key: s.score for v in rest if v.defects
-                   for s in v.defects.segments if s.score}
+    stress_scores, rest_scores = _reduced_scores(stress), _reduced_scores(rest)
     common = sorted(set(stress_scores) & set(rest_scores))
     total = sum(rest_scores.values())
     if not common or total < abnormal_summed_score \
