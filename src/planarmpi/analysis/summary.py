@@ -104,6 +104,8 @@ class SeriesSummary:
             "series_number": a.series_number,
             "series_description": a.series_description,
             "kind": a.kind.value,
+            "framed_static": isinstance(self.series, DynamicSeries)
+            and self.series.is_framed_static,
             "view": a.view.value,
             "view_angle_deg": a.view_angle_deg,
             "view_source": a.view_source,

@@ -60,9 +60,10 @@ def encounter_from_result(result: dict[str, Any],
     """The encounter to code, and what could not be known from the data.
 
     Imaged states come from the series (static and gated images of a perfusion tracer are
-    perfusion studies; gated images of labelled red cells are blood-pool studies; dynamic
-    series are first-pass studies). Imaging sessions in the clinical file add the states of
-    other days of the same episode (a two-day protocol is one 78454).
+    perfusion studies, and so are static views acquired in time frames; gated images of
+    labelled red cells are blood-pool studies; other dynamic series are first-pass
+    studies). Imaging sessions in the clinical file add the states of other days of the
+    same episode (a two-day protocol is one 78454).
     """
     notes: list[str] = []
     mpi: list[State] = []
@@ -72,7 +73,7 @@ def encounter_from_result(result: dict[str, Any],
         state = State(s.get("state", "unknown"))
         tracer = Tracer(s.get("tracer", "unknown"))
         kind = s.get("kind")
-        if kind == "DYNAMIC":
+        if kind == "DYNAMIC" and not s.get("framed_static"):
             first.append(state)
         elif tracer in _PERFUSION:
             mpi.append(state)

@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 from planarmpi.model.enums import SeriesKind, State, Tracer, View
 
 __all__ = [
+    "FRAMED_STATIC_MIN_FRAME_MS",
     "Acquisition",
     "DynamicPhase",
     "DynamicSeries",
@@ -207,6 +208,13 @@ class DynamicPhase:
             raise ValueError("phase delay and pause between frames must be ≥ 0 ms")
 
 
+#: Frames at least this long (ms) make a dynamic series a *framed static view*: one planar
+#: view acquired as a sequence of time frames so that patient motion can be seen and
+#: corrected. A first-pass or other bolus study uses frames of 25–50 ms (domain notes,
+#: procedure.md), never seconds.
+FRAMED_STATIC_MIN_FRAME_MS = 5_000.0
+
+
 @dataclass(frozen=True, slots=True)
 class DynamicSeries:
     """A dynamic (e.g. first-pass) acquisition of one detector and energy window.
@@ -284,6 +292,12 @@ class DynamicSeries:
     def frame_mid_ms(self) -> NDArray[np.float64]:
         """Mid-time of each frame in ms."""
         return np.asarray(self.frame_start_ms + self.frame_duration_ms / 2.0)
+
+    @property
+    def is_framed_static(self) -> bool:
+        """A static view acquired in time frames (every frame ≥
+        :data:`FRAMED_STATIC_MIN_FRAME_MS`), not a bolus study."""
+        return bool(np.min(self.frame_duration_ms) >= FRAMED_STATIC_MIN_FRAME_MS)
 
 
 @dataclass(frozen=True, slots=True)

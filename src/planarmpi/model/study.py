@@ -85,8 +85,15 @@ class Study:
 
     @property
     def dynamics(self) -> tuple[DynamicSeries, ...]:
-        """Dynamic (first-pass) acquisitions."""
-        return tuple(s for s in self.series if isinstance(s, DynamicSeries))
+        """Dynamic acquisitions of a bolus (first pass); framed static views excluded."""
+        return tuple(s for s in self.series
+                     if isinstance(s, DynamicSeries) and not s.is_framed_static)
+
+    @property
+    def framed_statics(self) -> tuple[DynamicSeries, ...]:
+        """Static views acquired in time frames (:attr:`DynamicSeries.is_framed_static`)."""
+        return tuple(s for s in self.series
+                     if isinstance(s, DynamicSeries) and s.is_framed_static)
 
     @property
     def acquisitions(self) -> tuple[Acquisition, ...]:

@@ -84,7 +84,7 @@ def check_series(summary: SeriesSummary, limits: QCLimits | None = None) -> list
                 uid))
     if isinstance(s, GatedSeries):
         out.extend(_gated_checks(s, where, limits))
-    if isinstance(s, DynamicSeries):
+    if isinstance(s, DynamicSeries) and not s.is_framed_static:
         longest = float(s.frame_duration_ms.max())
         if longest > limits.max_first_pass_frame_ms:
             out.append(Finding(

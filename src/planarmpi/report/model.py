@@ -227,6 +227,8 @@ def _procedure_section(result: dict[str, Any], clinical: ClinicalContext | None)
         view = s.get("view", "?") + (f" {s['view_angle_deg']:g}°" if s.get("view_angle_deg")
                                      else "")
         kind = {"GATED": "gated", "DYNAMIC": "first-pass dynamic"}.get(s.get("kind"), "")
+        if s.get("framed_static"):
+            kind = f"static in {s.get('frames')} time frames"
         by_state.setdefault(s.get("state", "unknown"), []).append(
             f"{view}{' (' + kind + ')' if kind else ''}")
     items = [Item(f"{_state_name(state).capitalize()} imaging", ", ".join(views))

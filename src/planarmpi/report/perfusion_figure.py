@@ -4,14 +4,16 @@ against the normal limits — for the report and the workstation."""
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from planarmpi.analysis.perfusion.motion import realign_frames
 from planarmpi.analysis.perfusion.scoring import segment_arcs
 from planarmpi.analysis.perfusion.study import oriented_pixels
-from planarmpi.model import StaticImage, Study
+from planarmpi.model import SeriesKind, StaticImage, Study
 
 __all__ = ["write_perfusion_figure"]
 
@@ -19,11 +21,26 @@ __all__ = ["write_perfusion_figure"]
 SCORE_COLOURS = ("#2ca02c", "#ffd92f", "#ff7f0e", "#d62728", "#4b0000")
 
 
-def _image(study: Study, sop_uid: str, series_uid: str) -> StaticImage | None:
+def _image(study: Study, sop_uid: str, series_uid: str,
+           section: dict[str, Any]) -> StaticImage | None:
+    """The static view a profile was measured on; for a view acquired in time frames, its
+    frames summed as the analysis did (realigned by the displacements it recorded)."""
     for s in study.statics:
         if (s.acquisition.sop_instance_uid == sop_uid
                 and s.acquisition.series_instance_uid == series_uid):
             return s
+    for d in study.framed_statics:
+        acq = d.acquisition
+        if acq.sop_instance_uid != sop_uid or acq.series_instance_uid != series_uid:
+            continue
+        motion = next((m for m in (section.get("motion") or {}).get("views", [])
+                       if m.get("series_instance_uid") == series_uid), {})
+        if motion.get("corrected") and acq.pixel_spacing_mm:
+            summed = realign_frames(d.pixels, np.asarray(motion["displacement_mm"])
+                                    / np.asarray(acq.pixel_spacing_mm))
+        else:
+            summed = np.asarray(d.pixels).sum(axis=0, dtype=np.int64)
+        return StaticImage(replace(acq, kind=SeriesKind.STATIC), summed)
     return None
 
 
@@ -84,7 +101,8 @@ def write_perfusion_figure(study: Study, section: dict[str, Any],
         for col, view in enumerate(state["views"]):
             ax = axes[row, col]
             ax.set_axis_off()
-            image = _image(study, view["sop_instance_uid"], view["series_instance_uid"])
+            image = _image(study, view["sop_instance_uid"], view["series_instance_uid"],
+                           section)
             if image is None:
                 continue
             pixels, _ = oriented_pixels(image)

@@ -13,6 +13,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 from pydicom.uid import NuclearMedicineImageStorage, generate_uid
+from scipy import ndimage
 
 from planarmpi._version import __version__
 from planarmpi.io.writer import ViewEncoding, write_nm
@@ -54,7 +55,7 @@ from planarmpi.simulate.phantom import (
     uptake_for,
 )
 
-__all__ = ["SimulationSpec", "simulate_study"]
+__all__ = ["PatientMotion", "SimulationSpec", "simulate_study"]
 
 Array = NDArray[np.float64]
 
@@ -67,6 +68,41 @@ VIEWS: dict[str, tuple[View, float, float | None]] = {
 }
 _PHASE_BINS = 16
 _STATIC_PHASES = (0.0, 0.25, 0.5, 0.75)
+
+
+@dataclass(frozen=True, slots=True)
+class PatientMotion:
+    """A rigid shift of the patient during a static view.
+
+    Attributes
+    ----------
+    view : str
+        A name of :data:`VIEWS` (``LLAT``).
+    after_fraction : float
+        Fraction of the view's acquisition time after which the patient lies shifted
+        (0 < f < 1); the image is the time-weighted sum of both positions.
+    shift_mm : tuple of float
+        (down, right) on the displayed image, mm.
+    states : tuple of State
+        The states in which it happens; empty for every state.
+    """
+
+    view: str
+    after_fraction: float
+    shift_mm: tuple[float, float]
+    states: tuple[State, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.view not in VIEWS:
+            raise ValueError(f"unknown view {self.view!r}; choose from {', '.join(VIEWS)}")
+        if not 0 < self.after_fraction < 1:
+            raise ValueError(f"after_fraction must be within (0, 1), got {self.after_fraction}")
+        if len(self.shift_mm) != 2:
+            raise ValueError("shift_mm must be (down, right) in mm")
+
+    def applies(self, view: str, state: State) -> bool:
+        """Whether the patient moves during ``view`` of ``state``."""
+        return view == self.view and (not self.states or state in self.states)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +137,12 @@ class SimulationSpec:
     static_layout : {"per-view", "multi-detector"}
         One file per static view, or all views of a state in one file, one detector each
         (as dual- and triple-head cameras write simultaneous views).
+    static_frames : int
+        1: each static view is one frame (STATIC). More: each view is written as a DYNAMIC
+        series of that many equal frames (a framed static view, for motion review); per-view
+        layout only.
+    motion : tuple of PatientMotion
+        Patient motion during static views.
     """
 
     name: str = "custom"
@@ -120,6 +162,8 @@ class SimulationSpec:
     uptake: tuple[tuple[str, float], ...] = ()
     view_encoding: ViewEncoding = "code"
     static_layout: Literal["per-view", "multi-detector"] = "per-view"
+    static_frames: int = 1
+    motion: tuple[PatientMotion, ...] = ()
 
     def __post_init__(self) -> None:
         for v in (*self.static_views, *([self.gated_view] if self.gated_view else [])):
@@ -137,6 +181,10 @@ class SimulationSpec:
             raise ValueError("a study needs at least one state")
         if self.static_layout not in ("per-view", "multi-detector"):
             raise ValueError(f"unknown static layout {self.static_layout!r}")
+        if not 1 <= self.static_frames <= 60:
+            raise ValueError(f"static_frames must be within 1–60, got {self.static_frames}")
+        if self.static_frames > 1 and self.static_layout != "per-view":
+            raise ValueError("framed static views need the per-view layout")
         uptake_for(self.tracer, rest=False, overrides=dict(self.uptake))  # validates keys
 
 
@@ -286,7 +334,19 @@ def simulate_study(
                 expected = camera.bin(np.mean([
                     project(v.activity, v.mu_per_mm, camera.grid.voxel_mm, camera_deg,
                             tracer=spec.tracer) for v in phase_volumes], axis=0))
-                counts = add_noise(expected, spec.counts_per_view, rng)
+                if view_name == "ANT":
+                    state_truth["lung_heart_ratio"] = _lung_heart_ratio(
+                        phase_volumes[0], body, a, camera)
+                moves = [m for m in spec.motion if m.applies(view_name, state)]
+                if spec.static_frames > 1:
+                    write([DynamicSeries.from_phases(
+                        acquisition(SeriesKind.DYNAMIC, view_name, next(series_counter)),
+                        _static_frames(expected, moves, spec, rng),
+                        [DynamicPhase(300000.0 / spec.static_frames, spec.static_frames)])],
+                        f"{state.value}_{view_name}_framed.dcm")
+                    continue
+                counts = (_static_frames(expected, moves, spec, rng)[0] if moves
+                          else add_noise(expected, spec.counts_per_view, rng))
                 if spec.static_layout == "per-view":
                     image = StaticImage(acquisition(SeriesKind.STATIC, view_name,
                                                     next(series_counter)), counts, 300000.0)
@@ -295,9 +355,6 @@ def simulate_study(
                     statics.append(StaticImage(
                         acquisition(SeriesKind.STATIC, view_name, number, d_index), counts,
                         300000.0))
-                if view_name == "ANT":
-                    state_truth["lung_heart_ratio"] = _lung_heart_ratio(
-                        phase_volumes[0], body, a, camera)
             if statics:
                 write(statics, f"{state.value}_static_views.dcm")
         if spec.gated_view:
@@ -310,6 +367,30 @@ def simulate_study(
     truth = _truth(spec, seed, header, files, truth_states, camera)
     (out / "truth.json").write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
     return truth
+
+
+def _static_frames(expected: Array, moves: Sequence[PatientMotion], spec: SimulationSpec,
+                   rng: np.random.Generator) -> NDArray[np.int64]:
+    """The counts of one static view's frames (``spec.static_frames`` equal frames) while
+    the patient lies still or moves (``moves``: shifts from their time on, cumulative)."""
+    n = spec.static_frames
+    positions = [(0.0, expected)]  # (start fraction, expected image from then on)
+    total = np.zeros(2)
+    for m in sorted(moves, key=lambda m: m.after_fraction):
+        total += np.asarray(m.shift_mm, dtype=np.float64)
+        positions.append((m.after_fraction, ndimage.shift(
+            expected, tuple(total / spec.pixel_mm), order=1, mode="constant")))
+    frames = []
+    for i in range(n):
+        t0, t1 = i / n, (i + 1) / n
+        image = np.zeros_like(expected)
+        for k, (start, moved) in enumerate(positions):
+            end = positions[k + 1][0] if k + 1 < len(positions) else 1.0
+            overlap = max(0.0, min(t1, end) - max(t0, start))
+            image += overlap * n * moved
+        frames.append(add_noise(image, spec.counts_per_view / n * image.sum() / expected.sum(),
+                                rng))
+    return np.stack(frames)
 
 
 def _gated(spec: SimulationSpec, acquisition: Callable[..., Acquisition], number: int,
@@ -571,4 +652,8 @@ def _truth(spec: SimulationSpec, seed: int, header: StudyHeader, files: list[str
                    "counts_per_view": spec.counts_per_view, "time_slots": spec.time_slots,
                    "collimator": "LEHR-like, FWHM(d) = sqrt(3.8² + (1.0 + 0.0535 d)²) mm"},
         "expected_cpt": _expected_cpt(spec),
+        "static_frames": spec.static_frames,
+        "motion": [{"view": m.view, "after_fraction": m.after_fraction,
+                    "shift_mm": list(m.shift_mm),
+                    "states": [st.value for st in m.states] or "all"} for m in spec.motion],
     }

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
+from planarmpi.analysis.perfusion.motion import MotionParams, framed_static_view
 from planarmpi.analysis.perfusion.normals import (
     VIEW_NAMES,
     NormalLimits,
@@ -133,6 +134,8 @@ class PerfusionParams:
         A segment abnormal at stress and at rest is partly reversible ("mixed") when its
         rest uptake is higher by at least this percentage of the normal mean; else fixed
         ("scar"). Abnormal at stress and normal at rest is ischaemia.
+    motion : MotionParams
+        Patient motion in views acquired in time frames (:mod:`.motion`).
     paired_segment_score : int
         With stress and rest images and limits of the paired difference, each segment with
         a significant stress-induced reduction (the stress − rest difference below its
@@ -154,6 +157,7 @@ class PerfusionParams:
     extracardiac_ratio: float = 0.5
     reversibility_min_improvement_percent: float = 10.0
     paired_segment_score: int = 1
+    motion: MotionParams = field(default_factory=MotionParams)
 
 
 @dataclass(frozen=True, slots=True)
@@ -620,9 +624,10 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
     statics = [s for s in study.statics
                if tracer_group(s.acquisition.tracer) is not None
                and s.acquisition.kind is SeriesKind.STATIC]
+    findings: list[Finding] = []
+    motion = _framed_views(study, p.motion, statics, findings)
     if not statics:
         return None
-    findings: list[Finding] = []
     tracer = statics[0].acquisition.tracer
     sex = study.patient.sex
     limits = select_limits((*user_limits, *builtin_limits()), tracer, sex)
@@ -669,6 +674,7 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
         "states": [{"state": k, **summaries[k],
                     "views": [_view_json(v, limits is not None) for v in views]}
                    for k, views in by_state.items()],
+        "motion": motion,
     }
     # Lung/heart ratio on the anterior view of each state.
     group = tracer_group(tracer) or "tc99m"
@@ -702,6 +708,9 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
                            sex, by_state, primary, wall_motion,
                            frozenset((section.get("reversibility") or {})
                                      .get("stress_induced_segments", [])))
+    artefacts.extend({"artefact": "patient motion", "view": m["view"], "state": m["state"],
+                      "corrected": m["corrected"], "max_displacement_mm": m["max_displacement_mm"],
+                      "message": m["message"]} for m in motion["views"] if m.get("moved"))
     section["artefacts"] = artefacts
     verdict = stress_summary["verdict"]
     reasons = [f"summed {'stress' if stress_key else primary} score "
@@ -738,10 +747,11 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
             and all(a.get("wall_motion_normal") is not False for a in attenuation):
         verdict = "equivocal"
         reasons.append("the only reductions have the pattern of " + attenuation[0]["artefact"])
-    if any(f.code in ("LOW_LV_COUNTS_PERFUSION", "LV_NOT_FOUND") for f in findings) \
-            and verdict == "normal":
+    if any(f.code in ("LOW_LV_COUNTS_PERFUSION", "LV_NOT_FOUND", "PATIENT_MOTION_UNCORRECTED")
+           for f in findings) and verdict == "normal":
         verdict = "equivocal"
-        reasons.append("suboptimal images (low counts or a view without an LV)")
+        reasons.append("suboptimal images (low counts, a view without an LV, or "
+                       "uncorrected patient motion)")
     section["verdict"] = verdict
     section["abnormal"] = verdict == "abnormal"
     section["verdict_reasons"] = reasons
@@ -768,6 +778,59 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
             f"perfusion abnormal: summed score {stress_summary['summed_score']}, "
             f"territories {', '.join(stress_summary['territories']) or 'not assigned'}"))
     return PerfusionResult(section, tuple(findings))
+
+
+def _framed_views(study: Study, params: MotionParams, statics: list[StaticImage],
+                  findings: list[Finding]) -> dict[str, Any]:
+    """Static views acquired in time frames: motion measured (and corrected), each view
+    summed and appended to ``statics``; single-frame views are listed as not assessed."""
+    views: list[dict[str, Any]] = []
+    for series in study.framed_statics:
+        acq = series.acquisition
+        if tracer_group(acq.tracer) is None:
+            continue
+        name, uid = acq.display_name, acq.series_instance_uid
+        entry: dict[str, Any] = {"state": acq.state.value, "view": acq.view.value,
+                                 "series_instance_uid": uid}
+        try:
+            image, m = framed_static_view(series, params)
+        except ValueError as exc:
+            image = StaticImage(replace(acq, kind=SeriesKind.STATIC),
+                                np.asarray(series.pixels).sum(axis=0, dtype=np.int64),
+                                float(np.sum(series.frame_duration_ms)))
+            findings.append(Finding("MOTION_NOT_MEASURED", Level.WARN,
+                                    f"{exc} ({acq.source_file}); frames summed as acquired",
+                                    uid))
+            views.append({**entry, "moved": None, "reason": str(exc)})
+            statics.append(image)
+            continue
+        statics.append(image)
+        entry.update(m.to_json())
+        if m.moved:
+            frames = ", ".join(map(str, entry["moved_frames"]))
+            text = (f"{name}: the patient moved — frame(s) {frames} of {entry['frames']} "
+                    f"displaced up to {m.max_displacement_mm:.1f} mm (threshold "
+                    f"{params.threshold_mm:g} mm)")
+            if m.corrected:
+                text += "; frames realigned before the profile was measured"
+                findings.append(Finding("PATIENT_MOTION", Level.WARN, text, uid))
+            else:
+                text += "; not corrected: a defect in this view may be a motion artefact"
+                findings.append(Finding("PATIENT_MOTION_UNCORRECTED", Level.WARN, text, uid))
+            entry["message"] = text
+        views.append(entry)
+    return {
+        "method": "framed static views: each frame registered to the realigned sum "
+                  "(cross-correlation, heart window); moved frames shifted back by whole "
+                  "pixels before summing",
+        "threshold_mm": params.threshold_mm,
+        "views": views,
+        "not_assessed": [s.acquisition.display_name for s in statics
+                         if s.acquisition.series_instance_uid
+                         not in {v["series_instance_uid"] for v in views}],
+        "not_assessed_reason": "a single-frame static view holds no time: motion during it "
+                               "cannot be measured",
+    }
 
 
 def _set_aside(attenuation: list[dict[str, Any]], confirmed: dict[str, Any]) -> None:
