@@ -33,8 +33,9 @@ def _image(study: Study, sop_uid: str, series_uid: str,
         acq = d.acquisition
         if acq.sop_instance_uid != sop_uid or acq.series_instance_uid != series_uid:
             continue
-        motion: dict[str, Any] = next((m for m in (section.get("motion") or {}).get("views", [])
-                       if m.get("series_instance_uid") == series_uid), {})
+        recorded = (section.get("motion") or {}).get("views", [])
+        motion: dict[str, Any] = next(
+            (m for m in recorded if m.get("series_instance_uid") == series_uid), {})
         if motion.get("corrected") and acq.pixel_spacing_mm:
             summed = realign_frames(d.pixels, np.asarray(motion["displacement_mm"])
                                     / np.asarray(acq.pixel_spacing_mm))
