@@ -7,6 +7,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from planarmpi import read_studies
@@ -14,6 +15,7 @@ from planarmpi.cli.main import main
 from planarmpi.model import SeriesKind, State, Tracer, View
 from planarmpi.simulate import simulate_study
 from planarmpi.simulate.presets import PRESETS, preset
+from planarmpi.simulate.study import PatientMotion
 
 
 def test_study_reads_back_with_its_truth(normal_study: tuple[Path, dict]) -> None:
@@ -107,9 +109,40 @@ def test_multi_detector_layout(tmp_path: Path) -> None:
         (1, View.ANTERIOR), (2, View.LAO), (3, View.LEFT_LATERAL)]
 
 
-def test_population_is_reproducible(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    import numpy as np
+def test_framed_static_views_and_motion(tmp_path: Path) -> None:
+    """Each static view as a DYNAMIC series of equal frames; motion recorded in the truth."""
+    spec = replace(preset("normal-male"), gated_view=None, static_views=("ANT", "LLAT"),
+                   static_frames=4, counts_per_view=4e5,
+                   motion=(PatientMotion("LLAT", 0.75, (10.0, 0.0)),))
+    truth = simulate_study(spec, tmp_path, seed=7)
+    assert truth["files"] == ["stress-exercise_ANT_framed.dcm", "stress-exercise_LLAT_framed.dcm"]
+    assert truth["motion"] == [{"view": "LLAT", "after_fraction": 0.75, "shift_mm": [10.0, 0.0],
+                                "states": "all"}]
+    (study,) = read_studies(tmp_path).studies
+    ant, llat = study.framed_statics
+    assert ant.pixels.shape[0] == 4
+    assert list(ant.frame_duration_ms) == [75000.0] * 4
+    # the last frame holds the patient 10 mm lower (cross-correlation of smoothed frames)
+    from scipy import ndimage
+    from skimage.registration import phase_cross_correlation
 
+    smooth = [ndimage.gaussian_filter(f.astype(float), 1.5) for f in llat.pixels]
+    still = phase_cross_correlation(smooth[0], smooth[1], upsample_factor=10,
+                                    normalization=None)[0]
+    moved = phase_cross_correlation(np.mean(smooth[:3], axis=0), smooth[3], upsample_factor=10,
+                                    normalization=None)[0]
+    assert np.hypot(*still) * 3.2 < 1.0
+    assert -moved[0] * 3.2 == pytest.approx(10.0, abs=1.0)
+    assert abs(moved[1]) * 3.2 < 1.0
+    with pytest.raises(ValueError, match="per-view layout"):
+        replace(spec, static_layout="multi-detector")
+    with pytest.raises(ValueError, match="static_frames"):
+        replace(spec, static_frames=0)
+    with pytest.raises(ValueError, match="after_fraction"):
+        PatientMotion("LLAT", 1.0, (1.0, 0.0))
+
+
+def test_population_is_reproducible(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from planarmpi.simulate.presets import random_spec
 
     a = random_spec(np.random.default_rng([9, 3]), 3)
@@ -129,8 +162,12 @@ def test_every_simulated_kind_passes_dciodvfy(tmp_path: Path,
     spec = replace(preset("first-pass-normal"), matrix=64, pixel_mm=6.4,
                    static_layout="multi-detector", counts_per_view=2e5)
     truth = simulate_study(spec, tmp_path, seed=8)
+    framed = replace(preset("normal-male"), matrix=64, pixel_mm=6.4, gated_view=None,
+                     static_views=("LLAT",), static_frames=3, counts_per_view=2e5)
+    framed_truth = simulate_study(framed, tmp_path / "framed", seed=9)
     folder, normal = normal_study
-    paths = [tmp_path / f for f in truth["files"]] + [folder / f for f in normal["files"]]
+    paths = [tmp_path / f for f in truth["files"]] + [folder / f for f in normal["files"]] \
+        + [tmp_path / "framed" / f for f in framed_truth["files"]]
     kinds = set()
     for path in paths:
         assert errors_of(path) == [], path.name
