@@ -11,7 +11,7 @@ from planarmpi.model import Sex, State, Tracer
 from planarmpi.simulate.firstpass import FirstPassSpec
 from planarmpi.simulate.gating import BeatModel
 from planarmpi.simulate.phantom import Anatomy, Defect
-from planarmpi.simulate.study import SimulationSpec
+from planarmpi.simulate.study import PatientMotion, SimulationSpec
 
 __all__ = ["PRESETS", "preset", "random_normal_spec", "random_perfusion_spec", "random_spec"]
 
@@ -73,6 +73,11 @@ PRESETS: dict[str, SimulationSpec] = {
     "thallium-normal": SimulationSpec(
         name="thallium-normal", tracer=Tracer.TL201, counts_per_view=7.0e5,
         states=(State.STRESS_EXERCISE, State.REDISTRIBUTION), gated_view=None),
+    # A normal heart; each view in six time frames; the patient slides 25 mm to the right
+    # halfway through the LAO view (uncorrected, a false defect).
+    "patient-motion": SimulationSpec(
+        name="patient-motion", gated_view=None, static_frames=6,
+        motion=(PatientMotion("LAO45", 0.5, (0.0, 25.0)),)),
 }
 
 
