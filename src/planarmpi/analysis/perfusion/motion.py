@@ -9,22 +9,24 @@ the sum of all frames and the patient's position over time follows.
    (:func:`~planarmpi.analysis.localize.locate_heart`); registration uses a window
    of ``window_mm`` around it, flat over the heart and tapered beyond (a Tukey window), so
    that the gut (whose activity moves by itself) and the edges of the field weigh little.
-2. Each frame, smoothed by a Gaussian of ``smoothing_mm`` (a frame holds a fraction of the
-   view's counts), is registered to the sum by cross-correlation with sub-pixel refinement
-   (:func:`skimage.registration.phase_cross_correlation`, unnormalised — robust to Poisson
-   noise), first against the first frame, then twice against the sum of the realigned
-   frames (sharper and less noisy). The reference position is where the patient lay
-   longest (the largest group of frames within half the threshold of each other; on a tie
-   the group of the earliest frame, the position the previous views were acquired in);
-   displacements are measured from it.
+2. Each frame, band-passed (a Gaussian of ``smoothing_mm`` minus one four times as wide:
+   a frame holds a fraction of the view's counts, and the broad body background would
+   make the window itself a feature), is registered by cross-correlation with sub-pixel
+   refinement (:func:`skimage.registration.phase_cross_correlation`, unnormalised —
+   robust to Poisson noise): first against the first frame, then three times against the
+   sum of the realigned frames, each frame moved back by its current estimate before it
+   is windowed (a window that stays put while the image moves biases towards no shift).
+   The reference position is where the patient lay longest (the largest group of frames
+   within half the threshold of each other; on a tie the group of the earliest frame,
+   the position the previous views were acquired in); displacements are measured from it.
 3. The patient moved when a frame's displacement reaches ``threshold_mm``. Then, unless
    ``correct`` is off, each frame is shifted back by its displacement rounded to whole
    pixels (counts stay integers and Poisson; the residual is below half a pixel) before the
    frames are summed into the view that the profiles are measured on.
 
-The threshold is ours, configurable: about two pixels of a 64–128 matrix (3.2–6.4 mm),
-where the literature of tomography starts to see motion artefacts; planar resolution is
-coarser, so it errs on the side of saying so.
+The threshold is ours (the domain notes name motion as an artefact but give no size),
+configurable: 6 mm, about two pixels of a 128 matrix; the measurement's error is far
+below it (``bench/perfusion_motion.py``).
 """
 
 from __future__ import annotations
@@ -174,19 +176,20 @@ def frame_displacements(frames: NDArray[np.generic], pixel_spacing_mm: tuple[flo
         band = ndimage.gaussian_filter(image, sigma) - ndimage.gaussian_filter(image, broad)
         return np.asarray(band * taper)
 
-    bands = [prepared(f) for f in stack]
-
-    def positions(reference: Array) -> Array:
-        return np.array([-phase_cross_correlation(reference, s, upsample_factor=p.upsample,
-                                                  normalization=None)[0] for s in bands])
+    def register(reference: Array, images: list[Array]) -> Array:
+        return np.array([-phase_cross_correlation(reference, prepared(f),
+                                                  upsample_factor=p.upsample,
+                                                  normalization=None)[0] for f in images])
 
     # First against one frame (the sum of two positions would pull every frame towards
-    # the middle), then twice against the sum of the frames realigned (sharper, less noisy).
-    position = positions(bands[0])
-    for _ in range(2):
-        aligned = np.sum([ndimage.shift(f, -d, order=1, mode="nearest")
-                          for f, d in zip(stack, position, strict=True)], axis=0)
-        position = positions(prepared(aligned))
+    # the middle); then each frame, moved back by its estimate (so that the window sees
+    # every frame where it sees the reference: a window that stays put while the image
+    # moves biases towards no shift), against the sum of the realigned frames.
+    position = register(prepared(stack[0]), list(stack))
+    for _ in range(3):
+        aligned = [ndimage.shift(f, -d, order=1, mode="nearest")
+                   for f, d in zip(stack, position, strict=True)]
+        position = position + register(prepared(np.sum(aligned, axis=0)), aligned)
     position_mm = position * spacing
     return np.asarray(position_mm - _reference(position_mm, p.threshold_mm / 2))
 
