@@ -4,16 +4,15 @@ against the normal limits — for the report and the workstation."""
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from planarmpi.analysis.perfusion.motion import realign_frames
+from planarmpi.analysis.perfusion.motion import summed_view
 from planarmpi.analysis.perfusion.scoring import segment_arcs
 from planarmpi.analysis.perfusion.study import oriented_pixels
-from planarmpi.model import SeriesKind, StaticImage, Study
+from planarmpi.model import StaticImage, Study
 
 __all__ = ["write_perfusion_figure"]
 
@@ -31,17 +30,12 @@ def _image(study: Study, sop_uid: str, series_uid: str,
             return s
     for d in study.framed_statics:
         acq = d.acquisition
-        if acq.sop_instance_uid != sop_uid or acq.series_instance_uid != series_uid:
-            continue
-        recorded = (section.get("motion") or {}).get("views", [])
-        motion: dict[str, Any] = next(
-            (m for m in recorded if m.get("series_instance_uid") == series_uid), {})
-        if motion.get("corrected") and acq.pixel_spacing_mm:
-            summed = realign_frames(d.pixels, np.asarray(motion["displacement_mm"])
-                                    / np.asarray(acq.pixel_spacing_mm))
-        else:
-            summed = np.asarray(d.pixels).sum(axis=0, dtype=np.int64)
-        return StaticImage(replace(acq, kind=SeriesKind.STATIC), summed)
+        if acq.sop_instance_uid == sop_uid and acq.series_instance_uid == series_uid:
+            recorded = (section.get("motion") or {}).get("views", [])
+            motion: dict[str, Any] = next(
+                (m for m in recorded if m.get("series_instance_uid") == series_uid), {})
+            return summed_view(d, motion["displacement_mm"] if motion.get("corrected")
+                               else None)
     return None
 
 

@@ -43,7 +43,7 @@ from planarmpi.analysis.localize import locate_heart
 from planarmpi.model import DynamicSeries, SeriesKind, StaticImage
 
 __all__ = ["FrameMotion", "MotionParams", "frame_displacements", "framed_static_view",
-           "realign_frames"]
+           "realign_frames", "summed_view"]
 
 Array = NDArray[np.float64]
 
@@ -93,14 +93,13 @@ class FrameMotion:
         Some frame is displaced by ``threshold_mm`` or more.
     corrected : bool
         The frames were realigned before summing.
-    summed : ndarray (rows, columns)
-        The frames summed (after realignment when ``corrected``), counts.
+    threshold_mm : float
+        The threshold ``moved`` was judged against.
     """
 
     displacement_mm: Array
     moved: bool
     corrected: bool
-    summed: NDArray[np.int64]
     threshold_mm: float
 
     @property
@@ -220,6 +219,22 @@ def realign_frames(frames: NDArray[np.generic], displacement_px: Array) -> NDArr
     return out
 
 
+def summed_view(series: DynamicSeries, displacement_mm: Array | None = None) -> StaticImage:
+    """The static view of a framed acquisition: its frames summed, each first moved back by
+    its (down, right) displacement in mm (:func:`realign_frames`) when one is given."""
+    acq = series.acquisition
+    frames = np.asarray(series.pixels)
+    if displacement_mm is None:
+        summed = frames.sum(axis=0, dtype=np.int64)
+    elif acq.pixel_spacing_mm is None:
+        raise ValueError(f"{acq.display_name}: pixel spacing unknown: frames not realigned")
+    else:
+        summed = realign_frames(frames, np.asarray(displacement_mm, dtype=np.float64)
+                                / np.asarray(acq.pixel_spacing_mm))
+    return StaticImage(replace(acq, kind=SeriesKind.STATIC), summed,
+                       float(np.sum(series.frame_duration_ms)))
+
+
 def framed_static_view(series: DynamicSeries, params: MotionParams | None = None
                        ) -> tuple[StaticImage, FrameMotion]:
     """The static view of a framed acquisition (frames realigned when the patient moved)
@@ -234,18 +249,11 @@ def framed_static_view(series: DynamicSeries, params: MotionParams | None = None
     acq = series.acquisition
     if acq.pixel_spacing_mm is None:
         raise ValueError(f"{acq.display_name}: pixel spacing unknown: motion not measured")
-    frames = np.asarray(series.pixels)
-    if frames.shape[0] < 2:
+    if series.pixels.shape[0] < 2:
         raise ValueError(f"{acq.display_name}: one frame: motion cannot be measured")
-    spacing = acq.pixel_spacing_mm
-    displacement_mm = frame_displacements(frames, spacing, p)
+    displacement_mm = frame_displacements(series.pixels, acq.pixel_spacing_mm, p)
     distance = np.hypot(displacement_mm[:, 0], displacement_mm[:, 1])
     moved = bool(np.any(distance >= p.threshold_mm))
     corrected = moved and p.correct
-    if corrected:
-        summed = realign_frames(frames, displacement_mm / np.asarray(spacing))
-    else:
-        summed = frames.sum(axis=0, dtype=np.int64)
-    image = StaticImage(replace(acq, kind=SeriesKind.STATIC), summed,
-                        float(np.sum(series.frame_duration_ms)))
-    return image, FrameMotion(displacement_mm, moved, corrected, summed, p.threshold_mm)
+    image = summed_view(series, displacement_mm if corrected else None)
+    return image, FrameMotion(displacement_mm, moved, corrected, p.threshold_mm)

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
-from planarmpi.analysis.perfusion.motion import MotionParams, framed_static_view
+from planarmpi.analysis.perfusion.motion import MotionParams, framed_static_view, summed_view
 from planarmpi.analysis.perfusion.normals import (
     VIEW_NAMES,
     NormalLimits,
@@ -625,7 +625,8 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
                if tracer_group(s.acquisition.tracer) is not None
                and s.acquisition.kind is SeriesKind.STATIC]
     findings: list[Finding] = []
-    motion = _framed_views(study, p.motion, statics, findings)
+    framed, motion = _framed_views(study, p.motion, statics, findings)
+    statics += framed
     if not statics:
         return None
     tracer = statics[0].acquisition.tracer
@@ -780,10 +781,12 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
     return PerfusionResult(section, tuple(findings))
 
 
-def _framed_views(study: Study, params: MotionParams, statics: list[StaticImage],
-                  findings: list[Finding]) -> dict[str, Any]:
-    """Static views acquired in time frames: motion measured (and corrected), each view
-    summed and appended to ``statics``; single-frame views are listed as not assessed."""
+def _framed_views(study: Study, params: MotionParams, statics: Sequence[StaticImage],
+                  findings: list[Finding]) -> tuple[list[StaticImage], dict[str, Any]]:
+    """The perfusion views acquired in time frames, each summed (realigned when the patient
+    moved), and the ``motion`` section (``statics``: the single-frame views, listed as not
+    assessed). Findings are appended to ``findings``."""
+    images: list[StaticImage] = []
     views: list[dict[str, Any]] = []
     for series in study.framed_statics:
         acq = series.acquisition
@@ -795,16 +798,13 @@ def _framed_views(study: Study, params: MotionParams, statics: list[StaticImage]
         try:
             image, m = framed_static_view(series, params)
         except ValueError as exc:
-            image = StaticImage(replace(acq, kind=SeriesKind.STATIC),
-                                np.asarray(series.pixels).sum(axis=0, dtype=np.int64),
-                                float(np.sum(series.frame_duration_ms)))
+            images.append(summed_view(series))
             findings.append(Finding("MOTION_NOT_MEASURED", Level.WARN,
                                     f"{exc} ({acq.source_file}); frames summed as acquired",
                                     uid))
             views.append({**entry, "moved": None, "reason": str(exc)})
-            statics.append(image)
             continue
-        statics.append(image)
+        images.append(image)
         entry.update(m.to_json())
         if m.moved:
             frames = ", ".join(map(str, entry["moved_frames"]))
@@ -819,15 +819,13 @@ def _framed_views(study: Study, params: MotionParams, statics: list[StaticImage]
                 findings.append(Finding("PATIENT_MOTION_UNCORRECTED", Level.WARN, text, uid))
             entry["message"] = text
         views.append(entry)
-    return {
+    return images, {
         "method": "framed static views: each frame registered to the realigned sum "
                   "(cross-correlation, heart window); moved frames shifted back by whole "
                   "pixels before summing",
         "threshold_mm": params.threshold_mm,
         "views": views,
-        "not_assessed": [s.acquisition.display_name for s in statics
-                         if s.acquisition.series_instance_uid
-                         not in {v["series_instance_uid"] for v in views}],
+        "not_assessed": [s.acquisition.display_name for s in statics],
         "not_assessed_reason": "a single-frame static view holds no time: motion during it "
                                "cannot be measured",
     }
