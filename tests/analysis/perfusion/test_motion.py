@@ -222,3 +222,15 @@ def test_analyze_outputs_of_a_framed_study(moved_lao, tmp_path):
     assert [c["code"] for c in saved["coding"]["cpt"]] == ["78453"]
     assert (path.parent / "perfusion.png").stat().st_size > 10_000
     assert "the patient moved" in (path.parent / "report.txt").read_text()
+
+
+def test_inspect_names_framed_views(tmp_path, capsys):
+    from planarmpi.cli.main import main
+
+    spec = replace(preset("normal-male"), gated_view=None, static_views=("ANT",),
+                   static_frames=3, matrix=64, pixel_mm=6.4, counts_per_view=3e5)
+    simulate_study(spec, tmp_path, seed=12)
+    assert main(["inspect", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "FRAMED" in out
+    assert "a static view acquired in time frames" in out
