@@ -43,3 +43,38 @@ def test_consistent_foci_are_all_kept() -> None:
     ]
     # The anterior view's best focus is 77 mm off and 70% larger: its second is taken.
     assert _best_combination(prepared, [[0, 1], [0], [0]]) == {0: 1, 1: 0, 2: 0}
+
+
+def _findings(views: list[StaticImage]) -> tuple[list, list[str]]:
+    from planarmpi.analysis.perfusion.study import PerfusionParams, _analyze_view
+
+    chosen = view_profiles(views, ProfileParams())
+    findings: list = []
+    for vp in chosen:
+        _analyze_view(vp, None, PerfusionParams(), findings)
+    return chosen, [f"{f.code} {f.message}" for f in findings]
+
+
+def test_a_weak_focus_taken_for_consistency_is_reported_uncertain() -> None:
+    """The patient or the table moved between views: the lateral view's heart lies 32 mm
+    lower than in the others, and a focus with a third of its score sits at their height.
+    The cross-view choice takes the weak focus; the analysis must say the LV is uncertain."""
+    lv = ring_image(SHAPE, centre=(64.0, 64.0), radii=(8.0, 6.5), peak=400.0)
+    moved = ring_image(SHAPE, centre=(74.0, 64.0), radii=(8.0, 6.5), peak=400.0)
+    weak = ring_image(SHAPE, centre=(62.0, 40.0), radii=(8.0, 6.5), peak=120.0, background=0.0)
+    chosen, messages = _findings([_view(1, lv), _view(2, lv), _view(3, moved + weak)])
+    assert chosen[2].ring_rank > 0
+    assert chosen[2].ring_score_ratio < 0.5
+    assert len(messages) == 1
+    assert messages[0].startswith("LV_CHOICE_UNCERTAIN")
+    assert chosen[2].image.acquisition.display_name in messages[0]
+    assert f"only {chosen[2].ring_score_ratio:.0%} of its score" in messages[0]
+    assert "check the figure" in messages[0]
+
+
+def test_a_consistent_heart_gives_no_choice_finding() -> None:
+    lv = ring_image(SHAPE, centre=(64.0, 64.0), radii=(8.0, 6.5), peak=400.0)
+    chosen, messages = _findings([_view(1, lv), _view(2, lv), _view(3, lv)])
+    assert [vp.ring_rank for vp in chosen] == [0, 0, 0]
+    assert [vp.ring_score_ratio for vp in chosen] == [1.0, 1.0, 1.0]
+    assert messages == []

@@ -209,6 +209,7 @@ class ViewProfile:
     profile: Profile | None
     problem: str = ""
     ring_rank: int = 0
+    ring_score_ratio: float = 1.0
 
 
 def _position_mm(image: StaticImage, pixels: Array, centre_rc: tuple[float, float]
@@ -221,6 +222,13 @@ def _position_mm(image: StaticImage, pixels: Array, centre_rc: tuple[float, floa
 
 #: Ring-shaped foci offered per view to the cross-view choice of the LV.
 RING_CANDIDATES = 8
+#: A ring taken instead of the view's best with less than this fraction of its score is an
+#: uncertain LV (``LV_CHOICE_UNCERTAIN``, WARN): a hot liver or gut ring that outshines the
+#: LV does so by a little (the LV at 0.56–0.89 of it on the development populations); the
+#: rings below 0.5 taken in simulated Tl-201 normals were off the heart, and so is the ring
+#: taken when one view's heart lies ≥ 3 cm higher or lower than in the others (the patient
+#: or the table moved between views).
+UNCERTAIN_RING_RATIO = 0.5
 #: Tolerance (ratio) of the agreement between the views of one state on the ring's radius:
 #: the LV's short axis is seen in every view, so its projected radius varies little.
 SIZE_TOLERANCE = 2.0
@@ -325,8 +333,10 @@ def view_profiles(images: Sequence[StaticImage], params: ProfileParams) -> list[
     out = []
     for i, (image, pixels, _) in enumerate(prepared):
         if i in choice:
+            rings = prepared[i][2]
             out.append(ViewProfile(image, pixels, flips_of[i], profiles[i, choice[i]],
-                                   ring_rank=choice[i]))
+                                   ring_rank=choice[i],
+                                   ring_score_ratio=rings[choice[i]][2] / rings[0][2]))
         else:
             out.append(ViewProfile(image, pixels, flips_of[i], None,
                                    "; ".join(dict.fromkeys(problems[i]))))
@@ -427,7 +437,15 @@ def _analyze_view(vp: ViewProfile, limits: NormalLimits | None, params: Perfusio
                                 acq.series_instance_uid))
         return None
     profile = vp.profile
-    if vp.ring_rank:
+    if vp.ring_rank and vp.ring_score_ratio < UNCERTAIN_RING_RATIO:
+        findings.append(Finding(
+            "LV_CHOICE_UNCERTAIN", Level.WARN,
+            f"{name}: the brightest ring-shaped focus disagreed with the other views on the "
+            f"heart's position, and the ring taken instead (no. {vp.ring_rank + 1}) has only "
+            f"{vp.ring_score_ratio:.0%} of its score: if the patient or the table moved "
+            "between views, this view's LV outline and profile are wrong — check the figure",
+            acq.series_instance_uid))
+    elif vp.ring_rank:
         findings.append(Finding(
             "LV_CHOSEN_ACROSS_VIEWS", Level.INFO,
             f"{name}: the brightest ring-shaped focus disagreed with the other views on the "
