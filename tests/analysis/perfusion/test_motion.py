@@ -190,6 +190,9 @@ def test_single_frame_views_say_motion_was_not_assessed(perfusion_cases):
     assert motion["views"] == []
     assert len(motion["not_assessed"]) == 6
     assert "single-frame" in motion["not_assessed_reason"]
+    # each view's LV ring, and how it was chosen, is in the result
+    views = [v for st in result.section["states"] for v in st["views"]]
+    assert {(v["lv_ring_rank"], v["lv_ring_score_ratio"]) for v in views} == {(0, 1.0)}
 
 
 def test_framed_views_are_coded_as_perfusion_not_first_pass():

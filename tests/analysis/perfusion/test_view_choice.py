@@ -51,7 +51,10 @@ def _findings(views: list[StaticImage]) -> tuple[list, list[str]]:
     chosen = view_profiles(views, ProfileParams())
     findings: list = []
     for vp in chosen:
-        _analyze_view(vp, None, PerfusionParams(), findings)
+        analysis = _analyze_view(vp, None, PerfusionParams(), findings)
+        assert analysis is not None
+        assert (analysis.ring_rank, analysis.ring_score_ratio) == (vp.ring_rank,
+                                                                   vp.ring_score_ratio)
     return chosen, [f"{f.code} {f.message}" for f in findings]
 
 

@@ -171,6 +171,8 @@ class ViewAnalysis:
     max_lv_counts_per_pixel: float
     lv_area_cm2: float
     extracardiac: dict[str, Any] | None
+    ring_rank: int = 0
+    ring_score_ratio: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -474,7 +476,8 @@ def _analyze_view(vp: ViewProfile, limits: NormalLimits | None, params: Perfusio
     extracardiac = None
     if acq.view in (View.ANTERIOR, View.LEFT_LATERAL, View.LAO):
         extracardiac = _extracardiac(pixels, profile, params, acq.pixel_spacing_mm)
-    return ViewAnalysis(image, pixels, profile, defects, max_counts, area_cm2, extracardiac)
+    return ViewAnalysis(image, pixels, profile, defects, max_counts, area_cm2, extracardiac,
+                        vp.ring_rank, vp.ring_score_ratio)
 
 
 def _state_summary(views: list[ViewAnalysis], params: PerfusionParams) -> dict[str, Any]:
@@ -574,6 +577,8 @@ def _view_json(v: ViewAnalysis, limits_used: bool) -> dict[str, Any]:
         "lv_semi_axes_mm": [round(a * px, 2) for a in g.semi_axes_px],
         "lv_long_axis_deg": round(g.long_axis_deg, 2),
         "ridge_inlier_fraction": round(g.inlier_fraction, 3),
+        "lv_ring_rank": v.ring_rank,
+        "lv_ring_score_ratio": round(v.ring_score_ratio, 3),
         "lv_area_cm2": round(v.lv_area_cm2, 3),
         "max_lv_counts_per_pixel": v.max_lv_counts_per_pixel,
         "background_box_rc": list(v.profile.box),
