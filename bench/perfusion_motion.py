@@ -35,7 +35,7 @@ from _population import CACHE, studies
 from planarmpi.analysis.perfusion.motion import MotionParams, framed_static_view
 from planarmpi.analysis.perfusion.study import PerfusionParams, analyze_perfusion
 from planarmpi.simulate.presets import random_perfusion_spec
-from planarmpi.simulate.study import PatientMotion, simulate_study
+from planarmpi.simulate.study import VIEWS, PatientMotion, simulate_study
 
 SEED0 = 870_000
 FRAMES = 6
@@ -84,7 +84,7 @@ def main() -> None:
             _, m = framed_static_view(series)
             seconds.append(time.perf_counter() - start)
             acq = series.acquisition
-            is_moved = (acq.view.value == {"LAO45": "LAO"}.get(motion["view"], motion["view"])
+            is_moved = (acq.view is VIEWS[motion["view"]][0]
                         and acq.state.value in motion["states"])
             if is_moved:
                 errors.append(m.max_displacement_mm - shift)

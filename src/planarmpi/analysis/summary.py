@@ -35,6 +35,11 @@ class SeriesSummary:
     heart_counts_basis: str
 
     @property
+    def framed_static(self) -> bool:
+        """A static view acquired in time frames (:attr:`DynamicSeries.is_framed_static`)."""
+        return isinstance(self.series, DynamicSeries) and self.series.is_framed_static
+
+    @property
     def heart_max_counts_per_pixel(self) -> float | None:
         """Highest raw pixel value in the heart region, None if no heart was found."""
         return None if self.heart.region is None else self.heart.region.max_counts_per_pixel
@@ -104,8 +109,7 @@ class SeriesSummary:
             "series_number": a.series_number,
             "series_description": a.series_description,
             "kind": a.kind.value,
-            "framed_static": isinstance(self.series, DynamicSeries)
-            and self.series.is_framed_static,
+            "framed_static": self.framed_static,
             "view": a.view.value,
             "view_angle_deg": a.view_angle_deg,
             "view_source": a.view_source,

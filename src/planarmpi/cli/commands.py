@@ -72,7 +72,7 @@ def _print_study(console: Console, study: Study, result: StudyResult) -> None:
         table.add_row(
             f"{a.series_number if a.series_number is not None else '?'} "
             f"{a.series_description}".strip(),
-            "FRAMED" if d["framed_static"] else a.kind.value,
+            "FRAMED" if summary.framed_static else a.kind.value,
             view,
             a.state.value,
             a.tracer.value,
@@ -85,7 +85,7 @@ def _print_study(console: Console, study: Study, result: StudyResult) -> None:
             _fmt_counts(summary.heart_max_counts_per_pixel) if summary.heart.region else "none",
         )
     console.print(table)
-    if any(s.to_dict()["framed_static"] for s in result.series):
+    if any(s.framed_static for s in result.series):
         console.print("  FRAMED: a static view acquired in time frames (DYNAMIC); analysed as a "
                       "perfusion view, patient motion measured")
     for declined in study.declined:

@@ -89,29 +89,35 @@ class FrameMotion:
     displacement_mm : ndarray of shape (frames, 2)
         Each frame's (down, right) displacement on the displayed image from the reference
         position (where the patient lay longest), mm.
-    moved : bool
-        Some frame is displaced by ``threshold_mm`` or more.
     corrected : bool
         The frames were realigned before summing.
     threshold_mm : float
-        The threshold ``moved`` was judged against.
+        A frame displaced this far (or more) moved.
     """
 
     displacement_mm: Array
-    moved: bool
     corrected: bool
     threshold_mm: float
 
     @property
+    def distance_mm(self) -> Array:
+        """Each frame's distance from the reference position, mm."""
+        return np.asarray(np.hypot(self.displacement_mm[:, 0], self.displacement_mm[:, 1]))
+
+    @property
     def max_displacement_mm(self) -> float:
         """Largest distance of a frame from the reference position, mm."""
-        return float(np.max(np.hypot(self.displacement_mm[:, 0], self.displacement_mm[:, 1])))
+        return float(np.max(self.distance_mm))
 
     @property
     def moved_frames(self) -> list[int]:
         """Indices (0-based) of the frames displaced by the threshold or more."""
-        d = np.hypot(self.displacement_mm[:, 0], self.displacement_mm[:, 1])
-        return [int(i) for i in np.flatnonzero(d >= self.threshold_mm)]
+        return [int(i) for i in np.flatnonzero(self.distance_mm >= self.threshold_mm)]
+
+    @property
+    def moved(self) -> bool:
+        """Some frame is displaced by the threshold or more."""
+        return bool(self.moved_frames)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -252,8 +258,7 @@ def framed_static_view(series: DynamicSeries, params: MotionParams | None = None
     if series.pixels.shape[0] < 2:
         raise ValueError(f"{acq.display_name}: one frame: motion cannot be measured")
     displacement_mm = frame_displacements(series.pixels, acq.pixel_spacing_mm, p)
-    distance = np.hypot(displacement_mm[:, 0], displacement_mm[:, 1])
-    moved = bool(np.any(distance >= p.threshold_mm))
-    corrected = moved and p.correct
-    image = summed_view(series, displacement_mm if corrected else None)
-    return image, FrameMotion(displacement_mm, moved, corrected, p.threshold_mm)
+    motion = FrameMotion(displacement_mm, corrected=False, threshold_mm=p.threshold_mm)
+    if motion.moved and p.correct:
+        motion = replace(motion, corrected=True)
+    return summed_view(series, displacement_mm if motion.corrected else None), motion
