@@ -52,6 +52,26 @@ def test_find_lv_survives_a_deep_defect_and_hot_neighbour() -> None:
     assert g.centre_rc == pytest.approx((48.0, 50.0), abs=1.0)
 
 
+def test_find_lv_starts_again_from_a_larger_circle_when_the_ridge_lies_beyond_the_band(
+) -> None:
+    # A ring template locked onto the inside of the wall (radius 5 px for a ridge at 8–11
+    # px): the first band (0.5–1.6 × 5 px) ends before the ridge on most rays.
+    image = ring_image(radii=(11.0, 8.0))
+    g = find_lv(image, SPACING, ring=((48.0, 50.0), 5.0, 1.0))
+    assert g.centre_rc == pytest.approx((48.0, 50.0), abs=0.3)
+    assert g.semi_axes_px == pytest.approx((11.0, 8.0), rel=0.05)
+
+
+def test_find_lv_keeps_an_elongated_ventricle_whose_trimmed_fit_outgrows_the_ring() -> None:
+    # The ring search sees the short axis (8 px); the trimmed fits of a long ventricle
+    # (15 × 8 px) pass through shapes the plausibility check refuses — the last accepted
+    # fit is kept and refined instead of losing the LV.
+    image = ring_image(radii=(15.0, 8.0))
+    g = find_lv(image, SPACING, ring=((48.0, 50.0), 8.0, 1.0))
+    assert g.centre_rc == pytest.approx((48.0, 50.0), abs=0.3)
+    assert g.semi_axes_px == pytest.approx((15.0, 8.0), rel=0.05)
+
+
 def test_find_lv_refuses_a_blob_and_an_empty_image() -> None:
     with pytest.raises(LVNotFoundError, match=r"cavity|ring"):
         find_lv(ring_image(blob=True), SPACING)

@@ -351,31 +351,79 @@ def _fit_ellipse(points_rc: Array, centre: tuple[float, float], radius: float,
     farther than ``residual_px`` (or 2.5 median absolute residuals) from it along their ray
     are dropped, and the fit is repeated — rays through a defect, the valve plane or a
     neighbouring organ are outvoted. Only ellipses close to the ring found by
-    :func:`_ring_search` are accepted.
+    :func:`_ring_search` are accepted; when trimming leads away from them (a partial arc,
+    e.g. with the valve plane open, constrains an ellipse's long axis poorly), the last
+    accepted fit of the sequence is returned.
     """
     if len(points_rc) < 8:
         return None, 0.0
     keep = np.ones(len(points_rc), dtype=bool)
-    params: tuple[float, ...] | None = None
+    accepted: tuple[tuple[float, ...] | None, float] = (None, 0.0)
     for _ in range(4):
         if keep.sum() < 8:
-            return None, 0.0
+            break
         model = EllipseModel.from_estimate(points_rc[keep][:, ::-1])
         if not model:
-            return None, 0.0
+            break
         (xc, yc), (a, b), theta = model.center, model.axis_lengths, model.theta
         params = (float(xc), float(yc), float(a), float(b), float(theta))
         if not np.all(np.isfinite(params)) or min(a, b) <= 0:
-            return None, 0.0
+            break
+        if _plausible_ellipse(params, centre, radius):
+            accepted = (params, float(keep.mean()))
         residuals = _radial_residuals(params, points_rc)
         mad = float(np.median(residuals[keep]))
         new_keep = residuals <= max(residual_px, 2.5 * mad)
         if np.array_equal(new_keep, keep):
             break
         keep = new_keep
-    if params is None or not _plausible_ellipse(params, centre, radius):
-        return None, 0.0
-    return params, float(keep.mean())
+    return accepted
+
+
+#: Second starting radius of :func:`find_lv` (× the ring search's) when the first fails or
+#: more than :data:`RETRY_BEYOND_FRACTION` of the first rays find their maximum at the
+#: outer end of the searched band (the ridge lies beyond it).
+RETRY_RADIUS_FACTOR = 1.5
+RETRY_BEYOND_FRACTION = 1 / 3
+
+
+def _ridge_fit(smooth: Array, centre: tuple[float, float], radius: float,
+               search: tuple[float, float] = (0.5, 1.6)
+               ) -> tuple[tuple[float, ...], float, Array, float] | None:
+    """Ellipse through the ridge around a ring, refined from its own centre (up to 3 passes).
+
+    Returns the ellipse (xc, yc, a, b, theta), its inlier fraction, the ridge points and
+    the fraction of the first pass's rays whose maximum lay at the outer end of the band;
+    None when no ellipse close to the ring fits the ray maxima.
+    """
+    _, drow, dcol = ray_directions(72)
+    circle = (centre[1], centre[0], radius, radius, 0.0)
+    fit: tuple[float, ...] = circle
+    inlier_fraction = 0.0
+    points = np.empty((0, 2))
+    ray_centre = centre
+    beyond = 0.0
+    for iteration in range(3):
+        ridge = _ellipse_radius(fit, ray_centre, drow, dcol)
+        r_lo, r_hi = search[0] * ridge, search[1] * ridge
+        values, radii = _ray_maxima(smooth, ray_centre, drow, dcol, r_lo, r_hi)
+        # A ray whose maximum sits at an end of its band crosses no ridge (the open valve
+        # plane, a defect, or a hotter organ beyond the wall): it does not vote.
+        keep = np.isfinite(values) & (radii > r_lo + 0.75) & (radii < r_hi - 0.75)
+        if iteration == 0:
+            beyond = float(np.mean(radii >= r_hi - 0.75))
+        ridge_points = np.column_stack([ray_centre[0] + drow * radii,
+                                        ray_centre[1] + dcol * radii])[keep]
+        new_fit, new_inliers = _fit_ellipse(ridge_points, centre, radius)
+        if new_fit is None:
+            # A refinement that drifts off the ring (towards a hot neighbour) is not taken:
+            # the previous fit, made from the ring itself, stands.
+            break
+        fit, inlier_fraction, points = new_fit, new_inliers, ridge_points
+        ray_centre = (fit[1], fit[0])
+    if fit is circle:
+        return None
+    return fit, inlier_fraction, points, beyond
 
 
 def find_lv(image: NDArray[np.generic], pixel_spacing_mm: tuple[float, float],
@@ -386,7 +434,9 @@ def find_lv(image: NDArray[np.generic], pixel_spacing_mm: tuple[float, float],
     A ring-template search gives the centre and mean radius; rays from that centre find
     the ridge (the maximal count) within the search band (0.5–1.6 radii); an ellipse is
     fitted to the ridge points with outliers trimmed, so rays through a defect, the open
-    valve plane or a neighbouring organ are outvoted.
+    valve plane or a neighbouring organ are outvoted. When no ellipse fits, or a third of
+    the rays find their maximum at the outer end of the band (the template locked onto
+    the inner edge of a thick wall), the search starts again from a circle 1.5× larger.
 
     Parameters
     ----------
@@ -411,33 +461,18 @@ def find_lv(image: NDArray[np.generic], pixel_spacing_mm: tuple[float, float],
     centre, radius, _ = ring or ring_candidates(counts, pixel_spacing_mm, p, k=1)[0]
     smooth = _smooth(counts, (p.smoothing_mm / pixel_spacing_mm[0],
                               p.smoothing_mm / pixel_spacing_mm[1]))
-    _, drow, dcol = ray_directions(72)
-    circle = (centre[1], centre[0], radius, radius, 0.0)
-    fit: tuple[float, ...] = circle
-    inlier_fraction = 0.0
-    points = np.empty((0, 2))
-    ray_centre = centre
-    for _ in range(3):
-        ridge = _ellipse_radius(fit, ray_centre, drow, dcol)
-        r_lo, r_hi = p.search_inner * ridge, p.search_outer * ridge
-        values, radii = _ray_maxima(smooth, ray_centre, drow, dcol, r_lo, r_hi)
-        # A ray whose maximum sits at an end of its band crosses no ridge (the open valve
-        # plane, a defect, or a hotter organ beyond the wall): it does not vote.
-        keep = np.isfinite(values) & (radii > r_lo + 0.75) & (radii < r_hi - 0.75)
-        ridge_points = np.column_stack([ray_centre[0] + drow * radii,
-                                        ray_centre[1] + dcol * radii])[keep]
-        new_fit, new_inliers = _fit_ellipse(ridge_points, centre, radius)
-        if new_fit is None and fit is not circle:
-            # A refinement that drifts off the ring (towards a hot neighbour) is not taken:
-            # the previous fit, made from the ring itself, stands.
-            break
-        inlier_fraction = new_inliers
-        if new_fit is None:
-            raise LVNotFoundError("no consistent myocardial ridge around the ring-shaped "
-                                  "focus (no ellipse of a ventricle's size fits the count "
-                                  "maxima)")
-        fit, points = new_fit, ridge_points
-        ray_centre = (fit[1], fit[0])
+    # The ring template can lock onto the inner edge of a thick wall around a small cavity
+    # and give a radius well short of the ridge's, whose maxima then sit at the end of the
+    # searched band: a second start from a larger circle is tried.
+    band = (p.search_inner, p.search_outer)
+    found = _ridge_fit(smooth, centre, radius, band)
+    if found is None or found[3] > RETRY_BEYOND_FRACTION:
+        found = _ridge_fit(smooth, centre, RETRY_RADIUS_FACTOR * radius, band) or found
+    if found is None:
+        raise LVNotFoundError("no consistent myocardial ridge around the ring-shaped "
+                              "focus (no ellipse of a ventricle's size fits the count "
+                              "maxima)")
+    fit, inlier_fraction, points, _ = found
     xc, yc, a, b, theta = fit
     long_a, short_b = (a, b) if a >= b else (b, a)
     phi = theta if a >= b else theta + np.pi / 2
