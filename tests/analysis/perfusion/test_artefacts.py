@@ -7,7 +7,13 @@ from typing import Any
 
 import pytest
 
-from planarmpi.analysis.perfusion.study import _artefacts, _confirmed_at_rest, _set_aside
+from planarmpi.analysis.perfusion.study import (
+    PerfusionParams,
+    _artefacts,
+    _confirmed_at_rest,
+    _set_aside,
+    _unconfirmed_by_rest,
+)
 from planarmpi.model import Sex
 from planarmpi.model.segments import SEGMENTS
 
@@ -124,3 +130,49 @@ def test_a_pattern_overruled_by_the_rest_images_says_so() -> None:
     assert pattern["set_aside"] == "the rest images' reductions (LLAT-1, LLAT-2) go beyond " \
                                    "the pattern"
     assert pattern["message"].endswith("set aside: " + pattern["set_aside"])
+
+
+def _segment(key: str, stress: int, rest: int, induced: bool | None) -> dict[str, Any]:
+    entry: dict[str, Any] = {"segment": key, "stress_score": stress, "rest_score": rest}
+    if induced is not None:
+        entry["stress_induced"] = induced
+    return entry
+
+
+def _unconfirmed(segments: list[dict[str, Any]], rest_summed: int) -> list[str] | None:
+    reduced = sum(1 for g in segments if g["stress_score"])
+    return _unconfirmed_by_rest({"segments": segments}, {"summed_score": rest_summed},
+                                {"reduced_segments": reduced}, PerfusionParams())
+
+
+def test_a_mild_stress_reduction_neither_fixed_nor_induced_is_unconfirmed() -> None:
+    segments = [_segment("ANT-4", 1, 0, False), _segment("ANT-5", 1, 0, False),
+                _segment("LAO-3", 0, 0, False)]
+    assert _unconfirmed(segments, rest_summed=0) == ["ANT-4", "ANT-5"]
+    # A rest score of 1 elsewhere keeps the rest images normal (< equivocal ≥ 2).
+    segments.append(_segment("LLAT-2", 0, 1, False))
+    assert _unconfirmed(segments, rest_summed=1) == ["ANT-4", "ANT-5"]
+
+
+@pytest.mark.parametrize(("segments", "rest_summed"), [
+    # the rest images are not normal
+    ([_segment("ANT-4", 1, 0, False), _segment("ANT-5", 1, 0, False)], 2),
+    # the reduction is seen at rest as well (fixed)
+    ([_segment("ANT-4", 1, 1, False), _segment("ANT-5", 1, 0, False)], 1),
+    # the paired difference shows a stress-induced loss (reversible), even elsewhere
+    ([_segment("ANT-4", 1, 0, True), _segment("ANT-5", 1, 0, False)], 0),
+    ([_segment("ANT-4", 1, 0, False), _segment("LAO-2", 0, 0, True)], 0),
+    # no paired difference was measured for a reduced segment (no limits for it)
+    ([_segment("ANT-4", 1, 0, False), _segment("ANT-5", 1, 0, None)], 0),
+])
+def test_what_the_rest_images_do_not_contradict(segments: list[dict[str, Any]],
+                                                rest_summed: int) -> None:
+    assert _unconfirmed(segments, rest_summed) is None
+
+
+def test_a_reduced_stress_segment_without_a_rest_view_is_not_contradicted() -> None:
+    segments = [_segment("ANT-4", 1, 0, False)]
+    assert _unconfirmed_by_rest({"segments": segments}, {"summed_score": 0},
+                                {"reduced_segments": 2}, PerfusionParams()) is None
+    assert _unconfirmed_by_rest(None, {"summed_score": 0}, {"reduced_segments": 1},
+                                PerfusionParams()) is None

@@ -144,6 +144,15 @@ class PerfusionParams:
         so a reduction hidden by the population's spread (breasts, habitus) can still be
         seen. 1 (a mildly reduced segment); 0 turns it off. Chosen on the development
         populations (docs/validation.md).
+    paired_unconfirmed_normal : bool
+        A stress score that alone makes the study equivocal is set aside — the verdict is
+        normal — when the same patient's rest images are normal (summed score below
+        ``equivocal_summed_score``), none of the reduced stress segments is reduced at rest,
+        and the paired stress − rest difference shows no stress-induced reduction anywhere
+        (:func:`_unconfirmed_by_rest`): a reduction that is neither fixed nor reversible is
+        the patient's profile lying near the population's limit, within his own stress–rest
+        reproducibility (the paired difference's SD is a third of the population's).
+        Needs the paired difference's limits for every view with a reduced segment.
     """
 
     profile: ProfileParams = field(default_factory=ProfileParams)
@@ -157,6 +166,7 @@ class PerfusionParams:
     extracardiac_ratio: float = 0.5
     reversibility_min_improvement_percent: float = 10.0
     paired_segment_score: int = 1
+    paired_unconfirmed_normal: bool = True
     motion: MotionParams = field(default_factory=MotionParams)
 
 
@@ -771,6 +781,16 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
             and all(a.get("wall_motion_normal") is not False for a in attenuation):
         verdict = "equivocal"
         reasons.append("the only reductions have the pattern of " + attenuation[0]["artefact"])
+    unconfirmed = _unconfirmed_by_rest(section.get("reversibility"),
+                                       summaries.get(rest_key) if rest_key else None,
+                                       stress_summary, p) \
+        if verdict == "equivocal" and len(reasons) == 1 and p.paired_unconfirmed_normal \
+        else None
+    if unconfirmed:
+        verdict = "normal"
+        reasons.append(f"the stress reduction in {', '.join(unconfirmed)} is not seen on the "
+                       "rest images and the stress − rest difference is within its normal "
+                       "limits everywhere: the patient's own rest images do not confirm it")
     if any(f.code in ("LOW_LV_COUNTS_PERFUSION", "LV_NOT_FOUND", "PATIENT_MOTION_UNCORRECTED")
            for f in findings) and verdict == "normal":
         verdict = "equivocal"
@@ -867,6 +887,27 @@ def _reduced_scores(views: Sequence[ViewAnalysis]) -> dict[str, int]:
     """Segment key → score of the reduced segments (score > 0) of one state's views."""
     return {s.segment.key: s.score for v in views if v.defects
             for s in v.defects.segments if s.score}
+
+
+def _unconfirmed_by_rest(reversibility: dict[str, Any] | None, rest: dict[str, Any] | None,
+                         stress: dict[str, Any], p: PerfusionParams) -> list[str] | None:
+    """The reduced stress segments when the rest images contradict them, else None.
+
+    Contradicted when the rest images are normal (summed score below
+    ``equivocal_summed_score``), no reduced stress segment is reduced at rest, the paired
+    difference was measured for every reduced stress segment and shows no stress-induced
+    reduction in any segment of the study (see :attr:`PerfusionParams.paired_unconfirmed_normal`).
+    """
+    if not reversibility or not rest or rest.get("summed_score") is None \
+            or rest["summed_score"] >= p.equivocal_summed_score:
+        return None
+    entries = reversibility.get("segments", [])
+    reduced = [g for g in entries if g["stress_score"]]
+    if len(reduced) != stress["reduced_segments"] or not reduced \
+            or any(g["rest_score"] or "stress_induced" not in g for g in reduced) \
+            or any(g.get("stress_induced") for g in entries):
+        return None
+    return [g["segment"] for g in reduced]
 
 
 def _confirmed_at_rest(stress: list[ViewAnalysis], rest: list[ViewAnalysis], sex: Sex,
