@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from factories import acquisition, ring_image
-from planarmpi.analysis.perfusion.profiles import ProfileParams
+from planarmpi.analysis.perfusion.profiles import LVGeometry, ProfileParams
 from planarmpi.analysis.perfusion.study import _best_combination, view_profiles
 from planarmpi.model import SeriesKind, StaticImage
 
@@ -34,6 +34,18 @@ def test_a_brighter_decoy_in_one_view_does_not_take_the_lv_place() -> None:
     assert lateral.profile.geometry.centre_rc == pytest.approx((64.0, 64.0), abs=1.0)
 
 
+def _geometry(centre: tuple[float, float], short_px: float) -> LVGeometry:
+    return LVGeometry(centre, (1.3 * short_px, short_px), 0.0, np.zeros(60), np.zeros((0, 2)),
+                      1.0, 0.5)
+
+
+def _fitted(prepared: list, short: list[list[float]] | None = None) -> list[dict]:
+    """Each ring's fitted ellipse: at the ring's centre, short semi-axis as given (else
+    the ring's radius)."""
+    return [{k: _geometry(ring[0], short[i][k] if short else ring[1])
+             for k, ring in enumerate(rings)} for i, (_, _, rings) in enumerate(prepared)]
+
+
 def test_consistent_foci_are_all_kept() -> None:
     blank = np.zeros(SHAPE)
     prepared = [
@@ -42,7 +54,32 @@ def test_consistent_foci_are_all_kept() -> None:
         (_view(3, blank), blank, [((64.0, 64.0), 7.0, 10.0)]),
     ]
     # The anterior view's best focus is 77 mm off and 70% larger: its second is taken.
-    assert _best_combination(prepared, [[0, 1], [0], [0]]) == {0: 1, 1: 0, 2: 0}
+    choice, _ = _best_combination(prepared, [[0, 1], [0], [0]], _fitted(prepared))
+    assert choice == {0: 1, 1: 0, 2: 0}
+
+
+@pytest.mark.parametrize(("lateral_template", "lateral_fitted"), [
+    (4.0, 7.0),  # the template locked inside a thick wall; the ellipse found the ridge
+    (7.0, 4.5),  # a large defect: the ellipse shrank to the remaining arc
+])
+def test_a_ring_whose_size_one_measure_underestimates_is_still_the_lv(
+        lateral_template: float, lateral_fitted: float) -> None:
+    """A heart-and-liver ring, consistent across the views, brighter than the LV in the
+    lateral view and nearly as bright in the others, must not win because one size measure
+    of the lateral LV falls short."""
+    blank = np.zeros(SHAPE)
+    c = 63.5
+    # The decoy: 18 rows lower, at one transverse point (x, y) = (−16, 8) px.
+    decoy = [((c + 18, c - 16), 12.0, 8.5), ((c + 18, c - 8 / 2**0.5), 12.0, 9.6),
+             ((c + 18, c + 8), 13.0, 10.0)]
+    lv = [((c, c), 7.0, 10.0), ((c, c), 7.0, 10.0), ((c, c), lateral_template, 8.2)]
+    # Rings best first, as ring_candidates gives them.
+    prepared = [(_view(1, blank), blank, [lv[0], decoy[0]]),
+                (_view(2, blank), blank, [lv[1], decoy[1]]),
+                (_view(3, blank), blank, [decoy[2], lv[2]])]
+    short = [[7.0, 12.0], [7.0, 12.0], [13.0, lateral_fitted]]
+    choice, _ = _best_combination(prepared, [[0, 1]] * 3, _fitted(prepared, short))
+    assert choice == {0: 0, 1: 0, 2: 1}
 
 
 def _findings(views: list[StaticImage]) -> tuple[list, list[str]]:

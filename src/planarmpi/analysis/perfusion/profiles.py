@@ -26,6 +26,7 @@ patient's left on the right of the image, left lateral with posterior on the rig
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,6 +46,7 @@ __all__ = [
     "interpolative_background",
     "ray_directions",
     "ring_candidates",
+    "ring_fitter",
 ]
 
 Array = NDArray[np.float64]
@@ -457,10 +459,24 @@ def find_lv(image: NDArray[np.generic], pixel_spacing_mm: tuple[float, float],
     counts = np.asarray(image, dtype=np.float64)
     if counts.ndim != 2 or not np.isfinite(counts).all() or counts.max(initial=0.0) <= 0:
         raise LVNotFoundError("the image is empty or not a finite 2-D array of counts")
-    px_mm = float(np.mean(pixel_spacing_mm))
-    centre, radius, _ = ring or ring_candidates(counts, pixel_spacing_mm, p, k=1)[0]
+    ring = ring or ring_candidates(counts, pixel_spacing_mm, p, k=1)[0]
+    return ring_fitter(counts, pixel_spacing_mm, p)(ring)
+
+
+def ring_fitter(image: NDArray[np.generic], pixel_spacing_mm: tuple[float, float],
+                params: ProfileParams | None = None) -> Callable[[Ring], LVGeometry]:
+    """A function that fits the LV geometry around a ring of ``image`` as :func:`find_lv`
+    does (raising :class:`LVNotFoundError`), the image smoothed once for all rings tried."""
+    p = params or ProfileParams()
+    counts = np.asarray(image, dtype=np.float64)
     smooth = _smooth(counts, (p.smoothing_mm / pixel_spacing_mm[0],
                               p.smoothing_mm / pixel_spacing_mm[1]))
+    return functools.partial(_lv_from_ring, smooth, float(np.mean(pixel_spacing_mm)), p=p)
+
+
+def _lv_from_ring(smooth: Array, px_mm: float, ring: Ring, *, p: ProfileParams) -> LVGeometry:
+    """The LV geometry fitted around one ring of the smoothed image (see :func:`find_lv`)."""
+    centre, radius, _ = ring
     # The ring template can lock onto the inner edge of a thick wall around a small cavity
     # and give a radius well short of the ridge's, whose maxima then sit at the end of the
     # searched band: a second start from a larger circle is tried.

@@ -14,7 +14,7 @@ otherwise) from the summed segment score; thresholds are :class:`PerfusionParams
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +35,7 @@ from planarmpi.analysis.perfusion.normals import (
     tracer_group,
 )
 from planarmpi.analysis.perfusion.profiles import (
+    LVGeometry,
     LVNotFoundError,
     Profile,
     ProfileParams,
@@ -42,6 +43,7 @@ from planarmpi.analysis.perfusion.profiles import (
     circumferential_profile,
     display_flips,
     ring_candidates,
+    ring_fitter,
 )
 from planarmpi.analysis.perfusion.scoring import (
     ScoringParams,
@@ -247,12 +249,19 @@ SIZE_TOLERANCE = 2.0
 
 
 def _best_combination(prepared: list[tuple[StaticImage, Array, list[Ring]]],
-                      alive: list[list[int]]) -> dict[int, int]:
-    """Per view index (views with a candidate): the ring chosen (index into its candidates).
+                      alive: list[list[int]], geometries: list[dict[int, LVGeometry]]
+                      ) -> tuple[dict[int, int], float]:
+    """Per view index (views with a candidate): the ring chosen (index into its candidates),
+    and the combination's cost.
 
     Cost of a combination = Σ loss of ring score relative to the view's best ring
     + (worst disagreement on the heart's position / :data:`POSITION_TOLERANCE_MM`)²
-    + Σ (log of each ring's radius over the median radius / log :data:`SIZE_TOLERANCE`)².
+    + Σ (log of each ring's size over the median size / log :data:`SIZE_TOLERANCE`)²,
+    where a ring's position is the centre of the ellipse fitted around it and its size the
+    larger of the ring template's radius and the ellipse's short semi-axis. Each of the
+    two falls short in its own way — the template locks onto the inner edge of a thick
+    wall around a small cavity, the ellipse shrinks to the arc left by a large defect —
+    and neither much exceeds the wall's radius.
     Views rotate about the patient's long axis: the heart is at the same height in all of
     them, and its lateral position in a view at camera angle θ is x cos θ + y sin θ for one
     point (x, y) of the transverse plane — with three views or more of known angles, the
@@ -260,7 +269,7 @@ def _best_combination(prepared: list[tuple[StaticImage, Array, list[Ring]]],
     """
     views = [i for i, rings in enumerate(alive) if rings]
     if len(views) < 2:
-        return {i: alive[i][0] for i in views}
+        return {i: alive[i][0] for i in views}, 0.0
     combos = np.array(list(itertools.product(*(alive[i] for i in views))))
     height = np.empty(combos.shape)
     lateral = np.empty(combos.shape)
@@ -268,9 +277,12 @@ def _best_combination(prepared: list[tuple[StaticImage, Array, list[Ring]]],
     loss = np.empty(combos.shape)
     for j, i in enumerate(views):
         image, pixels, rings = prepared[i]
-        table = np.array([(*_position_mm(image, pixels, ring[0]), np.log(ring[1]),
-                           1.0 - ring[2] / rings[0][2]) for ring in rings])
-        height[:, j], lateral[:, j], log_radius[:, j], loss[:, j] = table[combos[:, j]].T
+        table = {k: (*_position_mm(image, pixels, geometries[i][k].centre_rc),
+                     np.log(max(rings[k][1], geometries[i][k].semi_axes_px[1])),
+                     1.0 - rings[k][2] / rings[0][2])
+                 for k in alive[i]}
+        height[:, j], lateral[:, j], log_radius[:, j], loss[:, j] = np.array(
+            [table[k] for k in combos[:, j]]).T
     worst = np.max(np.abs(height - np.median(height, axis=1, keepdims=True)), axis=1)
     angled = [j for j, i in enumerate(views)
               if prepared[i][0].acquisition.view in _VIEW_ANGLES]
@@ -284,8 +296,8 @@ def _best_combination(prepared: list[tuple[StaticImage, Array, list[Ring]]],
     sizes = np.sum(((log_radius - np.median(log_radius, axis=1, keepdims=True))
                     / np.log(SIZE_TOLERANCE)) ** 2, axis=1)
     cost = loss.sum(axis=1) + (worst / POSITION_TOLERANCE_MM) ** 2 + sizes
-    best = combos[int(np.argmin(cost))]
-    return {i: int(best[j]) for j, i in enumerate(views)}
+    k = int(np.argmin(cost))
+    return {i: int(combos[k, j]) for j, i in enumerate(views)}, float(cost[k])
 
 
 def view_profiles(images: Sequence[StaticImage], params: ProfileParams) -> list[ViewProfile]:
@@ -300,11 +312,15 @@ def view_profiles(images: Sequence[StaticImage], params: ProfileParams) -> list[
     The combination chosen minimises the loss of ring score (relative to each view's best)
     plus the squared inconsistencies in tolerances (:data:`POSITION_TOLERANCE_MM`,
     :data:`SIZE_TOLERANCE`), so a hot liver, gut or breast edge that wins in one view does
-    not take the LV's place. A chosen ring around which no myocardial ellipse can be fitted
-    is dropped and the choice made again among the remaining rings — the replacement must
-    still agree with the other views, rather than being simply the view's next-best focus.
+    not take the LV's place. Only rings around which a myocardial ellipse can be fitted
+    take part, with the ellipse's centre and size; the ellipses are fitted as needed — a
+    ring whose loss of score alone exceeds the best combination's cost cannot be chosen and
+    is never fitted. A chosen ring whose profile cannot be measured is dropped and the
+    choice made again among the remaining rings — the replacement must still agree with
+    the other views, rather than being simply the view's next-best focus.
     """
     prepared: list[tuple[StaticImage, Array, list[Ring]]] = []
+    fitters: list[Callable[[Ring], LVGeometry] | None] = []
     flips_of: list[tuple[bool, bool]] = []
     problems: list[list[str]] = []
     for image in images:
@@ -321,24 +337,50 @@ def view_profiles(images: Sequence[StaticImage], params: ProfileParams) -> list[
             except LVNotFoundError as exc:
                 problem.append(str(exc))
         prepared.append((image, pixels, rings))
+        fitters.append(ring_fitter(pixels, spacing, params) if spacing and rings else None)
         problems.append(problem)
-    alive = [list(range(len(rings))) for _, _, rings in prepared]
+    geometries: list[dict[int, LVGeometry]] = [{} for _ in prepared]
+    tried: list[set[int]] = [set() for _ in prepared]
+
+    def fit(i: int, k: int) -> None:
+        tried[i].add(k)
+        fitter = fitters[i]
+        assert fitter is not None
+        try:
+            geometries[i][k] = fitter(prepared[i][2][k])
+        except LVNotFoundError as exc:
+            problems[i].append(str(exc))
+
     profiles: dict[tuple[int, int], Profile] = {}
     while True:
-        choice = _best_combination(prepared, alive)
+        for i, (_, _, rings) in enumerate(prepared):
+            # Every view with rings left takes part with at least one fitted ring.
+            for k in range(len(rings)):
+                if geometries[i] or k in tried[i]:
+                    continue
+                fit(i, k)
+        alive = [sorted(g) for g in geometries]
+        choice, cost = _best_combination(prepared, alive, geometries)
+        pending = [(i, k) for i, (_, _, rings) in enumerate(prepared) if len(alive[i])
+                   for k in range(len(rings))
+                   if k not in tried[i] and 1.0 - rings[k][2] / rings[0][2] < cost]
+        if pending:
+            for i, k in pending:
+                fit(i, k)
+            continue
         failed = False
         for i, rank in choice.items():
             if (i, rank) in profiles:
                 continue
-            image, pixels, rings = prepared[i]
+            image, pixels, _ = prepared[i]
             spacing = image.acquisition.pixel_spacing_mm
             assert spacing is not None
             try:
                 profiles[i, rank] = circumferential_profile(pixels, spacing, params,
-                                                            ring=rings[rank])
+                                                            geometry=geometries[i][rank])
             except LVNotFoundError as exc:
                 problems[i].append(str(exc))
-                alive[i].remove(rank)
+                del geometries[i][rank]
                 failed = True
         if not failed:
             break
