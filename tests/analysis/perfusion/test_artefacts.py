@@ -112,6 +112,8 @@ def test_a_stress_reduction_seen_again_at_rest_is_confirmed(
     (Sex.MALE, {"ANT-4": 2}, {"ANT-4": 2, "ANT-5": 2}, "the rest images show the diaphragm"),
     (Sex.FEMALE, {"ANT-1": 2}, {"ANT-1": 2, "LLAT-1": 2}, "the rest images show the breast"),
     (Sex.MALE, {}, {"ANT-1": 3, "ANT-2": 3}, "nothing reduced at stress"),
+    (Sex.MALE, {"LAO-2": 1}, {"LAO-2": 1, "ANT-1": 3, "ANT-5": 2},
+     "one mildly reduced stress segment in common (1 < equivocal 2)"),
 ])
 def test_what_rest_does_not_confirm(sex: Sex, stress: dict[str, int], rest: dict[str, int],
                                     why: str) -> None:

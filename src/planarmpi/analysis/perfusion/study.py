@@ -806,7 +806,7 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
     # below it. Not when the rest images' reductions have an attenuation pattern.
     confirmed = _confirmed_at_rest(by_state[primary],
                                    by_state[rest_key] if rest_key and stress_key else [],
-                                   sex, p.abnormal_summed_score)
+                                   sex, p.abnormal_summed_score, p.equivocal_summed_score)
     attenuation = [a for a in artefacts if "attenuation" in a["artefact"]]
     if confirmed and (verdict != "abnormal" or attenuation):
         # It makes the verdict abnormal, or keeps an attenuation pattern from making it
@@ -953,19 +953,23 @@ def _unconfirmed_by_rest(reversibility: dict[str, Any] | None, rest: dict[str, A
 
 
 def _confirmed_at_rest(stress: list[ViewAnalysis], rest: list[ViewAnalysis], sex: Sex,
-                       abnormal_summed_score: int) -> dict[str, Any] | None:
+                       abnormal_summed_score: int, equivocal_summed_score: int = 2
+                       ) -> dict[str, Any] | None:
     """A fixed reduction confirmed by the rest images, or None.
 
-    Confirmed when the rest images' summed score reaches ``abnormal_summed_score``, at
-    least one segment reduced at stress is reduced at rest too, and the rest images'
-    reductions do not have an attenuation pattern (:func:`attenuation_pattern`).
+    Confirmed when the rest images' summed score reaches ``abnormal_summed_score``, the
+    segments reduced both at stress and at rest have a summed stress score of at least
+    ``equivocal_summed_score`` (what the stress images alone call equivocal: one mildly
+    reduced segment seen again mildly is the same patient's habitus twice), and the rest
+    images' reductions do not have an attenuation pattern (:func:`attenuation_pattern`).
     """
     if not rest:
         return None
     stress_scores, rest_scores = _reduced_scores(stress), _reduced_scores(rest)
     common = sorted(set(stress_scores) & set(rest_scores))
     total = sum(rest_scores.values())
-    if not common or total < abnormal_summed_score \
+    if sum(stress_scores[k] for k in common) < equivocal_summed_score \
+            or total < abnormal_summed_score \
             or attenuation_pattern(rest_scores, sex) is not None:
         return None
     return {"common": common, "rest_segments": sorted(rest_scores), "rest_summed_score": total}
