@@ -54,7 +54,7 @@ def test_consistent_foci_are_all_kept() -> None:
         (_view(3, blank), blank, [((64.0, 64.0), 7.0, 10.0)]),
     ]
     # The anterior view's best focus is 77 mm off and 70% larger: its second is taken.
-    choice, _ = _best_combination(prepared, [[0, 1], [0], [0]], _fitted(prepared))
+    choice, _, _ = _best_combination(prepared, [[0, 1], [0], [0]], _fitted(prepared))
     assert choice == {0: 1, 1: 0, 2: 0}
 
 
@@ -78,7 +78,7 @@ def test_a_ring_whose_size_one_measure_underestimates_is_still_the_lv(
                 (_view(2, blank), blank, [lv[1], decoy[1]]),
                 (_view(3, blank), blank, [decoy[2], lv[2]])]
     short = [[7.0, 12.0], [7.0, 12.0], [13.0, lateral_fitted]]
-    choice, _ = _best_combination(prepared, [[0, 1]] * 3, _fitted(prepared, short))
+    choice, _, _ = _best_combination(prepared, [[0, 1]] * 3, _fitted(prepared, short))
     assert choice == {0: 0, 1: 0, 2: 1}
 
 
@@ -96,13 +96,13 @@ def _findings(views: list[StaticImage]) -> tuple[list, list[str]]:
 
 
 def test_a_weak_focus_taken_for_consistency_is_reported_uncertain() -> None:
-    """The patient or the table moved between views: the lateral view's heart lies 32 mm
-    lower than in the others, and a focus with a third of its score sits at their height.
-    The cross-view choice takes the weak focus; the analysis must say the LV is uncertain."""
+    """A ring 2.3× brighter than the LV in the lateral view, 45 mm higher: the LV is taken
+    for its agreement with the other views, with less than half the decoy's score — the
+    analysis says the choice is uncertain."""
     lv = ring_image(SHAPE, centre=(64.0, 64.0), radii=(8.0, 6.5), peak=400.0)
-    moved = ring_image(SHAPE, centre=(74.0, 64.0), radii=(8.0, 6.5), peak=400.0)
-    weak = ring_image(SHAPE, centre=(62.0, 40.0), radii=(8.0, 6.5), peak=120.0, background=0.0)
-    chosen, messages = _findings([_view(1, lv), _view(2, lv), _view(3, moved + weak)])
+    decoy = ring_image(SHAPE, centre=(50.0, 84.0), radii=(12.0, 10.0), peak=900.0,
+                       background=0.0)
+    chosen, messages = _findings([_view(1, lv), _view(2, lv), _view(3, lv + decoy)])
     assert chosen[2].ring_rank > 0
     assert chosen[2].ring_score_ratio < 0.5
     assert len(messages) == 1
@@ -110,6 +110,27 @@ def test_a_weak_focus_taken_for_consistency_is_reported_uncertain() -> None:
     assert chosen[2].image.acquisition.display_name in messages[0]
     assert f"only {chosen[2].ring_score_ratio:.0%} of its score" in messages[0]
     assert "check the figure" in messages[0]
+
+
+def test_a_view_whose_heart_moved_keeps_it_and_says_the_views_disagree() -> None:
+    """The patient or the table moved between views: the lateral view's heart lies 32 mm
+    lower than in the others, and a focus with a third of its score sits at their height.
+    The disagreement costs at most POSITION_CAP, less than giving up two thirds of the
+    view's score: the view keeps its own heart, and the analysis reports the disagreement
+    (before the cap, the weak focus was taken and the view's profile was wrong)."""
+    lv = ring_image(SHAPE, centre=(64.0, 64.0), radii=(8.0, 6.5), peak=400.0)
+    moved = ring_image(SHAPE, centre=(74.0, 64.0), radii=(8.0, 6.5), peak=400.0)
+    weak = ring_image(SHAPE, centre=(62.0, 40.0), radii=(8.0, 6.5), peak=120.0, background=0.0)
+    chosen, messages = _findings([_view(1, lv), _view(2, lv), _view(3, moved + weak)])
+    assert chosen[2].ring_rank == 0
+    assert chosen[2].profile is not None
+    assert chosen[2].profile.geometry.centre_rc == pytest.approx((74.0, 64.0), abs=1.0)
+    assert chosen[2].position_disagreement_mm == pytest.approx(32.0, abs=3.0)
+    assert [chosen[i].position_disagreement_mm for i in (0, 1)] == [0.0, 0.0]
+    assert len(messages) == 1
+    assert messages[0].startswith("LV_POSITION_DISAGREES")
+    assert chosen[2].image.acquisition.display_name in messages[0]
+    assert f"{chosen[2].position_disagreement_mm:.0f} mm" in messages[0]
 
 
 def test_a_consistent_heart_gives_no_choice_finding() -> None:

@@ -185,6 +185,9 @@ class ViewAnalysis:
     extracardiac: dict[str, Any] | None
     ring_rank: int = 0
     ring_score_ratio: float = 1.0
+    #: For the view that disagrees most with the others on the heart's position: by how
+    #: much (mm, the larger of the height and the lateral inconsistency); 0 for the others.
+    position_disagreement_mm: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +227,9 @@ class ViewProfile:
     problem: str = ""
     ring_rank: int = 0
     ring_score_ratio: float = 1.0
+    #: For the view that disagrees most with the others on the heart's position: by how
+    #: much (mm, the larger of the height and the lateral inconsistency); 0 for the others.
+    position_disagreement_mm: float = 0.0
 
 
 def _position_mm(image: StaticImage, pixels: Array, centre_rc: tuple[float, float]
@@ -243,6 +249,12 @@ RING_CANDIDATES = 8
 #: taken when one view's heart lies ≥ 3 cm higher or lower than in the others (the patient
 #: or the table moved between views).
 UNCERTAIN_RING_RATIO = 0.5
+#: Largest cost (squared tolerances) of a disagreement on the heart's position: a view that
+#: disagrees costs at most as much as taking a ring with none of its best ring's score, so
+#: a view whose LV is not among its candidates (or that was taken after the patient or the
+#: table moved) does not drag the other views off the heart; it is reported instead
+#: (``LV_POSITION_DISAGREES``, WARN).
+POSITION_CAP = 1.0
 #: Tolerance (ratio) of the agreement between the views of one state on the ring's radius:
 #: the LV's short axis is seen in every view, so its projected radius varies little.
 SIZE_TOLERANCE = 2.0
@@ -250,12 +262,13 @@ SIZE_TOLERANCE = 2.0
 
 def _best_combination(prepared: list[tuple[StaticImage, Array, list[Ring]]],
                       alive: list[list[int]], geometries: list[dict[int, LVGeometry]]
-                      ) -> tuple[dict[int, int], float]:
+                      ) -> tuple[dict[int, int], float, dict[int, float]]:
     """Per view index (views with a candidate): the ring chosen (index into its candidates),
-    and the combination's cost.
+    the combination's cost, and each chosen ring's disagreement with the others (mm).
 
     Cost of a combination = Σ loss of ring score relative to the view's best ring
-    + (worst disagreement on the heart's position / :data:`POSITION_TOLERANCE_MM`)²
+    + min((worst disagreement on the heart's position / :data:`POSITION_TOLERANCE_MM`)²,
+    :data:`POSITION_CAP`)
     + Σ (log of each ring's size over the median size / log :data:`SIZE_TOLERANCE`)²,
     where a ring's position is the centre of the ellipse fitted around it and its size the
     larger of the ring template's radius and the ellipse's short semi-axis. Each of the
@@ -269,7 +282,7 @@ def _best_combination(prepared: list[tuple[StaticImage, Array, list[Ring]]],
     """
     views = [i for i, rings in enumerate(alive) if rings]
     if len(views) < 2:
-        return {i: alive[i][0] for i in views}, 0.0
+        return {i: alive[i][0] for i in views}, 0.0, {i: 0.0 for i in views}
     combos = np.array(list(itertools.product(*(alive[i] for i in views))))
     height = np.empty(combos.shape)
     lateral = np.empty(combos.shape)
@@ -283,7 +296,7 @@ def _best_combination(prepared: list[tuple[StaticImage, Array, list[Ring]]],
                  for k in alive[i]}
         height[:, j], lateral[:, j], log_radius[:, j], loss[:, j] = np.array(
             [table[k] for k in combos[:, j]]).T
-    worst = np.max(np.abs(height - np.median(height, axis=1, keepdims=True)), axis=1)
+    deviation = np.abs(height - np.median(height, axis=1, keepdims=True))
     angled = [j for j, i in enumerate(views)
               if prepared[i][0].acquisition.view in _VIEW_ANGLES]
     if len(angled) >= 3:
@@ -292,12 +305,15 @@ def _best_combination(prepared: list[tuple[StaticImage, Array, list[Ring]]],
         a = np.column_stack([np.cos(theta), np.sin(theta)])
         residual_op = np.eye(len(angled)) - a @ np.linalg.pinv(a)
         residuals = lateral[:, angled] @ residual_op.T
-        worst = np.maximum(worst, np.max(np.abs(residuals), axis=1))
+        deviation[:, angled] = np.maximum(deviation[:, angled], np.abs(residuals))
+    worst = np.max(deviation, axis=1)
     sizes = np.sum(((log_radius - np.median(log_radius, axis=1, keepdims=True))
                     / np.log(SIZE_TOLERANCE)) ** 2, axis=1)
-    cost = loss.sum(axis=1) + (worst / POSITION_TOLERANCE_MM) ** 2 + sizes
+    cost = loss.sum(axis=1) + np.minimum((worst / POSITION_TOLERANCE_MM) ** 2, POSITION_CAP) \
+        + sizes
     k = int(np.argmin(cost))
-    return {i: int(combos[k, j]) for j, i in enumerate(views)}, float(cost[k])
+    return ({i: int(combos[k, j]) for j, i in enumerate(views)}, float(cost[k]),
+            {i: float(deviation[k, j]) for j, i in enumerate(views)})
 
 
 def view_profiles(images: Sequence[StaticImage], params: ProfileParams) -> list[ViewProfile]:
@@ -360,7 +376,7 @@ def view_profiles(images: Sequence[StaticImage], params: ProfileParams) -> list[
                     continue
                 fit(i, k)
         alive = [sorted(g) for g in geometries]
-        choice, cost = _best_combination(prepared, alive, geometries)
+        choice, cost, disagreement = _best_combination(prepared, alive, geometries)
         pending = [(i, k) for i, (_, _, rings) in enumerate(prepared) if len(alive[i])
                    for k in range(len(rings))
                    if k not in tried[i] and 1.0 - rings[k][2] / rings[0][2] < cost]
@@ -384,13 +400,18 @@ def view_profiles(images: Sequence[StaticImage], params: ProfileParams) -> list[
                 failed = True
         if not failed:
             break
+    # The view that disagrees most with the others on the heart's position (reported by
+    # the analysis when beyond the tolerance).
+    worst_view = max(disagreement, key=lambda i: disagreement[i], default=None)
     out = []
     for i, (image, pixels, _) in enumerate(prepared):
         if i in choice:
             rings = prepared[i][2]
             out.append(ViewProfile(image, pixels, flips_of[i], profiles[i, choice[i]],
                                    ring_rank=choice[i],
-                                   ring_score_ratio=rings[choice[i]][2] / rings[0][2]))
+                                   ring_score_ratio=rings[choice[i]][2] / rings[0][2],
+                                   position_disagreement_mm=disagreement[i]
+                                   if i == worst_view else 0.0))
         else:
             out.append(ViewProfile(image, pixels, flips_of[i], None,
                                    "; ".join(dict.fromkeys(problems[i]))))
@@ -504,6 +525,14 @@ def _analyze_view(vp: ViewProfile, limits: NormalLimits | None, params: Perfusio
             "LV_CHOSEN_ACROSS_VIEWS", Level.INFO,
             f"{name}: the brightest ring-shaped focus disagreed with the other views on the "
             f"heart's position (liver, gut or breast?); ring no. {vp.ring_rank + 1} was taken",
+            acq.series_instance_uid))
+    if vp.position_disagreement_mm > POSITION_TOLERANCE_MM * np.sqrt(POSITION_CAP):
+        findings.append(Finding(
+            "LV_POSITION_DISAGREES", Level.WARN,
+            f"{name}: the LVs outlined in the views of this acquisition disagree by "
+            f"{vp.position_disagreement_mm:.0f} mm on the heart's position, most in this view "
+            f"(tolerance {POSITION_TOLERANCE_MM:g} mm): the patient or the table moved "
+            "between views, or one view's LV is not the one outlined — check the figure",
             acq.series_instance_uid))
     wall = _myocardial_mask(profile, pixels.shape, 0.5, 1.6)
     max_counts = float(pixels[wall].max())
