@@ -364,7 +364,10 @@ def _fit_ellipse(points_rc: Array, centre: tuple[float, float], radius: float,
     for _ in range(4):
         if keep.sum() < 8:
             break
-        model = EllipseModel.from_estimate(points_rc[keep][:, ::-1])
+        # A circle (equal quadratic terms) divides by zero in scikit-image's orientation
+        # formula; arctan(±inf) is still the right angle.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            model = EllipseModel.from_estimate(points_rc[keep][:, ::-1])
         if not model:
             break
         (xc, yc), (a, b), theta = model.center, model.axis_lengths, model.theta
