@@ -393,7 +393,7 @@ RETRY_BEYOND_FRACTION = 1 / 3
 
 
 def _ridge_fit(smooth: Array, centre: tuple[float, float], radius: float,
-               search: tuple[float, float] = (0.5, 1.6)
+               search: tuple[float, float]
                ) -> tuple[tuple[float, ...], float, Array, float] | None:
     """Ellipse through the ridge around a ring, refined from its own centre (up to 3 passes).
 
