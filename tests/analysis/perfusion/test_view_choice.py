@@ -82,6 +82,26 @@ def test_a_ring_whose_size_one_measure_underestimates_is_still_the_lv(
     assert choice == {0: 0, 1: 0, 2: 1}
 
 
+def test_a_view_without_its_lv_among_the_candidates_does_not_drag_the_others() -> None:
+    """The lateral view's LV is not a candidate (a small, faint heart); its only ring is
+    29 mm higher, consistent with weak foci of the other views. Agreement would cost the
+    two views that see the heart most of their score: capped, the disagreement costs less,
+    and they keep the heart (830092 of the development populations)."""
+    blank = np.zeros(SHAPE)
+    c = 63.5
+    x, y = 12.0, 15.0  # the other ring's transverse point (px)
+    prepared = [
+        (_view(1, blank), blank, [((c, c), 7.0, 10.0), ((c - 9, c + x), 7.0, 4.3)]),
+        (_view(2, blank), blank, [((c, c), 7.0, 10.0), ((c - 9, c + (x + y) / 2**0.5), 7.0,
+                                                          3.3)]),
+        (_view(3, blank), blank, [((c - 9, c + y), 7.0, 10.0)]),
+    ]
+    choice, _, disagreement = _best_combination(prepared, [[0, 1], [0, 1], [0]],
+                                                _fitted(prepared))
+    assert choice == {0: 0, 1: 0, 2: 0}
+    assert max(disagreement.values()) > 15.0  # reported as LV_POSITION_DISAGREES
+
+
 def _findings(views: list[StaticImage]) -> tuple[list, list[str]]:
     from planarmpi.analysis.perfusion.study import PerfusionParams, _analyze_view
 
