@@ -1,7 +1,10 @@
 """Perfusion accuracy against simulated truth: detection, territory, extent, reversibility.
 
 Run: ``.venv/bin/python bench/perfusion_accuracy.py [--n 150] [--jobs 2] [--csv FILE]``;
-``--seed0 820000 --n 100`` evaluates the development population the thresholds were chosen on.
+``--seed0 820000 --n 100`` evaluates a development population the thresholds were chosen on
+(also 810000 ``--n 60`` and 830000 ``--n 100``); ``--seed0 840000 --n 150`` is a population
+drawn like the benchmark and evaluated once, at the end of a session, to check the benchmark's
+figures (docs/validation.md).
 
 The population (``random_perfusion_spec``, seeds 800000+, never used by the tests): 40%
 normals, half of them women with breasts of random size and position, liver and gut from
