@@ -151,6 +151,13 @@ def test_a_view_whose_heart_moved_keeps_it_and_says_the_views_disagree() -> None
     assert messages[0].startswith("LV_POSITION_DISAGREES")
     assert chosen[2].image.acquisition.display_name in messages[0]
     assert f"{chosen[2].position_disagreement_mm:.0f} mm" in messages[0]
+    # The figure is in result.json too.
+    from planarmpi.analysis.perfusion.study import PerfusionParams, _analyze_view, _view_json
+
+    analysis = _analyze_view(chosen[2], None, PerfusionParams(), [])
+    assert analysis is not None
+    assert _view_json(analysis, False)["lv_position_disagreement_mm"] == pytest.approx(
+        chosen[2].position_disagreement_mm, abs=0.01)
 
 
 def test_a_consistent_heart_gives_no_choice_finding() -> None:

@@ -558,7 +558,7 @@ def _analyze_view(vp: ViewProfile, limits: NormalLimits | None, params: Perfusio
     if acq.view in (View.ANTERIOR, View.LEFT_LATERAL, View.LAO):
         extracardiac = _extracardiac(pixels, profile, params, acq.pixel_spacing_mm)
     return ViewAnalysis(image, pixels, profile, defects, max_counts, area_cm2, extracardiac,
-                        vp.ring_rank, vp.ring_score_ratio)
+                        vp.ring_rank, vp.ring_score_ratio, vp.position_disagreement_mm)
 
 
 def _state_summary(views: list[ViewAnalysis], params: PerfusionParams) -> dict[str, Any]:
@@ -660,6 +660,7 @@ def _view_json(v: ViewAnalysis, limits_used: bool) -> dict[str, Any]:
         "ridge_inlier_fraction": round(g.inlier_fraction, 3),
         "lv_ring_rank": v.ring_rank,
         "lv_ring_score_ratio": round(v.ring_score_ratio, 3),
+        "lv_position_disagreement_mm": round(v.position_disagreement_mm, 2),
         "lv_area_cm2": round(v.lv_area_cm2, 3),
         "max_lv_counts_per_pixel": v.max_lv_counts_per_pixel,
         "background_box_rc": list(v.profile.box),
