@@ -99,7 +99,7 @@ def _state(scores: dict[str, int]) -> list[Any]:
 ])
 def test_a_stress_reduction_seen_again_at_rest_is_confirmed(
         sex: Sex, stress: dict[str, int], rest: dict[str, int], common: list[str]) -> None:
-    found = _confirmed_at_rest(_state(stress), _state(rest), sex, 3)
+    found = _confirmed_at_rest(_state(stress), _state(rest), sex, 3, 2)
     assert found is not None
     assert found["common"] == common
     assert found["rest_summed_score"] == sum(rest.values())
@@ -117,8 +117,8 @@ def test_a_stress_reduction_seen_again_at_rest_is_confirmed(
 ])
 def test_what_rest_does_not_confirm(sex: Sex, stress: dict[str, int], rest: dict[str, int],
                                     why: str) -> None:
-    assert _confirmed_at_rest(_state(stress), _state(rest), sex, 3) is None, why
-    assert _confirmed_at_rest(_state(stress), [], sex, 3) is None
+    assert _confirmed_at_rest(_state(stress), _state(rest), sex, 3, 2) is None, why
+    assert _confirmed_at_rest(_state(stress), [], sex, 3, 2) is None
 
 
 def test_a_pattern_overruled_by_the_rest_images_says_so() -> None:
@@ -126,7 +126,7 @@ def test_a_pattern_overruled_by_the_rest_images_says_so() -> None:
     the pattern is kept in the result, marked as set aside, with the rest segments named."""
     stress, rest = {"LLAT-1": 2, "LLAT-2": 2}, {"LLAT-1": 3, "LLAT-2": 2}
     (pattern,) = _attenuation(5, Sex.FEMALE, stress)
-    confirmed = _confirmed_at_rest(_state(stress), _state(rest), Sex.FEMALE, 3)
+    confirmed = _confirmed_at_rest(_state(stress), _state(rest), Sex.FEMALE, 3, 2)
     assert confirmed is not None  # LLAT-1 scored 3 at rest: more than attenuation does
     _set_aside([pattern], confirmed)
     assert pattern["set_aside"] == "the rest images' reductions (LLAT-1, LLAT-2) go beyond " \

@@ -183,10 +183,9 @@ class ViewAnalysis:
     max_lv_counts_per_pixel: float
     lv_area_cm2: float
     extracardiac: dict[str, Any] | None
+    #: How the view's LV ring was chosen across views (as in :class:`ViewProfile`).
     ring_rank: int = 0
     ring_score_ratio: float = 1.0
-    #: For the view that disagrees most with the others on the heart's position: by how
-    #: much (mm, the larger of the height and the lateral inconsistency); 0 for the others.
     position_disagreement_mm: float = 0.0
 
 
@@ -853,10 +852,12 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
             and all(a.get("wall_motion_normal") is not False for a in attenuation):
         verdict = "equivocal"
         reasons.append("the only reductions have the pattern of " + attenuation[0]["artefact"])
+    # Only an equivocal verdict that the stress score alone made (not one demoted from
+    # abnormal by an attenuation pattern).
     unconfirmed = _unconfirmed_by_rest(section.get("reversibility"),
                                        summaries.get(rest_key) if rest_key else None,
                                        stress_summary, p) \
-        if verdict == "equivocal" and len(reasons) == 1 and p.paired_unconfirmed_normal \
+        if verdict == stress_summary["verdict"] == "equivocal" and p.paired_unconfirmed_normal \
         else None
     if unconfirmed:
         verdict = "normal"
@@ -983,7 +984,7 @@ def _unconfirmed_by_rest(reversibility: dict[str, Any] | None, rest: dict[str, A
 
 
 def _confirmed_at_rest(stress: list[ViewAnalysis], rest: list[ViewAnalysis], sex: Sex,
-                       abnormal_summed_score: int, equivocal_summed_score: int = 2
+                       abnormal_summed_score: int, equivocal_summed_score: int
                        ) -> dict[str, Any] | None:
     """A fixed reduction confirmed by the rest images, or None.
 
