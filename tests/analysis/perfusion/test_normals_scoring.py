@@ -11,13 +11,16 @@ import pytest
 from planarmpi.analysis.perfusion.build import outlier_scores
 from planarmpi.analysis.perfusion.normals import (
     SCHEMA,
+    NormalLimits,
     ViewLimits,
     build_limits,
     builtin_limits,
+    parse_limits,
     read_limits,
     select_limits,
     smooth_sd,
     stress_rest_difference,
+    tail_scale,
     write_limits,
 )
 from planarmpi.analysis.perfusion.profiles import LVGeometry, Profile, ProfileParams
@@ -248,7 +251,8 @@ def test_pooling_the_sd_lifts_its_chance_lows_and_keeps_its_peaks() -> None:
         for window in lows:
             (v,) = build_limits(profiles, name="t", tracer=Tracer.TL201, sex=Sex.MALE,
                                 params=ProfileParams(), source="unit test",
-                                alignment_max_deg=0, sd_window_deg=window).views
+                                alignment_max_deg=0, sd_window_deg=window,
+                                tail_probability=None).views
             sd[window] = v.sd
             lows[window] += int(np.sum(v.sd < 0.85 * true_sd))
         assert np.all(sd[30.0] >= sd[0.0])
@@ -275,3 +279,53 @@ def test_smooth_sd_keeps_a_flat_sd_and_ignores_windows_below_two_points() -> Non
     np.testing.assert_allclose(pooled[low], np.sqrt((3 * 0.04**2 + 2 * 0.08**2) / 5))
     np.testing.assert_allclose(pooled[~low], 0.08)
     np.testing.assert_array_equal(smooth_sd(bumpy, 12.0), bumpy)  # 2 points → 1 (odd)
+
+
+def _smooth_noise(rng: np.random.Generator, n_rows: int, sd: float) -> np.ndarray:
+    """Gaussian profiles whose neighbouring angles vary alike (as a smoothed image's do)."""
+    raw = rng.normal(0.0, 1.0, (n_rows, N))
+    kernel = np.ones(5) / np.sqrt(5.0)  # unit variance after the circular moving sum
+    padded = np.concatenate([raw[:, -2:], raw, raw[:, :2]], axis=1)
+    return sd * np.stack([np.convolve(row, kernel, mode="valid") for row in padded])
+
+
+def _heavy_tailed(rng: np.random.Generator, n_rows: int) -> np.ndarray:
+    """Normal profiles where one patient in twenty has a shadow over 60° (a large breast):
+    the population's lower tail is heavier than its SD says."""
+    shape = 0.7 + 0.2 * np.cos(np.radians(ANGLES))
+    rows = shape + _smooth_noise(rng, n_rows, 0.04)
+    shadow = (ANGLES >= 120) & (ANGLES < 180)
+    rows[rng.random(n_rows) < 0.05] -= 0.3 * shadow
+    return rows
+
+
+def test_tail_scale_calibrates_the_limits_to_a_new_patients_tail() -> None:
+    rng = np.random.default_rng(0)
+    gaussian = 0.7 + _smooth_noise(rng, 60, 0.05)
+    # Gaussian normals: only the prediction-interval widening of 60 studies (a few %).
+    assert 1.0 <= tail_scale(gaussian, 0.0) < 1.1
+    normals = _heavy_tailed(rng, 120)
+    scale = tail_scale(normals, 30.0)
+    assert scale > 1.15
+    profiles = [(View.ANTERIOR, State.STRESS_EXERCISE, _profile(row)) for row in normals]
+    def build(tail: float | None) -> NormalLimits:
+        return build_limits(profiles, name="t", tracer=Tracer.TL201, sex=Sex.MALE,
+                            params=ProfileParams(), source="unit test", alignment_max_deg=0,
+                            tail_probability=tail)
+
+    (plain,) = build(None).views
+    limits = build(0.01)
+    (calibrated,) = limits.views
+    assert calibrated.tail_scale == pytest.approx(scale)
+    np.testing.assert_allclose(calibrated.sd, scale * plain.sd)
+    # New patients from the same population fall below mean − 2.33·SD (a Gaussian's 1%)
+    # about 1% of the time with the calibrated limits, half as often again or more with
+    # the SD as measured.
+    new = _heavy_tailed(rng, 4000)
+    below = {name: float(np.mean(new < v.mean - 2.326 * v.sd))
+             for name, v in (("plain", plain), ("calibrated", calibrated))}
+    assert below["plain"] > 0.013
+    assert 0.003 < below["calibrated"] < 0.011
+    assert limits.provenance["tail_probability"] == 0.01
+    assert limits.to_json()["views"][0]["sd_tail_scale"] == pytest.approx(scale, abs=1e-4)
+    assert parse_limits(limits.to_json()).views[0].tail_scale == pytest.approx(scale, abs=1e-4)
