@@ -101,3 +101,24 @@ def test_bad_normals_file_is_named(tmp_path: Path, normals_dir: Path,
     assert main(["analyze", str(normals_dir / "n0"), "--out", str(tmp_path / "r"),
                  "--normals", str(bad)]) == 2
     assert f"{bad}: not a usable normal-limits file" in capsys.readouterr().err
+
+
+def test_build_with_tail_probability_widens_no_sd_below_the_plain_build(
+        normals_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plain, widened = tmp_path / "plain.json", tmp_path / "tail.json"
+    args = ["normals", "build", str(normals_dir), "--tracer", "tc99m", "--sex", "F"]
+    assert main([*args, "--out", str(plain)]) == 0
+    assert main([*args, "--out", str(widened), "--tail-probability", "0.01"]) == 0
+    a, b = json.loads(plain.read_text()), json.loads(widened.read_text())
+    assert a["provenance"]["tail_probability"] is None
+    assert b["provenance"]["tail_probability"] == 0.01
+    for va, vb in zip(a["views"], b["views"], strict=True):
+        assert va["sd_tail_scale"] == 1.0
+        assert vb["sd_tail_scale"] >= 1.0
+        np.testing.assert_allclose(vb["sd"], np.round(np.asarray(va["sd"]) * vb["sd_tail_scale"],
+                                                      5), atol=2e-5)
+    # 12 normals: limits built from 11 are wider for the 12th than the sample SD says.
+    assert max(v["sd_tail_scale"] for v in b["views"]) > 1.0
+    capsys.readouterr()
+    assert main([*args, "--out", str(tmp_path / "bad.json"), "--tail-probability", "0.7"]) == 2
+    assert "--tail-probability must be within (0, 0.5)" in capsys.readouterr().err

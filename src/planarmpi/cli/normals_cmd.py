@@ -34,6 +34,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     b.add_argument("--outlier-z", type=float, default=None, metavar="Z",
                    help="leave out a study whose profile in some view lies more than Z "
                         "robust SDs (mean over angles) from the others' median (default 5)")
+    b.add_argument("--tail-probability", type=float, default=None, metavar="P",
+                   help="widen each view's SD until the normals, each compared with limits "
+                        "built from the others, fall below mean − z·SD as rarely as a "
+                        "Gaussian would at lower-tail probability P (e.g. 0.01); for "
+                        "normals with heavy tails. Default: the SD as measured")
     b.add_argument("--force", action="store_true", help="overwrite --out")
 
 
@@ -43,6 +48,9 @@ def normals_command(args: argparse.Namespace) -> int:
     from planarmpi.analysis.perfusion.normals import write_limits
 
     out: Path = args.out
+    if args.tail_probability is not None and not 0 < args.tail_probability < 0.5:
+        raise InvalidInputError(f"--tail-probability must be within (0, 0.5), got "
+                                f"{args.tail_probability}")
     if out.exists() and not args.force:
         raise InvalidInputError(f"{out} exists; give --force to replace it")
     problems = 0
@@ -63,7 +71,8 @@ def normals_command(args: argparse.Namespace) -> int:
         name=args.name or out.stem,
         source=f"planarmpi normals build {' '.join(str(f) for f in args.folder)}",
         min_studies=args.min_studies,
-        outlier_mean_abs_z=OUTLIER_MEAN_ABS_Z if args.outlier_z is None else args.outlier_z)
+        outlier_mean_abs_z=OUTLIER_MEAN_ABS_Z if args.outlier_z is None else args.outlier_z,
+        tail_probability=args.tail_probability)
     for label, reason in report.skipped:
         print(f"planarmpi: note: skipped {label}: {reason}", file=sys.stderr)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -72,5 +81,6 @@ def normals_command(args: argparse.Namespace) -> int:
           f"({len(report.skipped)} skipped)")
     for v in report.limits.views:
         print(f"  {v.view:5s} {v.state:7s} n={v.n_studies:3d}  mean {v.mean.mean():.3f}  "
-              f"SD {v.sd.min():.3f}–{v.sd.max():.3f}")
+              f"SD {v.sd.min():.3f}–{v.sd.max():.3f}"
+              + (f"  (widened ×{v.tail_scale:.2f})" if v.tail_scale != 1.0 else ""))
     return 1 if problems else 0

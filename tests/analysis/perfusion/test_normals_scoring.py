@@ -327,5 +327,6 @@ def test_tail_scale_calibrates_the_limits_to_a_new_patients_tail() -> None:
     assert below["plain"] > 0.013
     assert 0.003 < below["calibrated"] < 0.011
     assert limits.provenance["tail_probability"] == 0.01
+    assert plain.tail_scale == 1.0
     assert limits.to_json()["views"][0]["sd_tail_scale"] == pytest.approx(scale, abs=1e-4)
     assert parse_limits(limits.to_json()).views[0].tail_scale == pytest.approx(scale, abs=1e-4)

@@ -91,7 +91,8 @@ def outlier_scores(profiles: dict[str, list[tuple[View, State, Profile]]],
 def build_from_studies(studies: Iterable[Study], *, tracer: Tracer, sex: Sex, name: str,
                        source: str, params: ProfileParams | None = None,
                        min_studies: int = 10,
-                       outlier_mean_abs_z: float = OUTLIER_MEAN_ABS_Z) -> BuildReport:
+                       outlier_mean_abs_z: float = OUTLIER_MEAN_ABS_Z,
+                       tail_probability: float | None = None) -> BuildReport:
     """Build limits from normal studies of one tracer group and sex.
 
     A study whose DICOM names another tracer group or another sex is skipped (and said
@@ -150,5 +151,6 @@ def build_from_studies(studies: Iterable[Study], *, tracer: Tracer, sex: Sex, na
         pairs += [(v, stress[v], rest[v]) for v in stress if v in rest]
     limits = build_limits([item for items in collected.values() for item in items], name=name,
                           tracer=tracer, sex=sex, params=p, source=source,
-                          min_studies=min_studies, pairs=pairs)
+                          min_studies=min_studies, pairs=pairs,
+                          tail_probability=tail_probability)
     return BuildReport(limits, tuple(used), tuple(skipped))

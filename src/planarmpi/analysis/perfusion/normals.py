@@ -59,8 +59,9 @@ SD_WINDOW_DEG = 30.0
 #: Smallest SD of the limits (fraction of the normalised maximum): a handful of
 #: near-identical studies must not produce limits that any noise crosses.
 SD_FLOOR = 0.02
-#: Lower-tail probability at which :func:`tail_scale` matches the normals' leave-one-out
-#: z-scores to a Gaussian's (1%: z = −2.33, between the edge and the core multipliers).
+#: Default lower-tail probability at which :func:`tail_scale` matches the normals'
+#: leave-one-out z-scores to a Gaussian's (1%: z = −2.33, between the edge and the core
+#: multipliers) when a site asks for it (``normals build --tail-probability``).
 TAIL_PROBABILITY = 0.01
 Array = NDArray[np.float64]
 
@@ -361,7 +362,7 @@ def build_limits(profiles: Iterable[tuple[View, State, Profile]], *, name: str,
                  alignment_max_deg: float = 12.0,
                  pairs: Iterable[tuple[View, Profile, Profile]] = (),
                  sd_window_deg: float = SD_WINDOW_DEG,
-                 tail_probability: float | None = TAIL_PROBABILITY) -> NormalLimits:
+                 tail_probability: float | None = None) -> NormalLimits:
     """Normal limits from the profiles of normal studies.
 
     Parameters
@@ -388,7 +389,10 @@ def build_limits(profiles: Iterable[tuple[View, State, Profile]], *, name: str,
         recorded in the file). The paired difference's SD is not: its variation is local.
     tail_probability : float or None
         Each view's SD is widened by :func:`tail_scale` at this lower-tail probability
-        (recorded in the file, the factor per view too); None leaves the SD as measured.
+        (recorded in the file, the factor per view too); None (the default, and the
+        built-in limits') leaves the SD as measured. On our simulated populations it
+        traded sensitivity for specificity without a net gain (docs/validation.md), so it
+        is a site's choice, for normals whose lower tail is heavier than a Gaussian's.
 
     Raises
     ------
