@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from factories import ring_image
 from planarmpi.analysis.perfusion.profiles import (
@@ -70,6 +71,21 @@ def test_find_lv_keeps_an_elongated_ventricle_whose_trimmed_fit_outgrows_the_rin
     g = find_lv(image, SPACING, ring=((48.0, 50.0), 8.0, 1.0))
     assert g.centre_rc == pytest.approx((48.0, 50.0), abs=0.3)
     assert g.semi_axes_px == pytest.approx((15.0, 8.0), rel=0.05)
+
+
+def test_ring_search_prefers_a_faint_lv_to_a_dark_window_in_bright_tissue() -> None:
+    # A faint LV (peak 150) beside bright tissue (260) with a round dark window in it — a
+    # lung seen between chest wall and heart, as on Tl-201 lateral views. The window's
+    # rim is brighter than its centre all round, like a ring's; but it is no brighter
+    # than what lies outside it, and a myocardial wall is brighter than both sides.
+    image = ring_image(centre=(48.0, 36.0), radii=(8.0, 7.0), peak=150.0)
+    rr, cc = np.indices(image.shape)
+    tissue = np.where((cc > 52) & (np.hypot(rr - 48, cc - 68) > 7.0), 260.0, 0.0)
+    image = image + ndimage.gaussian_filter(tissue, 1.5)
+    rings = ring_candidates(image, SPACING, ProfileParams(), k=3)
+    assert rings[0][0] == pytest.approx((48.0, 36.0), abs=1.5)
+    # The window is a candidate at most, far behind.
+    assert all(score < 0.5 * rings[0][2] for _, _, score in rings[1:])
 
 
 def test_find_lv_refuses_a_blob_and_an_empty_image() -> None:

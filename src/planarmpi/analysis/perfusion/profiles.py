@@ -232,16 +232,22 @@ def _ellipse_radius(params: tuple[float, ...], centre: tuple[float, float],
 Ring = tuple[tuple[float, float], float, float]  # centre (row, col) px, radius px, score
 
 
+#: Annulus (mm beyond the ring's radius) whose sectors a ring's wall must outshine, as it
+#: must outshine its cavity (:func:`_ring_search`).
+OUTER_ANNULUS_MM = (12.0, 20.0)
+
+
 @functools.lru_cache(maxsize=16)
 def _ring_kernels(shape: tuple[int, int], px_mm: float, radii_mm: tuple[float, ...],
                   n_sectors: int) -> tuple[tuple[int, int], list[tuple[float, int, Array]]]:
-    """FFTs of the ring-search templates: per radius (px), the cavity disk then the sectors.
+    """FFTs of the ring-search templates: per radius (px), the cavity disk, the ring's
+    sectors, then the outer annulus's sectors.
 
     Each template is normalised to unit sum and flipped (correlation); all share one FFT
     shape, large enough for a linear (not circular) convolution with the largest one.
     """
     half_width = max(4.0 / px_mm, 0.75)
-    sizes = [int(np.ceil(r / px_mm + 2 * half_width)) + 1 for r in radii_mm]
+    sizes = [int(np.ceil((r + OUTER_ANNULUS_MM[1]) / px_mm)) + 1 for r in radii_mm]
     fft_shape = (shape[0] + 2 * max(sizes), shape[1] + 2 * max(sizes))
     out = []
     for radius_mm, n in zip(radii_mm, sizes, strict=True):
@@ -251,10 +257,15 @@ def _ring_kernels(shape: tuple[int, int], px_mm: float, radii_mm: tuple[float, .
         sector = np.floor((np.arctan2(yy, xx) + np.pi) / (2 * np.pi) * n_sectors) % n_sectors
         ring = np.clip(1.0 - np.abs(d - radius) / half_width, 0.0, None)
         disk = (d <= 0.5 * radius).astype(float)
+        outer = ((d >= radius + OUTER_ANNULUS_MM[0] / px_mm)
+                 & (d <= radius + OUTER_ANNULUS_MM[1] / px_mm)).astype(float)
         templates = [disk / disk.sum()]
         for j in range(n_sectors):
             part = np.where(sector == j, ring, 0.0)
             templates.append(part / part.sum())
+        for j in range(n_sectors):
+            part = np.where(sector == j, outer, 0.0)
+            templates.append(part / max(part.sum(), 1e-12))
         stack = np.stack(templates)[:, ::-1, ::-1]
         out.append((radius, n, fft.rfft2(stack, s=fft_shape)))
     return fft_shape, out
@@ -267,10 +278,13 @@ def _ring_search(counts: Array, spacing_mm: tuple[float, float], radii_mm: Array
     The image, with diffuse activity removed (difference of Gaussians, σ 3 and 20 mm: a
     breast, the chest wall or a large liver can be as bright as the heart but are not
     compact), is correlated with ring templates split in ``n_sectors`` sectors. A sector's
-    response is its mean minus the mean of the inner disk (the cavity); the ring's score is
-    the median sector response, so the whole circumference must be brighter than the
-    centre — an arc of wall next to a dark region does not pass for a ring, while a ring
-    with a defect over less than half its circumference still does. Candidates are local
+    response is its mean minus the brighter of the inner disk (the cavity) and the same
+    sector of an annulus outside it (:data:`OUTER_ANNULUS_MM`); the ring's score is the
+    median sector response, so the whole circumference must be brighter than the centre
+    and than its surroundings — an arc of wall next to a dark region does not pass for a
+    ring, nor does the rim of a dark window in bright tissue (a lung between the chest
+    wall and the heart on a lateral view), while a ring with a defect or a hot neighbour
+    (liver, gut) over less than half its circumference still does. Candidates are local
     maxima of the best score over radii, at least 25 mm apart.
     """
     # Searched on pixels of ≥ 5 mm (the ellipse fit refines at full resolution).
@@ -300,7 +314,9 @@ def _ring_search(counts: Array, spacing_mm: tuple[float, float], radii_mm: Array
         # Correlation with the cavity disk and each sector ("same"-size output).
         full = fft.irfft2(kernel_fft * image_fft[None], s=fft_shape)
         same = full[:, half + r0: half + rows - r0, half + c0: half + cols - c0]
-        score = np.median(same[1:] - same[:1], axis=0)
+        sectors = same[1: 1 + n_sectors]
+        outside = same[1 + n_sectors:]
+        score = np.median(sectors - np.maximum(same[:1], outside), axis=0)
         better = score > best_score
         best_score = np.where(better, score, best_score)
         best_radius = np.where(better, radius, best_radius)
