@@ -290,7 +290,8 @@ def _ring_search(counts: Array, spacing_mm: tuple[float, float], radii_mm: Array
     (liver, gut) over less than half its circumference still does. Candidates are local
     maxima of the best score over radii, at least 25 mm apart.
     """
-    # Searched on pixels of ≥ 5 mm (the ellipse fit refines at full resolution).
+    # Searched on pixels binned by the largest whole factor that keeps them ≤ 5 mm (2.4 mm
+    # → 4.8 mm; 3.2 mm unbinned); the ellipse fit refines at full resolution.
     factor = max(1, int(5.0 // float(min(spacing_mm))))
     if factor > 1:
         rows_c, cols_c = (counts.shape[0] // factor) * factor, (counts.shape[1] // factor) * factor
