@@ -330,3 +330,5 @@ def test_tail_scale_calibrates_the_limits_to_a_new_patients_tail() -> None:
     assert plain.tail_scale == 1.0
     assert limits.to_json()["views"][0]["sd_tail_scale"] == pytest.approx(scale, abs=1e-4)
     assert parse_limits(limits.to_json()).views[0].tail_scale == pytest.approx(scale, abs=1e-4)
+    with pytest.raises(ValueError, match="within"):
+        tail_scale(normals, 30.0, probability=0.7)
