@@ -168,8 +168,10 @@ def run_batch(inputs: list[str], out: str | os.PathLike[str], *,
             nonlocal discovered, exhausted
             for unit in units:
                 discovered += 1
-                if not force and (ledger / f"{unit_key(unit)}.json").is_file():
+                entry_path = ledger / f"{unit_key(unit)}.json"
+                if not force and entry_path.is_file():
                     summary.units_skipped += 1
+                    _remember_studies(entry_path, seen_studies)
                     continue
                 key = f"planarmpi-unit-{unit_key(unit)}"
                 submitted[key] = unit
@@ -215,6 +217,19 @@ def run_batch(inputs: list[str], out: str | os.PathLike[str], *,
             client.cancel(list(pending.futures))
     summary.summary_csv, summary.summary_parquet = write_summary(out)
     return summary
+
+
+def _remember_studies(entry_path: Path, seen: dict[str, str]) -> None:
+    """Note the studies of a unit done by an earlier run, so a resumed run still refuses
+    the other half of a study split between that unit and one not yet done."""
+    try:
+        entry = json.loads(entry_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return  # an unreadable entry names no study
+    for row in entry.get("rows", []):
+        uid = row.get("study_instance_uid")
+        if uid:
+            seen.setdefault(uid, row.get("unit") or entry.get("unit", str(entry_path)))
 
 
 def _check_duplicates(rows: list[dict[str, Any]], seen: dict[str, str],

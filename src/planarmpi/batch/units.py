@@ -178,13 +178,26 @@ def analyze_unit(unit: str, out: str, options: BatchOptions) -> list[dict[str, A
                     (problems if item.fatal else notes).append(str(item))
                     continue
                 t0 = time.perf_counter()
-                result = analyze_study(item, options=analysis)
-                path, _ = write_study_outputs(item, result, out, clinical=context,
-                                              clock=options.clock, report=options.report)
-                doc = json.loads(path.read_text(encoding="utf-8"))
-                rows.append({**base, "status": "ok", "error": None,
-                             **summary_row(doc), "seconds": time.perf_counter() - t0,
-                             "output": str(path.parent)})
+                try:
+                    result = analyze_study(item, options=analysis)
+                    path, _ = write_study_outputs(item, result, out, clinical=context,
+                                                  clock=options.clock, report=options.report)
+                    doc = json.loads(path.read_text(encoding="utf-8"))
+                except (PlanarMPIError, OSError, ValueError, MemoryError) as exc:
+                    failure = str(exc)
+                except Exception as exc:
+                    failure = f"unexpected {type(exc).__name__}: {exc}"
+                else:
+                    rows.append({**base, "status": "ok", "error": None,
+                                 **summary_row(doc), "seconds": time.perf_counter() - t0,
+                                 "output": str(path.parent)})
+                    continue
+                # The failed study keeps its UID, so the runner still recognises it in
+                # another unit (a split study whose halves collided in one output folder).
+                uid = item.header.study_instance_uid
+                rows.append({**base, "status": "error", "study_instance_uid": uid,
+                             "error": f"{unit}: study {uid}: {failure}",
+                             "seconds": time.perf_counter() - t0})
     except (PlanarMPIError, OSError, ValueError, MemoryError) as exc:
         problems.append(f"{unit}: {exc}")
     except Exception as exc:
@@ -197,6 +210,7 @@ def analyze_unit(unit: str, out: str, options: BatchOptions) -> list[dict[str, A
                  "seconds": time.perf_counter() - start}]
     if problems:
         for row in rows:
-            row["status"] = "partial"
-            row["error"] = "; ".join(problems)
+            if row["status"] == "ok":
+                row["status"] = "partial"
+                row["error"] = "; ".join(problems)
     return rows

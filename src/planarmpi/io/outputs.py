@@ -12,7 +12,8 @@ from planarmpi.analysis.result import StudyResult
 from planarmpi.io.paths import safe_dirname
 from planarmpi.model import Study
 
-__all__ = ["study_header", "study_output_dir", "write_atomic", "write_json", "write_result_json"]
+__all__ = ["study_header", "study_output_dir", "write_atomic", "write_figure", "write_json",
+           "write_result_json"]
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> Path:
@@ -30,6 +31,19 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+def write_figure(path: str | os.PathLike[str], figure: Any, *, dpi: int) -> Path:
+    """Save a Matplotlib figure as PNG atomically (readers never see a half-written image).
+
+    Two writers of one study folder (a study split between batch units) must not leave a
+    reader with a truncated PNG; the figure is rendered in memory, then renamed into place.
+    """
+    import io
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi)
+    return write_atomic(path, buffer.getvalue())
 
 
 def write_json(path: str | os.PathLike[str], document: Any) -> Path:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from planarmpi.analysis.fourier import first_harmonic_images
+from planarmpi.io.outputs import write_figure
 from planarmpi.model import Study
 
 __all__ = ["write_function_figure"]
@@ -128,7 +129,7 @@ def write_function_figure(result: dict[str, Any], png: str | os.PathLike[str],
         ax.grid(alpha=0.3)
     fig.tight_layout()
     path = Path(png)
-    fig.savefig(path, dpi=110)
+    write_figure(path, fig, dpi=110)
     plt.close(fig)
     return path
 

@@ -12,6 +12,7 @@ import numpy as np
 from planarmpi.analysis.perfusion.motion import summed_view
 from planarmpi.analysis.perfusion.scoring import segment_arcs
 from planarmpi.analysis.perfusion.study import oriented_pixels
+from planarmpi.io.outputs import write_figure
 from planarmpi.model import StaticImage, Study
 
 __all__ = ["write_perfusion_figure"]
@@ -159,6 +160,6 @@ def write_perfusion_figure(study: Study, section: dict[str, Any],
     fig.suptitle(f"Planar perfusion: {verdict} (territories: {territories})", fontsize=10)
     fig.tight_layout()
     out = Path(png)
-    fig.savefig(out, dpi=110)
+    write_figure(out, fig, dpi=110)
     plt.close(fig)
     return out

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from planarmpi.io.outputs import write_figure
 from planarmpi.model import GatedSeries, Study
 
 
@@ -49,6 +50,6 @@ def write_preview(studies: Sequence[Study], png: str | os.PathLike[str]) -> Path
     fig.tight_layout()
     out = Path(png)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=90)
+    write_figure(out, fig, dpi=90)
     plt.close(fig)
     return out

@@ -1,0 +1,71 @@
+"""A unit's study that fails still names its UID; a split study is refused across runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from planarmpi.batch import BatchOptions, analyze_unit
+from planarmpi.batch.runner import _check_duplicates, _remember_studies
+from planarmpi.batch.units import unit_key
+
+
+def _fake_study(uid: str) -> SimpleNamespace:
+    return SimpleNamespace(header=SimpleNamespace(study_instance_uid=uid))
+
+
+def test_a_failing_study_keeps_its_uid(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    import planarmpi.analysis.pipeline as pipeline
+    import planarmpi.io.reader as reader
+    import planarmpi.report.outputs as outputs
+
+    monkeypatch.setattr(reader, "iter_studies",
+                        lambda inputs: iter([_fake_study("1.2.3"), _fake_study("1.2.4")]))
+    monkeypatch.setattr(pipeline, "analyze_study", lambda study, options: study)
+
+    def write(study, result, out, **kwargs):
+        if study.header.study_instance_uid == "1.2.3":
+            raise SyntaxError("not a PNG file")  # what a figure read mid-write raised
+        raise OSError("disk full")
+
+    monkeypatch.setattr(outputs, "write_study_outputs", write)
+    rows = analyze_unit("/archive/unit-a", str(tmp_path), BatchOptions())
+    assert [(r["status"], r["study_instance_uid"]) for r in rows] == [
+        ("error", "1.2.3"), ("error", "1.2.4")]
+    assert rows[0]["error"] == ("/archive/unit-a: study 1.2.3: unexpected SyntaxError: "
+                                "not a PNG file")
+    assert rows[1]["error"] == "/archive/unit-a: study 1.2.4: disk full"
+
+
+def test_split_study_refused_when_one_half_failed(tmp_path: Path):
+    seen: dict[str, str] = {}
+    first = [{"unit": "/a", "status": "ok", "study_instance_uid": "9.9"}]
+    (tmp_path / f"{unit_key('/a')}.json").write_text(json.dumps({"unit": "/a",
+                                                                 "rows": first}))
+    assert _check_duplicates(first, seen, tmp_path)[0]["status"] == "ok"
+    second = [{"unit": "/b", "status": "error", "study_instance_uid": "9.9",
+               "error": "/b: study 9.9: unexpected SyntaxError: not a PNG file"}]
+    assert "split between units /a and /b" in _check_duplicates(second, seen, tmp_path)[0][
+        "error"]
+    entry = json.loads((tmp_path / f"{unit_key('/a')}.json").read_text())
+    assert entry["rows"][0]["status"] == "error"
+    assert "split between units /a and /b" in entry["rows"][0]["error"]
+
+
+def test_resumed_run_remembers_the_studies_of_skipped_units(tmp_path: Path):
+    path = tmp_path / "entry.json"
+    path.write_text(json.dumps({"unit": "/a", "rows": [
+        {"unit": "/a", "status": "ok", "study_instance_uid": "9.9"},
+        {"unit": "/a", "status": "error", "error": "no NM study found"}]}))
+    seen: dict[str, str] = {}
+    _remember_studies(path, seen)
+    assert seen == {"9.9": "/a"}
+    rows = _check_duplicates([{"unit": "/b", "status": "ok", "study_instance_uid": "9.9"}],
+                             seen, tmp_path)
+    assert rows[0]["status"] == "error"
+    (tmp_path / "broken.json").write_text("{")
+    _remember_studies(tmp_path / "broken.json", seen)  # unreadable: nothing remembered
+    assert seen == {"9.9": "/a"}
