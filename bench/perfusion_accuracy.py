@@ -4,7 +4,9 @@ Run: ``.venv/bin/python bench/perfusion_accuracy.py [--n 150] [--jobs 2] [--csv 
 ``--seed0 820000 --n 100`` evaluates a development population the thresholds were chosen on
 (also 810000 ``--n 60`` and 830000 ``--n 100``); ``--seed0 840000 --n 150`` is a population
 drawn like the benchmark and evaluated once, at the end of a session, to check the benchmark's
-figures (docs/validation.md).
+figures (docs/validation.md). Every figure is printed with its 95% interval.
+``--csv FILE`` keeps the per-study rows; ``--pool A.csv B.csv …`` prints one table over the
+rows of several such runs (e.g. two check populations, 300 studies), analysing nothing.
 
 The population (``random_perfusion_spec``, seeds 800000+, never used by the tests): 40%
 normals, half of them women with breasts of random size and position, liver and gut from
@@ -95,39 +97,42 @@ def _thinned(study: Study, rng: np.random.Generator) -> Study:
         for s in study.statics))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--n", type=int, default=150)
-    parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--csv", type=Path)
-    parser.add_argument("--seed0", type=int, default=SEED0,
-                        help="first seed (the development populations: 810000, 820000)")
-    args = parser.parse_args()
-    name = "perfusion-bench" if args.seed0 == SEED0 else f"perfusion-dev-{args.seed0}"
-    paths = population(name, "bench", args.n, args.seed0, jobs=args.jobs)
-    rows = []
-    thinned_same = []
-    rng = np.random.default_rng(0)
-    for path, study in studies(paths):
-        row = _row(path, study)
-        rows.append(row)
-        half = analyze_perfusion(_thinned(study, rng))
-        assert half is not None
-        thinned_same.append(half.section["verdict"] == row["verdict"])
-    normal_paths = population("normal-build-tc99m-M", "normal", 40, NORMALS_SEED0,
-                              sex=Sex.MALE, tracer=Tracer.TC99M_SESTAMIBI, jobs=args.jobs)
-    site = build_from_studies((s for _, s in studies(normal_paths)),
-                              tracer=Tracer.TC99M_SESTAMIBI, sex=Sex.MALE, name="bench-site",
-                              source="40 simulated normals, seeds 900000+").limits
-    agree = []
-    for path, study in studies(paths):
-        truth = _truth(path)
-        if truth["sex"] == "M" and truth["tracer"].startswith("Tc"):
-            with_site = analyze_perfusion(study, user_limits=(site,))
-            assert with_site is not None
-            row = next(r for r in rows if r["study"] == path.name)
-            agree.append(with_site.section["verdict"] == row["verdict"])
+def _wilson(k: int, n: int) -> tuple[float, float]:
+    """95% Wilson score interval of a proportion k/n, in percent."""
+    from scipy.stats import binomtest
 
+    ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+    return 100 * ci.low, 100 * ci.high
+
+
+def _r_interval(r: float, n: int) -> tuple[float, float]:
+    """95% interval of a Pearson correlation (Fisher z)."""
+    half = 1.959964 / np.sqrt(max(n - 3, 1))
+    return float(np.tanh(np.arctanh(r) - half)), float(np.tanh(np.arctanh(r) + half))
+
+
+def _flag(value: Any) -> bool | None:
+    """A boolean column as written to and read back from CSV."""
+    if isinstance(value, bool) or value is None:
+        return value
+    return {"True": True, "False": False, "": None}[str(value)]
+
+
+def _number(value: Any) -> float | None:
+    return None if value in (None, "") else float(value)
+
+
+def summary_table(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """(measure, value with its 95% interval, target) over rows of ``_row`` (from one
+    population or several pooled)."""
+    for r in rows:  # rows read back from CSV hold strings
+        r["significant"] = _flag(r["significant"])
+        r["n_defects"] = int(r["n_defects"])
+        r["true_extent_percent"] = float(r["true_extent_percent"])
+        r["extent_percent"] = _number(r["extent_percent"])
+        r["reversibility"] = r["reversibility"] or None
+        r["half_counts_same"] = _flag(r.get("half_counts_same"))
+        r["site_limits_same"] = _flag(r.get("site_limits_same"))
     diseased = [r for r in rows if r["significant"]]
     normals = [r for r in rows if r["n_defects"] == 0]
     detected = [r for r in diseased if r["verdict"] == "abnormal"]
@@ -142,11 +147,20 @@ def main() -> None:
     with_defect = np.array([r["n_defects"] > 0 for r in rows])
 
     def pct(values: list[bool]) -> str:
-        return f"{100 * np.mean(values):5.1f}% ({sum(values)}/{len(values)})" if values else "—"
+        if not values:
+            return "—"
+        low, high = _wilson(sum(values), len(values))
+        return (f"{100 * np.mean(values):5.1f}% ({sum(values)}/{len(values)}) "
+                f"[{low:4.1f}–{high:5.1f}]")
 
-    print(f"perfusion accuracy over {len(rows)} simulated studies (seeds {args.seed0}+)")
-    print(f"{'measure':44s} {'value':>18s} {'target':>8s}")
-    table = [
+    def corr(x: Any, y: Any) -> str:
+        r = float(np.corrcoef(x, y)[0, 1])
+        low, high = _r_interval(r, len(x))
+        return f"{r:.3f} [{low:.2f}–{high:.2f}]"
+
+    half = [r["half_counts_same"] for r in rows if r["half_counts_same"] is not None]
+    site = [r["site_limits_same"] for r in rows if r["site_limits_same"] is not None]
+    return [
         ("sensitivity (abnormal | defect ≥30%, ≥5%)", pct([r["verdict"] == "abnormal"
                                                          for r in diseased]), "≥ 90%"),
         ("  equivocal among those", pct([r["verdict"] == "equivocal" for r in diseased]), ""),
@@ -158,27 +172,78 @@ def main() -> None:
         ("  specificity, Tl-201", pct([r["verdict"] == "normal" for r in normals
                                        if r["tracer"] == "Tl-201"]), ""),
         ("territory correct (detected)", pct([territory_ok(r) for r in detected]), "≥ 85%"),
-        ("extent r (all studies)", f"{np.corrcoef(ext_true, ext_est)[0, 1]:18.3f}", "≥ 0.85"),
-        ("extent r (studies with defects)",
-         f"{np.corrcoef(ext_true[with_defect], ext_est[with_defect])[0, 1]:18.3f}", ""),
+        ("extent r (all studies)", corr(ext_true, ext_est), "≥ 0.85"),
+        ("extent r (studies with defects)", corr(ext_true[with_defect], ext_est[with_defect]),
+         ""),
         ("extent bias (est − true, defects), points",
-         f"{np.mean(ext_est[with_defect] - ext_true[with_defect]):18.2f}", ""),
+         f"{np.mean(ext_est[with_defect] - ext_true[with_defect]):.2f}", ""),
         ("reversibility correct (detected)", pct([r["reversibility"] == r["true_reversibility"]
                                                   for r in reversibility]), "≥ 85%"),
-        ("verdict same at half the counts", pct(thinned_same), ""),
-        ("built-in vs site limits (40 normals), Tc men", pct(agree), "≥ 95%"),
+        ("verdict same at half the counts", pct(half), ""),
+        ("built-in vs site limits (40 normals), Tc men", pct(site), "≥ 95%"),
         ("seconds per study (stress+rest, 6 views)",
-         f"{np.median([r['seconds'] for r in rows]):18.3f}", ""),
+         f"{np.median([float(r['seconds']) for r in rows]):.3f}", ""),
         ("seconds per 3-view state (median)",
-         f"{np.median([r['seconds'] * 3 / r['views'] for r in rows]):18.3f}", "≤ 0.3"),
+         f"{np.median([float(r['seconds']) * 3 / float(r['views']) for r in rows]):.3f}",
+         "≤ 0.3"),
     ]
-    for name, value, target in table:
-        print(f"{name:44s} {value:>18s} {target:>8s}")
+
+
+def _print_table(title: str, rows: list[dict[str, Any]]) -> None:
+    print(title)
+    print("(95% intervals in brackets: Wilson for proportions, Fisher z for r)")
+    print(f"{'measure':44s} {'value [95% interval]':>30s} {'target':>8s}")
+    for name, value, target in summary_table(rows):
+        print(f"{name:44s} {value:>30s} {target:>8s}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=150)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--csv", type=Path, help="write the per-study rows to this file")
+    parser.add_argument("--seed0", type=int, default=SEED0,
+                        help="first seed (the development populations: 810000, 820000)")
+    parser.add_argument("--pool", type=Path, nargs="+", metavar="CSV",
+                        help="print one table over the rows of earlier runs' --csv files "
+                             "(populations pooled; nothing is analysed)")
+    args = parser.parse_args()
+    if args.pool:
+        pooled: list[dict[str, Any]] = []
+        for path in args.pool:
+            with path.open(newline="") as f:
+                pooled.extend(csv.DictReader(f))
+        _print_table(f"perfusion accuracy over {len(pooled)} simulated studies pooled from "
+                     + ", ".join(p.name for p in args.pool), pooled)
+        return
+    name = "perfusion-bench" if args.seed0 == SEED0 else f"perfusion-dev-{args.seed0}"
+    paths = population(name, "bench", args.n, args.seed0, jobs=args.jobs)
+    normal_paths = population("normal-build-tc99m-M", "normal", 40, NORMALS_SEED0,
+                              sex=Sex.MALE, tracer=Tracer.TC99M_SESTAMIBI, jobs=args.jobs)
+    site = build_from_studies((s for _, s in studies(normal_paths)),
+                              tracer=Tracer.TC99M_SESTAMIBI, sex=Sex.MALE, name="bench-site",
+                              source="40 simulated normals, seeds 900000+").limits
+    rows = []
+    rng = np.random.default_rng(0)
+    for path, study in studies(paths):
+        row = _row(path, study)
+        half = analyze_perfusion(_thinned(study, rng))
+        assert half is not None
+        row["half_counts_same"] = half.section["verdict"] == row["verdict"]
+        row["site_limits_same"] = None
+        if row["sex"] == "M" and row["tracer"].startswith("Tc"):
+            with_site = analyze_perfusion(study, user_limits=(site,))
+            assert with_site is not None
+            row["site_limits_same"] = with_site.section["verdict"] == row["verdict"]
+        rows.append(row)
     if args.csv:
         with args.csv.open("w", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=list(rows[0]))
             writer.writeheader()
             writer.writerows(rows)
+    _print_table(f"perfusion accuracy over {len(rows)} simulated studies (seeds {args.seed0}+)",
+                 rows)
+    if args.csv:
         print(f"rows written to {args.csv}")
 
 
