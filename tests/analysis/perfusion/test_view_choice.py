@@ -8,9 +8,18 @@ import numpy as np
 import pytest
 
 from factories import acquisition, ring_image
-from planarmpi.analysis.perfusion.profiles import LVGeometry, ProfileParams
-from planarmpi.analysis.perfusion.study import _best_combination, view_profiles
-from planarmpi.model import SeriesKind, StaticImage
+from planarmpi.analysis.perfusion.profiles import (
+    LVGeometry,
+    ProfileParams,
+    circumferential_profile,
+)
+from planarmpi.analysis.perfusion.study import (
+    PerfusionParams,
+    _best_combination,
+    _rings_from_rest,
+    view_profiles,
+)
+from planarmpi.model import SeriesKind, State, StaticImage
 
 SHAPE = (128, 128)
 
@@ -166,3 +175,43 @@ def test_a_consistent_heart_gives_no_choice_finding() -> None:
     assert [vp.ring_rank for vp in chosen] == [0, 0, 0]
     assert [vp.ring_score_ratio for vp in chosen] == [1.0, 1.0, 1.0]
     assert messages == []
+
+
+def _stated(state: State, image: np.ndarray) -> StaticImage:
+    acq = replace(acquisition(SeriesKind.STATIC, 2, state=state), pixel_spacing_mm=(3.2, 3.2))
+    return StaticImage(acq, np.asarray(image), 300000.0)
+
+
+@pytest.mark.parametrize("shrink, replaced", [(0.6, True), (0.9, False)])
+def test_a_collapsed_stress_ellipse_is_measured_with_the_registered_rest_one(
+        shrink: float, replaced: bool) -> None:
+    params = ProfileParams()
+    # The same heart at stress and at rest, the patient lying 3 pixels lower and 2 to the
+    # right at stress.
+    rest_image = ring_image(SHAPE, centre=(64.0, 64.0), radii=(9.0, 7.5), peak=400.0)
+    stress_image = ring_image(SHAPE, centre=(67.0, 66.0), radii=(9.0, 7.5), peak=400.0)
+    (rest,) = view_profiles([_stated(State.REST, rest_image)], params)
+    (stress,) = view_profiles([_stated(State.STRESS_EXERCISE, stress_image)], params)
+    assert rest.profile is not None and stress.profile is not None
+    # What a defect or a hot edge does to the stress fit: an ellipse on part of the wall.
+    g = stress.profile.geometry
+    collapsed = replace(g, centre_rc=(g.centre_rc[0] + 2.0, g.centre_rc[1] - 1.0),
+                        semi_axes_px=(shrink * g.semi_axes_px[0], shrink * g.semi_axes_px[1]),
+                        ridge_radius_px=shrink * g.ridge_radius_px)
+    stress = replace(stress, profile=circumferential_profile(
+        stress_image, (3.2, 3.2), params, geometry=collapsed))
+    measured = {State.STRESS_EXERCISE.value: [stress], State.REST.value: [rest]}
+    findings: list = []
+    _rings_from_rest(measured, PerfusionParams(), findings)
+    after = measured[State.STRESS_EXERCISE.value][0].profile
+    assert after is not None
+    if not replaced:  # 0.81× the rest area: within what stress and rest differ by
+        assert after.geometry is collapsed and not findings
+        return
+    r = rest.profile.geometry
+    assert after.geometry.centre_rc == pytest.approx(
+        (r.centre_rc[0] + 3.0, r.centre_rc[1] + 2.0), abs=0.3)
+    assert after.geometry.semi_axes_px == r.semi_axes_px
+    assert [f.code for f in findings] == ["LV_RING_FROM_REST"]
+    # The whole ring is sampled again: the profile is as high all round as at rest.
+    assert after.values.min() == pytest.approx(rest.profile.values.min(), abs=0.05)
