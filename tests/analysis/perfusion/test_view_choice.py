@@ -182,7 +182,7 @@ def _stated(state: State, image: np.ndarray) -> StaticImage:
     return StaticImage(acq, np.asarray(image), 300000.0)
 
 
-@pytest.mark.parametrize("shrink, replaced", [(0.6, True), (0.9, False)])
+@pytest.mark.parametrize(("shrink", "replaced"), [(0.6, True), (0.9, False)])
 def test_a_collapsed_stress_ellipse_is_measured_with_the_registered_rest_one(
         shrink: float, replaced: bool) -> None:
     params = ProfileParams()
@@ -192,7 +192,8 @@ def test_a_collapsed_stress_ellipse_is_measured_with_the_registered_rest_one(
     stress_image = ring_image(SHAPE, centre=(67.0, 66.0), radii=(9.0, 7.5), peak=400.0)
     (rest,) = view_profiles([_stated(State.REST, rest_image)], params)
     (stress,) = view_profiles([_stated(State.STRESS_EXERCISE, stress_image)], params)
-    assert rest.profile is not None and stress.profile is not None
+    assert rest.profile is not None
+    assert stress.profile is not None
     # What a defect or a hot edge does to the stress fit: an ellipse on part of the wall.
     g = stress.profile.geometry
     collapsed = replace(g, centre_rc=(g.centre_rc[0] + 2.0, g.centre_rc[1] - 1.0),
@@ -206,7 +207,8 @@ def test_a_collapsed_stress_ellipse_is_measured_with_the_registered_rest_one(
     after = measured[State.STRESS_EXERCISE.value][0].profile
     assert after is not None
     if not replaced:  # 0.81× the rest area: within what stress and rest differ by
-        assert after.geometry is collapsed and not findings
+        assert after.geometry is collapsed
+        assert not findings
         return
     r = rest.profile.geometry
     assert after.geometry.centre_rc == pytest.approx(
