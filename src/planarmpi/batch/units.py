@@ -144,6 +144,16 @@ def _retrieve(unit: str) -> str | None:
     return scratch
 
 
+def _describe(exc: Exception) -> str:
+    """A failure as a row's error: the message of an expected problem (bad input, I/O,
+    memory), the exception's type too for anything else."""
+    from planarmpi.errors import PlanarMPIError
+
+    if isinstance(exc, PlanarMPIError | OSError | ValueError | MemoryError):
+        return str(exc)
+    return f"unexpected {type(exc).__name__}: {exc}"
+
+
 def analyze_unit(unit: str, out: str, options: BatchOptions) -> list[dict[str, Any]]:
     """Analyse every study of one unit; one row per study, or one error row.
 
@@ -155,7 +165,6 @@ def analyze_unit(unit: str, out: str, options: BatchOptions) -> list[dict[str, A
 
     from planarmpi.analysis.perfusion.normals import read_limits
     from planarmpi.analysis.pipeline import AnalysisOptions, analyze_study
-    from planarmpi.errors import PlanarMPIError
     from planarmpi.io.clinical import read_clinical
     from planarmpi.io.reader import Problem, iter_studies
     from planarmpi.report.outputs import write_study_outputs
@@ -183,10 +192,8 @@ def analyze_unit(unit: str, out: str, options: BatchOptions) -> list[dict[str, A
                     path, _ = write_study_outputs(item, result, out, clinical=context,
                                                   clock=options.clock, report=options.report)
                     doc = json.loads(path.read_text(encoding="utf-8"))
-                except (PlanarMPIError, OSError, ValueError, MemoryError) as exc:
-                    failure = str(exc)
                 except Exception as exc:
-                    failure = f"unexpected {type(exc).__name__}: {exc}"
+                    failure = _describe(exc)
                 else:
                     rows.append({**base, "status": "ok", "error": None,
                                  **summary_row(doc), "seconds": time.perf_counter() - t0,
@@ -198,10 +205,8 @@ def analyze_unit(unit: str, out: str, options: BatchOptions) -> list[dict[str, A
                 rows.append({**base, "status": "error", "study_instance_uid": uid,
                              "error": f"{unit}: study {uid}: {failure}",
                              "seconds": time.perf_counter() - t0})
-    except (PlanarMPIError, OSError, ValueError, MemoryError) as exc:
-        problems.append(f"{unit}: {exc}")
     except Exception as exc:
-        problems.append(f"{unit}: unexpected {type(exc).__name__}: {exc}")
+        problems.append(f"{unit}: {_describe(exc)}")
     if not rows:
         found = "; ".join(problems) or f"{unit}: no NM study found"
         if notes:

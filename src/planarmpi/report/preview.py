@@ -49,7 +49,6 @@ def write_preview(studies: Sequence[Study], png: str | os.PathLike[str]) -> Path
         ax.set_title(label, fontsize=9)
     fig.tight_layout()
     out = Path(png)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_figure(out, fig, dpi=90)
+    write_figure(out, fig, dpi=90)  # creates the folder
     plt.close(fig)
     return out
