@@ -122,17 +122,20 @@ def _number(value: Any) -> float | None:
     return None if value in (None, "") else float(value)
 
 
+def _typed(row: dict[str, Any]) -> dict[str, Any]:
+    """A row as ``_row`` makes it, also when read back from CSV (where all are strings)."""
+    return {**row, "significant": _flag(row["significant"]), "n_defects": int(row["n_defects"]),
+            "true_extent_percent": float(row["true_extent_percent"]),
+            "extent_percent": _number(row["extent_percent"]),
+            "reversibility": row["reversibility"] or None,
+            "half_counts_same": _flag(row.get("half_counts_same")),
+            "site_limits_same": _flag(row.get("site_limits_same"))}
+
+
 def summary_table(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
     """(measure, value with its 95% interval, target) over rows of ``_row`` (from one
     population or several pooled)."""
-    for r in rows:  # rows read back from CSV hold strings
-        r["significant"] = _flag(r["significant"])
-        r["n_defects"] = int(r["n_defects"])
-        r["true_extent_percent"] = float(r["true_extent_percent"])
-        r["extent_percent"] = _number(r["extent_percent"])
-        r["reversibility"] = r["reversibility"] or None
-        r["half_counts_same"] = _flag(r.get("half_counts_same"))
-        r["site_limits_same"] = _flag(r.get("site_limits_same"))
+    rows = [_typed(r) for r in rows]
     diseased = [r for r in rows if r["significant"]]
     normals = [r for r in rows if r["n_defects"] == 0]
     detected = [r for r in diseased if r["verdict"] == "abnormal"]
