@@ -142,6 +142,44 @@ def test_a_territory_found_against_rest_is_described_as_such():
     assert "basal posterolateral (LAO-5, within the population's limits but 12% lower" in text
 
 
+def _lad_perfusion(corroborated: bool | None) -> dict:
+    fixed = {"segment": "ANT-1", "classification": "scar", "stress_score": 2, "rest_score": 2}
+    if corroborated is not None:
+        fixed["corroborated_at_rest"] = corroborated
+    return {
+        "verdict": "abnormal", "method": "profiles", "limits": {"name": "built-in"},
+        "territories": ["LAD"], "territory_segments": {"LAD": ["ANT-1", "LAO-1", "LAO-2"]},
+        "extent_percent": 10.0,
+        "states": [{"state": "stress-exercise", "summed_score": 6, "reduced_segments": 3,
+                    "segments_scored": 15, "extent_percent": 10.0, "verdict": "abnormal"}],
+        "segments": [
+            {"segment": "ANT-1", "name": "anterolateral", "territory": "LAD", "score": 2},
+            {"segment": "LAO-1", "name": "basal septal", "territory": "LAD", "score": 2},
+            {"segment": "LAO-2", "name": "mid septal", "territory": "LAD", "score": 2},
+        ],
+        "reversibility": {"overall": "ischemia", "segments": [
+            fixed,
+            {"segment": "LAO-1", "classification": "ischemia", "stress_score": 2,
+             "rest_score": 0},
+            {"segment": "LAO-2", "classification": "ischemia", "stress_score": 2,
+             "rest_score": 0},
+        ]},
+    }
+
+
+@pytest.mark.parametrize(("corroborated", "kind"), [(False, "reversible"),
+                                                    (True, "partially reversible"),
+                                                    (None, "partially reversible")])
+def test_a_fixed_reduction_seen_at_rest_in_one_view_does_not_decide_the_kind(corroborated,
+                                                                              kind):
+    result = _result()
+    result["perfusion"] = _lad_perfusion(corroborated)
+    text = " ".join(render_text(build_report(result, clock=CLOCK)).split())
+    assert f"LAD territory: moderate {kind} defect" in text
+    one_view = "The rest images show the reduction of ANT-1 in that view only"
+    assert (one_view in text) is (corroborated is False)
+
+
 def test_wall_motion_is_reported_by_the_territory_that_explains_it():
     # An LAD akinesis that also lowers the inferoapical segment (mapped to the RCA): the
     # analysis attributes all three segments to the LAD (wall_motion_territories).

@@ -384,8 +384,13 @@ def _perfusion_section(result: dict[str, Any], p: ReportParams
                 continue
             # A segment found only against the rest images is at least mildly reduced.
             max_score = max(max(int(g["score"]), 1) for g in segs)
-            classes = [rev_by_segment[g["segment"]]["classification"] for g in segs
+            entries = [rev_by_segment[g["segment"]] for g in segs
                        if g["segment"] in rev_by_segment]
+            # A fixed reduction the rest images show in one view only does not decide the
+            # kind when the territory's other segments do (perfusion.fixed_min_views).
+            counted_entries = [e for e in entries if e.get("corroborated_at_rest", True)]
+            one_view = [e["segment"] for e in entries if e.get("corroborated_at_rest") is False]
+            classes = [e["classification"] for e in counted_entries or entries]
             if not classes:
                 kind = "not assessable for reversibility (one state)"
             elif all(c == "ischemia" for c in classes):
@@ -405,7 +410,10 @@ def _perfusion_section(result: dict[str, Any], p: ReportParams
                 "at stress than at rest)" for g in segs)
             paragraphs.append(
                 f"{territory} territory: {_severity(max_score)} {kind} defect of {extent} "
-                f"extent — {names}.")
+                f"extent — {names}."
+                + (f" The rest images show the reduction of {', '.join(one_view)} in that "
+                   "view only: attenuation or a normal variant cannot be excluded there."
+                   if one_view else ""))
             meaning = {"reversible": "consistent with ischemia",
                        "fixed": "consistent with infarction (scar)",
                        "partially reversible": "consistent with infarction with peri-infarct "

@@ -91,6 +91,11 @@ def test_a_fixed_defect_shows_no_stress_induced_reduction(perfusion_cases: dict[
     result = analyze_perfusion(study)
     assert result is not None
     assert result.section["reversibility"]["stress_induced_segments"] == []
+    # A real scar is seen at rest in more than one view: every fixed segment is corroborated.
+    fixed = [g for g in result.section["reversibility"]["segments"]
+             if g["classification"] in ("scar", "mixed") and g["stress_score"]]
+    assert fixed
+    assert all(g["corroborated_at_rest"] for g in fixed)
 
 
 def test_paired_score_raises_a_hidden_ischaemia(perfusion_cases: dict[str, Case]) -> None:
