@@ -54,6 +54,8 @@ def test_defects_found_in_their_territory(perfusion_cases: dict[str, Case], case
     section = result.section
     assert section["verdict"] == "abnormal"
     assert section["territories"][0] == territory
+    assert section["territory_sources"][territory] == "stress"
+    assert set(section["territory_sources"]) == set(section["territories"])
     assert section["reversibility"]["overall"] == kind
     stress = next(s for s in section["states"] if s["state"].startswith("stress"))
     true_extent = truth["perfusion"]["states"][stress["state"]]["defect_extent_percent"]

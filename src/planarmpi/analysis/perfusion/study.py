@@ -966,12 +966,15 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
                                      stress_summary["territory_fit"]["segments"].items()
                                      if t in stress_summary["territories"]}
     rev_segments = (section.get("reversibility") or {}).get("segments", [])
-    if induced and not section["territories"] and verdict == "abnormal":
+    # The paired difference's losses explained by the territory signatures (the
+    # reversible part of the study).
+    paired_fit = fit_territories(
+        {g["segment"]: g["induced_deficit"] for g in rev_segments if "induced_deficit" in g},
+        {g["segment"]: bool(g.get("stress_induced")) for g in rev_segments},
+        p.territory) if any("induced_deficit" in g for g in rev_segments) else None
+    if induced and not section["territories"] and verdict == "abnormal" \
+            and paired_fit is not None:
         # The stress images named no territory: the paired losses are explained instead.
-        paired_fit = fit_territories(
-            {g["segment"]: g["induced_deficit"] for g in rev_segments if "induced_deficit" in g},
-            {g["segment"]: bool(g.get("stress_induced")) for g in rev_segments},
-            p.territory)
         section["territories"] = list(paired_fit.named)
         section["territory_segments"] = {t: list(k) for t, k in paired_fit.segments.items()}
         section["territory_fit_paired"] = paired_fit.to_json()
@@ -982,12 +985,8 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
         # part of a two-vessel study) or by the paired difference's (the reversible part),
         # with reduced segments in enough views to be a defect rather than one view's habitus.
         fits = [("rest", summaries[rest_key]["territory_fit"])]
-        if any("induced_deficit" in g for g in rev_segments):
-            fits.append(("paired", fit_territories(
-                {g["segment"]: g["induced_deficit"] for g in rev_segments
-                 if "induced_deficit" in g},
-                {g["segment"]: bool(g.get("stress_induced")) for g in rev_segments},
-                p.territory).to_json()))
+        if paired_fit is not None:
+            fits.append(("paired", paired_fit.to_json()))
         for source, territory, keys in _territories_seen_elsewhere(
                 section["territories"], fits, p.extra_territory_min_views):
             section["territories"].append(territory)
