@@ -180,6 +180,22 @@ def test_a_fixed_reduction_seen_at_rest_in_one_view_does_not_decide_the_kind(cor
     assert (one_view in text) is (corroborated is False)
 
 
+def test_a_territory_reduced_on_the_rest_images_only_is_not_dropped():
+    result = _result()
+    perf = _lad_perfusion(True)
+    perf["territories"].append("RCA")
+    perf["territory_segments"]["RCA"] = ["ANT-5", "LAO-3"]
+    perf["territory_sources"] = {"LAD": "stress", "RCA": "rest"}
+    result["perfusion"] = perf
+    text = " ".join(render_text(build_report(result, clock=CLOCK)).split())
+    assert "RCA territory: reduced on the rest images only (ANT-5, LAO-3), not at stress." \
+        in text
+    # The same territory named by the stress fit without a counted segment stays silent.
+    perf["territory_sources"]["RCA"] = "stress"
+    text = " ".join(render_text(build_report(result, clock=CLOCK)).split())
+    assert "RCA territory" not in text
+
+
 def test_wall_motion_is_reported_by_the_territory_that_explains_it():
     # An LAD akinesis that also lowers the inferoapical segment (mapped to the RCA): the
     # analysis attributes all three segments to the LAD (wall_motion_territories).

@@ -381,6 +381,11 @@ def _perfusion_section(result: dict[str, Any], p: ReportParams
             else:
                 segs = [g for g in segments if g.get("territory") == territory and counted(g)]
             if not segs:
+                if perf.get("territory_sources", {}).get(territory) == "rest":
+                    # Named by the rest images' fit, with nothing reduced at stress there.
+                    keys = ", ".join((attributed or {}).get(territory, ()))
+                    paragraphs.append(f"{territory} territory: reduced on the rest images "
+                                      f"only ({keys}), not at stress.")
                 continue
             # A segment found only against the rest images is at least mildly reduced.
             max_score = max(max(int(g["score"]), 1) for g in segs)
