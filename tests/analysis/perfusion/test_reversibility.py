@@ -36,17 +36,17 @@ def _flags(entries: list[dict[str, Any]]) -> dict[str, bool]:
 def test_a_fixed_reduction_in_one_view_only_is_not_corroborated() -> None:
     # ANT-1 (LAD 0.7, LCX 0.3) reduced at stress and at rest, nothing else at rest.
     entries = _entries({"ANT-1": 2}, {"ANT-1": 2, "ANT-2": 1}, {"ANT-1": "scar"})
-    _corroborated_at_rest(entries, 2)
+    entries = _corroborated_at_rest(entries, 2)
     assert _flags(entries) == {"ANT-1": False}
 
 
 def test_the_same_territory_reduced_at_rest_in_another_view_corroborates() -> None:
     entries = _entries({"ANT-1": 2}, {"ANT-1": 2, "LAO-1": 1}, {"ANT-1": "scar"})
-    _corroborated_at_rest(entries, 2)
+    entries = _corroborated_at_rest(entries, 2)
     assert _flags(entries) == {"ANT-1": True}
     # Three views needed: two are not enough.
     entries = _entries({"ANT-1": 2}, {"ANT-1": 2, "LAO-1": 1}, {"ANT-1": "scar"})
-    _corroborated_at_rest(entries, 3)
+    entries = _corroborated_at_rest(entries, 3)
     assert _flags(entries) == {"ANT-1": False}
 
 
@@ -57,20 +57,20 @@ def test_the_same_territory_reduced_at_rest_in_another_view_corroborates() -> No
 ])
 def test_territories_are_shared_by_their_arc_weights(other: str, expected: bool) -> None:
     entries = _entries({"LLAT-5": 3}, {"LLAT-5": 3, other: 1}, {"LLAT-5": "mixed"})
-    _corroborated_at_rest(entries, 2)
+    entries = _corroborated_at_rest(entries, 2)
     assert _flags(entries) == {"LLAT-5": expected}
 
 
 def test_nothing_is_marked_when_the_rule_cannot_apply() -> None:
     entries = _entries({"ANT-1": 2}, {"ANT-1": 2}, {"ANT-1": "scar"})
-    _corroborated_at_rest(entries, 1)
+    entries = _corroborated_at_rest(entries, 1)
     assert _flags(entries) == {}
     one_view = _entries({"ANT-1": 2}, {"ANT-1": 2}, {"ANT-1": "scar"}, views=("ANT",))
-    _corroborated_at_rest(one_view, 2)
+    one_view = _corroborated_at_rest(one_view, 2)
     assert _flags(one_view) == {}
     # Ischaemic segments are never marked.
     entries = _entries({"ANT-1": 2}, {}, {"ANT-1": "ischemia"})
-    _corroborated_at_rest(entries, 2)
+    entries = _corroborated_at_rest(entries, 2)
     assert _flags(entries) == {}
 
 
@@ -79,17 +79,17 @@ def test_an_uncorroborated_fixed_segment_does_not_make_ischaemia_mixed() -> None
     classes = {"LAO-1": "ischemia", "LLAT-2": "ischemia", "ANT-3": "scar"}
     lone = _entries(stress, {"ANT-3": 2}, classes)
     assert _overall_reversibility(lone) == "mixed"      # 4 of 6 points ischaemic: < 70%
-    _corroborated_at_rest(lone, 2)
+    lone = _corroborated_at_rest(lone, 2)
     assert _overall_reversibility(lone) == "ischemia"
     seen_twice = _entries(stress, {"ANT-3": 2, "LLAT-1": 1}, classes)
-    _corroborated_at_rest(seen_twice, 2)
+    seen_twice = _corroborated_at_rest(seen_twice, 2)
     assert _overall_reversibility(seen_twice) == "mixed"
 
 
 def test_overall_falls_back_when_only_uncorroborated_segments_are_reduced() -> None:
     entries = _entries({"ANT-4": 3, "ANT-5": 2}, {"ANT-4": 3, "ANT-5": 2},
                        {"ANT-4": "scar", "ANT-5": "scar"})
-    _corroborated_at_rest(entries, 2)
+    entries = _corroborated_at_rest(entries, 2)
     assert set(_flags(entries).values()) == {False}
     assert _overall_reversibility(entries) == "scar"
     assert _overall_reversibility(_entries({}, {}, {})) == "none"
@@ -100,7 +100,7 @@ def test_induced_segments_count_one_point() -> None:
     for g in entries:
         if g["segment"] == "LAO-4":
             g.update(classification="ischemia", stress_induced=True)
-    _corroborated_at_rest(entries, 2)
+    entries = _corroborated_at_rest(entries, 2)
     # 2 scar points and 1 induced ischaemic point: neither reaches 70%.
     assert _overall_reversibility(entries) == "mixed"
 

@@ -1149,17 +1149,20 @@ def _paired_difference(stress: ViewAnalysis, rest: ViewAnalysis, stress_limits: 
 CORROBORATION_MIN_WEIGHT = 0.2
 
 
-def _corroborated_at_rest(segments: list[dict[str, Any]], min_views: int) -> None:
-    """Mark each fixed (``scar``/``mixed``) segment entry with ``corroborated_at_rest``.
+def _corroborated_at_rest(segments: Sequence[dict[str, Any]],
+                          min_views: int) -> list[dict[str, Any]]:
+    """The segment entries, each fixed one (``scar``/``mixed``) marked with
+    ``corroborated_at_rest``.
 
     Corroborated when reductions on the rest images (rest score > 0) that share one of
     its territories (weight ≥ :data:`CORROBORATION_MIN_WEIGHT`) lie in at least
-    ``min_views`` views, its own included. Entries are changed in place; nothing is
-    marked when fewer than ``min_views`` views were compared at rest or ``min_views`` ≤ 1.
+    ``min_views`` views, its own included. Returns new entries; none is marked when fewer
+    than ``min_views`` views were compared at rest or ``min_views`` ≤ 1.
     """
-    views = {g["segment"].split("-")[0] for g in segments}
+    out = [dict(g) for g in segments]
+    views = {g["segment"].split("-")[0] for g in out}
     if min_views <= 1 or len(views) < min_views:
-        return
+        return out
     weights = territory_weights()
 
     def territories(key: str, fallback: str) -> set[str]:
@@ -1167,12 +1170,13 @@ def _corroborated_at_rest(segments: list[dict[str, Any]], min_views: int) -> Non
                 if w >= CORROBORATION_MIN_WEIGHT}
 
     reduced = [(g["segment"].split("-")[0], territories(g["segment"], g["territory"]))
-               for g in segments if g["rest_score"]]
-    for g in segments:
+               for g in out if g["rest_score"]]
+    for g in out:
         if g["stress_score"] and g["classification"] in ("scar", "mixed"):
             own = territories(g["segment"], g["territory"])
             seen = {view for view, ts in reduced if ts & own}
             g["corroborated_at_rest"] = len(seen) >= min_views
+    return out
 
 
 def _territories_seen_elsewhere(named: Sequence[str],
@@ -1292,7 +1296,7 @@ def _reversibility(stress: list[ViewAnalysis], rest: list[ViewAnalysis], limits:
             w = _washout(s, r)
             if w is not None:
                 washout[view.value] = w
-    _corroborated_at_rest(segments, p.fixed_min_views)
+    segments = _corroborated_at_rest(segments, p.fixed_min_views)
     overall = _overall_reversibility(segments)
     return {
         "segments": segments,
