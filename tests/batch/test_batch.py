@@ -144,3 +144,9 @@ def test_cli_batch_list_file_and_exit_code(archive: Path, tmp_path: Path, capsys
     assert "notes.dcm" in captured.err
     assert main(["batch", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 2
     assert "missing: no such file or folder" in capsys.readouterr().err
+    bad = tmp_path / "settings.yaml"
+    bad.write_text("abnormal_summed_score: high\n")
+    assert main(["batch", str(archive / "study-000"), "--out", str(tmp_path / "o2"),
+                 "--perfusion-settings", str(bad)]) == 2
+    assert "abnormal_summed_score: expected a whole number" in capsys.readouterr().err
+    assert not (tmp_path / "o2").exists()  # refused before any work started

@@ -69,3 +69,27 @@ def test_resumed_run_remembers_the_studies_of_skipped_units(tmp_path: Path):
     (tmp_path / "broken.json").write_text("{")
     _remember_studies(tmp_path / "broken.json", seen)  # unreadable: nothing remembered
     assert seen == {"9.9": "/a"}
+
+
+def test_a_units_studies_are_analysed_with_the_site_settings(monkeypatch: pytest.MonkeyPatch,
+                                                             tmp_path: Path):
+    import planarmpi.analysis.pipeline as pipeline
+    import planarmpi.io.reader as reader
+    import planarmpi.report.outputs as outputs
+
+    settings = tmp_path / "site.yaml"
+    settings.write_text("abnormal_summed_score: 5\nscoring:\n  sd_multiplier: 3\n")
+    used = []
+    monkeypatch.setattr(reader, "iter_studies", lambda inputs: iter([_fake_study("1.2.3")]))
+
+    def analyze(study, options):
+        used.append(options.perfusion)
+        raise OSError("stop here")
+
+    monkeypatch.setattr(pipeline, "analyze_study", analyze)
+    monkeypatch.setattr(outputs, "write_study_outputs", lambda *a, **k: None)
+    analyze_unit("/archive/unit-a", str(tmp_path), BatchOptions(perfusion_settings=str(settings)))
+    analyze_unit("/archive/unit-b", str(tmp_path), BatchOptions())
+    assert used[0].abnormal_summed_score == 5
+    assert used[0].scoring.sd_multiplier == 3.0
+    assert used[1].abnormal_summed_score == 3  # the built-in settings without a file

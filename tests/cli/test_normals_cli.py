@@ -122,3 +122,32 @@ def test_build_with_tail_probability_widens_no_sd_below_the_plain_build(
     capsys.readouterr()
     assert main([*args, "--out", str(tmp_path / "bad.json"), "--tail-probability", "0.7"]) == 2
     assert "--tail-probability must be within (0, 0.5)" in capsys.readouterr().err
+
+
+def test_perfusion_settings_change_the_verdict_and_are_recorded(
+        normals_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    limits = tmp_path / "site.json"
+    assert main(["normals", "build", str(normals_dir), "--tracer", "tetrofosmin", "--sex", "F",
+                 "--out", str(limits)]) == 0
+    patient = tmp_path / "patient"
+    _study(patient, 500, defect=(180.0, 100.0, 0.7))  # abnormal with the built-in settings
+    settings = tmp_path / "site-settings.yaml"
+    settings.write_text("# our cut-offs\nabnormal_summed_score: 60\nequivocal_summed_score: 60\n"
+                        "scoring:\n  sd_multiplier: 2.75\n")
+    results = tmp_path / "results"
+    assert main(["analyze", str(patient), "--out", str(results), "--normals", str(limits),
+                 "--perfusion-settings", str(settings)]) == 0
+    (result_file,) = results.glob("*/result.json")
+    perfusion = json.loads(result_file.read_text())["perfusion"]
+    assert perfusion["verdict"] == "normal"  # a summed score of 60 is never reached
+    assert perfusion["settings"]["abnormal_summed_score"] == 60
+    assert perfusion["settings"]["scoring"]["sd_multiplier"] == 2.75
+    assert perfusion["params"]["sd_multiplier"] == 2.75
+
+    bad = tmp_path / "bad-settings.yaml"
+    bad.write_text("scoring:\n  sd_multipler: 3\n")
+    out = tmp_path / "not-written"
+    assert main(["analyze", str(patient), "--out", str(out), "--perfusion-settings",
+                 str(bad)]) == 2
+    assert f"{bad}: scoring.sd_multipler: unknown setting" in capsys.readouterr().err
+    assert not out.exists()

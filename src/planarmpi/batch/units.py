@@ -38,6 +38,8 @@ class BatchOptions:
         default is none).
     normals : tuple of path
         Site perfusion limits files.
+    perfusion_settings : path or None
+        A site's perfusion settings file (the built-in settings without one).
     report : bool
         Write the reports and DICOM objects too (as ``analyze`` does by default).
     clock : datetime
@@ -46,6 +48,7 @@ class BatchOptions:
 
     clinical: str | None = None
     normals: tuple[str, ...] = ()
+    perfusion_settings: str | None = None
     report: bool = True
     clock: dt.datetime = dt.datetime(2000, 1, 1)
 
@@ -162,8 +165,10 @@ def analyze_unit(unit: str, out: str, options: BatchOptions) -> list[dict[str, A
     """
     import json
     import warnings
+    from dataclasses import replace
 
     from planarmpi.analysis.perfusion.normals import read_limits
+    from planarmpi.analysis.perfusion.settings import read_perfusion_settings
     from planarmpi.analysis.pipeline import AnalysisOptions, analyze_study
     from planarmpi.io.clinical import read_clinical
     from planarmpi.io.reader import Problem, iter_studies
@@ -181,6 +186,9 @@ def analyze_unit(unit: str, out: str, options: BatchOptions) -> list[dict[str, A
             context = read_clinical(options.clinical) if options.clinical else None
             limits = tuple(read_limits(p) for p in options.normals)
             analysis = AnalysisOptions(normal_limits=limits)
+            if options.perfusion_settings:
+                analysis = replace(analysis, perfusion=read_perfusion_settings(
+                    options.perfusion_settings))
             scratch = _retrieve(unit)
             for item in iter_studies([scratch or unit]):
                 if isinstance(item, Problem):

@@ -31,6 +31,9 @@ def add_arguments(p: argparse.ArgumentParser, iso_datetime: type | object) -> No
                    help="a clinical-context file applied to every study")
     p.add_argument("--normals", type=Path, action="append", default=[], metavar="FILE",
                    help="site perfusion limits (repeatable)")
+    p.add_argument("--perfusion-settings", type=Path, metavar="FILE",
+                   help="a site's perfusion thresholds (YAML/JSON, see docs/perfusion.md "
+                        "'Settings')")
     p.add_argument("--no-report", action="store_true",
                    help="write result.json and figures only")
     p.add_argument("--generated-at", type=iso_datetime, metavar="ISO",  # type: ignore[arg-type]
@@ -66,9 +69,15 @@ def batch_command(args: argparse.Namespace) -> int:
         target = Path(item[1:] if item.startswith("@") else item)
         if not target.exists():
             raise InvalidInputError(f"{target}: no such file or folder")
+    if args.perfusion_settings:
+        from planarmpi.analysis.perfusion.settings import read_perfusion_settings
+
+        read_perfusion_settings(args.perfusion_settings)  # fail before any work starts
     options = BatchOptions(
         clinical=str(args.clinical) if args.clinical else None,
-        normals=tuple(str(p) for p in args.normals), report=not args.no_report,
+        normals=tuple(str(p) for p in args.normals),
+        perfusion_settings=str(args.perfusion_settings) if args.perfusion_settings else None,
+        report=not args.no_report,
         clock=args.generated_at or dt.datetime.now().replace(microsecond=0))
     progress = Progress(TextColumn("[bold]batch"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("studies {task.fields[studies]}"),

@@ -133,24 +133,29 @@ def _now() -> dt.datetime:
 
 def analyze_command(inputs: list[str], out: Path, clinical: Path | None,
                     rois: Path | None = None, normals: list[Path] | None = None,
-                    *, report: bool = True, clock: dt.datetime | None = None) -> int:
+                    *, report: bool = True, clock: dt.datetime | None = None,
+                    perfusion_settings: Path | None = None) -> int:
     """``planarmpi analyze``: analyse every study, write ``OUT/<uid>/result.json``.
 
     With ``report`` (the default) the report, its DICOM objects and the coding are written
     next to it (:func:`planarmpi.report.outputs.render_report_outputs`).
     """
     from planarmpi.analysis.perfusion.normals import read_limits
+    from planarmpi.analysis.perfusion.settings import read_perfusion_settings
+    from planarmpi.analysis.perfusion.study import PerfusionParams
     from planarmpi.io.clinical import read_clinical
 
     context = read_clinical(clinical) if clinical is not None else None
     roi_spec = read_roi_file(rois) if rois is not None else {}
     limits = tuple(read_limits(p) for p in normals or ())
+    perfusion = read_perfusion_settings(perfusion_settings) if perfusion_settings else None
     out.mkdir(parents=True, exist_ok=True)
     tally = _Tally()
     written = 0
     for item in _studies(inputs, tally):
         options = AnalysisOptions(manual_rois=rois_for_study(roi_spec, item, str(rois or "")),
-                                  normal_limits=limits)
+                                  normal_limits=limits,
+                                  perfusion=perfusion or PerfusionParams())
         result = analyze_study(item, options=options)
         if not is_valid_uid(item.study_instance_uid):
             tally.problems += 1

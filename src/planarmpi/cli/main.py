@@ -66,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="perfusion normal limits built with 'planarmpi normals build' "
                         "(repeatable); used before the built-in limits for their tracer "
                         "and sex")
+    p.add_argument("--perfusion-settings", type=Path, metavar="FILE",
+                   help="a site's perfusion thresholds (YAML/JSON, see docs/perfusion.md "
+                        "'Settings'); default: the built-in ones")
 
     p = sub.add_parser("report", help="re-render reports of analysed studies, e.g. after "
                                       "editing the clinical file; sign them")
@@ -139,7 +142,8 @@ def _dispatch(argv: Sequence[str] | None) -> int:
 
             return analyze_command(args.inputs, args.out, args.clinical, args.rois,
                                    args.normals, report=not args.no_report,
-                                   clock=args.generated_at)
+                                   clock=args.generated_at,
+                                   perfusion_settings=args.perfusion_settings)
         if args.command == "report":
             from planarmpi.cli.commands import report_command
 

@@ -853,6 +853,7 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
     stress_key = next((k for k in by_state if State(k).is_stress), None)
     rest_key = next((k for k in by_state if state_group(State(k)) == "rest"), None)
     primary = stress_key or next(iter(by_state))
+    from planarmpi.analysis.perfusion.settings import perfusion_params_to_mapping
 
     section: dict[str, Any] = {
         "method": "circumferential count profiles after interpolative background "
@@ -862,6 +863,8 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
                    "min_run_points": p.scoring.min_run_points,
                    "abnormal_summed_score": p.abnormal_summed_score,
                    "equivocal_summed_score": p.equivocal_summed_score},
+        # Every setting a site may change (planarmpi analyze --perfusion-settings).
+        "settings": perfusion_params_to_mapping(p),
         "angle_convention": "0° = top of the displayed image, clockwise",
         "states": [{"state": k, **summaries[k],
                     "views": [_view_json(v, limits is not None) for v in views]}
