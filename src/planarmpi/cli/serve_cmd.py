@@ -5,7 +5,10 @@ Settings come from the command line, else the environment (``PLANARMPI_DATA``,
 ``PLANARMPI_IDLE_SECONDS``, ``PLANARMPI_DESTINATION``, ``PLANARMPI_WEB_PORT``), else a YAML
 file (``--config``, same keys in lower case without the prefix), else the defaults:
 ``./planarmpi-data``, SQLite in it, 127.0.0.1, port 11112, AE title PLANARMPI, 10 s idle,
-web app on port 8080.
+web app on port 8080. ``normals`` (a normal-limits file, or a folder of them) and
+``perfusion_settings`` (a settings file, docs/perfusion.md "Settings") set the site's
+perfusion analysis; both are read at start, so a bad file stops the server before it
+accepts anything.
 """
 
 from __future__ import annotations
@@ -14,11 +17,15 @@ import argparse
 import os
 import signal
 import threading
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["SETTINGS", "add_arguments", "add_user_arguments", "resolve_settings",
-           "serve_command", "user_command"]
+if TYPE_CHECKING:
+    from planarmpi.analysis.pipeline import AnalysisOptions
+
+__all__ = ["SETTINGS", "add_arguments", "add_user_arguments", "analysis_options",
+           "resolve_settings", "serve_command", "user_command"]
 
 #: setting → (default, type)
 SETTINGS: dict[str, tuple[Any, type]] = {
@@ -31,6 +38,8 @@ SETTINGS: dict[str, tuple[Any, type]] = {
     "destination": (None, str),
     "web_port": (8080, int),
     "stow_url": (None, str),
+    "normals": (None, str),
+    "perfusion_settings": (None, str),
 }
 
 
@@ -52,6 +61,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="also send each report to this DICOMweb service by STOW-RS")
     p.add_argument("--web-port", type=int, metavar="PORT",
                    help="web workstation port (default 8080; 0: no web app)")
+    p.add_argument("--normals", metavar="PATH",
+                   help="site perfusion limits: a limits file or a folder of them")
+    p.add_argument("--perfusion-settings", metavar="FILE",
+                   help="a site's perfusion thresholds (YAML/JSON)")
 
 
 def resolve_settings(args: argparse.Namespace,
@@ -91,6 +104,35 @@ def resolve_settings(args: argparse.Namespace,
     return out
 
 
+def analysis_options(settings: dict[str, Any]) -> AnalysisOptions:
+    """The site's analysis settings from the resolved serve settings (``normals``: a
+    limits file or a folder of ``*.json`` limits files; ``perfusion_settings``).
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the file: missing, unreadable or invalid.
+    """
+    from planarmpi.analysis.perfusion.normals import read_limits
+    from planarmpi.analysis.perfusion.settings import read_perfusion_settings
+    from planarmpi.analysis.pipeline import AnalysisOptions
+    from planarmpi.errors import InvalidInputError
+
+    options = AnalysisOptions()
+    if settings.get("normals"):
+        path = Path(settings["normals"])
+        if not path.exists():
+            raise InvalidInputError(f"{path}: no such normal-limits file or folder")
+        files = sorted(path.glob("*.json")) if path.is_dir() else [path]
+        if not files:
+            raise InvalidInputError(f"{path}: no normal-limits files (*.json) in the folder")
+        options = replace(options, normal_limits=tuple(read_limits(f) for f in files))
+    if settings.get("perfusion_settings"):
+        options = replace(options,
+                          perfusion=read_perfusion_settings(settings["perfusion_settings"]))
+    return options
+
+
 def serve_command(args: argparse.Namespace) -> int:
     """Open the archive, start the DICOM node, wait for SIGINT/SIGTERM."""
     import logging
@@ -99,6 +141,7 @@ def serve_command(args: argparse.Namespace) -> int:
     from planarmpi.store import Archive
 
     settings = resolve_settings(args)
+    analysis = analysis_options(settings)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("pynetdicom").setLevel(logging.WARNING)
     destination = (Destination.parse(settings["destination"]) if settings["destination"]
@@ -106,7 +149,8 @@ def serve_command(args: argparse.Namespace) -> int:
     archive = Archive(settings["data"], settings["db"])
     node = DicomNode(archive, ae_title=settings["ae_title"], host=settings["host"],
                      port=settings["dicom_port"], idle_seconds=settings["idle_seconds"],
-                     destination=destination, stow_url=settings["stow_url"])
+                     destination=destination, stow_url=settings["stow_url"],
+                     analysis=analysis)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -117,7 +161,8 @@ def serve_command(args: argparse.Namespace) -> int:
 
         from planarmpi.web.app import create_app
 
-        web = uvicorn.Server(uvicorn.Config(create_app(archive), host=settings["host"],
+        web = uvicorn.Server(uvicorn.Config(create_app(archive, analysis=analysis),
+                                            host=settings["host"],
                                             port=settings["web_port"], log_level="warning",
                                             access_log=False))
         threading.Thread(target=web.run, name="planarmpi-web", daemon=True).start()

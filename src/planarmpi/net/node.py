@@ -14,7 +14,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydicom.uid import (
     BasicTextSRStorage,
@@ -34,6 +34,9 @@ from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]
 
 from planarmpi.errors import InvalidInputError
 from planarmpi.store.archive import Archive
+
+if TYPE_CHECKING:
+    from planarmpi.analysis.pipeline import AnalysisOptions
 
 __all__ = ["STORAGE_CLASSES", "Destination", "DicomNode", "send_files"]
 
@@ -125,13 +128,17 @@ class DicomNode:
         A DICOMweb service the report objects are also sent to (STOW-RS).
     analyse : bool
         Analyse complete studies (off: store only).
+    analysis : AnalysisOptions, optional
+        The site's analysis settings (normal limits, perfusion settings); built-in without.
     """
 
     def __init__(self, archive: Archive, *, ae_title: str = "PLANARMPI",
                  host: str = "127.0.0.1", port: int = 11112, idle_seconds: float = 10.0,
                  destination: Destination | None = None, analyse: bool = True,
-                 stow_url: str | None = None) -> None:
+                 stow_url: str | None = None,
+                 analysis: AnalysisOptions | None = None) -> None:
         self.archive = archive
+        self.analysis = analysis
         self.ae_title = ae_title
         self.host, self.port = host, port
         self.idle = dt.timedelta(seconds=idle_seconds)
@@ -224,7 +231,7 @@ class DicomNode:
         """Analyse a complete study now, then send its report; returns the new status."""
         from planarmpi.store.processing import process_study
 
-        done = process_study(self.archive, study_instance_uid)
+        done = process_study(self.archive, study_instance_uid, options=self.analysis)
         if done.status == "analysed" and self.destination is not None and done.folder:
             outputs = sorted(done.folder.glob("*.dcm"))
             try:

@@ -6,9 +6,12 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from planarmpi.store.archive import Archive
+
+if TYPE_CHECKING:
+    from planarmpi.analysis.pipeline import AnalysisOptions
 
 __all__ = ["Processed", "process_study"]
 
@@ -27,14 +30,18 @@ class Processed:
 
 def process_study(archive: Archive, study_instance_uid: str, *, created_by: str = "system",
                   manual_rois: dict[str, Any] | None = None,
-                  clock: dt.datetime | None = None) -> Processed:
+                  clock: dt.datetime | None = None,
+                  options: AnalysisOptions | None = None) -> Processed:
     """Read a study from the archive, analyse it, write its outputs, record a new version.
 
     ``manual_rois`` (an ROI document as ``analyze --rois`` reads, keyed by Series Instance
     UID) replaces the automatic ROIs of the series it names and is kept with the version.
-    Failures are recorded on the study (status ``failed`` with the reason) and returned,
-    never raised.
+    ``options`` are the site's analysis settings (normal limits, perfusion settings; the
+    built-in ones without); the manual ROIs are added to them. Failures are recorded on
+    the study (status ``failed`` with the reason) and returned, never raised.
     """
+    from dataclasses import replace
+
     from planarmpi import __version__
     from planarmpi.analysis.pipeline import AnalysisOptions, analyze_study
     from planarmpi.io.reader import read_studies
@@ -52,8 +59,8 @@ def process_study(archive: Archive, study_instance_uid: str, *, created_by: str 
         return Processed("failed", reason=reason)
     study = studies[0]
     try:
-        options = AnalysisOptions(manual_rois=rois_for_study(manual_rois or {}, study,
-                                                             "user ROIs"))
+        options = replace(options or AnalysisOptions(),
+                          manual_rois=rois_for_study(manual_rois or {}, study, "user ROIs"))
         result = analyze_study(study, options=options)
         # Each analysis writes into a folder of its own: the outputs (and the report PDF a
         # physician signed) of an earlier version are never overwritten by a later one.

@@ -15,7 +15,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from fastapi import FastAPI, Request
@@ -30,6 +30,9 @@ from planarmpi.errors import InvalidInputError, PlanarMPIError
 from planarmpi.store.archive import Archive
 from planarmpi.store.models import Analysis, Patient, Report, Study, utcnow
 from planarmpi.web.security import authenticate, csrf_token
+
+if TYPE_CHECKING:
+    from planarmpi.analysis.pipeline import AnalysisOptions
 
 __all__ = ["MAX_UPLOAD_BYTES", "create_app"]
 
@@ -69,7 +72,8 @@ def _fields_hold(stored: dict[str, Any], fields: dict[str, str]) -> bool:
 
 
 def create_app(archive: Archive, *, clock: Callable[[], dt.datetime] | None = None,
-               secure_cookies: bool = False) -> FastAPI:
+               secure_cookies: bool = False,
+               analysis: AnalysisOptions | None = None) -> FastAPI:
     """The web app over ``archive``.
 
     Parameters
@@ -79,6 +83,9 @@ def create_app(archive: Archive, *, clock: Callable[[], dt.datetime] | None = No
         "Now" for report times (tests inject a fixed clock).
     secure_cookies : bool
         Send the session cookie over HTTPS only (set it behind a TLS proxy).
+    analysis : AnalysisOptions, optional
+        The site's analysis settings (normal limits, perfusion settings) for the analyses
+        the app starts (ROI edits, re-analysis); built-in without.
     """
     now = clock or (lambda: dt.datetime.now().replace(microsecond=0))
     app = FastAPI(title="planarmpi", docs_url=None, redoc_url=None, openapi_url=None)
@@ -338,7 +345,7 @@ def create_app(archive: Archive, *, clock: Callable[[], dt.datetime] | None = No
         except ValueError as exc:
             raise InvalidInputError(f"the edited ROIs cannot be analysed: {exc}") from exc
         done = process_study(archive, uid, created_by=me["name"], manual_rois=spec,
-                             clock=now())
+                             clock=now(), options=analysis)
         if done.status != "analysed":
             raise InvalidInputError(f"re-analysis failed: {done.reason}")
         archive.audit(me["name"], "roi-edited", uid, f"series {series_uid}, version "
@@ -511,7 +518,7 @@ def create_app(archive: Archive, *, clock: Callable[[], dt.datetime] | None = No
         archive.audit(me["name"], "upload", ",".join(sorted(studies))[:128],
                       f"{stored} stored, {len(problems)} refused")
         for uid in sorted(studies):
-            process_study(archive, uid, created_by=me["name"], clock=now())
+            process_study(archive, uid, created_by=me["name"], clock=now(), options=analysis)
         request.session["message"] = (f"{stored} file(s) stored, {len(studies)} study(ies) "
                                       "analysed." + (" Refused: " + "; ".join(problems)
                                                      if problems else ""))
