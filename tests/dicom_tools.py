@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -43,8 +45,16 @@ def free_port() -> int:
 
 
 def tool(name: str) -> str:
-    """Path of a Debian tool (dcmtk, Orthanc...): a failure in CI, a skip elsewhere."""
-    path = shutil.which(name)
+    """Path of a Debian tool (dcmtk, Orthanc...): a failure in CI, a skip elsewhere.
+
+    The environment's own ``bin`` is left out of the search: pynetdicom installs apps of
+    the same names there (``storescu``, ``echoscu``) with other options and exit codes,
+    and an activated environment puts them first on PATH.
+    """
+    own = (Path(sys.prefix) / "bin").resolve()
+    search = os.pathsep.join(d for d in os.environ.get("PATH", os.defpath).split(os.pathsep)
+                             if d and Path(d).resolve() != own)
+    path = shutil.which(name, path=search)
     if path is None:
         if IN_CI:
             pytest.fail(f"{name} is missing in CI: scripts/setup.sh --dev installs it")
