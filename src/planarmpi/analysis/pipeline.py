@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -17,7 +19,7 @@ from planarmpi.model import Chamber, Finding, GatedSeries, Level, State, Study, 
 from planarmpi.qc.checks import check_study
 from planarmpi.qc.limits import QCLimits
 
-__all__ = ["AnalysisOptions", "analyze_study"]
+__all__ = ["AnalysisOptions", "analyze_study", "site_options"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +33,26 @@ class AnalysisOptions:
     first_pass: FirstPassParams = field(default_factory=FirstPassParams)
     gated_perfusion: GatedPerfusionParams = field(default_factory=GatedPerfusionParams)
     normal_limits: tuple[NormalLimits, ...] = ()
+
+
+def site_options(normals: Iterable[str | os.PathLike[str]] = (),
+                 perfusion_settings: str | os.PathLike[str] | None = None) -> AnalysisOptions:
+    """A site's analysis options: its normal-limits files (used before the built-in limits
+    for their tracer and sex) and its perfusion settings file (the built-in settings
+    without one). What ``analyze``, ``batch`` and ``serve`` share.
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the file that is unreadable or invalid.
+    """
+    from planarmpi.analysis.perfusion.normals import read_limits
+    from planarmpi.analysis.perfusion.settings import read_perfusion_settings
+
+    return AnalysisOptions(
+        normal_limits=tuple(read_limits(path) for path in normals),
+        perfusion=read_perfusion_settings(perfusion_settings) if perfusion_settings
+        else PerfusionParams())
 
 
 def _ef_method(series: GatedSeries) -> str | None:

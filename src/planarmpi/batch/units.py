@@ -165,11 +165,8 @@ def analyze_unit(unit: str, out: str, options: BatchOptions) -> list[dict[str, A
     """
     import json
     import warnings
-    from dataclasses import replace
 
-    from planarmpi.analysis.perfusion.normals import read_limits
-    from planarmpi.analysis.perfusion.settings import read_perfusion_settings
-    from planarmpi.analysis.pipeline import AnalysisOptions, analyze_study
+    from planarmpi.analysis.pipeline import analyze_study, site_options
     from planarmpi.io.clinical import read_clinical
     from planarmpi.io.reader import Problem, iter_studies
     from planarmpi.report.outputs import write_study_outputs
@@ -184,11 +181,7 @@ def analyze_unit(unit: str, out: str, options: BatchOptions) -> list[dict[str, A
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=UserWarning, module=r"pydicom(\..*)?")
             context = read_clinical(options.clinical) if options.clinical else None
-            limits = tuple(read_limits(p) for p in options.normals)
-            analysis = AnalysisOptions(normal_limits=limits)
-            if options.perfusion_settings:
-                analysis = replace(analysis, perfusion=read_perfusion_settings(
-                    options.perfusion_settings))
+            analysis = site_options(options.normals, options.perfusion_settings)
             scratch = _retrieve(unit)
             for item in iter_studies([scratch or unit]):
                 if isinstance(item, Problem):

@@ -12,7 +12,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from planarmpi.analysis.pipeline import AnalysisOptions, analyze_study
+from planarmpi.analysis.pipeline import analyze_study
 from planarmpi.analysis.result import StudyResult
 from planarmpi.io.paths import is_valid_uid
 from planarmpi.io.reader import Problem, iter_studies
@@ -140,22 +140,19 @@ def analyze_command(inputs: list[str], out: Path, clinical: Path | None,
     With ``report`` (the default) the report, its DICOM objects and the coding are written
     next to it (:func:`planarmpi.report.outputs.render_report_outputs`).
     """
-    from planarmpi.analysis.perfusion.normals import read_limits
-    from planarmpi.analysis.perfusion.settings import read_perfusion_settings
-    from planarmpi.analysis.perfusion.study import PerfusionParams
+    from dataclasses import replace
+
+    from planarmpi.analysis.pipeline import site_options
     from planarmpi.io.clinical import read_clinical
 
     context = read_clinical(clinical) if clinical is not None else None
     roi_spec = read_roi_file(rois) if rois is not None else {}
-    limits = tuple(read_limits(p) for p in normals or ())
-    perfusion = read_perfusion_settings(perfusion_settings) if perfusion_settings else None
+    site = site_options(normals or (), perfusion_settings)
     out.mkdir(parents=True, exist_ok=True)
     tally = _Tally()
     written = 0
     for item in _studies(inputs, tally):
-        options = AnalysisOptions(manual_rois=rois_for_study(roi_spec, item, str(rois or "")),
-                                  normal_limits=limits,
-                                  perfusion=perfusion or PerfusionParams())
+        options = replace(site, manual_rois=rois_for_study(roi_spec, item, str(rois or "")))
         result = analyze_study(item, options=options)
         if not is_valid_uid(item.study_instance_uid):
             tally.problems += 1

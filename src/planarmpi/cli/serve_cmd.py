@@ -17,7 +17,6 @@ import argparse
 import os
 import signal
 import threading
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -113,12 +112,10 @@ def analysis_options(settings: dict[str, Any]) -> AnalysisOptions:
     InvalidInputError
         Naming the file: missing, unreadable or invalid.
     """
-    from planarmpi.analysis.perfusion.normals import read_limits
-    from planarmpi.analysis.perfusion.settings import read_perfusion_settings
-    from planarmpi.analysis.pipeline import AnalysisOptions
+    from planarmpi.analysis.pipeline import site_options
     from planarmpi.errors import InvalidInputError
 
-    options = AnalysisOptions()
+    files: list[Path] = []
     if settings.get("normals"):
         path = Path(settings["normals"])
         if not path.exists():
@@ -126,11 +123,7 @@ def analysis_options(settings: dict[str, Any]) -> AnalysisOptions:
         files = sorted(path.glob("*.json")) if path.is_dir() else [path]
         if not files:
             raise InvalidInputError(f"{path}: no normal-limits files (*.json) in the folder")
-        options = replace(options, normal_limits=tuple(read_limits(f) for f in files))
-    if settings.get("perfusion_settings"):
-        options = replace(options,
-                          perfusion=read_perfusion_settings(settings["perfusion_settings"]))
-    return options
+    return site_options(files, settings.get("perfusion_settings"))
 
 
 def serve_command(args: argparse.Namespace) -> int:
