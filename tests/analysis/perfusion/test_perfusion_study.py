@@ -102,9 +102,14 @@ def test_a_fixed_defect_shows_no_stress_induced_reduction(perfusion_cases: dict[
 
 def test_paired_score_raises_a_hidden_ischaemia(perfusion_cases: dict[str, Case]) -> None:
     study, _ = perfusion_cases["lad-ischemia"]
-    strict = PerfusionParams(abnormal_summed_score=40, equivocal_summed_score=39)
+    default = analyze_perfusion(study)
+    assert default is not None
+    stress = next(s for s in default.section["states"] if s["state"].startswith("stress"))
+    # Thresholds just above the stress score alone: only the paired segments can cross them.
+    above = stress["summed_score"] + 1
+    strict = PerfusionParams(abnormal_summed_score=above, equivocal_summed_score=above)
     base = analyze_perfusion(study, params=replace(strict, paired_segment_score=0))
-    paired = analyze_perfusion(study, params=replace(strict, paired_segment_score=10))
+    paired = analyze_perfusion(study, params=replace(strict, paired_segment_score=4))
     assert base is not None
     assert paired is not None
     assert base.section["verdict"] == "normal"

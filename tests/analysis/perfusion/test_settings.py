@@ -54,6 +54,15 @@ def test_settings_are_applied_at_both_levels() -> None:
     ({"scoring": {"sd_multiplier": 9}}, "scoring: sd_multiplier must be within 0.5–5"),
     ({"territory": {"relative": 0}}, "territory: relative and segment_share must be"),
     ({"scoring": 2.5}, "scoring: expected a mapping of ScoringParams settings"),
+    ({"fixed_min_views": 0}, "settings: fixed_min_views must be within 1–6, got 0"),
+    ({"extra_territory_min_views": -1}, "extra_territory_min_views must be within 0–6"),
+    ({"paired_segment_score": 5}, "paired_segment_score must be within 0–4, got 5"),
+    ({"tid_limit": 0.9}, "tid_limit must be within 1–2, got 0.9"),
+    ({"low_counts_per_pixel": -5}, "low_counts_per_pixel must be within 0–10000"),
+    ({"reversibility_min_improvement_percent": 120},
+     "reversibility_min_improvement_percent must be within 0–100"),
+    ({"equivocal_summed_score": 4}, "equivocal_summed_score ≤ abnormal_summed_score, got 4 and 3"),
+    ({"abnormal_summed_score": 0, "equivocal_summed_score": 0}, "1 ≤ equivocal_summed_score"),
     ({"profile": {"n_angles": 90}}, "profile: the profile settings must match the normal"),
 ])
 def test_every_bad_setting_is_named(doc: dict[str, Any], message: str) -> None:

@@ -199,6 +199,28 @@ class PerfusionParams:
     extra_territory_min_views: int = 2
     motion: MotionParams = field(default_factory=MotionParams)
 
+    def __post_init__(self) -> None:
+        # Each value out of its range would silently turn a rule off or make every study
+        # fail it; a site's settings file reaches here (settings.py), so refuse it.
+        if not 1 <= self.equivocal_summed_score <= self.abnormal_summed_score:
+            raise ValueError("summed-score thresholds must satisfy 1 ≤ equivocal_summed_score "
+                             f"≤ abnormal_summed_score, got {self.equivocal_summed_score} and "
+                             f"{self.abnormal_summed_score}")
+        checks = (
+            ("low_counts_per_pixel", self.low_counts_per_pixel, 0.0, 10000.0),
+            ("tid_limit", self.tid_limit, 1.0, 2.0),
+            ("max_registration_deg", self.max_registration_deg, 0.0, 45.0),
+            ("extracardiac_ratio", self.extracardiac_ratio, 0.0, 5.0),
+            ("reversibility_min_improvement_percent",
+             self.reversibility_min_improvement_percent, 0.0, 100.0),
+            ("paired_segment_score", self.paired_segment_score, 0, 4),
+            ("fixed_min_views", self.fixed_min_views, 1, 6),
+            ("extra_territory_min_views", self.extra_territory_min_views, 0, 6),
+        )
+        for name, value, low, high in checks:
+            if not low <= value <= high:
+                raise ValueError(f"{name} must be within {low:g}–{high:g}, got {value}")
+
 
 @dataclass(frozen=True, slots=True)
 class ViewAnalysis:
