@@ -142,6 +142,18 @@ def test_framed_static_views_and_motion(tmp_path: Path) -> None:
         PatientMotion("LLAT", 1.0, (1.0, 0.0))
 
 
+def test_stress_dilation_enlarges_the_stress_ventricle_only() -> None:
+    from planarmpi.model import State
+    from planarmpi.simulate.study import SimulationSpec, state_anatomy
+
+    spec = SimulationSpec(states=(State.STRESS_EXERCISE, State.REST), stress_lv_dilation=1.1)
+    assert state_anatomy(spec, State.STRESS_EXERCISE).edv_ml == pytest.approx(
+        spec.anatomy.edv_ml * 1.331)
+    assert state_anatomy(spec, State.REST) == spec.anatomy
+    with pytest.raises(ValueError, match="stress_lv_dilation"):
+        replace(spec, stress_lv_dilation=2.0)
+
+
 def test_population_is_reproducible(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from planarmpi.simulate.presets import random_spec
 

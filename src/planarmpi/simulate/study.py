@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -143,6 +143,11 @@ class SimulationSpec:
         layout only.
     motion : tuple of PatientMotion
         Patient motion during static views.
+    stress_lv_dilation : float
+        Transient ischaemic dilation: the LV cavity's linear size in the stress states over
+        its size at rest (the EDV is multiplied by its cube; the wall keeps its
+        thickness). 1 dilates nothing. ``truth.json`` then holds the anterior projected
+        areas' stress/rest ratios (``tid``).
     """
 
     name: str = "custom"
@@ -164,8 +169,12 @@ class SimulationSpec:
     static_layout: Literal["per-view", "multi-detector"] = "per-view"
     static_frames: int = 1
     motion: tuple[PatientMotion, ...] = ()
+    stress_lv_dilation: float = 1.0
 
     def __post_init__(self) -> None:
+        if not 0.8 <= self.stress_lv_dilation <= 1.5:
+            raise ValueError("stress_lv_dilation must be within 0.8–1.5, got "
+                             f"{self.stress_lv_dilation}")
         for v in (*self.static_views, *([self.gated_view] if self.gated_view else [])):
             if v not in VIEWS:
                 raise ValueError(f"unknown view {v!r}; choose from {', '.join(VIEWS)}")
@@ -313,8 +322,10 @@ def simulate_study(
                 manufacturer="planarmpi",
             )
 
-        def volumes(phase: float, *, _rest: bool = rest) -> Any:
-            return build_volumes(a, spec.tracer, cycle_phase=phase, defects=spec.defects,
+        anatomy = state_anatomy(spec, state)
+
+        def volumes(phase: float, *, _rest: bool = rest, _anatomy: Anatomy = anatomy) -> Any:
+            return build_volumes(_anatomy, spec.tracer, cycle_phase=phase, defects=spec.defects,
                                  rest=_rest, voxel_mm=camera.grid.voxel_mm,
                                  shape_zyx=camera.grid.shape_zyx, uptake=dict(spec.uptake),
                                  body=body)
@@ -365,8 +376,41 @@ def simulate_study(
         truth_states.append(state_truth)
 
     truth = _truth(spec, seed, header, files, truth_states, camera)
+    if spec.stress_lv_dilation != 1.0:
+        truth["tid"] = _tid_truth(spec, camera)
     (out / "truth.json").write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
     return truth
+
+
+def state_anatomy(spec: SimulationSpec, state: State) -> Anatomy:
+    """The anatomy imaged in ``state``: the LV dilated at stress by ``stress_lv_dilation``."""
+    if spec.stress_lv_dilation == 1.0 or not state.is_stress:
+        return spec.anatomy
+    return replace(spec.anatomy, edv_ml=spec.anatomy.edv_ml * spec.stress_lv_dilation ** 3)
+
+
+def _tid_truth(spec: SimulationSpec, camera: _Camera) -> dict[str, Any]:
+    """Stress/rest ratios of the LV's projected areas in the anterior view (static phases'
+    mean): of the whole ventricle's outline, and of its cavity."""
+    grid = camera.grid
+
+    def areas(anatomy: Anatomy) -> tuple[float, float]:
+        outline, cavity = [], []
+        for phase in _STATIC_PHASES:
+            heart = heart_masks(anatomy, grid, float(phase))
+            outline.append(float((camera.bin((heart.myocardium | heart.lv_cavity)
+                                             .sum(axis=1).astype(float)) > 0).sum()))
+            cavity.append(float((camera.bin(heart.lv_cavity.sum(axis=1).astype(float)) > 0)
+                                .sum()))
+        return float(np.mean(outline)), float(np.mean(cavity))
+
+    stress = areas(state_anatomy(spec, State.STRESS_EXERCISE))
+    rest = areas(spec.anatomy)
+    return {"stress_lv_dilation": spec.stress_lv_dilation,
+            "lv_outline_area_ratio": stress[0] / rest[0],
+            "lv_cavity_area_ratio": stress[1] / rest[1],
+            "definition": "stress/rest ratio of the anterior projected areas (pixels where "
+                          "the LV, or its cavity, projects; mean over the static phases)"}
 
 
 def _static_frames(expected: Array, moves: Sequence[PatientMotion], spec: SimulationSpec,

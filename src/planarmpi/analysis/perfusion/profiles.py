@@ -41,10 +41,12 @@ __all__ = [
     "Profile",
     "ProfileParams",
     "circumferential_profile",
+    "corrected_image",
     "display_flips",
     "find_lv",
     "interpolative_background",
     "ray_directions",
+    "ray_maxima",
     "ring_candidates",
     "ring_fitter",
 ]
@@ -198,8 +200,8 @@ def _smooth(image: Array, sigma_px: tuple[float, float]) -> Array:
     return np.asarray(ndimage.gaussian_filter(image, sigma_px, mode="nearest"))
 
 
-def _ray_maxima(smooth: Array, centre: tuple[float, float], drow: Array, dcol: Array,
-                r_lo: Array, r_hi: Array, step: float = 0.5) -> tuple[Array, Array]:
+def ray_maxima(smooth: Array, centre: tuple[float, float], drow: Array, dcol: Array,
+               r_lo: Array, r_hi: Array, step: float = 0.5) -> tuple[Array, Array]:
     """Maximum of ``smooth`` along each ray between r_lo and r_hi (pixels), and where."""
     n_steps = int(np.ceil(float(np.max(r_hi)) / step)) + 1
     radii = np.arange(n_steps) * step
@@ -434,7 +436,7 @@ def _ridge_fit(smooth: Array, centre: tuple[float, float], radius: float,
     for iteration in range(3):
         ridge = _ellipse_radius(fit, ray_centre, drow, dcol)
         r_lo, r_hi = search[0] * ridge, search[1] * ridge
-        values, radii = _ray_maxima(smooth, ray_centre, drow, dcol, r_lo, r_hi)
+        values, radii = ray_maxima(smooth, ray_centre, drow, dcol, r_lo, r_hi)
         # A ray whose maximum sits at an end of its band crosses no ridge (the open valve
         # plane, a defect, or a hotter organ beyond the wall): it does not vote.
         keep = np.isfinite(values) & (radii > r_lo + 0.75) & (radii < r_hi - 0.75)
@@ -526,8 +528,8 @@ def _lv_from_ring(smooth: Array, px_mm: float, ring: Ring, *, p: ProfileParams) 
                               "mm, not the size of a left ventricle")
     _, pdrow, pdcol = ray_directions(p.n_angles)
     ridge = _ellipse_radius(fit, (yc, xc), pdrow, pdcol)
-    ridge_values, _ = _ray_maxima(smooth, (yc, xc), pdrow, pdcol,
-                                   p.search_inner * ridge, p.search_outer * ridge)
+    ridge_values, _ = ray_maxima(smooth, (yc, xc), pdrow, pdcol,
+                                  p.search_inner * ridge, p.search_outer * ridge)
     centre_value = float(ndimage.map_coordinates(smooth, [[yc], [xc]], order=1)[0])
     top = float(np.percentile(ridge_values, 75))
     contrast = centre_value / top if top > 0 else 1.0
@@ -591,6 +593,21 @@ def interpolative_background(image: Array, box: tuple[int, int, int, int],
     return background
 
 
+def corrected_image(image: NDArray[np.generic], background: Array,
+                    pixel_spacing_mm: tuple[float, float],
+                    params: ProfileParams | None = None) -> Array:
+    """Counts above the interpolated background, smoothed as the profiles sample them.
+
+    Zero outside the background box (where ``background`` is 0) and wherever the counts
+    fall below the background.
+    """
+    p = params or ProfileParams()
+    corrected = np.clip(np.asarray(image, dtype=np.float64) - background, 0.0, None)
+    corrected[background == 0] = 0.0
+    return _smooth(corrected, (p.smoothing_mm / pixel_spacing_mm[0],
+                               p.smoothing_mm / pixel_spacing_mm[1]))
+
+
 def circumferential_profile(image: NDArray[np.generic], pixel_spacing_mm: tuple[float, float],
                             params: ProfileParams | None = None,
                             geometry: LVGeometry | None = None,
@@ -623,12 +640,9 @@ def circumferential_profile(image: NDArray[np.generic], pixel_spacing_mm: tuple[
     box = (int(np.floor(r - outer)), int(np.ceil(r + outer)) + 1,
            int(np.floor(c - outer)), int(np.ceil(c + outer)) + 1)
     background = interpolative_background(counts, box)
-    corrected = np.clip(counts - background, 0.0, None)
-    corrected[background == 0] = 0.0
-    smooth = _smooth(corrected, (p.smoothing_mm / pixel_spacing_mm[0],
-                                 p.smoothing_mm / pixel_spacing_mm[1]))
-    raw, radius = _ray_maxima(smooth, g.centre_rc, drow, dcol,
-                              np.maximum(ridge * p.search_inner, 1.0), ridge * p.search_outer)
+    smooth = corrected_image(counts, background, pixel_spacing_mm, p)
+    raw, radius = ray_maxima(smooth, g.centre_rc, drow, dcol,
+                             np.maximum(ridge * p.search_inner, 1.0), ridge * p.search_outer)
     raw = np.where(np.isfinite(raw), raw, 0.0)
     # Normalise to the hottest wall, smoothed over three rays so one noisy ray does not set it.
     padded = np.concatenate([raw[-1:], raw, raw[:1]])

@@ -40,6 +40,8 @@ SETTABLE_SECTIONS: dict[str, type] = {"scoring": ScoringParams, "territory": Ter
 _NOT_SETTABLE = {
     "profile": "the profile settings must match the normal limits' (they record them)",
     "motion": "patient-motion settings are not site thresholds",
+    "tid_measure": "the TID measurement's method settings are not site thresholds "
+                   "(tid_limit is)",
 }
 
 

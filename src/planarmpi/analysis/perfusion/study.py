@@ -46,6 +46,7 @@ from planarmpi.analysis.perfusion.profiles import (
     ProfileParams,
     Ring,
     circumferential_profile,
+    corrected_image,
     display_flips,
     ring_candidates,
     ring_fitter,
@@ -60,6 +61,7 @@ from planarmpi.analysis.perfusion.scoring import (
     territory_weights,
 )
 from planarmpi.analysis.perfusion.territory import TerritoryParams, fit_territories
+from planarmpi.analysis.perfusion.tid import TIDParams, lv_size_ratio
 from planarmpi.model import (
     Finding,
     Level,
@@ -143,6 +145,8 @@ class PerfusionParams:
         ("scar"). Abnormal at stress and normal at rest is ischaemia.
     motion : MotionParams
         Patient motion in views acquired in time frames (:mod:`.motion`).
+    tid_measure : TIDParams
+        How the planar TID ratio is measured (:mod:`.tid`); ``tid_limit`` judges it.
     paired_segment_score : int
         With stress and rest images and limits of the paired difference, each segment with
         a significant stress-induced reduction (the stress − rest difference below its
@@ -198,6 +202,7 @@ class PerfusionParams:
     fixed_min_views: int = 2
     extra_territory_min_views: int = 2
     motion: MotionParams = field(default_factory=MotionParams)
+    tid_measure: TIDParams = field(default_factory=TIDParams)
 
     def __post_init__(self) -> None:
         # Each value out of its range would silently turn a rule off or make every study
@@ -476,6 +481,46 @@ def view_profiles(images: Sequence[StaticImage], params: ProfileParams) -> list[
 STRESS_REST_MIN_AREA_RATIO = 2.0 / 3.0
 
 
+def _rest_to_stress_shift_px(stress_pixels: Array, rest_pixels: Array,
+                             spacing: tuple[float, float], rest_centre_rc: tuple[float, float],
+                             p: PerfusionParams) -> Array:
+    """Where the rest image's heart lies in the stress image, relative (rows, columns; px):
+    the two images registered around the rest LV centre (:func:`frame_displacements`)."""
+    pair = np.stack([rest_pixels / max(float(rest_pixels.sum()), 1.0),
+                     stress_pixels / max(float(stress_pixels.sum()), 1.0)])
+    moved_mm = frame_displacements(pair, spacing, p.motion, rest_centre_rc)
+    return np.asarray((moved_mm[1] - moved_mm[0]) / np.asarray(spacing), dtype=np.float64)
+
+
+def _planar_tid(s: ViewAnalysis, r: ViewAnalysis, p: PerfusionParams) -> dict[str, Any]:
+    """Planar TID of one view pair (:mod:`.tid`), with the ellipse areas for reference."""
+    out: dict[str, Any] = {
+        "ratio": None, "upper_limit": p.tid_limit, "abnormal": None,
+        "stress_area_cm2": s.lv_area_cm2, "rest_area_cm2": r.lv_area_cm2,
+        "ellipse_area_ratio": s.lv_area_cm2 / r.lv_area_cm2 if r.lv_area_cm2 > 0 else None,
+        "method": "stress/rest areas enclosed by the myocardial ridge along the rays where "
+                  "both images show the wall, from one registered centre",
+        "source": "Weiss, JACC 1987 (planar TID, anterior view)"}
+    spacing = s.image.acquisition.pixel_spacing_mm
+    if spacing is None or spacing != r.image.acquisition.pixel_spacing_mm \
+            or s.pixels.shape != r.pixels.shape:
+        out["problem"] = ("the stress and rest images differ in matrix or pixel size: "
+                          "TID not measured")
+        return out
+    shift = _rest_to_stress_shift_px(s.pixels, r.pixels, spacing, r.profile.geometry.centre_rc,
+                                     p)
+    m = lv_size_ratio(corrected_image(s.pixels, s.profile.background, spacing, p.profile),
+                      corrected_image(r.pixels, r.profile.background, spacing, p.profile),
+                      r.profile.geometry, (float(shift[0]), float(shift[1])), p.tid_measure)
+    out.update(ratio=m.ratio, rays_used=m.rays_used, rays_total=m.rays_total,
+               registration_shift_mm=[round(float(x), 3) for x in shift * np.asarray(spacing)])
+    if m.ratio is None:
+        out["problem"] = f"TID not measured: {m.problem}"
+    else:
+        out["abnormal"] = bool(m.ratio > p.tid_limit)
+    return out
+
+
 def _rings_from_rest(measured: dict[str, list[ViewProfile]], p: PerfusionParams,
                      findings: list[Finding]) -> None:
     """Re-measure a stress view whose LV ellipse is much smaller than the rest one.
@@ -501,10 +546,8 @@ def _rings_from_rest(measured: dict[str, list[ViewProfile]], p: PerfusionParams,
         ratio = stress_g.area_px() / rest_g.area_px()
         if ratio >= STRESS_REST_MIN_AREA_RATIO:
             continue
-        pair = np.stack([rest.pixels / max(float(rest.pixels.sum()), 1.0),
-                         vp.pixels / max(float(vp.pixels.sum()), 1.0)])
-        moved_mm = frame_displacements(pair, spacing, p.motion, rest_g.centre_rc)
-        shift_rc = (moved_mm[1] - moved_mm[0]) / np.asarray(spacing)
+        shift_rc = _rest_to_stress_shift_px(vp.pixels, rest.pixels, spacing, rest_g.centre_rc,
+                                            p)
         geometry = replace(rest_g,
                            centre_rc=(rest_g.centre_rc[0] + float(shift_rc[0]),
                                       rest_g.centre_rc[1] + float(shift_rc[1])),
@@ -1311,12 +1354,8 @@ def _reversibility(stress: list[ViewAnalysis], rest: list[ViewAnalysis], limits:
                              induced_loss_percent=info["loss_percent"],
                              induced_deficit=round(info["deficit"], 5))
             segments.append(entry)
-        if view is View.ANTERIOR and r.lv_area_cm2 > 0:
-            ratio = s.lv_area_cm2 / r.lv_area_cm2
-            tid = {"ratio": ratio, "upper_limit": p.tid_limit,
-                   "abnormal": bool(ratio > p.tid_limit),
-                   "stress_area_cm2": s.lv_area_cm2, "rest_area_cm2": r.lv_area_cm2,
-                   "source": "Weiss, JACC 1987 (planar TID, anterior view)"}
+        if view is View.ANTERIOR:
+            tid = _planar_tid(s, r, p)
         if tracer is Tracer.TL201:
             w = _washout(s, r)
             if w is not None:
