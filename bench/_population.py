@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,10 @@ def _simulate(args: tuple[str, int, int, str, str, str]) -> str:
     rng = np.random.default_rng(seed)
     if kind == "normal":
         spec = random_normal_spec(rng, index, Sex(sex), Tracer(tracer))
+    elif kind == "dilated":
+        # The benchmark's population, its stress ventricle dilated by 0–12% (linear size).
+        spec = replace(random_perfusion_spec(rng, index), stress_lv_dilation=float(
+            np.random.default_rng(seed + 1).uniform(1.0, 1.12)))
     else:
         spec = random_perfusion_spec(rng, index)
     simulate_study(spec, out, seed=seed)

@@ -196,6 +196,24 @@ def test_a_territory_reduced_on_the_rest_images_only_is_not_dropped():
     assert "RCA territory" not in text
 
 
+@pytest.mark.parametrize(("tid", "expected"), [
+    ({"ratio": 1.25, "upper_limit": 1.12, "abnormal": True},
+     "Transient ischemic dilation (ratio 1.25 > 1.12)"),
+    ({"ratio": 1.03, "upper_limit": 1.12, "abnormal": False}, "1.03 (upper limit 1.12)"),
+    ({"ratio": None, "upper_limit": 1.12, "abnormal": None,
+      "problem": "TID not measured: the wall is seen in both images along 8 of 60 rays only"},
+     "TID not measured: the wall is seen in both images along 8 of 60 rays only"),
+])
+def test_planar_tid_is_reported_or_why_not(tid, expected):
+    result = _result()
+    perf = _lad_perfusion(True)
+    perf["reversibility"]["tid"] = tid
+    result["perfusion"] = perf
+    text = " ".join(render_text(build_report(result, clock=CLOCK)).split())
+    assert expected in text
+    assert ("Transient ischemic dilation" in text) is bool(tid["abnormal"])
+
+
 def test_wall_motion_is_reported_by_the_territory_that_explains_it():
     # An LAD akinesis that also lowers the inferoapical segment (mapped to the RCA): the
     # analysis attributes all three segments to the LAD (wall_motion_territories).

@@ -439,6 +439,8 @@ def _perfusion_section(result: dict[str, Any], p: ReportParams
             impression.append(f"Transient ischemic dilation (ratio {tid['ratio']:.2f} > "
                               f"{tid['upper_limit']:g}): a marker of severe and extensive "
                               "ischemia.")
+    elif tid and tid.get("problem"):
+        items.append(Item("TID (planar)", str(tid["problem"])))
     for lhr in perf.get("lung_heart_ratio", []):
         if lhr.get("value") is None:
             continue
