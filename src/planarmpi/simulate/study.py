@@ -147,7 +147,7 @@ class SimulationSpec:
         Transient ischaemic dilation: the LV cavity's linear size in the stress states over
         its size at rest (the EDV is multiplied by its cube; the wall keeps its
         thickness). 1 dilates nothing. ``truth.json`` then holds the anterior projected
-        areas' stress/rest ratios (``tid``).
+        areas' stress/rest ratios (``tid``); its volumes and EFs stay the rest anatomy's.
     """
 
     name: str = "custom"

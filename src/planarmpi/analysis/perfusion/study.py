@@ -498,8 +498,9 @@ def _planar_tid(s: ViewAnalysis, r: ViewAnalysis, p: PerfusionParams) -> dict[st
         "ratio": None, "upper_limit": p.tid_limit, "abnormal": None,
         "stress_area_cm2": s.lv_area_cm2, "rest_area_cm2": r.lv_area_cm2,
         "ellipse_area_ratio": s.lv_area_cm2 / r.lv_area_cm2 if r.lv_area_cm2 > 0 else None,
-        "method": "stress/rest areas enclosed by the myocardial ridge along the rays where "
-                  "both images show the wall, from one registered centre",
+        "method": "stress/rest area enclosed by the LV wall where both images show it: "
+                  "the rest wall scaled and moved onto the stress wall (least squares), "
+                  "ratio = scale²",
         "source": "Weiss, JACC 1987 (planar TID, anterior view)"}
     spacing = s.image.acquisition.pixel_spacing_mm
     if spacing is None or spacing != r.image.acquisition.pixel_spacing_mm \

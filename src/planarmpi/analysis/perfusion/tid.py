@@ -34,7 +34,6 @@ With fewer than ``min_rays`` usable rays the ratio is not measured (``None``, an
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -100,10 +99,6 @@ class TIDMeasurement:
     rays_used: int
     rays_total: int
     problem: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return {"ratio": self.ratio, "rays_used": self.rays_used,
-                "rays_total": self.rays_total, "problem": self.problem or None}
 
 
 def lv_size_ratio(stress_smooth: Array, rest_smooth: Array, rest_geometry: LVGeometry,
