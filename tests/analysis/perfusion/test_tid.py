@@ -122,3 +122,21 @@ def test_a_dilated_ventricle_reads_as_tid(dilated: tuple[Study, dict[str, Any]])
     # The wall's mid-line encloses an area between the outline's and the cavity's.
     assert outline - 0.04 <= tid["ratio"] <= cavity + 0.04
     assert tid["abnormal"] is True
+
+
+def test_views_of_different_matrices_give_no_tid_and_say_why(
+        perfusion_cases: dict[str, Any]) -> None:
+    from planarmpi.model import StaticImage, View
+
+    study, _ = perfusion_cases["normal"]
+    series = []
+    for s in study.series:
+        if isinstance(s, StaticImage) and s.acquisition.view is View.ANTERIOR \
+                and not s.acquisition.state.is_stress:
+            s = replace(s, pixels=np.asarray(s.pixels)[4:-4, 4:-4])   # a 120 × 120 matrix
+        series.append(s)
+    tid = _tid(replace(study, series=tuple(series)))
+    assert tid["ratio"] is None
+    assert tid["abnormal"] is None
+    assert "differ in matrix or pixel size" in tid["problem"]
+    assert tid["ellipse_area_ratio"] is not None          # the ellipses are still reported
