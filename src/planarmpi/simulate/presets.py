@@ -49,6 +49,12 @@ PRESETS: dict[str, SimulationSpec] = {
         name="lad-ischemia-high-lung", tracer=Tracer.TL201, counts_per_view=7.0e5,
         states=(State.STRESS_EXERCISE, State.REDISTRIBUTION), gated_view=None,
         uptake=(("lung", 0.25),), defects=(Defect("LAD", 0.6, 1.3, reversible=True),)),
+    # Severe two-vessel ischaemia with transient ischaemic dilation: the LV cavity 10%
+    # larger (linear) after stress than at rest.
+    "multivessel-ischemia-tid": SimulationSpec(
+        name="multivessel-ischemia-tid", states=_STRESS_REST, gated_view=None,
+        stress_lv_dilation=1.1,
+        defects=(Defect("LAD", 0.5, reversible=True), Defect("LCX", 0.45, reversible=True))),
     "dilated-cardiomyopathy": SimulationSpec(
         name="dilated-cardiomyopathy",
         anatomy=Anatomy(edv_ml=260.0, lvef_percent=22.0, lv_long_short_ratio=1.5)),

@@ -140,3 +140,17 @@ def test_views_of_different_matrices_give_no_tid_and_say_why(
     assert tid["abnormal"] is None
     assert "differ in matrix or pixel size" in tid["problem"]
     assert tid["ellipse_area_ratio"] is not None          # the ellipses are still reported
+
+
+def test_the_tid_preset_reads_abnormal_with_its_two_territories(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    folder = tmp_path_factory.mktemp("tid-preset")
+    truth = simulate_study(preset("multivessel-ischemia-tid"), folder, seed=3)
+    (study,) = read_studies(folder).studies
+    result = analyze_perfusion(study)
+    assert result is not None
+    tid = result.section["reversibility"]["tid"]
+    assert truth["tid"]["lv_outline_area_ratio"] - 0.04 <= tid["ratio"] \
+        <= truth["tid"]["lv_cavity_area_ratio"] + 0.04
+    assert tid["abnormal"] is True
+    assert set(result.section["territories"]) == {"LAD", "LCX"}
