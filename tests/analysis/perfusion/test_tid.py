@@ -13,7 +13,7 @@ from planarmpi import read_studies
 from planarmpi.analysis.perfusion.profiles import LVGeometry
 from planarmpi.analysis.perfusion.study import analyze_perfusion
 from planarmpi.analysis.perfusion.tid import TIDParams, lv_size_ratio
-from planarmpi.model import State, Study
+from planarmpi.model import State, StaticImage, Study, View
 from planarmpi.simulate import simulate_study
 from planarmpi.simulate.presets import preset
 
@@ -126,8 +126,6 @@ def test_a_dilated_ventricle_reads_as_tid(dilated: tuple[Study, dict[str, Any]])
 
 def test_views_of_different_matrices_give_no_tid_and_say_why(
         perfusion_cases: dict[str, Any]) -> None:
-    from planarmpi.model import StaticImage, View
-
     study, _ = perfusion_cases["normal"]
     series = []
     for s in study.series:

@@ -128,14 +128,17 @@ def lv_size_ratio(stress_smooth: Array, rest_smooth: Array, rest_geometry: LVGeo
     centre = rest_geometry.centre_rc
     c_rest, r_rest = ray_maxima(rest_smooth, centre, drow, dcol, lo, hi, p.step_px)
     top_rest = float(np.max(c_rest))
+    if top_rest <= 0:
+        return TIDMeasurement(None, 0, n, "no counts above background along the rest rays")
+    u = np.stack([drow, dcol], axis=1)
     offset = np.asarray(shift_rc, dtype=np.float64)
     scale, used = 1.0, 0
     for _ in range(p.refinements + 1):
         moved = (centre[0] + float(offset[0]), centre[1] + float(offset[1]))
         c_stress, r_stress = ray_maxima(stress_smooth, moved, drow, dcol, lo, hi, p.step_px)
         top_stress = float(np.max(c_stress))
-        if top_rest <= 0 or top_stress <= 0:
-            return TIDMeasurement(None, 0, n, "no counts above background along the rays")
+        if top_stress <= 0:
+            return TIDMeasurement(None, 0, n, "no counts above background along the stress rays")
         rel_rest, rel_stress = c_rest / top_rest, c_stress / top_stress
         usable = ((rel_rest >= p.min_relative_uptake) & (rel_stress >= p.min_relative_uptake)
                   & (np.abs(np.log(np.maximum(rel_stress, 1e-6) / np.maximum(rel_rest, 1e-6)))
@@ -144,10 +147,8 @@ def lv_size_ratio(stress_smooth: Array, rest_smooth: Array, rest_geometry: LVGeo
         if used < p.min_rays:
             return TIDMeasurement(None, used, n, f"the wall is seen in both images along "
                                   f"{used} of {n} rays only (at least {p.min_rays} needed)")
-        u = np.stack([drow, dcol], axis=1)
-        scale, centre_shift = _fit_scale(offset + r_stress[:, None] * u, r_rest[:, None] * u,
-                                         usable, p.outlier_px)
-        offset = centre_shift
+        scale, offset = _fit_scale(offset + r_stress[:, None] * u, r_rest[:, None] * u,
+                                   usable, p.outlier_px)
     return TIDMeasurement(scale**2, used, n)
 
 
