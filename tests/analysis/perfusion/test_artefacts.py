@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from planarmpi import read_studies
 from planarmpi.analysis.perfusion.study import (
     PerfusionParams,
     _artefacts,
     _confirmed_at_rest,
     _set_aside,
     _unconfirmed_by_rest,
+    analyze_perfusion,
+    attenuation_pattern,
 )
 from planarmpi.model import Sex
 from planarmpi.model.segments import SEGMENTS
+from planarmpi.simulate import simulate_study
+from planarmpi.simulate.phantom import Anatomy, Defect
+from planarmpi.simulate.presets import preset
 
 STRESS = "stress-exercise"
 BY_KEY = {s.key: s for s in SEGMENTS}
@@ -30,9 +38,11 @@ def _views(scores: dict[str, int]) -> dict[str, list[Any]]:
 
 def _attenuation(rest_summed: int | None, sex: Sex, scores: dict[str, int],
                  wall_motion: list[dict[str, Any]] | None = None,
-                 induced: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+                 induced: frozenset[str] = frozenset(),
+                 rest_scores: dict[str, int] | None = None) -> list[dict[str, Any]]:
     rest = None if rest_summed is None else {"summed_score": rest_summed}
-    found = _artefacts(rest, sex, _views(scores), STRESS, wall_motion or [], induced)
+    found = _artefacts(rest, sex, _views(scores), STRESS, wall_motion or [], induced,
+                       rest_scores)
     return [a for a in found if "attenuation" in a["artefact"]]
 
 
@@ -89,6 +99,45 @@ def _state(scores: dict[str, int]) -> list[Any]:
     return _views(scores)[STRESS]
 
 
+SHADOW = {"LLAT-1": 3, "LLAT-2": 4, "LLAT-3": 3}
+
+
+def test_a_deep_fixed_reduction_of_the_lateral_anterior_wall_is_the_breast_shadow() -> None:
+    """Deeper than the mild pattern, but confined to the left lateral view's anterior wall and
+    apex and repeated at rest: a large breast's shadow (docs/perfusion.md §6)."""
+    assert attenuation_pattern(SHADOW, Sex.FEMALE) == "breast attenuation"
+    (found,) = _attenuation(10, Sex.FEMALE, SHADOW, rest_scores={**SHADOW, "LLAT-2": 3})
+    assert found["fixed_at_rest"] is True
+    assert found["segments"] == ["LLAT-1", "LLAT-2", "LLAT-3"]
+    assert "the shadow of the breast" in found["message"]
+    assert "no gated wall motion to confirm" in found["message"]
+    # The rest images' own shadow does not confirm a fixed defect either.
+    assert _confirmed_at_rest(_state(SHADOW), _state(SHADOW), Sex.FEMALE, 3, 2) is None
+
+
+@pytest.mark.parametrize(("sex", "scores", "rest_scores", "induced", "why"), [
+    (Sex.MALE, SHADOW, SHADOW, frozenset(), "a man"),
+    (Sex.FEMALE, {**SHADOW, "LLAT-4": 1}, {**SHADOW, "LLAT-4": 1}, frozenset(),
+     "the inferior wall too"),
+    (Sex.FEMALE, {**SHADOW, "LAO-2": 2}, {**SHADOW, "LAO-2": 2}, frozenset(),
+     "the septum in the LAO view too"),
+    (Sex.FEMALE, SHADOW, {"LLAT-1": 3, "LLAT-2": 3}, frozenset(), "LLAT-3 normal at rest"),
+    (Sex.FEMALE, SHADOW, SHADOW, frozenset({"LLAT-2"}), "a stress-induced reduction"),
+])
+def test_what_the_breast_shadow_is_not(sex: Sex, scores: dict[str, int],
+                                       rest_scores: dict[str, int], induced: frozenset[str],
+                                       why: str) -> None:
+    assert _attenuation(sum(rest_scores.values()), sex, scores, induced=induced,
+                        rest_scores=rest_scores) == [], why
+
+
+def test_a_mild_pattern_needs_no_segment_by_segment_repeat_at_rest() -> None:
+    """The mild pattern keeps its rule (the rest images reduced somewhere); only the deeper
+    shadow must be repeated segment by segment."""
+    (found,) = _attenuation(1, Sex.FEMALE, {"LLAT-1": 2}, rest_scores={"ANT-1": 1})
+    assert "mild fixed reduction" in found["message"]
+
+
 @pytest.mark.parametrize(("sex", "stress", "rest", "common"), [
     # An equivocal inferior reduction in a man, seen again at rest beyond the diaphragm's
     # segments (ANT-3): a fixed defect.
@@ -124,13 +173,13 @@ def test_what_rest_does_not_confirm(sex: Sex, stress: dict[str, int], rest: dict
 def test_a_pattern_overruled_by_the_rest_images_says_so() -> None:
     """A woman's stress reduction has the breast pattern, but the rest images show more:
     the pattern is kept in the result, marked as set aside, with the rest segments named."""
-    stress, rest = {"LLAT-1": 2, "LLAT-2": 2}, {"LLAT-1": 3, "LLAT-2": 2}
-    (pattern,) = _attenuation(5, Sex.FEMALE, stress)
+    stress, rest = {"LLAT-1": 2, "LLAT-2": 2}, {"LLAT-1": 3, "LLAT-2": 2, "LLAT-4": 1}
+    (pattern,) = _attenuation(6, Sex.FEMALE, stress)
     confirmed = _confirmed_at_rest(_state(stress), _state(rest), Sex.FEMALE, 3, 2)
-    assert confirmed is not None  # LLAT-1 scored 3 at rest: more than attenuation does
+    assert confirmed is not None  # the inferior wall too at rest: more than the breast does
     _set_aside([pattern], confirmed)
-    assert pattern["set_aside"] == "the rest images' reductions (LLAT-1, LLAT-2) go beyond " \
-                                   "the pattern"
+    assert pattern["set_aside"] == "the rest images' reductions (LLAT-1, LLAT-2, LLAT-4) go " \
+                                   "beyond the pattern"
     assert pattern["message"].endswith("set aside: " + pattern["set_aside"])
 
 
@@ -178,3 +227,47 @@ def test_a_reduced_stress_segment_without_a_rest_view_is_not_contradicted() -> N
                                 {"reduced_segments": 2}, PerfusionParams()) is None
     assert _unconfirmed_by_rest(None, {"summed_score": 0}, {"reduced_segments": 1},
                                 PerfusionParams()) is None
+
+
+#: A woman with large breasts (1.1 l each; a random anatomy of the simulated populations,
+#: kept at full precision: rounded, the shadow's edge reaches LLAT-4 in some draws): her
+#: left lateral view's anterior wall is shadowed by about half at stress and at rest.
+LARGE_BREASTS = {"torso_half_width_mm": 154.43235063649533,
+                 "torso_half_depth_mm": 90.33618068087908,
+                 "breast_volume_ml": 1111.0104188342611,
+                 "breast_drop_mm": 16.842057605031677, "heart_left_mm": 31.56630031957731,
+                 "heart_anterior_mm": 59.91847496002433,
+                 "heart_azimuth_deg": 52.23411073247779,
+                 "heart_elevation_deg": 29.789951960429068, "edv_ml": 153.4388783029251,
+                 "lvef_percent": 63.810494419883774, "lv_wall_mm": 9.646704906409704,
+                 "lv_long_short_ratio": 2.089218033103677}
+
+
+def _woman(folder: Path, defects: tuple[Defect, ...]) -> dict[str, Any]:
+    spec = replace(preset("normal-female"), gated_view=None, defects=defects,
+                   states=preset("lad-ischemia").states, anatomy=Anatomy(**LARGE_BREASTS))
+    simulate_study(spec, folder, seed=41)
+    (study,) = read_studies(folder).studies
+    result = analyze_perfusion(study)
+    assert result is not None
+    return result.section
+
+
+def test_a_simulated_breast_shadow_is_named_and_a_scar_is_not(tmp_path: Path) -> None:
+    """End to end: the normal woman's lateral shadow (stress score ~10) reads equivocal with
+    breast attenuation named, not abnormal; the same woman with an LAD scar, which also
+    lowers the septum in the LAO view, still reads abnormal, with no attenuation named."""
+    normal = _woman(tmp_path / "normal", ())
+    stress = normal["states"][0]
+    assert stress["summed_score"] >= 6
+    reduced = {g["segment"] for v in stress["views"] for g in v["segments"] if g["score"]}
+    assert reduced <= {"LLAT-1", "LLAT-2", "LLAT-3"}
+    assert normal["verdict"] == "equivocal"
+    (shadow,) = [a for a in normal["artefacts"] if "attenuation" in a["artefact"]]
+    assert shadow["artefact"] == "breast attenuation"
+    assert shadow["fixed_at_rest"] is True
+    assert any("breast attenuation" in r for r in normal["verdict_reasons"])
+    scar = _woman(tmp_path / "scar", (Defect("LAD", 0.5, reversible=False),))
+    assert scar["verdict"] == "abnormal"
+    assert "LAD" in scar["territories"]
+    assert not [a for a in scar["artefacts"] if "attenuation" in a["artefact"]]
