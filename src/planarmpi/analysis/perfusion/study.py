@@ -110,6 +110,15 @@ def attenuation_pattern(scores: Mapping[str, int], sex: Sex) -> str | None:
     and apex (:data:`LATERAL_BREAST_SHADOW`) is the breast's shadow too
     (:func:`lateral_breast_shadow`).
     """
+    name = _mild_pattern(scores, sex)
+    if name is None and lateral_breast_shadow(scores, sex):
+        return "breast attenuation"
+    return name
+
+
+def _mild_pattern(scores: Mapping[str, int], sex: Sex) -> str | None:
+    """The mild attenuation pattern (:data:`ATTENUATION_PATTERNS`, no segment above 2,
+    summed ≤ :data:`ATTENUATION_MAX_SUMMED_SCORE`) that reduced segments fit, if any."""
     reduced = {k: v for k, v in scores.items() if v > 0}
     if not reduced:
         return None
@@ -117,8 +126,6 @@ def attenuation_pattern(scores: Mapping[str, int], sex: Sex) -> str | None:
         if sex is who and set(reduced) <= keys and max(reduced.values()) <= 2 \
                 and sum(reduced.values()) <= ATTENUATION_MAX_SUMMED_SCORE:
             return name
-    if lateral_breast_shadow(reduced, sex):
-        return "breast attenuation"
     return None
 
 
@@ -791,15 +798,14 @@ def _artefacts(rest: dict[str, Any] | None, sex: Sex,
     for w in wall_motion:
         t = str(w.get("territory"))
         motion_normal[t] = motion_normal.get(t, True) and w.get("grade") == "normal"
-    name = attenuation_pattern(abnormal, sex)
+    name = _mild_pattern(abnormal, sex)
     fixed = rest is not None and rest.get("summed_score", 0) >= 1
-    shadow = name is not None and ATTENUATION_PATTERNS[name][1] is sex \
-        and lateral_breast_shadow(abnormal, sex) \
-        and not (max(abnormal.values()) <= 2
-                 and sum(abnormal.values()) <= ATTENUATION_MAX_SUMMED_SCORE)
-    if shadow and rest is not None:
-        # Deeper than the mild pattern: every reduced segment must be reduced at rest too.
-        fixed = all(rest_scores.get(k, 0) > 0 for k in abnormal)
+    shadow = name is None and lateral_breast_shadow(abnormal, sex)
+    if shadow:
+        name = "breast attenuation"
+        if rest is not None:
+            # Deeper than the mild pattern: every reduced segment is reduced at rest too.
+            fixed = all(rest_scores.get(k, 0) > 0 for k in abnormal)
     # Attenuation does not come and go: a reversible reduction is not it.
     if name is not None and (rest is None or fixed) and not induced & set(abnormal):
         _, who, territory = ATTENUATION_PATTERNS[name]
