@@ -19,7 +19,7 @@ from planarmpi.analysis.perfusion.study import (
     analyze_perfusion,
     attenuation_pattern,
 )
-from planarmpi.model import Sex
+from planarmpi.model import Sex, State
 from planarmpi.model.segments import SEGMENTS
 from planarmpi.simulate import simulate_study
 from planarmpi.simulate.phantom import Anatomy, Defect
@@ -243,9 +243,10 @@ LARGE_BREASTS = {"torso_half_width_mm": 154.43235063649533,
                  "lv_long_short_ratio": 2.089218033103677}
 
 
-def _woman(folder: Path, defects: tuple[Defect, ...]) -> dict[str, Any]:
+def _woman(folder: Path, defects: tuple[Defect, ...],
+           states: tuple[State, ...] = preset("lad-ischemia").states) -> dict[str, Any]:
     spec = replace(preset("normal-female"), gated_view=None, defects=defects,
-                   states=preset("lad-ischemia").states, anatomy=Anatomy(**LARGE_BREASTS))
+                   states=states, anatomy=Anatomy(**LARGE_BREASTS))
     simulate_study(spec, folder, seed=41)
     (study,) = read_studies(folder).studies
     result = analyze_perfusion(study)
@@ -271,3 +272,14 @@ def test_a_simulated_breast_shadow_is_named_and_a_scar_is_not(tmp_path: Path) ->
     assert scar["verdict"] == "abnormal"
     assert "LAD" in scar["territories"]
     assert not [a for a in scar["artefacts"] if "attenuation" in a["artefact"]]
+
+
+
+def test_a_rest_only_study_can_show_the_shadow(tmp_path: Path) -> None:
+    """Without stress images the rest images are the ones scored, and their reductions are
+    the ones seen at rest: the shadow is named there too."""
+    rest_only = _woman(tmp_path, (), states=(State.REST,))
+    assert rest_only["states"][0]["summed_score"] >= 6
+    assert rest_only["verdict"] == "equivocal"
+    (shadow,) = [a for a in rest_only["artefacts"] if "attenuation" in a["artefact"]]
+    assert shadow["fixed_at_rest"] is True

@@ -1016,8 +1016,7 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
                            sex, by_state, primary, wall_motion,
                            frozenset((section.get("reversibility") or {})
                                      .get("stress_induced_segments", [])),
-                           _reduced_scores(by_state[rest_key])
-                           if rest_key and stress_key else None)
+                           _reduced_scores(by_state[rest_key]) if rest_key else None)
     artefacts.extend({"artefact": "patient motion", "view": m["view"], "state": m["state"],
                       "corrected": m["corrected"], "max_displacement_mm": m["max_displacement_mm"],
                       "message": m["message"]} for m in motion["views"] if m.get("moved"))
