@@ -274,7 +274,6 @@ def test_a_simulated_breast_shadow_is_named_and_a_scar_is_not(tmp_path: Path) ->
     assert not [a for a in scar["artefacts"] if "attenuation" in a["artefact"]]
 
 
-
 def test_a_rest_only_study_can_show_the_shadow(tmp_path: Path) -> None:
     """Without stress images the rest images are the ones scored, and their reductions are
     the ones seen at rest: the shadow is named there too."""

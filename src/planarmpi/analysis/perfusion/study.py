@@ -131,7 +131,9 @@ def _mild_pattern(scores: Mapping[str, int], sex: Sex) -> str | None:
 
 def lateral_breast_shadow(scores: Mapping[str, int], sex: Sex) -> bool:
     """Whether a woman's reduced segments (key → score > 0) all lie under the breast's
-    shadow in the left lateral view (:data:`LATERAL_BREAST_SHADOW`), at any depth.
+    shadow in the left lateral view (:data:`LATERAL_BREAST_SHADOW`), at any depth. Where
+    only the place is checked: :func:`_artefacts` also asks that each segment be reduced
+    again at rest.
 
     A large breast lies between the anterior wall and the camera in the left lateral view
     and can lower that wall's counts by half (Tc-99m: ~0.15/cm of soft tissue), deeper than
