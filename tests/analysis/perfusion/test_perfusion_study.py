@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from factories import ring_image
-from planarmpi.analysis.perfusion.study import PerfusionParams, analyze_perfusion
+from planarmpi.analysis.perfusion.study import PerfusionParams, _paired_views, analyze_perfusion
 from planarmpi.analysis.pipeline import analyze_study
-from planarmpi.model import Study
+from planarmpi.model import Study, View
 
 Case = tuple[Study, dict[str, Any]]
 
@@ -115,6 +115,45 @@ def test_paired_score_raises_a_hidden_ischaemia(perfusion_cases: dict[str, Case]
     assert base.section["verdict"] == "normal"
     assert paired.section["verdict"] == "abnormal"
     assert "stress-induced" in paired.section["verdict_reasons"][-1]
+
+
+def test_paired_views_needed_are_capped_by_the_views_compared() -> None:
+    every = [f"{v}-{i}" for v in ("ANT", "LAO", "LLAT") for i in range(1, 6)]
+    seen, compared, needed = _paired_views(["LLAT-1", "LLAT-2"], ["LLAT-3"], every, 2)
+    assert (seen, compared, needed) == ({"LLAT"}, {"ANT", "LAO", "LLAT"}, 2)
+    seen, _, _ = _paired_views(["LLAT-1"], {"ANT-4": 1}, every, 2)
+    assert seen == {"ANT", "LLAT"}
+    # A study of one view compared at stress and rest needs only that one.
+    assert _paired_views(["LLAT-1"], [], [f"LLAT-{i}" for i in range(1, 6)], 2)[2] == 1
+    assert _paired_views(["LLAT-1"], [], every, 1)[2] == 1
+
+
+def test_a_stress_induced_reduction_in_one_view_alone_is_not_counted(
+        perfusion_cases: dict[str, Case]) -> None:
+    """The LAD ischaemia's lateral view (its stress − rest difference is reduced in
+    LLAT-1/2/3, its stress score there is 0) with a normal patient's anterior and LAO
+    views: the paired segments lie in one view of three."""
+    lad, _ = perfusion_cases["lad-ischemia"]
+    normal, _ = perfusion_cases["normal"]
+    uid = lad.study_instance_uid
+    others = tuple(replace(s, acquisition=replace(s.acquisition, study_instance_uid=uid))
+                   for s in normal.series if s.acquisition.view is not View.LEFT_LATERAL)
+    study = replace(lad, series=others + tuple(
+        s for s in lad.series if s.acquisition.view is View.LEFT_LATERAL))
+    one_view = analyze_perfusion(study, params=PerfusionParams(paired_min_views=1))
+    default = analyze_perfusion(study)
+    assert one_view is not None
+    assert default is not None
+    induced = default.section["reversibility"]["stress_induced_segments"]
+    assert induced
+    assert {k.split("-")[0] for k in induced} == {"LLAT"}
+    stress = next(s for s in default.section["states"] if s["state"].startswith("stress"))
+    assert stress["summed_score"] + len(induced) >= PerfusionParams().abnormal_summed_score
+    assert one_view.section["verdict"] == "abnormal"
+    assert default.section["verdict"] != "abnormal"
+    assert "1 of the 3 views compared" in default.section["verdict_reasons"][-1]
+    # (The whole LAD study, its paired segments in all three views, counts them:
+    # test_paired_score_raises_a_hidden_ischaemia, with the default paired_min_views.)
 
 
 def test_lung_heart_ratio_matches_the_phantom(perfusion_cases: dict[str, Case]) -> None:

@@ -57,6 +57,7 @@ def test_settings_are_applied_at_both_levels() -> None:
     ({"fixed_min_views": 0}, "settings: fixed_min_views must be within 1–6, got 0"),
     ({"extra_territory_min_views": -1}, "extra_territory_min_views must be within 0–6"),
     ({"paired_segment_score": 5}, "paired_segment_score must be within 0–4, got 5"),
+    ({"paired_min_views": 0}, "paired_min_views must be within 1–3, got 0"),
     ({"tid_limit": 0.9}, "tid_limit must be within 1–2, got 0.9"),
     ({"low_counts_per_pixel": -5}, "low_counts_per_pixel must be within 0–10000"),
     ({"reversibility_min_improvement_percent": 120},
