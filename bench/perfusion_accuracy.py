@@ -225,8 +225,11 @@ def main() -> None:
     if args.pool:
         pooled: list[dict[str, Any]] = []
         for path in args.pool:
-            with path.open(newline="") as f:
-                pooled.extend(csv.DictReader(f))
+            try:
+                with path.open(newline="") as f:
+                    pooled.extend(csv.DictReader(f))
+            except OSError as exc:
+                parser.error(f"--pool {path}: cannot read it ({exc.strerror})")
         _print_table(f"perfusion accuracy over {len(pooled)} simulated studies pooled from "
                      + ", ".join(p.name for p in args.pool), pooled)
         return
