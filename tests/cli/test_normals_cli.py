@@ -58,6 +58,9 @@ def test_build_then_use_site_limits(normals_dir: Path, tmp_path: Path,
     assert {(v["view"], v["state"]) for v in doc["views"]} == {
         ("ANT", "stress"), ("LAO", "stress"), ("LLAT", "stress")}
     assert all(v["n_studies"] == 12 for v in doc["views"])
+    # The normals' LAO angle is kept: a patient's LAO view at another angle is not compared.
+    assert {v["view"]: v.get("view_angle_range_deg") for v in doc["views"]} == {
+        "ANT": None, "LAO": [45.0, 45.0], "LLAT": None}
 
     patient = tmp_path / "patient"
     _study(patient, 500, defect=(180.0, 100.0, 0.7))

@@ -65,6 +65,8 @@ VIEWS: dict[str, tuple[View, float, float | None]] = {
     "LAO45": (View.LAO, 45.0, 45.0),
     "LLAT": (View.LEFT_LATERAL, 90.0, None),
     "RAO30": (View.RAO, -30.0, 30.0),
+    # LAO views at other angles (a "best septal" view is 30–60°): LAO20 … LAO80.
+    **{f"LAO{a}": (View.LAO, float(a), float(a)) for a in range(20, 85, 5) if a != 45},
 }
 _PHASE_BINS = 16
 _STATIC_PHASES = (0.0, 0.25, 0.5, 0.75)
@@ -119,7 +121,8 @@ class SimulationSpec:
     states : tuple of State
         One acquisition set per state (stress, rest, redistribution, ...).
     static_views : tuple of str
-        Names from ``ANT``, ``LAO45``, ``LLAT``, ``RAO30``; empty for a blood-pool study.
+        Names from ``ANT``, ``LAO45`` (or ``LAO20`` … ``LAO80`` in steps of 5°), ``LLAT``,
+        ``RAO30``; empty for a blood-pool study.
     gated_view : str or None
     first_pass : FirstPassSpec or None
         Simulated for the first state's injection.

@@ -155,6 +155,24 @@ def test_bad_limits_files_are_named(tmp_path: Path, content: str, problem: str) 
     assert str(path) in str(info.value)
 
 
+def test_view_angle_range_round_trips_and_a_bad_one_is_named(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    profiles = [(view, State.STRESS_EXERCISE, _profile(0.8 + rng.normal(0, 0.05, N)))
+                for _ in range(12) for view in (View.ANTERIOR, View.LAO)]
+    limits = build_limits(profiles, name="t", tracer=Tracer.TL201, sex=Sex.MALE,
+                          params=ProfileParams(), source="unit test",
+                          view_angle_ranges_deg={"LAO": (40, 50)})
+    angles = {v.view: v.view_angle_range_deg for v in limits.views}
+    assert angles == {"ANT": None, "LAO": (40.0, 50.0)}
+    again = read_limits(write_limits(limits, tmp_path / "a.json"))
+    assert {v.view: v.view_angle_range_deg for v in again.views} == angles
+    doc = json.loads((tmp_path / "a.json").read_text())
+    doc["views"][1]["view_angle_range_deg"] = [50, 40]
+    (tmp_path / "b.json").write_text(json.dumps(doc))
+    with pytest.raises(InvalidInputError, match="LAO/stress: view_angle_range_deg must be"):
+        read_limits(tmp_path / "b.json")
+
+
 def test_builtin_limits_cover_both_tracers_and_sexes() -> None:
     found = {(lim.tracer_group, lim.sex) for lim in builtin_limits()}
     assert found == {(g, s) for g in ("tc99m", "tl201") for s in (Sex.MALE, Sex.FEMALE)}
@@ -163,6 +181,9 @@ def test_builtin_limits_cover_both_tracers_and_sexes() -> None:
             (view, state) for view in ("ANT", "LAO", "LLAT")
             for state in ("stress", "rest", "stress-rest")}
         assert all(v.n_studies >= 20 for v in lim.views)
+        # Simulated at LAO 45°; anterior and left lateral have no recorded angle.
+        assert {v.view: v.view_angle_range_deg for v in lim.views} == {
+            "ANT": None, "LAO": (45.0, 45.0), "LLAT": None}
 
 
 def test_defect_runs_wrap_around_and_drop_isolated_points() -> None:

@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from factories import ring_image
-from planarmpi.analysis.perfusion.study import PerfusionParams, _paired_views, analyze_perfusion
+from factories import acquisition, ring_image
+from planarmpi import read_studies
+from planarmpi.analysis.perfusion.normals import builtin_limits
+from planarmpi.analysis.perfusion.study import (
+    PerfusionParams,
+    _paired_views,
+    analyze_perfusion,
+    camera_angle_deg,
+    view_limits_for,
+)
 from planarmpi.analysis.pipeline import analyze_study
-from planarmpi.model import Study, View
+from planarmpi.model import SeriesKind, Sex, State, Study, Tracer, View
+from planarmpi.simulate import simulate_study
+from planarmpi.simulate.presets import random_normal_spec
 
 Case = tuple[Study, dict[str, Any]]
 
@@ -154,6 +165,63 @@ def test_a_stress_induced_reduction_in_one_view_alone_is_not_counted(
     assert "1 of the 3 views compared" in default.section["verdict_reasons"][-1]
     # (The whole LAD study, its paired segments in all three views, counts them:
     # test_paired_score_raises_a_hidden_ischaemia, with the default paired_min_views.)
+
+
+def test_camera_angle_is_the_recorded_one_for_an_oblique_view() -> None:
+    base = acquisition(SeriesKind.STATIC, 2)  # LAO 45°
+    assert camera_angle_deg(base) == 45.0
+    assert camera_angle_deg(replace(base, view_angle_deg=60.0)) == 60.0
+    assert camera_angle_deg(replace(base, view_angle_deg=None)) == 45.0
+    assert camera_angle_deg(replace(base, view=View.RAO, view_angle_deg=30.0)) == -30.0
+    assert camera_angle_deg(replace(base, view=View.LEFT_LATERAL, view_angle_deg=None)) == 90.0
+    assert camera_angle_deg(replace(base, view=View.POSTERIOR, view_angle_deg=None)) is None
+
+
+def test_view_limits_apply_only_near_the_normals_angles() -> None:
+    (limits,) = [lim for lim in builtin_limits() if lim.tracer_group == "tc99m"
+                 and lim.sex is Sex.MALE]
+    lao = replace(acquisition(SeriesKind.STATIC, 2), state=State.STRESS_EXERCISE)
+    for angle in (None, 40.0, 45.0, 50.0):
+        found, problem = view_limits_for(limits, replace(lao, view_angle_deg=angle), 5.0)
+        assert found is not None
+        assert problem == ""
+    found, problem = view_limits_for(limits, replace(lao, view_angle_deg=60.0), 5.0)
+    assert found is None
+    assert problem == ("LAO 60° lies outside the angles of the normal limits' LAO views "
+                       "(45°, ± 5°)")
+    assert view_limits_for(limits, replace(lao, view_angle_deg=60.0), 15.0)[0] is not None
+    # Limits that did not record their normals' angles are used as before.
+    unknown = replace(limits, views=tuple(replace(v, view_angle_range_deg=None)
+                                          for v in limits.views))
+    assert view_limits_for(unknown, replace(lao, view_angle_deg=60.0), 5.0)[0] is not None
+
+
+def test_an_lao_view_at_another_angle_is_not_compared_with_lao_45_limits(
+        tmp_path: Path) -> None:
+    """A simulated normal woman seen at LAO 60°: against the built-in LAO 45° limits her
+    septum reads reduced; by default the view is not compared and the reader is told."""
+    spec = random_normal_spec(np.random.default_rng(1_300_003), 3, Sex.FEMALE,
+                              Tracer.TC99M_SESTAMIBI)
+    spec = replace(spec, states=(State.STRESS_EXERCISE,), gated_view=None,
+                   static_views=("ANT", "LAO60", "LLAT"))
+    simulate_study(spec, tmp_path, seed=1_300_003)
+    (study,) = read_studies(tmp_path).studies
+    default = analyze_perfusion(study)
+    compared = analyze_perfusion(study, params=PerfusionParams(view_angle_tolerance_deg=20.0))
+    assert default is not None
+    assert compared is not None
+
+    def lao(result: Any) -> dict[str, Any]:
+        (view,) = [v for v in result.section["states"][0]["views"] if v["view"] == "LAO"]
+        return dict(view)
+
+    assert lao(default)["view_angle_deg"] == 60.0
+    assert "segments" not in lao(default) or not lao(default)["segments"]
+    assert any(f.code == "VIEW_ANGLE_OUTSIDE_LIMITS" and "LAO 60°" in f.message
+               for f in default.findings)
+    reduced = {g["segment"] for g in lao(compared)["segments"] if g["score"]}
+    assert {"LAO-1", "LAO-2", "LAO-3"} <= reduced
+    assert not any(f.code == "VIEW_ANGLE_OUTSIDE_LIMITS" for f in compared.findings)
 
 
 def test_lung_heart_ratio_matches_the_phantom(perfusion_cases: dict[str, Case]) -> None:

@@ -15,7 +15,7 @@ import datetime as dt
 import functools
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -101,6 +101,9 @@ class ViewLimits:
     alignment_max_deg: float = 0.0
     #: The factor the SD was widened by (:func:`tail_scale`; already applied to ``sd``).
     tail_scale: float = 1.0
+    #: The recorded camera angles of the normals' views (lowest, highest; degrees), for an
+    #: oblique view (LAO); None when not recorded (older files, views of fixed angle).
+    view_angle_range_deg: tuple[float, float] | None = None
 
     def lower_limit(self, sd_multiplier: float) -> Array:
         """Mean − k·SD at each angle."""
@@ -160,6 +163,8 @@ class NormalLimits:
             "views": [{"view": v.view, "state": v.state, "n_studies": v.n_studies,
                        "alignment_max_deg": v.alignment_max_deg,
                        "sd_tail_scale": round(v.tail_scale, 4),
+                       **({"view_angle_range_deg": list(v.view_angle_range_deg)}
+                          if v.view_angle_range_deg is not None else {}),
                        "mean": [round(float(x), 5) for x in v.mean],
                        "sd": [round(float(x), 5) for x in v.sd]} for v in self.views],
         }
@@ -192,10 +197,17 @@ def parse_limits(doc: Any, path: str = "<limits>") -> NormalLimits:
             if item["view"] not in VIEW_NAMES.values() \
                     or item["state"] not in ("stress", "rest", DIFFERENCE_STATE):
                 raise _fail(path, f"unknown view/state {item['view']}/{item['state']}")
+            angles = item.get("view_angle_range_deg")
+            if angles is not None:
+                low, high = (float(a) for a in angles)
+                if not (np.isfinite([low, high]).all() and -360 <= low <= high <= 360):
+                    raise _fail(path, f"{item['view']}/{item['state']}: view_angle_range_deg "
+                                      f"must be [lowest, highest] within ±360°, got {angles}")
+                angles = (low, high)
             views.append(ViewLimits(str(item["view"]), str(item["state"]), mean, sd,
                                     int(item["n_studies"]),
                                     float(item.get("alignment_max_deg", 0.0)),
-                                    float(item.get("sd_tail_scale", 1.0))))
+                                    float(item.get("sd_tail_scale", 1.0)), angles))
     except InvalidInputError:
         raise
     except (KeyError, TypeError, ValueError) as exc:
@@ -369,7 +381,9 @@ def build_limits(profiles: Iterable[tuple[View, State, Profile]], *, name: str,
                  alignment_max_deg: float = 12.0,
                  pairs: Iterable[tuple[View, Profile, Profile]] = (),
                  sd_window_deg: float = SD_WINDOW_DEG,
-                 tail_probability: float | None = None) -> NormalLimits:
+                 tail_probability: float | None = None,
+                 view_angle_ranges_deg: Mapping[str, tuple[float, float]] | None = None
+                 ) -> NormalLimits:
     """Normal limits from the profiles of normal studies.
 
     Parameters
@@ -400,6 +414,10 @@ def build_limits(profiles: Iterable[tuple[View, State, Profile]], *, name: str,
         built-in limits') leaves the SD as measured. On our simulated populations it
         traded sensitivity for specificity without a net gain (docs/validation.md), so it
         is a site's choice, for normals whose lower tail is heavier than a Gaussian's.
+    view_angle_ranges_deg : mapping of view name (``LAO``) to (lowest, highest), optional
+        The recorded camera angles of the normals' oblique views, kept with every limits
+        of that view: a patient's view at another angle is not compared with them
+        (``PerfusionParams.view_angle_tolerance_deg``).
 
     Raises
     ------
@@ -410,6 +428,8 @@ def build_limits(profiles: Iterable[tuple[View, State, Profile]], *, name: str,
     if group is None:
         raise InvalidInputError(f"no normal limits can be built for tracer {tracer.value}: "
                                 "only Tc-99m perfusion agents and Tl-201")
+    angle_ranges = {k: (float(lo), float(hi))
+                    for k, (lo, hi) in (view_angle_ranges_deg or {}).items()}
     collected: dict[tuple[str, str], list[Array]] = {}
     for view, state, profile in profiles:
         key = (VIEW_NAMES.get(view), state_group(state))
@@ -429,7 +449,7 @@ def build_limits(profiles: Iterable[tuple[View, State, Profile]], *, name: str,
         scale = tail_scale(stack, sd_window_deg, tail_probability) if tail_probability else 1.0
         views.append(ViewLimits(view_name, group_name, stack.mean(axis=0),
                                 scale * _sd(stack, sd_window_deg), len(values),
-                                alignment_max_deg, scale))
+                                alignment_max_deg, scale, angle_ranges.get(view_name)))
     stress_limits = {v.view: v for v in views if v.state == "stress"}
     differences: dict[str, list[Array]] = {}
     for view, stress, rest in pairs:
@@ -443,7 +463,7 @@ def build_limits(profiles: Iterable[tuple[View, State, Profile]], *, name: str,
             scale = tail_scale(stack, 0.0, tail_probability) if tail_probability else 1.0
             views.append(ViewLimits(view_name, DIFFERENCE_STATE, stack.mean(axis=0),
                                     scale * _sd(stack, 0.0), len(rows),
-                                    alignment_max_deg, scale))
+                                    alignment_max_deg, scale, angle_ranges.get(view_name)))
     if not views:
         raise InvalidInputError("no anterior, LAO or left-lateral stress/rest profiles found")
     return NormalLimits(
