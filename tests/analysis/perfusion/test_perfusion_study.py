@@ -196,14 +196,14 @@ def test_view_limits_apply_only_near_the_normals_angles() -> None:
     assert view_limits_for(unknown, replace(lao, view_angle_deg=60.0), 5.0)[0] is not None
 
 
-def test_an_lao_view_at_another_angle_is_not_compared_with_lao_45_limits(
-        tmp_path: Path) -> None:
-    """A simulated normal woman seen at LAO 60°: against the built-in LAO 45° limits her
-    septum reads reduced; by default the view is not compared and the reader is told."""
+def test_views_the_limits_do_not_hold_are_shown_not_compared(tmp_path: Path) -> None:
+    """A simulated normal woman seen at LAO 60° (and RAO 30°): against the built-in LAO 45°
+    limits her septum reads reduced; by default the view is not compared and the reader is
+    told. The RAO view, for which no limits exist, is profiled and named, not scored."""
     spec = random_normal_spec(np.random.default_rng(1_300_003), 3, Sex.FEMALE,
                               Tracer.TC99M_SESTAMIBI)
     spec = replace(spec, states=(State.STRESS_EXERCISE,), gated_view=None,
-                   static_views=("ANT", "LAO60", "LLAT"))
+                   static_views=("ANT", "LAO60", "LLAT", "RAO30"))
     simulate_study(spec, tmp_path, seed=1_300_003)
     (study,) = read_studies(tmp_path).studies
     default = analyze_perfusion(study)
@@ -222,6 +222,10 @@ def test_an_lao_view_at_another_angle_is_not_compared_with_lao_45_limits(
     reduced = {g["segment"] for g in lao(compared)["segments"] if g["score"]}
     assert {"LAO-1", "LAO-2", "LAO-3"} <= reduced
     assert not any(f.code == "VIEW_ANGLE_OUTSIDE_LIMITS" for f in compared.findings)
+    (rao,) = [v for v in default.section["states"][0]["views"] if v["view"] == "RAO"]
+    assert "segments" not in rao
+    assert any(f.code == "VIEW_WITHOUT_LIMITS" and "RAO 30° view" in f.message
+               for f in default.findings)
 
 
 def test_lung_heart_ratio_matches_the_phantom(perfusion_cases: dict[str, Case]) -> None:

@@ -806,6 +806,13 @@ def _analyze_view(vp: ViewProfile, limits: NormalLimits | None, params: Perfusio
             f"{name}: the normal limits {limits.name!r} hold no {acq.view.value} "
             f"{state_group(acq.state) or acq.state.value} profile of "
             f"{profile.values.size} angles: profile not compared", acq.series_instance_uid))
+    elif limits is not None:
+        findings.append(Finding(
+            "VIEW_WITHOUT_LIMITS", Level.INFO,
+            f"{name}: normal limits exist for anterior, LAO and left lateral views only: "
+            f"this {acq.label.removesuffix(' ' + acq.state.value)} view's profile is shown, "
+            "not compared, and takes "
+            "no part in the verdict", acq.series_instance_uid))
     area_cm2 = profile.geometry.area_px() * acq.pixel_spacing_mm[0] \
         * acq.pixel_spacing_mm[1] / 100.0
     extracardiac = None
