@@ -113,7 +113,7 @@ def build_from_studies(studies: Iterable[Study], *, tracer: Tracer, sex: Sex, na
         raise InvalidInputError(f"tracer {tracer.value}: limits exist only for Tc-99m "
                                 "perfusion agents and Tl-201")
     collected: dict[str, list[tuple[View, State, Profile]]] = {}
-    angles_of: dict[str, list[tuple[str, float]]] = {}
+    lao_angles: dict[str, list[float]] = {}
     skipped: list[tuple[str, str]] = []
     for study in studies:
         label = f"study {study.study_instance_uid}"
@@ -136,9 +136,8 @@ def build_from_studies(studies: Iterable[Study], *, tracer: Tracer, sex: Sex, na
             skipped.append((label, "no anterior, LAO or left-lateral stress/rest view"))
             continue
         collected[label] = profiles
-        angles_of[label] = [(VIEW_NAMES[s.acquisition.view], s.acquisition.view_angle_deg)
-                            for s in statics if s.acquisition.view is View.LAO
-                            and s.acquisition.view_angle_deg is not None]
+        lao_angles[label] = [a for s in statics if s.acquisition.view is View.LAO
+                             and (a := s.acquisition.view_angle_deg) is not None]
     scores = outlier_scores(collected)
     for label, (distance, where) in scores.items():
         if distance > outlier_mean_abs_z:
@@ -153,15 +152,13 @@ def build_from_studies(studies: Iterable[Study], *, tracer: Tracer, sex: Sex, na
         stress = {v: prof for v, st, prof in items if state_group(st) == "stress"}
         rest = {v: prof for v, st, prof in items if state_group(st) == "rest"}
         pairs += [(v, stress[v], rest[v]) for v in stress if v in rest]
-    # The LAO angles of the normals used (a patient's LAO view at another angle is not
-    # compared with these limits).
-    angles: dict[str, list[float]] = {}
-    for label in used:
-        for view_name, angle in angles_of[label]:
-            angles.setdefault(view_name, []).append(angle)
+    # The LAO angles of the normals used: a patient's LAO view at another angle is not
+    # compared with these limits.
+    angles = [a for label in used for a in lao_angles[label]]
     limits = build_limits([item for items in collected.values() for item in items], name=name,
                           tracer=tracer, sex=sex, params=p, source=source,
                           min_studies=min_studies, pairs=pairs,
                           tail_probability=tail_probability,
-                          view_angle_ranges_deg={k: (min(v), max(v)) for k, v in angles.items()})
+                          view_angle_ranges_deg={"LAO": (min(angles), max(angles))}
+                          if angles else None)
     return BuildReport(limits, tuple(used), tuple(skipped))

@@ -210,9 +210,9 @@ class PerfusionParams:
         same 8 simulated normal men and women seen at LAO 30–60° and scored against them
         (docs/validation.md): at 30–40° none had a reduced LAO segment, at 45° and 50° the
         same one woman, at 55° three and at 60° four (septal or inferoapical, LAO summed
-        scores 4–9): the tolerance is 5°. A view
-        without a recorded angle, or limits without recorded angles (files built before
-        they were kept), are compared as before.
+        scores 4–9): the tolerance is 5°. A view without a recorded angle, or limits
+        without recorded angles (files built before they were kept), are compared as
+        before.
     paired_unconfirmed_normal : bool
         A stress score that alone makes the study equivocal is set aside — the verdict is
         normal — when the same patient's rest images are normal (summed score below
@@ -811,8 +811,7 @@ def _analyze_view(vp: ViewProfile, limits: NormalLimits | None, params: Perfusio
             "VIEW_WITHOUT_LIMITS", Level.INFO,
             f"{name}: normal limits exist for anterior, LAO and left lateral views only: "
             f"this {acq.label.removesuffix(' ' + acq.state.value)} view's profile is shown, "
-            "not compared, and takes "
-            "no part in the verdict", acq.series_instance_uid))
+            "not compared, and takes no part in the verdict", acq.series_instance_uid))
     area_cm2 = profile.geometry.area_px() * acq.pixel_spacing_mm[0] \
         * acq.pixel_spacing_mm[1] / 100.0
     extracardiac = None
