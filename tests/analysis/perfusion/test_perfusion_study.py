@@ -22,7 +22,8 @@ from planarmpi.analysis.perfusion.study import (
 from planarmpi.analysis.pipeline import analyze_study
 from planarmpi.model import SeriesKind, Sex, State, Study, Tracer, View
 from planarmpi.simulate import simulate_study
-from planarmpi.simulate.presets import random_normal_spec
+from planarmpi.simulate.phantom import Defect
+from planarmpi.simulate.presets import preset, random_normal_spec
 
 Case = tuple[Study, dict[str, Any]]
 
@@ -226,6 +227,27 @@ def test_views_the_limits_do_not_hold_are_shown_not_compared(tmp_path: Path) -> 
     assert "segments" not in rao
     assert any(f.code == "VIEW_WITHOUT_LIMITS" and "RAO 30° view" in f.message
                for f in default.findings)
+
+
+def test_an_ischaemic_and_a_scarred_territory_read_mixed(tmp_path: Path) -> None:
+    """A large reversible LAD defect beside a small fixed RCA one (the phantom's truth:
+    mixed): the LAD's share of the summed score alone would call the study ischaemia."""
+    spec = replace(preset("lad-ischemia"), gated_view=None,
+                   defects=(Defect("LAD", 0.55, 1.0, reversible=True),
+                            Defect("RCA", 0.5, 0.5, reversible=False)))
+    simulate_study(spec, tmp_path, seed=41)
+    (study,) = read_studies(tmp_path).studies
+    result = analyze_perfusion(study)
+    by_shares = analyze_perfusion(study, params=PerfusionParams(territory_reversibility=False))
+    assert result is not None
+    assert by_shares is not None
+    reversibility = result.section["reversibility"]
+    assert set(result.section["territories"]) == {"LAD", "RCA"}
+    assert reversibility["territories"]["LAD"] == "ischemia"
+    assert reversibility["territories"]["RCA"] in ("scar", "mixed")
+    assert reversibility["overall"] == "mixed"
+    assert by_shares.section["reversibility"]["overall"] == "ischemia"
+    assert reversibility["overall_reason"].endswith("by the summed score alone: ischemia")
 
 
 def test_lung_heart_ratio_matches_the_phantom(perfusion_cases: dict[str, Case]) -> None:

@@ -9,6 +9,7 @@ import pytest
 from planarmpi.analysis.perfusion.study import (
     _corroborated_at_rest,
     _overall_reversibility,
+    _reversibility_by_territory,
     _territories_seen_elsewhere,
 )
 from planarmpi.model.segments import SEGMENTS
@@ -93,6 +94,32 @@ def test_overall_falls_back_when_only_uncorroborated_segments_are_reduced() -> N
     assert set(_flags(entries).values()) == {False}
     assert _overall_reversibility(entries) == "scar"
     assert _overall_reversibility(_entries({}, {}, {})) == "none"
+
+
+def test_territories_of_different_reversibility_make_the_study_mixed() -> None:
+    # A large LAD ischaemia (8 points) beside a small RCA scar (2): 80% of the summed
+    # score is ischaemic, so the shares alone call the study ischaemia.
+    stress = {"ANT-1": 2, "ANT-2": 2, "LAO-1": 2, "LLAT-2": 2, "ANT-4": 1, "LLAT-4": 1}
+    rest = {"ANT-4": 1, "LLAT-4": 1}
+    classes = {k: "ischemia" for k in ("ANT-1", "ANT-2", "LAO-1", "LLAT-2")} | {
+        "ANT-4": "scar", "LLAT-4": "scar"}
+    entries = _corroborated_at_rest(_entries(stress, rest, classes), 2)
+    territories = {"LAD": ["ANT-1", "ANT-2", "LAO-1", "LLAT-2"], "RCA": ["ANT-4", "LLAT-4"]}
+    section = {"segments": entries, "overall": _overall_reversibility(entries)}
+    assert section["overall"] == "ischemia"
+    kept = dict(section)
+    _reversibility_by_territory(kept, territories, decide=False)
+    assert kept["territories"] == {"LAD": "ischemia", "RCA": "scar"}
+    assert kept["overall"] == "ischemia"
+    _reversibility_by_territory(section, territories, decide=True)
+    assert section["overall"] == "mixed"
+    assert section["overall_reason"] == ("the territories differ (LAD ischemia, RCA scar); "
+                                         "by the summed score alone: ischemia")
+    # One territory, or territories that agree: the shares decide, as before.
+    one = {"segments": entries, "overall": "ischemia"}
+    _reversibility_by_territory(one, {"LAD": territories["LAD"]}, decide=True)
+    assert (one["overall"], one["territories"]) == ("ischemia", {"LAD": "ischemia"})
+    assert "overall_reason" not in one
 
 
 def test_induced_segments_count_one_point() -> None:
