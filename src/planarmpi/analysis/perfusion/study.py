@@ -207,8 +207,8 @@ class PerfusionParams:
         shares of the summed score (:func:`_reversibility_by_territory`;
         ``reversibility.territories`` is reported either way). On 1610 simulated
         development studies: 745 detected with stress and rest images, correct
-        reversibility 638 → 646 (14 mixed studies found, 6 studies read mixed wrongly —
-        mostly a spurious second territory) (docs/validation.md). False uses the shares
+        reversibility 638 → 646 (14 mixed studies found, 6 read mixed wrongly — each
+        naming a territory without a defect) (docs/validation.md). False uses the shares
         alone.
     view_angle_tolerance_deg : float
         An oblique (LAO) view whose recorded camera angle lies farther than this outside the
