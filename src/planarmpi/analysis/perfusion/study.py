@@ -1279,9 +1279,14 @@ def _set_aside(attenuation: list[dict[str, Any]], confirmed: dict[str, Any]) -> 
         a["message"] += f"; set aside: {a['set_aside']}"
 
 
+def _view_of(segment_key: str) -> str:
+    """The view (``ANT``, ``LAO``, ``LLAT``) of a segment key such as ``LAO-2``."""
+    return segment_key.split("-")[0]
+
+
 def _views_of(segment_keys: Iterable[str]) -> set[str]:
-    """The views (``ANT``, ``LAO``, ``LLAT``) of segment keys such as ``LAO-2``."""
-    return {key.split("-")[0] for key in segment_keys}
+    """The views of segment keys (:func:`_view_of`)."""
+    return {_view_of(key) for key in segment_keys}
 
 
 def _paired_views(induced: Iterable[str], stress_reduced: Iterable[str],
@@ -1400,7 +1405,7 @@ def _corroborated_at_rest(segments: Sequence[dict[str, Any]],
     than ``min_views`` views were compared at rest or ``min_views`` ≤ 1.
     """
     out = [dict(g) for g in segments]
-    views = {g["segment"].split("-")[0] for g in out}
+    views = _views_of(g["segment"] for g in out)
     if min_views <= 1 or len(views) < min_views:
         return out
     weights = territory_weights()
@@ -1409,7 +1414,7 @@ def _corroborated_at_rest(segments: Sequence[dict[str, Any]],
         return {t for t, w in weights.get(key, {fallback: 1.0}).items()
                 if w >= CORROBORATION_MIN_WEIGHT}
 
-    reduced = [(g["segment"].split("-")[0], territories(g["segment"], g["territory"]))
+    reduced = [(_view_of(g["segment"]), territories(g["segment"], g["territory"]))
                for g in out if g["rest_score"]]
     for g in out:
         if g["stress_score"] and g["classification"] in ("scar", "mixed"):
@@ -1434,7 +1439,7 @@ def _territories_seen_elsewhere(named: Sequence[str],
     for source, fit in fits:
         for territory in fit.get("named", []):
             keys = list(fit.get("segments", {}).get(territory, []))
-            if territory not in taken and len({k.split("-")[0] for k in keys}) >= min_views:
+            if territory not in taken and len(_views_of(keys)) >= min_views:
                 out.append((source, territory, keys))
                 taken.add(territory)
     return out
