@@ -130,3 +130,24 @@ def test_analysis_versions_and_signed_report_immutable(tmp_path, nm_bytes, db_ur
         study = s.scalar(select(Study))
         # The second analysis added no report version: drafts are never replaced silently.
         assert [r.status for r in study.reports] == ["amended"]
+
+
+def test_status_and_its_audit_event_are_one_transaction(tmp_path, nm_bytes, db_url,
+                                                        monkeypatch):
+    archive = Archive(tmp_path / "data", db_url)
+    study_uid = archive.store(nm_bytes[0]).study_instance_uid
+    archive.set_status(study_uid, "analysed", "analysis version 1",
+                       audit=("system", "analysed", "version 1"))
+    assert archive.audit_events()[-1]["action"] == "analysed"
+    assert archive.audit_events()[-1]["target"] == study_uid
+
+    # An event that cannot be written takes the status with it: no reader ever sees a
+    # status without the event that records it.
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("audit table unavailable")
+
+    monkeypatch.setattr(Archive, "_audit", staticmethod(broken))
+    with pytest.raises(RuntimeError):
+        archive.set_status(study_uid, "failed", "x", audit=("system", "analysis-failed", "x"))
+    with archive.sessions() as s:
+        assert s.scalar(select(Study.status)) == "analysed"

@@ -224,8 +224,16 @@ class Archive:
             return list(s.scalars(select(Study.study_instance_uid).where(
                 Study.status == "receiving", Study.last_received_at <= cutoff)))
 
-    def set_status(self, study_instance_uid: str, status: str, detail: str = "") -> None:
-        """Move a study to ``status`` (complete, analysing, analysed, failed)."""
+    def set_status(self, study_instance_uid: str, status: str, detail: str = "", *,
+                   audit: tuple[str, str, str] | None = None) -> None:
+        """Move a study to ``status`` (complete, analysing, analysed, failed).
+
+        Parameters
+        ----------
+        audit : (actor, action, detail), optional
+            An audit event written in the same transaction as the status, so that no
+            reader ever sees the new status without its event (or the event without it).
+        """
         with self.session() as s:
             study = s.scalar(select(Study).where(
                 Study.study_instance_uid == study_instance_uid))
@@ -233,6 +241,9 @@ class Archive:
                 raise InvalidInputError(f"no study {study_instance_uid} in the archive")
             study.status = status
             study.status_detail = detail
+            if audit is not None:
+                actor, action, event_detail = audit
+                self._audit(s, actor, action, study_instance_uid, event_detail)
 
     def counts(self) -> dict[str, int]:
         """Numbers of patients, studies, series and instances."""

@@ -54,8 +54,8 @@ def process_study(archive: Archive, study_instance_uid: str, *, created_by: str 
     studies = [s for s in outcome.studies if s.study_instance_uid == study_instance_uid]
     if not studies:
         reason = "; ".join(str(p) for p in outcome.problems) or "no planar NM image"
-        archive.set_status(study_instance_uid, "failed", reason[:2000])
-        archive.audit(created_by, "analysis-failed", study_instance_uid, reason[:2000])
+        archive.set_status(study_instance_uid, "failed", reason[:2000],
+                           audit=(created_by, "analysis-failed", reason[:2000]))
         return Processed("failed", reason=reason)
     study = studies[0]
     try:
@@ -77,13 +77,15 @@ def process_study(archive: Archive, study_instance_uid: str, *, created_by: str 
                                       manual_rois=options.manual_rois)
     except Exception as exc:
         reason = f"{type(exc).__name__}: {exc}"
-        archive.set_status(study_instance_uid, "failed", reason[:2000])
-        archive.audit(created_by, "analysis-failed", study_instance_uid, reason[:2000])
+        archive.set_status(study_instance_uid, "failed", reason[:2000],
+                           audit=(created_by, "analysis-failed", reason[:2000]))
         log.exception("analysis of a stored study failed")
         return Processed("failed", reason=reason)
     version = record_analysis(archive, study_instance_uid, path.parent, __version__,
                               created_by=created_by, rois=manual_rois)
-    archive.set_status(study_instance_uid, "analysed", f"analysis version {version}")
-    archive.audit(created_by, "analysed", study_instance_uid, f"version {version}"
-                  + (" with user ROIs" if manual_rois else ""))
+    # The status and its audit event in one transaction: a reader (the web app, a test
+    # polling the database) never sees "analysed" before the event that says so.
+    archive.set_status(study_instance_uid, "analysed", f"analysis version {version}",
+                       audit=(created_by, "analysed", f"version {version}"
+                              + (" with user ROIs" if manual_rois else "")))
     return Processed("analysed", version, path.parent)
