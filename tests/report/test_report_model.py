@@ -243,3 +243,25 @@ def test_wall_motion_is_reported_by_the_territory_that_explains_it():
     older = build_report(result, clock=CLOCK)
     statement = next(s for s in older.impression if "wall motion abnormality" in s)
     assert "hypokinetic inferoapical" in statement
+
+
+def test_the_territorys_kind_is_the_analysis_class_when_result_json_has_it():
+    """Three reversible segments and one fixed: the analysis' share rule calls the LAD
+    ischaemic; the report says "reversible", not its own all-or-any "partially"."""
+    result = _result()
+    perf = _lad_perfusion(True)
+    perf["territory_segments"]["LAD"].append("LAO-3")
+    perf["segments"].append({"segment": "LAO-3", "name": "apical", "territory": "LAD",
+                             "score": 2})
+    perf["reversibility"]["segments"].append(
+        {"segment": "LAO-3", "classification": "ischemia", "stress_score": 2, "rest_score": 0})
+    result["perfusion"] = perf
+    text = " ".join(render_text(build_report(result, clock=CLOCK)).split())
+    assert "LAD territory: moderate partially reversible defect" in text  # older files
+    perf["reversibility"]["territories"] = {"LAD": "ischemia"}
+    text = " ".join(render_text(build_report(result, clock=CLOCK)).split())
+    assert "LAD territory: moderate reversible defect" in text
+    assert "consistent with ischemia" in text
+    perf["reversibility"]["territories"] = {"LAD": "mixed"}
+    text = " ".join(render_text(build_report(result, clock=CLOCK)).split())
+    assert "LAD territory: moderate partially reversible defect" in text

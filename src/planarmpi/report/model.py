@@ -343,6 +343,11 @@ def _quality_section(result: dict[str, Any]) -> tuple[Section, str]:
     return Section("quality", "Image quality", paragraphs=tuple(paragraphs)), grade
 
 
+#: The words for the analysis' per-territory reversibility classes
+#: (``perfusion.reversibility.territories``).
+_TERRITORY_KIND = {"ischemia": "reversible", "scar": "fixed", "mixed": "partially reversible"}
+
+
 def _perfusion_section(result: dict[str, Any], p: ReportParams
                        ) -> tuple[Section | None, list[str], str, list[dict[str, Any]]]:
     """The section, the impression sentences, the perfusion verdict and the defects
@@ -396,7 +401,13 @@ def _perfusion_section(result: dict[str, Any], p: ReportParams
             counted_entries = [e for e in entries if e.get("corroborated_at_rest", True)]
             one_view = [e["segment"] for e in entries if e.get("corroborated_at_rest") is False]
             classes = [e["classification"] for e in counted_entries or entries]
-            if not classes:
+            analysed = _TERRITORY_KIND.get((rev.get("territories") or {}).get(territory, ""))
+            if analysed is not None:
+                # The analysis' own class of the territory (perfusion.reversibility.
+                # territories: the 70% share of its summed score), so the report and
+                # result.json never word one territory two ways.
+                kind = analysed
+            elif not classes:
                 kind = "not assessable for reversibility (one state)"
             elif all(c == "ischemia" for c in classes):
                 kind = "reversible"
