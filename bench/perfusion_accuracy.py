@@ -54,10 +54,11 @@ def _truth(folder: Path) -> dict[str, Any]:
     return dict(json.loads((folder / "truth.json").read_text()))
 
 
-def _row(path: Path, study: Study, limits: tuple[Any, ...] = ()) -> dict[str, Any]:
+def _row(path: Path, study: Study, limits: tuple[Any, ...] = (),
+         wall_motion: list[dict[str, Any]] | tuple[()] = ()) -> dict[str, Any]:
     truth = _truth(path)
     start = time.perf_counter()
-    result = analyze_perfusion(study, user_limits=limits)
+    result = analyze_perfusion(study, user_limits=limits, wall_motion=wall_motion)
     seconds = time.perf_counter() - start
     assert result is not None
     section = result.section
@@ -92,6 +93,15 @@ def _row(path: Path, study: Study, limits: tuple[Any, ...] = ()) -> dict[str, An
         "seconds": seconds,
         "views": sum(len(s["views"]) for s in section["states"]),
     }
+
+
+def _wall_motion(study: Study) -> list[dict[str, Any]]:
+    """The regional wall motion ``planarmpi analyze`` hands the perfusion analysis: the
+    territories' grades from the first gated series (none without one)."""
+    from planarmpi.analysis.pipeline import analyze_study
+
+    result = analyze_study(study)
+    return list(result.wall_motion_territories or result.wall_motion)
 
 
 def _thinned(study: Study, rng: np.random.Generator) -> Study:
@@ -218,6 +228,11 @@ def main() -> None:
     parser.add_argument("--csv", type=Path, help="write the per-study rows to this file")
     parser.add_argument("--seed0", type=int, default=SEED0,
                         help="first seed (the development populations: 810000, 820000)")
+    parser.add_argument("--gated", action="store_true",
+                        help="the same population design with a gated LAO 45° view at stress "
+                             "and rest for the Tc-99m studies (cached apart, "
+                             "perfusion-gated-SEED0); each study's gated wall motion is "
+                             "passed to the perfusion analysis, as planarmpi analyze does")
     parser.add_argument("--pool", type=Path, nargs="+", metavar="CSV",
                         help="print one table over the rows of earlier runs' --csv files "
                              "(populations pooled; nothing is analysed)")
@@ -233,8 +248,12 @@ def main() -> None:
         _print_table(f"perfusion accuracy over {len(pooled)} simulated studies pooled from "
                      + ", ".join(p.name for p in args.pool), pooled)
         return
-    name = "perfusion-bench" if args.seed0 == SEED0 else f"perfusion-dev-{args.seed0}"
-    paths = population(name, "bench", args.n, args.seed0, jobs=args.jobs)
+    if args.gated:
+        name, kind = f"perfusion-gated-{args.seed0}", "bench-gated"
+    else:
+        name = "perfusion-bench" if args.seed0 == SEED0 else f"perfusion-dev-{args.seed0}"
+        kind = "bench"
+    paths = population(name, kind, args.n, args.seed0, jobs=args.jobs)
     normal_paths = population("normal-build-tc99m-M", "normal", 40, NORMALS_SEED0,
                               sex=Sex.MALE, tracer=Tracer.TC99M_SESTAMIBI, jobs=args.jobs)
     site = build_from_studies((s for _, s in studies(normal_paths)),
@@ -243,13 +262,15 @@ def main() -> None:
     rows = []
     rng = np.random.default_rng(0)
     for path, study in studies(paths):
-        row = _row(path, study)
-        half = analyze_perfusion(_thinned(study, rng))
+        motion = _wall_motion(study) if args.gated else []
+        row = _row(path, study, wall_motion=motion)
+        row["gated_wall_motion"] = ";".join(f"{w['territory']}={w['grade']}" for w in motion)
+        half = analyze_perfusion(_thinned(study, rng), wall_motion=motion)
         assert half is not None
         row["half_counts_same"] = half.section["verdict"] == row["verdict"]
         row["site_limits_same"] = None
         if row["sex"] == "M" and row["tracer"].startswith("Tc"):
-            with_site = analyze_perfusion(study, user_limits=(site,))
+            with_site = analyze_perfusion(study, user_limits=(site,), wall_motion=motion)
             assert with_site is not None
             row["site_limits_same"] = with_site.section["verdict"] == row["verdict"]
         rows.append(row)

@@ -265,3 +265,25 @@ def test_the_territorys_kind_is_the_analysis_class_when_result_json_has_it():
     perf["reversibility"]["territories"] = {"LAD": "mixed"}
     text = " ".join(render_text(build_report(result, clock=CLOCK)).split())
     assert "LAD territory: moderate partially reversible defect" in text
+
+
+def test_a_normal_verdict_names_its_reduced_segments_but_no_defect():
+    """The analysis read the study normal (here: an attenuation pattern with normal wall
+    motion) although LAD segments are reduced: the report says where, codes no defect and
+    does not call the uptake homogeneous."""
+    result = _result()
+    perf = _lad_perfusion(True)
+    perf["verdict"] = "normal"
+    perf["verdict_reasons"] = ["the only reductions have the pattern of breast attenuation "
+                               "and wall motion there is normal on the gated images"]
+    result["perfusion"] = perf
+    report = build_report(result, clock=CLOCK)
+    text = " ".join(render_text(report).split())
+    assert report.defects == ()
+    assert "LAD territory: anterolateral (ANT-1, score 2), basal septal (LAO-1, score 2), " \
+           "mid septal (LAO-2, score 2) reduced, not read as a perfusion defect" in text
+    assert "perfusion defect of" not in text
+    assert "Homogeneous tracer uptake" not in text
+    assert "Verdict: normal — the only reductions have the pattern of breast attenuation" in text
+    perf["verdict"] = "abnormal"
+    assert build_report(result, clock=CLOCK).defects  # the same territory, a defect

@@ -170,7 +170,10 @@ def analyze_command(inputs: list[str], out: Path, clinical: Path | None,
             for ef in result.ejection_fractions)
         if result.perfusion is not None:
             efs += f"  perfusion {result.perfusion.get('verdict')}"
-            if result.perfusion.get("territories"):
+            # The territories of a defect; a normal verdict names none, whatever segments
+            # it explained (result.json keeps them, the report words them).
+            if result.perfusion.get("verdict") != "normal" \
+                    and result.perfusion.get("territories"):
                 efs += f" ({', '.join(result.perfusion['territories'])})"
         print(f"{path}  qc={result.qc_status}{efs}{bottom}")
     if written == 0:

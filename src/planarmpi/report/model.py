@@ -392,6 +392,18 @@ def _perfusion_section(result: dict[str, Any], p: ReportParams
                     paragraphs.append(f"{territory} territory: reduced on the rest images "
                                       f"only ({keys}), not at stress.")
                 continue
+            if verdict == "normal":
+                # The analysis read the study normal although segments are reduced here (a
+                # score below the equivocal one, an attenuation pattern with normal wall
+                # motion, a reduction the rest images do not confirm): say where, not a
+                # defect — no impression sentence and no coded finding; the verdict's
+                # reasons below say why.
+                paragraphs.append(
+                    f"{territory} territory: "
+                    + ", ".join(f"{g['name']} ({g['segment']}, score {g.get('score', 0)})"
+                                for g in segs)
+                    + " reduced, not read as a perfusion defect (see the verdict).")
+                continue
             # A segment found only against the rest images is at least mildly reduced.
             max_score = max(max(int(g["score"]), 1) for g in segs)
             entries = [rev_by_segment[g["segment"]] for g in segs
@@ -437,7 +449,7 @@ def _perfusion_section(result: dict[str, Any], p: ReportParams
             impression.append(f"{_severity(max_score).capitalize()} {kind} perfusion defect "
                               f"of {extent} extent in the {territory} territory"
                               + (f", {meaning}" if meaning else "") + ".")
-    if verdict == "normal":
+    if verdict == "normal" and not (stress or {}).get("summed_score"):
         paragraphs.append("Homogeneous tracer uptake within normal limits in all views.")
     for reason in perf.get("verdict_reasons", []):
         paragraphs.append(f"Verdict: {verdict} — {reason}.")

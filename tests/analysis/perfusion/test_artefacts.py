@@ -282,3 +282,47 @@ def test_a_rest_only_study_can_show_the_shadow(tmp_path: Path) -> None:
     assert rest_only["verdict"] == "equivocal"
     (shadow,) = [a for a in rest_only["artefacts"] if "attenuation" in a["artefact"]]
     assert shadow["fixed_at_rest"] is True
+
+
+def test_the_shadow_with_normal_gated_wall_motion_reads_normal(tmp_path: Path) -> None:
+    """End to end (issue #5, 5: breast attenuation "with normal wall motion on the gated
+    images" is an artefact, not a defect): the large-breasted normal woman acquired with a
+    gated LAO view at stress and rest. Her gated wall motion is normal, so the lateral
+    shadow (stress score ~10, fixed at rest) reads normal with the artefact named. The same
+    images with the LAD's wall motion reduced read abnormal (reduced motion argues against
+    attenuation), without wall motion or with the rule turned off equivocal."""
+    from planarmpi.analysis.pipeline import analyze_study
+
+    spec = replace(preset("normal-female"), defects=(), states=preset("lad-ischemia").states,
+                   anatomy=Anatomy(**LARGE_BREASTS))
+    assert spec.gated_view is not None
+    simulate_study(spec, tmp_path, seed=41)
+    (study,) = read_studies(tmp_path).studies
+    result = analyze_study(study)
+    perf = result.perfusion
+    assert perf is not None
+    assert perf["states"][0]["summed_score"] >= 6
+    (shadow,) = [a for a in perf["artefacts"] if "attenuation" in a["artefact"]]
+    assert shadow["artefact"] == "breast attenuation"
+    assert shadow["wall_motion_normal"] is True
+    assert perf["verdict"] == "normal"
+    assert "wall motion there is normal on the gated images: attenuation, not a perfusion " \
+           "defect" in perf["verdict_reasons"][-1]
+    territories = result.wall_motion_territories
+    assert territories and all(w["grade"] == "normal" for w in territories)
+
+    reduced = [{**w, "grade": "hypokinetic"} if w["territory"] == "LAD" else w
+               for w in territories]
+    hypokinetic = analyze_perfusion(study, wall_motion=reduced)
+    assert hypokinetic is not None
+    assert hypokinetic.section["verdict"] == "abnormal"
+    assert "wall motion there is reduced" in \
+        [a for a in hypokinetic.section["artefacts"] if "attenuation" in a["artefact"]][0][
+            "message"]
+    off = analyze_perfusion(study, wall_motion=territories,
+                            params=PerfusionParams(attenuation_normal_motion_is_normal=False))
+    assert off is not None
+    assert off.section["verdict"] == "equivocal"
+    without = analyze_perfusion(study)
+    assert without is not None
+    assert without.section["verdict"] == "equivocal"
