@@ -309,16 +309,16 @@ def test_the_shadow_with_normal_gated_wall_motion_reads_normal(tmp_path: Path) -
     assert "wall motion there is normal on the gated images: attenuation, not a perfusion " \
            "defect" in perf["verdict_reasons"][-1]
     territories = result.wall_motion_territories
-    assert territories and all(w["grade"] == "normal" for w in territories)
+    assert territories
+    assert all(w["grade"] == "normal" for w in territories)
 
     reduced = [{**w, "grade": "hypokinetic"} if w["territory"] == "LAD" else w
                for w in territories]
     hypokinetic = analyze_perfusion(study, wall_motion=reduced)
     assert hypokinetic is not None
     assert hypokinetic.section["verdict"] == "abnormal"
-    assert "wall motion there is reduced" in \
-        [a for a in hypokinetic.section["artefacts"] if "attenuation" in a["artefact"]][0][
-            "message"]
+    (pattern,) = [a for a in hypokinetic.section["artefacts"] if "attenuation" in a["artefact"]]
+    assert "wall motion there is reduced" in pattern["message"]
     off = analyze_perfusion(study, wall_motion=territories,
                             params=PerfusionParams(attenuation_normal_motion_is_normal=False))
     assert off is not None
