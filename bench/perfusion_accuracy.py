@@ -25,7 +25,10 @@ mean over views of the percentage of profile points in defects, vs the phantom's
 percentage of LV myocardium; reversibility = overall ischemia / scar / mixed vs truth
 (all reversible / all fixed / both) among detected stress+rest cases. The simulator
 dilates no ventricle at stress, so every planar TID ratio should read ≈ 1 and none
-abnormal (rows from runs before the TID columns existed have none).
+abnormal (rows from runs before the TID columns existed have none). ``--gated`` simulates the
+same design with a gated LAO 45° view at stress and rest for the Tc-99m studies (cached as
+``perfusion-gated-SEED0``) and hands each study's gated wall motion to the perfusion
+analysis, as ``planarmpi analyze`` does: the attenuation patterns are then judged with it.
 """
 
 from __future__ import annotations
