@@ -245,3 +245,21 @@ def test_upload_hostile_and_good_files(archive, muga_files):
     assert "evil.dcm: not a readable DICOM object" in reply.text
     assert "passwd: not a readable DICOM object" in reply.text
     assert archive.counts()["instances"] == len(muga_files)  # the good one was known already
+
+
+@pytest.mark.parametrize(("verdict", "shown"), [("normal", "normal</td>"),
+                                                ("abnormal", "abnormal (LAD)</td>")])
+def test_study_page_names_perfusion_territories_only_for_a_defect(archive, verdict, shown):
+    """A normal perfusion verdict may keep the territories of segments it explained
+    (result.json); the page, like the CLI's summary and the report, names none for it."""
+    from sqlalchemy import select
+
+    from planarmpi.store.models import Analysis
+
+    with archive.session() as s:
+        analysis = s.scalars(select(Analysis)).one()
+        analysis.result = {**(analysis.result or {}),
+                           "perfusion": {"verdict": verdict, "territories": ["LAD"]}}
+    page = _client(archive, "tech").get(f"/studies/{_study_uid(archive)}")
+    assert page.status_code == 200
+    assert f"<tr><th>Perfusion</th><td>{shown}</tr>" in page.text
