@@ -32,6 +32,7 @@ from scipy import ndimage
 
 from _population import population, studies
 from planarmpi.analysis.perfusion.normals import builtin_limits
+from planarmpi.analysis.perfusion.scoring import grow_runs
 from planarmpi.analysis.perfusion.study import analyze_perfusion
 
 #: Territory share of the LV in the simulator's model heart (median of extent_percent_of_lv
@@ -40,26 +41,19 @@ TERRITORY_SHARE_PERCENT = {"LAD": 34.3, "LCX": 25.1, "RCA": 20.5}
 FEATURES = ("below_limit", "z15", "z2", "loss", "loss20")
 
 
-def _runs(mask: np.ndarray) -> tuple[np.ndarray, int]:
-    """Labels of a circular mask's runs (first and last joined when both set)."""
-    labels, n = ndimage.label(mask)
-    if n > 1 and mask[0] and mask[-1]:
-        labels[labels == labels[-1]] = labels[0]
-    return labels, n
-
-
 def half_depth_fraction(loss: np.ndarray, abnormal: np.ndarray) -> float:
-    """Fraction of angles within an abnormal run's half-depth width."""
+    """Fraction of angles within an abnormal run's half-depth width: each circular run of
+    ``abnormal`` widened (:func:`grow_runs`) to where the loss reaches half its deepest."""
     if not abnormal.any():
         return 0.0
+    labels, n = ndimage.label(abnormal)
+    if n > 1 and abnormal[0] and abnormal[-1]:  # a run across 0° is one run
+        labels[labels == labels[-1]] = labels[0]
     out = np.zeros_like(abnormal)
-    labels, _ = _runs(abnormal)
     for k in set(labels[abnormal].tolist()):
         run = labels == k
         wide = loss >= 0.5 * loss[run].max()
-        wide_labels, _ = _runs(wide)
-        for kk in set(wide_labels[run & wide].tolist()):
-            out |= wide_labels == kk
+        out |= grow_runs(run & wide, wide)
     return float(out.mean())
 
 
@@ -91,7 +85,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=150)
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
-    means = {(v.view, f"built-in:{lim.tracer_group}-{lim.sex.value}.json"): (v.mean, v.sd)
+    # Keyed as result.json names the limits used (perfusion.limits.source).
+    means = {(v.view, lim.source_path): (v.mean, v.sd)
              for lim in builtin_limits() for v in lim.views if v.state == "stress"}
     true, feats, pops = [], [], []
     for seed0 in args.seed0:
