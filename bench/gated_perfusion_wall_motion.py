@@ -1,7 +1,8 @@
 """Regional wall motion on gated perfusion images: abnormal territories found, remote kept.
 
-Run: ``.venv/bin/python bench/gated_perfusion_wall_motion.py [--n 100] [--normals 40] [--jobs 2]``.
-Each study (seeds 975000+) is a normal gated LAO perfusion view (``_gated_perfusion``)
+Run: ``.venv/bin/python bench/gated_perfusion_wall_motion.py [--n 100] [--normals 40] [--jobs 2]
+[--seed0 975000] [--normals-seed0 945000]``.
+Each study (seeds 975000+ by default) is a normal gated LAO perfusion view (``_gated_perfusion``)
 with one territory hypokinetic (30–60% of normal motion), akinetic or dyskinetic (−20 to
 −40%). A territory is found when any of its LAO segments is not graded normal. Prints the
 detection rate per grade and the share of remote segments graded normal; then the
@@ -23,13 +24,14 @@ SEED0 = 975_000
 NORMALS_SEED0 = 945_000
 
 
-def one(index: int) -> Row:
-    rng = np.random.default_rng([SEED0 + 1, index])
+def one(job: tuple[int, int]) -> Row:
+    seed0, index = job
+    rng = np.random.default_rng([seed0 + 1, index])
     territory = str(rng.choice(["LAD", "LCX", "RCA"]))
     kind = str(rng.choice(["hypokinetic", "akinetic", "dyskinetic"]))
     motion = {"hypokinetic": float(rng.uniform(0.3, 0.6)), "akinetic": 0.0,
               "dyskinetic": float(rng.uniform(-0.4, -0.2))}[kind]
-    _, result, _ = simulate_and_analyze(SEED0, index, normal=True,
+    _, result, _ = simulate_and_analyze(seed0, index, normal=True,
                                         wall_motion={territory: motion})
     if isinstance(result, str):
         raise RuntimeError(f"study {index}: {result}")
@@ -37,8 +39,9 @@ def one(index: int) -> Row:
                  getattr(result, "wall_motion_territories", ()))
 
 
-def one_normal(index: int) -> int:
-    _, result, _ = simulate_and_analyze(NORMALS_SEED0, index, normal=True)
+def one_normal(job: tuple[int, int]) -> int:
+    seed0, index = job
+    _, result, _ = simulate_and_analyze(seed0, index, normal=True)
     if isinstance(result, str):
         raise RuntimeError(f"normal {index}: {result}")
     return score_normal(result.wall_motion_territories)
@@ -49,13 +52,16 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100)
     parser.add_argument("--normals", type=int, default=40)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--seed0", type=int, default=SEED0)
+    parser.add_argument("--normals-seed0", type=int, default=NORMALS_SEED0)
     args = parser.parse_args()
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        rows = list(pool.map(one, range(args.n)))
-        normals = list(pool.map(one_normal, range(args.normals)))
+        rows = list(pool.map(one, [(args.seed0, i) for i in range(args.n)]))
+        normals = list(pool.map(one_normal, [(args.normals_seed0, i)
+                                             for i in range(args.normals)]))
     print_table(f"gated-perfusion wall motion on {args.n} simulated studies "
-                f"(seeds {SEED0}+)", rows, normals,
-                f"{args.normals} fresh normal views (seeds {NORMALS_SEED0}+)")
+                f"(seeds {args.seed0}+)", rows, normals,
+                f"{args.normals} fresh normal views (seeds {args.normals_seed0}+)")
 
 if __name__ == "__main__":
     main()

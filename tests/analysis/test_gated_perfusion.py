@@ -179,6 +179,60 @@ def test_regional_grades_follow_the_limits() -> None:
                       "LAO-4": "normal", "LAO-5": "normal"}
 
 
+def test_a_noisy_segment_is_graded_against_a_wider_limit() -> None:
+    from planarmpi.analysis.gated_perfusion import GatedWallMotionParams, regional_excursion
+
+    # Every segment shortens by 15%: below the normals' limit 25 − 2 × 4 = 17%. A segment
+    # measured with a Poisson SD of 5% where the normals had 3% has its limit widened by the
+    # excess √(5² − 3²) = 4: 25 − 2 √(4² + 4²) = 13.7%, so it reads normal; one measured as
+    # quietly as the normals (SD 2%) keeps the limit of 17% and reads hypokinetic.
+    keys = ("LAO-1", "LAO-2", "LAO-3", "LAO-4", "LAO-5")
+    radius = np.vstack([np.full(72, 30.0), np.full(72, 30.0 * 0.85)])
+    counts = np.vstack([np.full(72, 100.0), np.full(72, 115.0)])
+    params = GatedWallMotionParams(normals={k: (25.0, 4.0) for k in keys},
+                                   normals_noise={k: 3.0 for k in keys}, normal_sd=2.0)
+    noise = {"LAO-1": 5.0, "LAO-2": 2.0, "LAO-3": 5.0, "LAO-4": 2.0, "LAO-5": float("nan")}
+    graded = {w.segment: w for w in regional_excursion(
+        radius, counts, np.ones(72, dtype=bool), 0, 1, params, noise)}
+    assert {k: w.grade for k, w in graded.items()} == {
+        "LAO-1": "normal", "LAO-2": "hypokinetic", "LAO-3": "normal", "LAO-4": "hypokinetic",
+        "LAO-5": "hypokinetic"}
+    assert graded["LAO-1"].normal_limit_percent == pytest.approx(25 - 2 * np.hypot(4, 4))
+    assert graded["LAO-2"].normal_limit_percent == pytest.approx(17.0)
+    assert graded["LAO-1"].to_dict()["regional_shortening_sd_percent"] == 5.0
+    assert graded["LAO-5"].to_dict()["regional_shortening_sd_percent"] is None
+    plain = replace(params, widen_for_noise=False)
+    assert {w.grade for w in regional_excursion(
+        radius, counts, np.ones(72, dtype=bool), 0, 1, plain, noise)} == {"hypokinetic"}
+
+
+def test_segment_noise_grows_as_counts_fall(gated_perfusion_cases: dict) -> None:
+    # Counting noise: a quarter of the counts (binomial thinning of the same images) should
+    # quadruple the variance of the shortening (1/counts). Summed over the five segments
+    # (one segment's SD from 8 redraws is uncertain by ~30% and has outliers) the ratio is
+    # held to 2.5–8.
+    series = gated_perfusion_cases["normal-2x"][0]
+    full = analyze_gated_perfusion(series)
+    rng = np.random.default_rng(5)
+    thinned = replace(series, pixels=rng.binomial(
+        np.asarray(series.pixels, dtype=np.int64), 0.25).astype(np.float64))
+    quarter = analyze_gated_perfusion(thinned)
+    var_full = {w.segment: w.shortening_sd_percent ** 2 for w in full.wall_motion}
+    var_quarter = {w.segment: w.shortening_sd_percent ** 2 for w in quarter.wall_motion}
+    assert set(var_full) == set(var_quarter)
+    assert all(np.isfinite(v) and v > 0 for v in var_full.values())
+    assert 2.5 <= sum(var_quarter.values()) / sum(var_full.values()) <= 8.0
+    # The widened limits sit below the normals' ones exactly where the noise exceeds theirs.
+    p = GatedPerfusionParams().wall_motion
+    for w in quarter.wall_motion:
+        mean, sd = p.normals[w.segment]
+        plain_limit = mean - p.normal_sd * sd
+        if w.shortening_sd_percent > p.normals_noise[w.segment]:
+            assert w.normal_limit_percent < plain_limit
+        else:
+            assert w.normal_limit_percent == pytest.approx(plain_limit)
+
+
 def test_roi_seed_perturbation_changes_ef_little(gated_perfusion_cases: dict) -> None:
     # Issue #4: the LV seed moved one pixel in four directions → EF SD ≤ 1.0 point. The LV is
     # found again from each moved seed (ridge rays, trimmed ellipse fit), so the border's

@@ -245,6 +245,29 @@ def test_wall_motion_is_reported_by_the_territory_that_explains_it():
     assert "hypokinetic inferoapical" in statement
 
 
+def test_gated_perfusion_wall_motion_shows_the_limit_each_segment_was_graded_against():
+    # The limit is per study (widened for a noisy segment), so the table shows it; an
+    # older result.json without it shows the values alone.
+    result = _result(55.0)
+    result["wall_motion"] = [
+        {"segment": "LAO-1", "name": "basal septal", "territory": "LAD", "grade": "normal",
+         "regional_shortening_percent": 12.4, "thickening_percent": 15.0,
+         "normal_limit_percent": 9.8, "method": "gated-perfusion"},
+        {"segment": "LAO-4", "name": "mid posterolateral", "territory": "LCX",
+         "grade": "hypokinetic", "regional_shortening_percent": 11.0,
+         "thickening_percent": 9.0, "normal_limit_percent": 20.6, "method": "gated-perfusion"},
+    ]
+    table = next(s.table for s in build_report(result, clock=CLOCK).sections
+                 if s.key == "function")
+    assert table[1][2] == "12% (normal ≥ 10%) / 15%"
+    assert table[2][2:] == ("11% (normal ≥ 21%) / 9%", "hypokinetic")
+    for w in result["wall_motion"]:
+        del w["normal_limit_percent"]
+    table = next(s.table for s in build_report(result, clock=CLOCK).sections
+                 if s.key == "function")
+    assert table[1][2] == "12% / 15%"
+
+
 def test_the_territorys_kind_is_the_analysis_class_when_result_json_has_it():
     """Three reversible segments and one fixed: the analysis' share rule calls the LAD
     ischaemic; the report says "reversible", not its own all-or-any "partially"."""

@@ -32,8 +32,11 @@ LV centre by one pixel (the ROI-seed sensitivity).
 
 from __future__ import annotations
 
+import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib.resources import files
 from typing import Any
 
 import numpy as np
@@ -59,6 +62,7 @@ from planarmpi.analysis.wall_motion import (
     builtin_normals,
     builtin_signatures,
     grade_motion,
+    normal_limit,
     territory_motion,
 )
 from planarmpi.model import Finding, GatedSeries, Level, View
@@ -73,9 +77,11 @@ __all__ = [
     "analyze_gated_perfusion",
     "area_length_ml",
     "border_points_rc",
+    "builtin_excursion_noise",
     "builtin_excursion_normals",
     "endocardial_radii",
     "regional_excursion",
+    "segment_shortening",
 ]
 
 Array = NDArray[np.float64]
@@ -92,6 +98,15 @@ def builtin_excursion_normals() -> dict[str, tuple[float, float]]:
     return builtin_normals("data/gated_perfusion_motion_normals.json")
 
 
+def builtin_excursion_noise() -> dict[str, float]:
+    """Segment key → root-mean-square Poisson SD (%) of the built-in normals' regional
+    shortening: the counting noise their SD already holds."""
+    data = json.loads(files("planarmpi.analysis").joinpath(
+        "data/gated_perfusion_motion_normals.json").read_text(encoding="utf-8"))
+    return {k: float(v["measurement_sd_percent"]) for k, v in data["segments"].items()
+            if v.get("measurement_sd_percent") is not None}
+
+
 @dataclass(frozen=True, slots=True)
 class GatedWallMotionParams:
     """Grades of the regional shortening of the endocardial border (percent).
@@ -103,14 +118,24 @@ class GatedWallMotionParams:
     planarmpi defaults, not guideline values. ``signatures`` and ``territories`` name the
     abnormal territories (:func:`planarmpi.analysis.wall_motion.territory_motion`).
 
-    ``normal_sd`` 1.8 was chosen on development sets (40 hypokinetic territories, seeds
-    976000+; 40 normal views, 946000+) as the most conservative limit finding ≥ 95% of
-    the hypokineses (2.0: 90%); the normal views' territories stayed normal in 91.7%
-    (92.5% at 2.0) — docs/validation.md.
+    ``normal_sd`` 2.0, with the widening below and the normals rebuilt with the present
+    border (2026-12-01), on the wall-motion bench (975000+, 945000+) and the gated
+    perfusion population 1240000+: hypokinesis found in 32 of 34, normal views with every
+    territory normal 39 of 40 and 53 of 55 (1.8: 32/34, 35/40, 51/55). It had been 1.8
+    with the first normals (docs/validation.md).
+
+    Counting noise: the normals' SD holds the noise of *their* counts. A study whose
+    segment is measured with more noise (its Poisson SD, from the EF's redraws, above the
+    normals' root-mean-square ``normals_noise``) has that segment's limit widened by the
+    excess: mean − ``normal_sd`` × √(SD² + σ² − σ_normals²). A quieter study keeps the
+    normals' limit. ``widen_for_noise`` False, no redraws (``resamples`` 0) or a segment
+    without ``normals_noise`` keep the plain limit.
     """
 
     normals: dict[str, tuple[float, float]] = field(default_factory=builtin_excursion_normals)
-    normal_sd: float = 1.8
+    normals_noise: dict[str, float] = field(default_factory=builtin_excursion_noise)
+    widen_for_noise: bool = True
+    normal_sd: float = 2.0
     normal_min_percent: float = 10.0
     hypokinetic_min_percent: float = 3.0
     akinetic_min_percent: float = -3.0
@@ -129,18 +154,53 @@ class SegmentExcursion:
     excursion_mm: float
     thickening_percent: float
     grade: str
+    #: Poisson SD of the shortening (NaN when not measured: no redraws).
+    shortening_sd_percent: float = float("nan")
+    #: The lowest normal shortening this segment was graded against.
+    normal_limit_percent: float = float("nan")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready mapping (entries of result.json ``wall_motion``)."""
         return {"segment": self.segment, "name": self.name, "territory": self.territory,
                 "regional_shortening_percent": self.shortening_percent,
+                "regional_shortening_sd_percent": _finite_or_none(self.shortening_sd_percent),
+                "normal_limit_percent": _finite_or_none(self.normal_limit_percent),
                 "excursion_mm": self.excursion_mm,
                 "thickening_percent": self.thickening_percent, "grade": self.grade,
                 "method": "gated-perfusion"}
 
 
+def _finite_or_none(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def _segment_rays(n_rays: int, wall: NDArray[np.bool_]) -> dict[str, NDArray[np.bool_]]:
+    """LAO segment key → the wall rays in its image sector (segments without one left out)."""
+    angles, _, _ = ray_directions(n_rays)
+    image_angle = (angles - 90.0) % 360.0
+    out = {}
+    for segment in (s for s in SEGMENTS if s.view is View.LAO):
+        start, stop = LAO_SECTORS_DEG[segment.index]
+        rays = wall & (image_angle >= start) & (image_angle < stop)
+        if rays.any():
+            out[segment.key] = rays
+    return out
+
+
+def segment_shortening(radius_mm: Array, wall: NDArray[np.bool_], ed: int, es: int
+                       ) -> dict[str, float]:
+    """LAO segment key → shortening (%) of its mean endocardial radius from slot ``ed`` to
+    slot ``es`` (segments without a wall ray left out)."""
+    out = {}
+    for key, rays in _segment_rays(radius_mm.shape[1], wall).items():
+        r_ed, r_es = float(radius_mm[ed, rays].mean()), float(radius_mm[es, rays].mean())
+        out[key] = 100.0 * (r_ed - r_es) / r_ed
+    return out
+
+
 def regional_excursion(radius_mm: Array, wall_counts: Array, wall: NDArray[np.bool_],
-                       ed: int, es: int, params: GatedWallMotionParams | None = None
+                       ed: int, es: int, params: GatedWallMotionParams | None = None,
+                       shortening_sd_percent: Mapping[str, float] | None = None
                        ) -> list[SegmentExcursion]:
     """Regional shortening and thickening of the five LAO segments.
 
@@ -153,6 +213,9 @@ def regional_excursion(radius_mm: Array, wall_counts: Array, wall: NDArray[np.bo
     ed, es : int
         End-diastolic and end-systolic slots.
     params : GatedWallMotionParams, optional
+    shortening_sd_percent : mapping of segment key to float, optional
+        Each segment's Poisson SD of the shortening (%): a segment noisier than the normals
+        is graded against a limit widened by the excess (:class:`GatedWallMotionParams`).
 
     Returns
     -------
@@ -164,22 +227,31 @@ def regional_excursion(radius_mm: Array, wall_counts: Array, wall: NDArray[np.bo
         as displayed.
     """
     p = params or GatedWallMotionParams()
-    angles, _, _ = ray_directions(radius_mm.shape[1])
-    image_angle = (angles - 90.0) % 360.0
+    noise = shortening_sd_percent or {}
+    segments = {s.key: s for s in SEGMENTS if s.view is View.LAO}
     out = []
-    for segment in (s for s in SEGMENTS if s.view is View.LAO):
-        start, stop = LAO_SECTORS_DEG[segment.index]
-        rays = wall & (image_angle >= start) & (image_angle < stop)
-        if not rays.any():
-            continue
+    for key, rays in _segment_rays(radius_mm.shape[1], wall).items():
+        segment = segments[key]
         r_ed, r_es = float(radius_mm[ed, rays].mean()), float(radius_mm[es, rays].mean())
         c_ed, c_es = float(wall_counts[ed, rays].mean()), float(wall_counts[es, rays].mean())
         shortening = 100.0 * (r_ed - r_es) / r_ed
         thickening = 100.0 * (c_es - c_ed) / c_ed if c_ed > 0 else float("nan")
-        grade = grade_motion(shortening, segment.key, p)
-        out.append(SegmentExcursion(segment.key, segment.name, segment.territory, shortening,
-                                    r_ed - r_es, thickening, grade))
+        sd = float(noise.get(key, float("nan")))
+        extra = _excess_noise(sd, p.normals_noise.get(key)) if p.widen_for_noise else 0.0
+        limit = normal_limit(key, p, extra)
+        grade = grade_motion(shortening, key, p, extra)
+        out.append(SegmentExcursion(key, segment.name, segment.territory, shortening,
+                                    r_ed - r_es, thickening, grade, sd, limit))
     return out
+
+
+def _excess_noise(sd_percent: float, normals_sd_percent: float | None) -> float:
+    """Noise (%) of a measurement beyond the normals' own: √(σ² − σ_normals²), 0 when the
+    measurement is not noisier, either is unknown or not finite."""
+    if normals_sd_percent is None or not math.isfinite(sd_percent) \
+            or not math.isfinite(normals_sd_percent):
+        return 0.0
+    return math.sqrt(max(0.0, sd_percent ** 2 - normals_sd_percent ** 2))
 
 
 @dataclass(frozen=True, slots=True)
@@ -583,9 +655,10 @@ def analyze_gated_perfusion(series: GatedSeries,
     try:
         m = _measure(norm, g.centre_rc, ridge, wall, spacing, period_ms, p)
         rng = np.random.default_rng(p.random_seed)
-        redraws = [_measure(rng.poisson(counts).astype(float) / coverage[:, None, None],
-                            g.centre_rc, ridge, wall, spacing, period_ms, p).ef
+        redrawn = [_measure(rng.poisson(counts).astype(float) / coverage[:, None, None],
+                            g.centre_rc, ridge, wall, spacing, period_ms, p)
                    for _ in range(p.resamples)]
+        redraws = [r.ef for r in redrawn]
         # ROI seed: the LV is found again from the ring's centre moved by
         # ``seed_shift_px`` (ridge rays, ellipse fit), and the rays, their search bands and
         # the wall test are drawn from the ellipse found.
@@ -623,7 +696,13 @@ def analyze_gated_perfusion(series: GatedSeries,
     mid = series.frame_mid_ms
     ed = int(np.argmin(np.abs(mid - m.t_ed)))
     es = int(np.argmin(np.abs(mid - m.t_es)))
-    regional = regional_excursion(m.radius, m.wall_counts, wall, ed, es, p.wall_motion)
+    # Each segment's counting noise: the spread of its shortening over the Poisson redraws,
+    # measured between the same two slots.
+    per_redraw = [segment_shortening(r.radius, wall, ed, es) for r in redrawn]
+    shortening_sd = {k: float(np.std([d[k] for d in per_redraw], ddof=1))
+                     for k in (per_redraw[0] if len(per_redraw) > 1 else {})}
+    regional = regional_excursion(m.radius, m.wall_counts, wall, ed, es, p.wall_motion,
+                                  shortening_sd)
     territories = territory_motion(regional, {w.segment: w.shortening_percent
                                               for w in regional},
                                    p.wall_motion.normals, p.wall_motion.signatures,

@@ -26,6 +26,7 @@ perfusion territories (:func:`planarmpi.analysis.perfusion.territory.fit_territo
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -41,7 +42,7 @@ from planarmpi.model.segments import SEGMENTS
 
 __all__ = ["GRADES", "LAO_SECTORS_DEG", "GradeLimits", "SegmentMotion", "TerritoryMotion",
            "WallMotionParams", "builtin_normals", "builtin_signatures", "grade_motion",
-           "regional_wall_motion", "territory_motion"]
+           "normal_limit", "regional_wall_motion", "territory_motion"]
 
 #: Grades from best to worst.
 GRADES = ("normal", "hypokinetic", "akinetic", "dyskinetic")
@@ -127,12 +128,23 @@ class GradeLimits(Protocol):
     def akinetic_min_percent(self) -> float: ...
 
 
-def grade_motion(value: float, segment: str, p: GradeLimits) -> str:
-    """Grade a segment's motion (percent): normal at ≥ its normals' mean − ``normal_sd`` SD
-    (``normal_min_percent`` without normals), then hypokinetic, akinetic, dyskinetic."""
+def normal_limit(segment: str, p: GradeLimits, extra_sd_percent: float = 0.0) -> float:
+    """Lowest normal motion of a segment (percent): its normals' mean − ``normal_sd`` ×
+    √(SD² + ``extra_sd_percent``²), or ``normal_min_percent`` without normals.
+
+    ``extra_sd_percent`` is measurement noise of this study beyond the normals' own (their
+    SD already holds the noise of their counts); 0 gives the normals' limit."""
     mean_sd = p.normals.get(segment)
-    limit = mean_sd[0] - p.normal_sd * mean_sd[1] if mean_sd else p.normal_min_percent
-    if value >= limit:
+    if not mean_sd:
+        return p.normal_min_percent
+    return mean_sd[0] - p.normal_sd * math.hypot(mean_sd[1], extra_sd_percent)
+
+
+def grade_motion(value: float, segment: str, p: GradeLimits,
+                 extra_sd_percent: float = 0.0) -> str:
+    """Grade a segment's motion (percent): normal at ≥ :func:`normal_limit`, then
+    hypokinetic, akinetic, dyskinetic."""
+    if value >= normal_limit(segment, p, extra_sd_percent):
         return "normal"
     if value >= p.hypokinetic_min_percent:
         return "hypokinetic"

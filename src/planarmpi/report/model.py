@@ -540,8 +540,10 @@ def _function_section(result: dict[str, Any], p: ReportParams
         table.append(("Segment", "Territory",
                       "Shortening / thickening" if geometric else "Regional EF", "Grade"))
         for w in result["wall_motion"]:
-            value = (f"{_pct(w.get('regional_shortening_percent'))} / "
-                     f"{_pct(w.get('thickening_percent'))}"
+            limit = w.get("normal_limit_percent")  # absent from older result.json
+            value = (f"{_pct(w.get('regional_shortening_percent'))}"
+                     + (f" (normal ≥ {_pct(limit)})" if limit is not None else "")
+                     + f" / {_pct(w.get('thickening_percent'))}"
                      if w.get("method") == "gated-perfusion"
                      else _pct(w.get("regional_ef_percent")))
             table.append((f"{w['segment']} {w['name']}", w.get("territory", ""), value,
