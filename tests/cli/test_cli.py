@@ -122,3 +122,20 @@ def test_non_dicom_in_folder_is_a_note_named_file_is_an_error(
     assert main(["analyze", str(study_dir / "readme"), str(study_dir),
                  "--out", str(tmp_path / "o")]) == 1
     assert "readme: not a DICOM file" in capsys.readouterr().err
+
+
+def test_summary_line_names_territories_only_for_a_verdict_that_is_not_normal() -> None:
+    # A normal verdict may keep a reduced segment's territory in result.json (a score of 1,
+    # an attenuation pattern read as normal); the line printed by analyze must not name it.
+    from planarmpi.analysis.result import EjectionFraction, StudyResult
+    from planarmpi.cli.commands import result_summary
+    from planarmpi.model import Chamber
+
+    ef = EjectionFraction(Chamber.LV, "gated-perfusion", 61.24, (55.0, 67.5), "1.2.3")
+    result = StudyResult("1.2.3.4", PATIENT, (), (), ejection_fractions=(ef,),
+                         perfusion={"verdict": "normal", "territories": ["LAD"]})
+    assert result_summary(result) == ("  LVEF 61.2% (gated-perfusion, 95% CI 55.0–67.5)"
+                                      "  perfusion normal")
+    abnormal = StudyResult("1.2.3.4", PATIENT, (), (),
+                           perfusion={"verdict": "abnormal", "territories": ["LAD", "RCA"]})
+    assert result_summary(abnormal) == "  perfusion abnormal (LAD, RCA)"

@@ -163,23 +163,30 @@ def analyze_command(inputs: list[str], out: Path, clinical: Path | None,
                                             manual_rois=options.manual_rois)
         bottom = f"  report: {drafted.bottom_line}" if drafted is not None else ""
         written += 1
-        efs = "".join(
-            f"  {ef.chamber.value}EF {ef.value_percent:.1f}% ({ef.method}, 95% CI "
-            f"{ef.ci95_percent[0]:.1f}–{ef.ci95_percent[1]:.1f})" if ef.ci95_percent else
-            f"  {ef.chamber.value}EF {ef.value_percent:.1f}% ({ef.method})"
-            for ef in result.ejection_fractions)
-        if result.perfusion is not None:
-            efs += f"  perfusion {result.perfusion.get('verdict')}"
-            # The territories of a defect; a normal verdict names none, whatever segments
-            # it explained (result.json keeps them, the report words them).
-            if result.perfusion.get("verdict") != "normal" \
-                    and result.perfusion.get("territories"):
-                efs += f" ({', '.join(result.perfusion['territories'])})"
-        print(f"{path}  qc={result.qc_status}{efs}{bottom}")
+        print(f"{path}  qc={result.qc_status}{result_summary(result)}{bottom}")
     if written == 0:
         _err("no study could be analysed")
         return EXIT_USAGE
     return EXIT_PARTIAL if tally.problems else EXIT_OK
+
+
+def result_summary(result: StudyResult) -> str:
+    """The EFs (with their 95% intervals) and the perfusion verdict of one analysed study,
+    as ``planarmpi analyze`` prints them after its folder and QC status.
+
+    A perfusion verdict that is not normal names its territories; a normal verdict names
+    none, whatever reduced segments the fit explained (result.json keeps them and the
+    report words them as not read as a defect)."""
+    out = "".join(
+        f"  {ef.chamber.value}EF {ef.value_percent:.1f}% ({ef.method}, 95% CI "
+        f"{ef.ci95_percent[0]:.1f}–{ef.ci95_percent[1]:.1f})" if ef.ci95_percent else
+        f"  {ef.chamber.value}EF {ef.value_percent:.1f}% ({ef.method})"
+        for ef in result.ejection_fractions)
+    if result.perfusion is not None:
+        out += f"  perfusion {result.perfusion.get('verdict')}"
+        if result.perfusion.get("verdict") != "normal" and result.perfusion.get("territories"):
+            out += f" ({', '.join(result.perfusion['territories'])})"
+    return out
 
 
 def report_command(folders: list[Path], clinical: Path | None, *,
