@@ -263,3 +263,25 @@ def test_study_page_names_perfusion_territories_only_for_a_defect(archive, verdi
     page = _client(archive, "tech").get(f"/studies/{_study_uid(archive)}")
     assert page.status_code == 200
     assert f"<tr><th>Perfusion</th><td>{shown}</tr>" in page.text
+
+
+def test_study_page_shows_the_limit_a_gated_perfusion_segment_was_graded_against(archive):
+    """The limit is per study (widened for a noisy segment): the page shows it next to the
+    shortening; a blood-pool segment (regional EF, no such limit) shows its grade alone."""
+    from sqlalchemy import select
+
+    from planarmpi.store.models import Analysis
+
+    with archive.session() as s:
+        analysis = s.scalars(select(Analysis)).one()
+        analysis.result = {**(analysis.result or {}), "wall_motion": [
+            {"segment": "LAO-1", "name": "basal septal", "territory": "LAD",
+             "grade": "hypokinetic", "regional_shortening_percent": 9.6,
+             "normal_limit_percent": 13.04, "method": "gated-perfusion"},
+            {"segment": "LAO-2", "name": "mid septal", "territory": "LAD", "grade": "normal",
+             "regional_ef_percent": 55.0}]}
+    page = _client(archive, "tech").get(f"/studies/{_study_uid(archive)}")
+    assert page.status_code == 200
+    assert ("<tr><th>LAO-1 basal septal</th><td>hypokinetic (shortening 10%, normal ≥ 13%)"
+            "</td></tr>") in page.text
+    assert "<tr><th>LAO-2 mid septal</th><td>normal</td></tr>" in page.text
