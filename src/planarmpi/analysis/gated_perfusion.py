@@ -32,11 +32,9 @@ LV centre by one pixel (the ROI-seed sensitivity).
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib.resources import files
 from typing import Any
 
 import numpy as np
@@ -63,6 +61,7 @@ from planarmpi.analysis.wall_motion import (
     builtin_signatures,
     grade_motion,
     normal_limit,
+    normals_segments,
     territory_motion,
 )
 from planarmpi.model import Finding, GatedSeries, Level, View
@@ -93,17 +92,20 @@ def builtin_gated_signatures() -> dict[str, dict[str, float]]:
     return builtin_signatures("data/gated_perfusion_territory_signatures.json")
 
 
+#: The packaged gated-perfusion wall-motion normals (``bench/gated_perfusion_normals.py``).
+_NORMALS_RESOURCE = "data/gated_perfusion_motion_normals.json"
+
+
 def builtin_excursion_normals() -> dict[str, tuple[float, float]]:
     """Segment key → (mean, SD) of the regional shortening (%) in the built-in normals."""
-    return builtin_normals("data/gated_perfusion_motion_normals.json")
+    return builtin_normals(_NORMALS_RESOURCE)
 
 
 def builtin_excursion_noise() -> dict[str, float]:
     """Segment key → root-mean-square Poisson SD (%) of the built-in normals' regional
     shortening: the counting noise their SD already holds."""
-    data = json.loads(files("planarmpi.analysis").joinpath(
-        "data/gated_perfusion_motion_normals.json").read_text(encoding="utf-8"))
-    return {k: float(v["measurement_sd_percent"]) for k, v in data["segments"].items()
+    return {k: float(v["measurement_sd_percent"])
+            for k, v in normals_segments(_NORMALS_RESOURCE).items()
             if v.get("measurement_sd_percent") is not None}
 
 

@@ -42,7 +42,8 @@ from planarmpi.model.segments import SEGMENTS
 
 __all__ = ["GRADES", "LAO_SECTORS_DEG", "GradeLimits", "SegmentMotion", "TerritoryMotion",
            "WallMotionParams", "builtin_normals", "builtin_signatures", "grade_motion",
-           "normal_limit", "regional_wall_motion", "territory_motion"]
+           "normal_limit", "normals_segments", "regional_wall_motion",
+           "territory_motion"]
 
 #: Grades from best to worst.
 GRADES = ("normal", "hypokinetic", "akinetic", "dyskinetic")
@@ -64,9 +65,15 @@ def builtin_normals(resource: str = "data/wall_motion_normals.json"
 
     By default the regional EF of the built-in (simulated) blood-pool normals.
     """
-    data = json.loads(files("planarmpi.analysis").joinpath(resource).read_text(encoding="utf-8"))
     return {k: (float(v["mean_percent"]), float(v["sd_percent"]))
-            for k, v in data["segments"].items()}
+            for k, v in normals_segments(resource).items()}
+
+
+def normals_segments(resource: str) -> dict[str, dict[str, Any]]:
+    """The per-segment entries of a packaged normals file (``planarmpi/wall-motion-normals@1``),
+    as stored."""
+    data = json.loads(files("planarmpi.analysis").joinpath(resource).read_text(encoding="utf-8"))
+    return dict(data["segments"])
 
 
 def builtin_signatures(resource: str = "data/wall_motion_territory_signatures.json"
