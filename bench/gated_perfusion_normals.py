@@ -6,20 +6,26 @@ counts 0.8–2.5 M, 8 or 16 slots) are analysed; per LAO segment the mean and SD
 regional shortening and thickening, and the root-mean-square of the shortening's Poisson SD
 (the counting noise the normals' SD holds), are printed; with ``--write`` the shortening is
 stored in ``src/planarmpi/analysis/data/gated_perfusion_motion_normals.json`` (the grade's
-limit is mean − 1.8 SD, widened for a noisier study: ``GatedWallMotionParams``).
-Simulated normals, not patients: a site should replace them with its own.
+limit is mean − 2 SD, widened for a noisier study: ``GatedWallMotionParams``), through
+the same builder as ``planarmpi normals wall-motion``. Simulated normals, not patients: a
+site should replace them with its own (``planarmpi normals wall-motion --method
+gated-perfusion``).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 from _gated_perfusion import simulate_and_analyze
+from planarmpi.analysis.motion_normals import (
+    MotionMethod,
+    build_wall_motion_normals,
+    write_wall_motion_normals,
+)
 
 SEED0 = 940_000
 OUT = (Path(__file__).resolve().parents[1]
@@ -46,27 +52,21 @@ def main() -> None:
     print(f"regional shortening / thickening (%) in {args.n} simulated normals (seeds {SEED0}+)")
     print(f"{'segment':8s} {'n':>3s} {'shortening':>16s} {'limit':>7s} {'thickening':>16s} "
           f"{'Poisson SD (rms)':>17s}")
-    segments = {}
     for k in keys:
         s = np.array([r[k][0] for r in rows if k in r])
         t = np.array([r[k][1] for r in rows if k in r])
         noise = float(np.sqrt(np.mean(np.square([r[k][2] for r in rows if k in r]))))
         mean, sd = float(s.mean()), float(s.std(ddof=1))
-        segments[k] = {"mean_percent": round(mean, 2), "sd_percent": round(sd, 2),
-                       "measurement_sd_percent": round(noise, 2), "n": int(s.size)}
-        print(f"{k:8s} {s.size:3d} {mean:8.1f} ± {sd:5.1f} {mean - 1.8 * sd:7.1f} "
+        print(f"{k:8s} {s.size:3d} {mean:8.1f} ± {sd:5.1f} {mean - 2.0 * sd:7.1f} "
               f"{t.mean():8.1f} ± {t.std(ddof=1):5.1f} {noise:17.1f}")
     if args.write:
-        OUT.write_text(json.dumps({
-            "schema": "planarmpi/wall-motion-normals@1",
-            "source": f"bench/gated_perfusion_normals.py --n {args.n} (simulated normals, "
-                      f"seeds {SEED0}+)",
-            "quantity": "regional shortening of the endocardial border, ED to ES (%)",
-            "measurement_sd": "root-mean-square over the normals of each one's Poisson SD "
-                              "of the shortening (redraws of its counts), percent",
-            "segments": segments}, indent=2) + "\n", encoding="utf-8")
+        normals = build_wall_motion_normals(
+            [{k: (v[0], v[2]) for k, v in r.items()} for r in rows],
+            MotionMethod.GATED_PERFUSION, name="planarmpi built-in gated-perfusion wall motion",
+            source=f"bench/gated_perfusion_normals.py --n {args.n} (simulated normals, "
+                   f"seeds {SEED0}+)", min_studies=args.n)
+        write_wall_motion_normals(normals, OUT)
         print(f"written: {OUT}")
-
 
 if __name__ == "__main__":
     main()

@@ -11,7 +11,6 @@ simulated normals, not patients: a site should replace them with its own.
 from __future__ import annotations
 
 import argparse
-import json
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -19,6 +18,11 @@ import numpy as np
 
 from _muga import simulate_and_analyze
 from planarmpi.analysis.bloodpool import BloodPoolResult
+from planarmpi.analysis.motion_normals import (
+    MotionMethod,
+    build_wall_motion_normals,
+    write_wall_motion_normals,
+)
 
 SEED0 = 60_000
 OUT = Path(__file__).resolve().parents[1] / "src/planarmpi/analysis/data/wall_motion_normals.json"
@@ -54,24 +58,20 @@ def main() -> None:
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         rows = list(pool.map(one, range(args.n)))
     segments = sorted({k for r in rows for k in r})
-    table = {}
     print(f"regional EF of the LAO segments in {args.n} simulated normals (seeds {SEED0}+)")
     print(f"{'segment':10s} {'n':>4s} {'mean %':>8s} {'SD':>6s} {'limit %':>8s}")
     for seg in segments:
         values = np.array([r[seg] for r in rows if seg in r and np.isfinite(r[seg])])
         mean, sd = float(values.mean()), float(values.std(ddof=1))
-        table[seg] = {"mean_percent": round(mean, 2), "sd_percent": round(sd, 2),
-                      "n": int(values.size)}
         print(f"{seg:10s} {values.size:4d} {mean:8.1f} {sd:6.1f} {mean - 2 * sd:8.1f}")
     if args.write:
-        OUT.write_text(json.dumps({
-            "schema": "planarmpi/wall-motion-normals@1",
-            "source": f"bench/wall_motion_normals.py --n {args.n} (simulated normals, "
-                      f"seeds {SEED0}+)",
-            "segments": table,
-        }, indent=2) + "\n", encoding="utf-8")
+        normals = build_wall_motion_normals(
+            [{k: (v, None) for k, v in r.items()} for r in rows],
+            MotionMethod.GATED_BLOOD_POOL, name="planarmpi built-in blood-pool wall motion",
+            source=f"bench/wall_motion_normals.py --n {args.n} (simulated normals, "
+                   f"seeds {SEED0}+)", min_studies=2)
+        write_wall_motion_normals(normals, OUT)
         print(f"written {OUT}")
-
 
 if __name__ == "__main__":
     main()

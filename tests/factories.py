@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -132,3 +133,30 @@ def ring_image(shape: tuple[int, int] = (96, 96), centre: tuple[float, float] = 
         img = img * np.where(d <= defect[1] / 2, 1 - defect[2], 1.0)
     img = ndimage.gaussian_filter(img, 1.5)
     return background + peak * img / img.max()
+
+
+def beating_ring_series(seed: int, shortening: float = 0.2, *, frames: int = 8,
+                        peak: float = 150.0, study_uid: str = HEADER.study_instance_uid
+                        ) -> GatedSeries:
+    """A gated LAO perfusion view (Tc-99m tetrofosmin, stress) of a beating ring.
+
+    The ridge's semi-axes shrink by ``shortening`` (fraction) from end-diastole (slot 0) to
+    end-systole (the middle slot), each slot's beat drawn ±10% about it, while the wall
+    thickens by 30%; Poisson counts. Geometry in pixels of 6.4 mm: ridge semi-axes 6.0 ×
+    5.0, wall 1.6 at end-diastole; at ``shortening`` 0.2 the ridge shortens by 20% and the
+    inner edge (ridge − wall/2) by ≈ 28%.
+    """
+    rng = np.random.default_rng(seed)
+    acq = replace(acquisition(SeriesKind.GATED, 1, series_uid=generate_uid(),
+                              sop_uid=generate_uid(), state=State.STRESS_EXERCISE),
+                  view=View.LAO, view_angle_deg=45.0, study_instance_uid=study_uid)
+    images = []
+    for k in range(frames):
+        phase = (1 - np.cos(2 * np.pi * k / frames)) / 2  # 0 at ED, 1 at ES
+        scale = 1 - shortening * phase * (1 + 0.1 * rng.normal())
+        images.append(rng.poisson(ring_image((64, 64), centre=(31.5, 32.5),
+                                             radii=(6.0 * scale, 5.0 * scale), tilt_deg=60.0,
+                                             wall=1.6 * (1 + 0.3 * phase), peak=peak,
+                                             background=10.0)))
+    return GatedSeries(acq, np.asarray(images), np.full(frames, 100.0),
+                       GatingInfo(800.0, 640.0, 960.0, 350, 12, 75.0, "FORW", 0.0, True))

@@ -65,7 +65,7 @@ def test_serve_reads_a_folder_of_limits_and_a_settings_file(tmp_path) -> None:
 
 @pytest.mark.parametrize(("make", "message"), [
     (lambda t: {"normals": str(t / "nowhere")}, "no such normal-limits file or folder"),
-    (lambda t: {"normals": str(t)}, "no normal-limits files (*.json) in the folder"),
+    (lambda t: {"normals": str(t)}, "no normals files (*.json) in the folder"),
     (lambda t: {"perfusion_settings": str(t / "missing.yaml")}, "cannot be read"),
 ])
 def test_serve_refuses_bad_site_files_before_starting(tmp_path, make, message) -> None:

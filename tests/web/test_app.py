@@ -285,3 +285,25 @@ def test_study_page_shows_the_limit_a_gated_perfusion_segment_was_graded_against
     assert ("<tr><th>LAO-1 basal septal</th><td>hypokinetic (shortening 10%, normal ≥ 13%)"
             "</td></tr>") in page.text
     assert "<tr><th>LAO-2 mid septal</th><td>normal</td></tr>" in page.text
+
+
+def test_study_page_names_the_wall_motion_normals(archive):
+    """The archive's MUGA was graded against the built-in blood-pool normals, and the page
+    says so; a result.json from before the normals were recorded shows no such row."""
+    from sqlalchemy import select
+
+    from planarmpi.analysis.motion_normals import MotionMethod, builtin_wall_motion_normals
+    from planarmpi.store.models import Analysis
+
+    page = _client(archive, "tech").get(f"/studies/{_study_uid(archive)}")
+    name = builtin_wall_motion_normals(MotionMethod.GATED_BLOOD_POOL).name
+    assert (f'<tr><th>Wall-motion normals</th><td class="wm-normals">{name}</td></tr>'
+            in page.text)
+    with archive.session() as s:
+        analysis = s.scalars(select(Analysis)).one()
+        analysis.result = {**analysis.result, "function": [
+            {k: v for k, v in f.items() if k != "wall_motion_normals"}
+            for f in analysis.result["function"]]}
+    page = _client(archive, "tech").get(f"/studies/{_study_uid(archive)}")
+    assert page.status_code == 200
+    assert "Wall-motion normals" not in page.text

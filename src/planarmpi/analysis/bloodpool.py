@@ -140,6 +140,8 @@ class BloodPoolResult:
     roi_variants_percent: dict[str, float] = field(default_factory=dict)
     seed_sd_percent: float = 0.0
     noise_sd_percent: float = float("nan")
+    #: The normals the wall motion was graded against (name, method, source, path).
+    wall_motion_normals: dict[str, str] | None = None
 
     def ed_es_rois(self) -> tuple[int, int, Mask, Mask]:
         """End-diastolic and end-systolic slot indices and their LV ROIs.
@@ -189,6 +191,7 @@ class BloodPoolResult:
             "rois_by": self.rois_by or None,
             "wall_motion": [w.to_dict() for w in self.wall_motion],
             "wall_motion_territories": [t.to_dict() for t in self.wall_motion_territories],
+            "wall_motion_normals": self.wall_motion_normals,
         }
 
 
@@ -593,6 +596,7 @@ def analyze_blood_pool(series: GatedSeries, params: BloodPoolParams | None = Non
         ventricles=vmap, rois_source="manual" if manual is not None else "automatic",
         findings=tuple(findings), rois_by=manual.who if manual is not None else "",
         wall_motion=tuple(regional), wall_motion_territories=territories,
+        wall_motion_normals=dict(p.wall_motion.normals_source) if regional else None,
     )
 
 

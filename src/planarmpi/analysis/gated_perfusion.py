@@ -43,6 +43,7 @@ from scipy import ndimage
 
 from planarmpi.analysis.bloodpool import slot_coverage
 from planarmpi.analysis.fourier import fit_fourier
+from planarmpi.analysis.motion_normals import MotionMethod, builtin_wall_motion_normals
 from planarmpi.analysis.perfusion.profiles import (
     LVGeometry,
     LVNotFoundError,
@@ -57,11 +58,9 @@ from planarmpi.analysis.uncertainty import half_width
 from planarmpi.analysis.wall_motion import (
     LAO_SECTORS_DEG,
     TerritoryMotion,
-    builtin_normals,
     builtin_signatures,
     grade_motion,
     normal_limit,
-    normals_segments,
     territory_motion,
 )
 from planarmpi.model import Finding, GatedSeries, Level, View
@@ -78,6 +77,7 @@ __all__ = [
     "border_points_rc",
     "builtin_excursion_noise",
     "builtin_excursion_normals",
+    "builtin_excursion_source",
     "endocardial_radii",
     "regional_excursion",
     "segment_shortening",
@@ -92,21 +92,21 @@ def builtin_gated_signatures() -> dict[str, dict[str, float]]:
     return builtin_signatures("data/gated_perfusion_territory_signatures.json")
 
 
-#: The packaged gated-perfusion wall-motion normals (``bench/gated_perfusion_normals.py``).
-_NORMALS_RESOURCE = "data/gated_perfusion_motion_normals.json"
-
-
 def builtin_excursion_normals() -> dict[str, tuple[float, float]]:
-    """Segment key → (mean, SD) of the regional shortening (%) in the built-in normals."""
-    return builtin_normals(_NORMALS_RESOURCE)
+    """Segment key → (mean, SD) of the regional shortening (%) in the built-in normals
+    (simulated, ``bench/gated_perfusion_normals.py``)."""
+    return builtin_wall_motion_normals(MotionMethod.GATED_PERFUSION).mean_sd()
 
 
 def builtin_excursion_noise() -> dict[str, float]:
     """Segment key → root-mean-square Poisson SD (%) of the built-in normals' regional
     shortening: the counting noise their SD already holds."""
-    return {k: float(v["measurement_sd_percent"])
-            for k, v in normals_segments(_NORMALS_RESOURCE).items()
-            if v.get("measurement_sd_percent") is not None}
+    return builtin_wall_motion_normals(MotionMethod.GATED_PERFUSION).noise()
+
+
+def builtin_excursion_source() -> dict[str, str]:
+    """What result.json records of the built-in gated-perfusion wall-motion normals."""
+    return builtin_wall_motion_normals(MotionMethod.GATED_PERFUSION).describe()
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +136,8 @@ class GatedWallMotionParams:
 
     normals: dict[str, tuple[float, float]] = field(default_factory=builtin_excursion_normals)
     normals_noise: dict[str, float] = field(default_factory=builtin_excursion_noise)
+    #: Name, method, source and path of ``normals`` (result.json names them).
+    normals_source: dict[str, str] = field(default_factory=builtin_excursion_source)
     widen_for_noise: bool = True
     normal_sd: float = 2.0
     normal_min_percent: float = 10.0
@@ -344,6 +346,8 @@ class GatedPerfusionResult:
     repeatability_ci95_percent: tuple[float, float] = (float("nan"), float("nan"))
     method_sd_percent: float = 0.0
     wall_motion_territories: tuple[TerritoryMotion, ...] = ()
+    #: The normals the wall motion was graded against (name, method, source, path).
+    wall_motion_normals: dict[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (no images)."""
@@ -373,6 +377,7 @@ class GatedPerfusionResult:
             "rois_source": "automatic",
             "wall_motion": [w.to_dict() for w in self.wall_motion],
             "wall_motion_territories": [t.to_dict() for t in self.wall_motion_territories],
+            "wall_motion_normals": self.wall_motion_normals,
         }
 
 
@@ -718,7 +723,8 @@ def analyze_gated_perfusion(series: GatedSeries,
         volume_ml=m.volumes, coverage=coverage, centre_rc=g.centre_rc, angles_deg=angles,
         radius_mm=m.radius, wall_rays=wall, thickening_shift_mm=m.shift,
         harmonics=p.curve_harmonics, findings=tuple(findings), wall_motion=tuple(regional),
-        wall_motion_territories=territories)
+        wall_motion_territories=territories,
+        wall_motion_normals=dict(p.wall_motion.normals_source) if regional else None)
 
 
 def _wall_rays(summed: Array, centre: tuple[float, float], ridge: Array,

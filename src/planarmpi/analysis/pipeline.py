@@ -2,24 +2,35 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from planarmpi.analysis.bloodpool import BloodPoolParams, ManualRois, analyze_blood_pool
 from planarmpi.analysis.firstpass import FirstPassParams, analyze_first_pass
 from planarmpi.analysis.gated_perfusion import GatedPerfusionParams, analyze_gated_perfusion
+from planarmpi.analysis.motion_normals import (
+    MotionMethod,
+    WallMotionNormals,
+    is_wall_motion_normals,
+    parse_wall_motion_normals,
+)
 from planarmpi.analysis.perfusion.normals import NormalLimits
 from planarmpi.analysis.perfusion.study import PerfusionParams, analyze_perfusion
 from planarmpi.analysis.phase import phase_statistics
 from planarmpi.analysis.result import EjectionFraction, StudyResult
 from planarmpi.analysis.summary import summarize_series
+from planarmpi.errors import InvalidInputError
 from planarmpi.model import Chamber, Finding, GatedSeries, Level, State, Study, Tracer
 from planarmpi.qc.checks import check_study
 from planarmpi.qc.limits import QCLimits
 
-__all__ = ["AnalysisOptions", "analyze_study", "site_options"]
+__all__ = ["AnalysisOptions", "analyze_study", "normal_wall_motion", "read_normals_file",
+           "site_options",
+           "with_wall_motion_normals"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,24 +46,81 @@ class AnalysisOptions:
     normal_limits: tuple[NormalLimits, ...] = ()
 
 
-def site_options(normals: Iterable[str | os.PathLike[str]] = (),
-                 perfusion_settings: str | os.PathLike[str] | None = None) -> AnalysisOptions:
-    """A site's analysis options: its normal-limits files (used before the built-in limits
-    for their tracer and sex) and its perfusion settings file (the built-in settings
-    without one). What ``analyze``, ``batch`` and ``serve`` share.
+def read_normals_file(path: str | os.PathLike[str]) -> NormalLimits | WallMotionNormals:
+    """Read a site's normals file of either kind: perfusion limits
+    (``planarmpi normals build``) or wall-motion normals (``planarmpi normals wall-motion``),
+    told apart by the file's ``schema``.
 
     Raises
     ------
     InvalidInputError
-        Naming the file that is unreadable or invalid.
+        Naming the file and the problem.
     """
-    from planarmpi.analysis.perfusion.normals import read_limits
+    from planarmpi.analysis.perfusion.normals import parse_limits
+
+    p = Path(path)
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InvalidInputError(f"{p}: cannot read normals: {exc.strerror}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInputError(f"{p}: not a usable normals file: not JSON ({exc})") from None
+    if is_wall_motion_normals(doc):
+        return parse_wall_motion_normals(doc, str(p))
+    return parse_limits(doc, str(p))
+
+
+def with_wall_motion_normals(options: AnalysisOptions,
+                             normals: WallMotionNormals) -> AnalysisOptions:
+    """``options`` with its method's wall motion graded against ``normals`` (their mean and
+    SD; for gated perfusion also their counting noise, against which a noisier study's
+    limit is widened — none when the file has no ``measurement_sd_percent``)."""
+    if normals.method is MotionMethod.GATED_BLOOD_POOL:
+        bp = options.blood_pool
+        return replace(options, blood_pool=replace(bp, wall_motion=replace(
+            bp.wall_motion, normals=normals.mean_sd(), normals_source=normals.describe())))
+    gp = options.gated_perfusion
+    return replace(options, gated_perfusion=replace(gp, wall_motion=replace(
+        gp.wall_motion, normals=normals.mean_sd(), normals_noise=normals.noise(),
+        normals_source=normals.describe())))
+
+
+def site_options(normals: Iterable[str | os.PathLike[str]] = (),
+                 perfusion_settings: str | os.PathLike[str] | None = None) -> AnalysisOptions:
+    """A site's analysis options: its normals files and its perfusion settings file (the
+    built-in settings without one). What ``analyze``, ``batch`` and ``serve`` share.
+
+    ``normals`` may hold both kinds of file (:func:`read_normals_file`): perfusion limits
+    are used before the built-in limits for their tracer and sex; wall-motion normals
+    replace the built-in ones of their method (at most one file per method).
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the file that is unreadable or invalid, or two wall-motion normals files of
+        one method.
+    """
     from planarmpi.analysis.perfusion.settings import read_perfusion_settings
 
-    return AnalysisOptions(
-        normal_limits=tuple(read_limits(path) for path in normals),
+    limits: list[NormalLimits] = []
+    motion: dict[MotionMethod, WallMotionNormals] = {}
+    for path in normals:
+        item = read_normals_file(path)
+        if isinstance(item, NormalLimits):
+            limits.append(item)
+            continue
+        if item.method in motion:
+            raise InvalidInputError(
+                f"{path}: a second wall-motion normals file for {item.method.value} (the "
+                f"first: {motion[item.method].path}); give one per method")
+        motion[item.method] = item
+    options = AnalysisOptions(
+        normal_limits=tuple(limits),
         perfusion=read_perfusion_settings(perfusion_settings) if perfusion_settings
         else PerfusionParams())
+    for item in motion.values():
+        options = with_wall_motion_normals(options, item)
+    return options
 
 
 def _ef_method(series: GatedSeries) -> str | None:
@@ -191,3 +259,37 @@ def analyze_study(study: Study, *, limits: QCLimits | None = None,
         lung_heart_ratio=lhr,
         analyses_run=tuple(dict.fromkeys(analyses)),
     )
+
+
+def normal_wall_motion(study: Study, method: MotionMethod,
+                       options: AnalysisOptions | None = None
+                       ) -> dict[str, tuple[float, float | None]]:
+    """One normal study's segment motion, as :func:`planarmpi.analysis.motion_normals.
+    build_wall_motion_normals` takes it: segment key → (percent, counting-noise SD percent
+    or None).
+
+    The study's first gated series of ``method`` is measured (the one whose wall motion
+    ``analyze`` reports), so that each patient counts once.
+
+    Raises
+    ------
+    InvalidInputError
+        When the study has no gated series of that method, or its analysis failed.
+    """
+    options = options or AnalysisOptions()
+    series = [s for s in study.gated if _ef_method(s) == method.value]
+    if not series:
+        agent = "perfusion" if method is MotionMethod.GATED_PERFUSION else "blood-pool"
+        raise InvalidInputError(f"no gated series of a {agent} agent, so no {method.value} "
+                                "wall motion")
+    first = series[0]
+    name = first.acquisition.display_name
+    try:
+        if method is MotionMethod.GATED_PERFUSION:
+            gp = analyze_gated_perfusion(first, options.gated_perfusion)
+            return {w.segment: (w.shortening_percent, w.shortening_sd_percent)
+                    for w in gp.wall_motion}
+        bp = analyze_blood_pool(first, options.blood_pool)
+    except ValueError as exc:
+        raise InvalidInputError(f"{name}: {method.value} analysis failed: {exc}") from None
+    return {w.segment: (w.regional_ef_percent, None) for w in bp.wall_motion}

@@ -36,13 +36,14 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
+from planarmpi.analysis.motion_normals import MotionMethod, builtin_wall_motion_normals
 from planarmpi.analysis.perfusion.territory import TerritoryParams, fit_territories
 from planarmpi.model import View
 from planarmpi.model.segments import SEGMENTS
 
 __all__ = ["GRADES", "LAO_SECTORS_DEG", "GradeLimits", "SegmentMotion", "TerritoryMotion",
-           "WallMotionParams", "builtin_normals", "builtin_signatures", "grade_motion",
-           "normal_limit", "normals_segments", "regional_wall_motion",
+           "WallMotionParams", "builtin_normals", "builtin_normals_source",
+           "builtin_signatures", "grade_motion", "normal_limit", "regional_wall_motion",
            "territory_motion"]
 
 #: Grades from best to worst.
@@ -59,21 +60,15 @@ LAO_SECTORS_DEG: dict[int, tuple[float, float]] = {
 }
 
 
-def builtin_normals(resource: str = "data/wall_motion_normals.json"
-                    ) -> dict[str, tuple[float, float]]:
-    """Segment key → (mean, SD) in a packaged normals file (``planarmpi/wall-motion-normals@1``).
-
-    By default the regional EF of the built-in (simulated) blood-pool normals.
-    """
-    return {k: (float(v["mean_percent"]), float(v["sd_percent"]))
-            for k, v in normals_segments(resource).items()}
+def builtin_normals() -> dict[str, tuple[float, float]]:
+    """Segment key → (mean, SD) of the regional EF (%) of the built-in (simulated) blood-pool
+    normals (:func:`planarmpi.analysis.motion_normals.builtin_wall_motion_normals`)."""
+    return builtin_wall_motion_normals(MotionMethod.GATED_BLOOD_POOL).mean_sd()
 
 
-def normals_segments(resource: str) -> dict[str, dict[str, Any]]:
-    """The per-segment entries of a packaged normals file (``planarmpi/wall-motion-normals@1``),
-    as stored."""
-    data = json.loads(files("planarmpi.analysis").joinpath(resource).read_text(encoding="utf-8"))
-    return dict(data["segments"])
+def builtin_normals_source() -> dict[str, str]:
+    """What result.json records of the built-in blood-pool wall-motion normals."""
+    return builtin_wall_motion_normals(MotionMethod.GATED_BLOOD_POOL).describe()
 
 
 def builtin_signatures(resource: str = "data/wall_motion_territory_signatures.json"
@@ -95,6 +90,9 @@ class WallMotionParams:
     """
 
     normals: dict[str, tuple[float, float]] = field(default_factory=builtin_normals)
+    #: Name, method, source and path of ``normals`` (result.json names them); set both
+    #: with :func:`planarmpi.analysis.motion_normals` files through ``AnalysisOptions``.
+    normals_source: dict[str, str] = field(default_factory=builtin_normals_source)
     normal_sd: float = 2.0
     normal_min_percent: float = 30.0
     hypokinetic_min_percent: float = 10.0

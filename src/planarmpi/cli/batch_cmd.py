@@ -30,7 +30,8 @@ def add_arguments(p: argparse.ArgumentParser, iso_datetime: type | object) -> No
     p.add_argument("--clinical", type=Path, metavar="FILE",
                    help="a clinical-context file applied to every study")
     p.add_argument("--normals", type=Path, action="append", default=[], metavar="FILE",
-                   help="site perfusion limits (repeatable)")
+                   help="site normals (repeatable): perfusion limits or wall-motion "
+                        "normals, as for 'planarmpi analyze'")
     p.add_argument("--perfusion-settings", type=Path, metavar="FILE",
                    help="a site's perfusion thresholds (YAML/JSON, see docs/perfusion.md "
                         "'Settings')")
@@ -69,10 +70,10 @@ def batch_command(args: argparse.Namespace) -> int:
         target = Path(item[1:] if item.startswith("@") else item)
         if not target.exists():
             raise InvalidInputError(f"{target}: no such file or folder")
-    if args.perfusion_settings:
-        from planarmpi.analysis.perfusion.settings import read_perfusion_settings
+    from planarmpi.analysis.pipeline import site_options
 
-        read_perfusion_settings(args.perfusion_settings)  # fail before any work starts
+    # Fail on a bad normals or settings file before any work starts, not in every task.
+    site_options(args.normals, args.perfusion_settings)
     options = BatchOptions(
         clinical=str(args.clinical) if args.clinical else None,
         normals=tuple(str(p) for p in args.normals),

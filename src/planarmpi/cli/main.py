@@ -63,9 +63,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="user-drawn ROIs (JSON, see docs/function.md) replacing the "
                         "automatic ones for the series they name")
     p.add_argument("--normals", type=Path, action="append", default=[], metavar="FILE",
-                   help="perfusion normal limits built with 'planarmpi normals build' "
-                        "(repeatable); used before the built-in limits for their tracer "
-                        "and sex")
+                   help="a site's normals (repeatable): perfusion limits built with "
+                        "'planarmpi normals build', used before the built-in limits for "
+                        "their tracer and sex, and wall-motion normals built with "
+                        "'planarmpi normals wall-motion', replacing the built-in ones of "
+                        "their method")
     p.add_argument("--perfusion-settings", type=Path, metavar="FILE",
                    help="a site's perfusion thresholds (YAML/JSON, see docs/perfusion.md "
                         "'Settings'); default: the built-in ones")
@@ -106,7 +108,8 @@ def _parser() -> argparse.ArgumentParser:
 
     add_arguments(p)
 
-    p = sub.add_parser("normals", help="perfusion normal limits: build a site's own")
+    p = sub.add_parser("normals", help="a site's own normals: perfusion limits (build) "
+                                              "and wall-motion normals (wall-motion)")
     from planarmpi.cli.normals_cmd import add_arguments as add_normals
 
     add_normals(p)

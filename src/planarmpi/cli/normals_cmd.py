@@ -1,12 +1,14 @@
-"""``planarmpi normals build``: a site's own perfusion normal limits from its normal studies."""
+"""``planarmpi normals``: a site's own normals from its normal studies — perfusion limits
+(``build``) and wall-motion normals (``wall-motion``)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from planarmpi.analysis.motion_normals import MotionMethod
 from planarmpi.errors import InvalidInputError
 from planarmpi.io.reader import Problem, iter_studies
 from planarmpi.model import Sex, Study, Tracer
@@ -40,10 +42,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "Gaussian would at lower-tail probability P (e.g. 0.01); for "
                         "normals with heavy tails. Default: the SD as measured")
     b.add_argument("--force", action="store_true", help="overwrite --out")
+    w = sub.add_parser("wall-motion",
+                       help="build wall-motion normals from a folder of normal gated studies")
+    w.add_argument("folder", nargs="+", type=Path, metavar="FOLDER",
+                   help="folders (or files) of normal gated studies")
+    w.add_argument("--method", required=True,
+                   choices=[m.value for m in MotionMethod],
+                   help="gated-blood-pool (regional EF of the LAO segments) or "
+                        "gated-perfusion (regional shortening of the endocardial border)")
+    w.add_argument("--out", required=True, type=Path, metavar="FILE",
+                   help="normals file to write (JSON); refused if it exists, unless --force")
+    w.add_argument("--name", help="name recorded in the file (default: from --out)")
+    w.add_argument("--min-studies", type=int, default=10,
+                   help="fewest studies measured in every segment (default 10)")
+    w.add_argument("--force", action="store_true", help="overwrite --out")
 
 
 def normals_command(args: argparse.Namespace) -> int:
-    """Build and write a limits file; print what was used and skipped."""
+    """Build and write a normals file; print what was used and skipped."""
+    if args.normals_command == "wall-motion":
+        return _wall_motion_command(args)
     from planarmpi.analysis.perfusion.build import OUTLIER_MEAN_ABS_Z, build_from_studies
     from planarmpi.analysis.perfusion.normals import write_limits
 
@@ -55,18 +73,12 @@ def normals_command(args: argparse.Namespace) -> int:
         raise InvalidInputError(f"{out} exists; give --force to replace it")
     problems = 0
 
-    def studies() -> Iterator[Study]:
+    def count(n: int) -> None:
         nonlocal problems
-        for item in iter_studies([str(f) for f in args.folder]):
-            if isinstance(item, Problem):
-                print(f"planarmpi: {'' if item.fatal else 'note: skipped '}{item}",
-                      file=sys.stderr)
-                problems += int(item.fatal)
-            elif isinstance(item, Study):
-                yield item
+        problems += n
 
     report = build_from_studies(
-        studies(),
+        _studies(args.folder, count),
         tracer=_TRACERS[args.tracer], sex=_SEXES[args.sex],
         name=args.name or out.stem,
         source=f"planarmpi normals build {' '.join(str(f) for f in args.folder)}",
@@ -83,4 +95,63 @@ def normals_command(args: argparse.Namespace) -> int:
         print(f"  {v.view:5s} {v.state:7s} n={v.n_studies:3d}  mean {v.mean.mean():.3f}  "
               f"SD {v.sd.min():.3f}–{v.sd.max():.3f}"
               + (f"  (widened ×{v.tail_scale:.2f})" if v.tail_scale != 1.0 else ""))
+    return 1 if problems else 0
+
+
+def _studies(folders: list[Path], on_problem: Callable[[int], None]) -> Iterator[Study]:
+    """The studies found in ``folders``; each unreadable file is printed (and a fatal one
+    counted through ``on_problem``)."""
+    for item in iter_studies([str(f) for f in folders]):
+        if isinstance(item, Problem):
+            print(f"planarmpi: {'' if item.fatal else 'note: skipped '}{item}",
+                  file=sys.stderr)
+            on_problem(int(item.fatal))
+        elif isinstance(item, Study):
+            yield item
+
+
+def _wall_motion_command(args: argparse.Namespace) -> int:
+    """``planarmpi normals wall-motion``: measure each normal study's segment motion, write
+    the normals file, print its table."""
+    from planarmpi.analysis.motion_normals import (
+        build_wall_motion_normals,
+        write_wall_motion_normals,
+    )
+    from planarmpi.analysis.pipeline import normal_wall_motion
+
+    out: Path = args.out
+    method = MotionMethod(args.method)
+    if out.exists() and not args.force:
+        raise InvalidInputError(f"{out} exists; give --force to replace it")
+    if args.min_studies < 2:
+        raise InvalidInputError(f"--min-studies must be at least 2, got {args.min_studies}")
+    problems = 0
+
+    def count(n: int) -> None:
+        nonlocal problems
+        problems += n
+
+    samples = []
+    for study in _studies(args.folder, count):
+        label = study.study_instance_uid
+        try:
+            samples.append(normal_wall_motion(study, method))
+        except InvalidInputError as exc:
+            print(f"planarmpi: note: skipped study {label}: {exc}", file=sys.stderr)
+    if not samples:
+        raise InvalidInputError(f"{', '.join(str(f) for f in args.folder)}: no study with "
+                                f"{method.value} wall motion was found")
+    normals = build_wall_motion_normals(
+        samples, method, name=args.name or out.stem,
+        source=f"planarmpi normals wall-motion --method {method.value} "
+               f"{' '.join(str(f) for f in args.folder)} ({len(samples)} studies)",
+        min_studies=args.min_studies)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_wall_motion_normals(normals, out)
+    print(f"{out}: {method.value} wall-motion normals {normals.name!r} from {len(samples)} "
+          f"studies")
+    print(f"  {'segment':8s} {'n':>3s} {'mean %':>7s} {'SD %':>6s} {'noise %':>8s}")
+    for key, s in normals.segments.items():
+        noise = "—" if s.measurement_sd_percent is None else f"{s.measurement_sd_percent:.2f}"
+        print(f"  {key:8s} {s.n:3d} {s.mean_percent:7.2f} {s.sd_percent:6.2f} {noise:>8s}")
     return 1 if problems else 0

@@ -5,10 +5,10 @@ Settings come from the command line, else the environment (``PLANARMPI_DATA``,
 ``PLANARMPI_IDLE_SECONDS``, ``PLANARMPI_DESTINATION``, ``PLANARMPI_WEB_PORT``), else a YAML
 file (``--config``, same keys in lower case without the prefix), else the defaults:
 ``./planarmpi-data``, SQLite in it, 127.0.0.1, port 11112, AE title PLANARMPI, 10 s idle,
-web app on port 8080. ``normals`` (a normal-limits file, or a folder of them) and
-``perfusion_settings`` (a settings file, docs/perfusion.md "Settings") set the site's
-perfusion analysis; both are read at start, so a bad file stops the server before it
-accepts anything.
+web app on port 8080. ``normals`` (a normals file — perfusion limits or wall-motion
+normals — or a folder of them) and ``perfusion_settings`` (a settings file,
+docs/perfusion.md "Settings") set the site's analysis; both are read at start, so a bad
+file stops the server before it accepts anything.
 """
 
 from __future__ import annotations
@@ -61,7 +61,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--web-port", type=int, metavar="PORT",
                    help="web workstation port (default 8080; 0: no web app)")
     p.add_argument("--normals", metavar="PATH",
-                   help="site perfusion limits: a limits file or a folder of them")
+                   help="site normals: a file or a folder of them (perfusion limits and "
+                        "wall-motion normals, as for 'planarmpi analyze')")
     p.add_argument("--perfusion-settings", metavar="FILE",
                    help="a site's perfusion thresholds (YAML/JSON)")
 
@@ -122,7 +123,7 @@ def analysis_options(settings: dict[str, Any]) -> AnalysisOptions:
             raise InvalidInputError(f"{path}: no such normal-limits file or folder")
         files = sorted(path.glob("*.json")) if path.is_dir() else [path]
         if not files:
-            raise InvalidInputError(f"{path}: no normal-limits files (*.json) in the folder")
+            raise InvalidInputError(f"{path}: no normals files (*.json) in the folder")
     return site_options(files, settings.get("perfusion_settings"))
 
 

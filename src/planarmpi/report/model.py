@@ -553,6 +553,9 @@ def _function_section(result: dict[str, Any], p: ReportParams
         items.append(Item("Regional wall motion",
                           "normal in all segments" if not abnormal_wm
                           else "; ".join(abnormal_wm)))
+        graded_by = _wall_motion_normals(result)
+        if graded_by:
+            items.append(Item("Wall-motion normals", graded_by))
         names = {w["segment"]: w["name"] for w in result["wall_motion"]}
         by_territory = [f"{t['grade']} {t['territory']} territory ("
                         + ", ".join(names.get(k, k) for k in t["segments"]) + ")"
@@ -566,6 +569,17 @@ def _function_section(result: dict[str, Any], p: ReportParams
             impression.append(f"Regional wall motion abnormality: {'; '.join(abnormal_wm)}.")
     return (Section("function", "Ventricular function", tuple(items), (), tuple(table)),
             impression, lvef_main)
+
+
+def _wall_motion_normals(result: dict[str, Any]) -> str | None:
+    """The name of the normals the reported wall motion was graded against (None in a
+    result.json written before they were recorded)."""
+    uid = result["wall_motion"][0].get("series_instance_uid")
+    for f in result.get("function", []):
+        named = f.get("wall_motion_normals")
+        if named and f.get("series_instance_uid") == uid:
+            return str(named.get("name") or named.get("path") or "")
+    return None
 
 
 def _comparison_section(clinical: ClinicalContext | None, lvef: float | None,
