@@ -150,3 +150,9 @@ def test_cli_batch_list_file_and_exit_code(archive: Path, tmp_path: Path, capsys
                  "--perfusion-settings", str(bad)]) == 2
     assert "abnormal_summed_score: expected a whole number" in capsys.readouterr().err
     assert not (tmp_path / "o2").exists()  # refused before any work started
+    bad_normals = tmp_path / "normals.json"
+    bad_normals.write_text('{"schema": "planarmpi/wall-motion-normals@1", "segments": {}}')
+    assert main(["batch", str(archive / "study-000"), "--out", str(tmp_path / "o3"),
+                 "--normals", str(bad_normals)]) == 2
+    assert f"{bad_normals}: not a usable wall-motion normals file" in capsys.readouterr().err
+    assert not (tmp_path / "o3").exists()

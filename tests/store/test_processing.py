@@ -63,6 +63,33 @@ def test_serve_reads_a_folder_of_limits_and_a_settings_file(tmp_path) -> None:
     assert analysis_options(_settings(tmp_path)) == AnalysisOptions()
 
 
+def test_serve_folder_may_hold_wall_motion_normals_beside_limits(tmp_path) -> None:
+    from dataclasses import replace
+
+    from planarmpi.analysis.motion_normals import (
+        MotionMethod,
+        builtin_wall_motion_normals,
+        write_wall_motion_normals,
+    )
+
+    folder = tmp_path / "normals"
+    folder.mkdir()
+    limits = builtin_limits()[0]
+    write_limits(limits, folder / "limits.json")
+    site = builtin_wall_motion_normals(MotionMethod.GATED_PERFUSION)
+    site = replace(site, name="our gated normals", segments={
+        k: replace(v, mean_percent=v.mean_percent + 5.0) for k, v in site.segments.items()})
+    write_wall_motion_normals(site, folder / "wm.json")
+    options = analysis_options(_settings(tmp_path, normals=str(folder)))
+    assert [x.name for x in options.normal_limits] == [limits.name]
+    wall = options.gated_perfusion.wall_motion
+    assert wall.normals_source["name"] == "our gated normals"
+    assert wall.normals_source["path"] == str(folder / "wm.json")
+    assert wall.normals == site.mean_sd()
+    assert wall.normals_noise == site.noise()
+    assert options.blood_pool == AnalysisOptions().blood_pool  # the other method's built-in
+
+
 @pytest.mark.parametrize(("make", "message"), [
     (lambda t: {"normals": str(t / "nowhere")}, "no such normal-limits file or folder"),
     (lambda t: {"normals": str(t)}, "no normals files (*.json) in the folder"),
