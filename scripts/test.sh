@@ -7,4 +7,6 @@ export MPLBACKEND=Agg
 export MPLCONFIGDIR="$(mktemp -d)"
 .venv/bin/ruff check src tests bench
 .venv/bin/mypy
-.venv/bin/python -m pytest "$@"
+# One worker per CPU (pytest-xdist); the files sharing an expensive fixture stay together
+# (tests/conftest.py). PLANARMPI_TEST_WORKERS=0 runs in one process.
+.venv/bin/python -m pytest -n "${PLANARMPI_TEST_WORKERS:-auto}" --dist loadfile "$@"

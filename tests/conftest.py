@@ -10,6 +10,37 @@ import pytest
 from dicom_tools import start_postgres
 from testenv import SAMPLES
 
+#: Test files that share an expensive session fixture, kept on one xdist worker so that the
+#: fixture is built once (``scripts/test.sh`` runs ``--dist loadfile``, scheduled by
+#: :func:`pytest_xdist_make_scheduler`); every other file is its own group.
+_SHARED_FIXTURE_GROUPS = {
+    "tests/report/test_pictures.py": "report-pictures",
+    "tests/report/test_outputs.py": "report-pictures",
+    "tests/analysis/test_bloodpool.py": "muga-cases",
+    "tests/analysis/test_motion_normals.py": "muga-cases",
+    "tests/analysis/test_rois_file.py": "muga-cases",
+    "tests/analysis/test_wall_motion.py": "muga-cases",
+    "tests/analysis/perfusion/test_motion.py": "perfusion-cases",
+    "tests/analysis/perfusion/test_perfusion_study.py": "perfusion-cases",
+    "tests/analysis/perfusion/test_tid.py": "perfusion-cases",
+}
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """With ``--dist loadfile``: whole files to a worker, as xdist does, except that the
+    files of one ``_SHARED_FIXTURE_GROUPS`` group go to the same worker. (xdist's own
+    ``loadgroup`` marks do not reach its scheduler under pytest 9.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class _SharedFixtureScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return _SHARED_FIXTURE_GROUPS.get(path, path)
+
+    return _SharedFixtureScheduling(config, log)
+
 
 @pytest.fixture(autouse=True)
 def _hermetic(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
