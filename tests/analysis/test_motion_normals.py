@@ -20,6 +20,7 @@ from planarmpi.analysis.motion_normals import (
     WallMotionNormals,
     build_wall_motion_normals,
     builtin_wall_motion_normals,
+    motion_outliers,
     read_wall_motion_normals,
     write_wall_motion_normals,
 )
@@ -71,6 +72,32 @@ def test_build_leaves_out_non_finite_values_and_refuses_too_few() -> None:
     flat = [{k: (25.0, None) for k in SEGMENTS}] * 10
     with pytest.raises(InvalidInputError, match="does not vary"):
         build_wall_motion_normals(flat, MotionMethod.GATED_BLOOD_POOL, name="s")
+
+
+def test_an_abnormal_heart_among_normals_is_the_outlier() -> None:
+    # 12 normals spread as a Gaussian's quantiles (SD 3%), in another order per segment.
+    from statistics import NormalDist
+
+    rng = np.random.default_rng(5)
+    spread = [3.0 * NormalDist().inv_cdf((j + 0.5) / 12) for j in range(12)]
+    columns = {k: rng.permutation(spread) for k in SEGMENTS}
+    samples = {f"s{j}": {k: (25.0 + float(columns[k][j]), 1.0) for k in SEGMENTS}
+               for j in range(12)}
+    assert motion_outliers(samples) == {}
+    values = np.array([s["LAO-3"][0] for s in samples.values()])
+    akinetic = float(values.mean() - 8 * values.std(ddof=1))
+    samples["akinetic"] = {**samples["s0"], "LAO-3": (akinetic, 1.0)}
+    samples["vigorous"] = {**samples["s1"], "LAO-2": (99.0, 1.0)}  # high is not abnormal
+    samples["failed"] = {**samples["s2"], "LAO-5": (-40.0, 1.0)}
+    out = motion_outliers(samples)
+    assert list(out) == ["failed", "akinetic"]  # the lowest first; neither hides the other
+    assert out["akinetic"].startswith(f"LAO-3 {akinetic:.1f}% lies ")
+    assert "SDs below the other normals' mean" in out["akinetic"]
+    lies = float(out["akinetic"].split(" lies ")[1].split(" SDs")[0])
+    assert "akinetic" in motion_outliers(samples, z=lies - 0.1)
+    assert "akinetic" not in motion_outliers(samples, z=lies + 0.1)
+    few = {k: samples[k] for k in ("s0", "s1", "s2", "akinetic")}
+    assert motion_outliers(few) == {}  # too few to judge
 
 
 def test_blood_pool_samples_have_no_noise() -> None:

@@ -47,14 +47,19 @@ def test_build_then_grade_against_the_site_normals(
 
     static = tmp_path / "static"
     perfusion_study(static, 3)
+    # A ring that barely moves, filed among the normals, is left out and named.
+    still = tmp_path / "still"
+    _study(still, 400, shortening=0.02)
     out = tmp_path / "site-gated-perfusion.json"
-    code = main(["normals", "wall-motion", str(normals_dir), str(static), "--method",
-                 "gated-perfusion", "--out", str(out), "--min-studies", "6"])
+    code = main(["normals", "wall-motion", str(normals_dir), str(static), str(still),
+                 "--method", "gated-perfusion", "--out", str(out), "--min-studies", "6"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "from 6 studies" in captured.out
     assert "skipped study" in captured.err
     assert "no gated series of a perfusion agent" in captured.err
+    assert "left out study" in captured.err
+    assert "SDs below the other normals' mean" in captured.err
 
     doc = json.loads(out.read_text())
     assert doc["schema"] == "planarmpi/wall-motion-normals@1"

@@ -39,12 +39,17 @@ __all__ = [
     "build_wall_motion_normals",
     "builtin_wall_motion_normals",
     "is_wall_motion_normals",
+    "motion_outliers",
     "parse_wall_motion_normals",
     "read_wall_motion_normals",
     "write_wall_motion_normals",
 ]
 
 SCHEMA = "planarmpi/wall-motion-normals@1"
+#: A normal study whose motion in some segment lies more than this many SDs below the other
+#: normals' mean is left out of a site's normals (:func:`motion_outliers`): 2.5 times the
+#: grade's own 2 SD, so that only a grossly abnormal heart or a failed border is dropped.
+OUTLIER_Z = 5.0
 #: The segments both methods grade (the LAO view's five, docs/function.md).
 SEGMENTS = ("LAO-1", "LAO-2", "LAO-3", "LAO-4", "LAO-5")
 
@@ -283,3 +288,39 @@ def build_wall_motion_normals(
                  if measured and len(measured) == v.size else None)
         segments[key] = SegmentNormal(float(v.mean()), sd, int(v.size), noise)
     return WallMotionNormals(name, MotionMethod(method), segments, source)
+
+
+def motion_outliers(studies: Mapping[str, Mapping[str, tuple[float, float | None]]],
+                    z: float = OUTLIER_Z) -> dict[str, str]:
+    """The studies to leave out of normals: label → why.
+
+    A study is left out when its motion in some segment lies more than ``z`` SDs *below*
+    the mean of the other studies (their sample SD): a heart that does not move there, or
+    a failed border, is not a normal. Only low motion counts (a vigorous normal is
+    normal). Iterated, the lowest first, so that two such studies do not hide each other;
+    a segment measured in fewer than 5 studies tests no one.
+    """
+    remaining = dict(studies)
+    out: dict[str, str] = {}
+    while True:
+        worst: tuple[float, str, str] | None = None
+        for key in SEGMENTS:
+            labels = [k for k, v in remaining.items()
+                      if math.isfinite(v.get(key, (math.nan,))[0])]
+            if len(labels) < 5:
+                continue
+            values = np.array([remaining[k][key][0] for k in labels])
+            for i, label in enumerate(labels):
+                others = np.delete(values, i)
+                sd = float(others.std(ddof=1))
+                if not sd > 0:
+                    continue
+                score = (values[i] - float(others.mean())) / sd
+                if score < -z and (worst is None or score < worst[0]):
+                    worst = (score, label, f"{key} {values[i]:.1f}% lies {-score:.1f} SDs "
+                                           f"below the other normals' mean "
+                                           f"{others.mean():.1f}%")
+        if worst is None:
+            return out
+        out[worst[1]] = worst[2]
+        del remaining[worst[1]]

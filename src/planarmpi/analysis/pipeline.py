@@ -29,8 +29,7 @@ from planarmpi.qc.checks import check_study
 from planarmpi.qc.limits import QCLimits
 
 __all__ = ["AnalysisOptions", "analyze_study", "normal_wall_motion", "read_normals_file",
-           "site_options",
-           "with_wall_motion_normals"]
+           "site_options", "with_wall_motion_normals"]
 
 
 @dataclass(frozen=True, slots=True)

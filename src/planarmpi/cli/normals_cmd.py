@@ -55,6 +55,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     w.add_argument("--name", help="name recorded in the file (default: from --out)")
     w.add_argument("--min-studies", type=int, default=10,
                    help="fewest studies measured in every segment (default 10)")
+    w.add_argument("--outlier-z", type=float, default=None, metavar="Z",
+                   help="leave out a study whose motion in some segment lies more than Z "
+                        "SDs below the other studies' mean (default 5)")
     w.add_argument("--force", action="store_true", help="overwrite --out")
 
 
@@ -114,7 +117,9 @@ def _wall_motion_command(args: argparse.Namespace) -> int:
     """``planarmpi normals wall-motion``: measure each normal study's segment motion, write
     the normals file, print its table."""
     from planarmpi.analysis.motion_normals import (
+        OUTLIER_Z,
         build_wall_motion_normals,
+        motion_outliers,
         write_wall_motion_normals,
     )
     from planarmpi.analysis.pipeline import normal_wall_motion
@@ -131,16 +136,23 @@ def _wall_motion_command(args: argparse.Namespace) -> int:
         nonlocal problems
         problems += n
 
-    samples = []
+    z = OUTLIER_Z if args.outlier_z is None else args.outlier_z
+    if not z > 0:
+        raise InvalidInputError(f"--outlier-z must be positive, got {args.outlier_z}")
+    measured: dict[str, dict[str, tuple[float, float | None]]] = {}
     for study in _studies(args.folder, count):
-        label = study.study_instance_uid
+        label = f"study {study.study_instance_uid}"
         try:
-            samples.append(normal_wall_motion(study, method))
+            measured[label] = normal_wall_motion(study, method)
         except InvalidInputError as exc:
-            print(f"planarmpi: note: skipped study {label}: {exc}", file=sys.stderr)
-    if not samples:
+            print(f"planarmpi: note: skipped {label}: {exc}", file=sys.stderr)
+    if not measured:
         raise InvalidInputError(f"{', '.join(str(f) for f in args.folder)}: no study with "
                                 f"{method.value} wall motion was found")
+    for label, reason in motion_outliers(measured, z).items():
+        print(f"planarmpi: note: left out {label}: {reason}", file=sys.stderr)
+        del measured[label]
+    samples = list(measured.values())
     normals = build_wall_motion_normals(
         samples, method, name=args.name or out.stem,
         source=f"planarmpi normals wall-motion --method {method.value} "
