@@ -259,10 +259,14 @@ def test_study_page_names_perfusion_territories_only_for_a_defect(archive, verdi
     with archive.session() as s:
         analysis = s.scalars(select(Analysis)).one()
         analysis.result = {**(analysis.result or {}),
-                           "perfusion": {"verdict": verdict, "territories": ["LAD"]}}
+                           "perfusion": {"verdict": verdict, "territories": ["LAD"],
+                                         "limits": {"name": "our Tc-99m women"}}}
     page = _client(archive, "tech").get(f"/studies/{_study_uid(archive)}")
     assert page.status_code == 200
     assert f"<tr><th>Perfusion</th><td>{shown}</tr>" in page.text
+    # The limits the verdict was read against are named, as in the report.
+    assert ('<tr><th>Perfusion limits</th><td class="perfusion-limits">our Tc-99m women</td>'
+            in page.text)
 
 
 def test_study_page_shows_the_limit_a_gated_perfusion_segment_was_graded_against(archive):
