@@ -90,8 +90,8 @@ class WallMotionParams:
     """
 
     normals: dict[str, tuple[float, float]] = field(default_factory=builtin_normals)
-    #: Name, method, source and path of ``normals`` (result.json names them); set both
-    #: with :func:`planarmpi.analysis.motion_normals` files through ``AnalysisOptions``.
+    #: Name, method, source and path of ``normals`` (result.json names them); a site's
+    #: file sets both (:func:`planarmpi.analysis.pipeline.with_wall_motion_normals`).
     normals_source: dict[str, str] = field(default_factory=builtin_normals_source)
     normal_sd: float = 2.0
     normal_min_percent: float = 30.0
