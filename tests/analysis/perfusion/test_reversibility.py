@@ -7,10 +7,12 @@ from typing import Any
 import pytest
 
 from planarmpi.analysis.perfusion.study import (
+    PerfusionParams,
     _corroborated_at_rest,
     _overall_reversibility,
     _reversibility_by_territory,
     _territories_seen_elsewhere,
+    segment_reversibility,
 )
 from planarmpi.model.segments import SEGMENTS
 
@@ -158,3 +160,30 @@ def test_the_first_fit_naming_a_territory_is_its_source() -> None:
     paired = _fit(LCX=["LAO-5", "LLAT-5"], RCA=["ANT-5", "LLAT-4"])
     assert _territories_seen_elsewhere(["LAD"], [("rest", rest), ("paired", paired)], 2) == [
         ("rest", "LCX", ["LAO-4", "LLAT-5"]), ("paired", "RCA", ["ANT-5", "LLAT-4"])]
+
+
+@pytest.mark.parametrize(("stress", "rest", "improvement", "induced", "expected"), [
+    (0, 0, 0.0, False, "normal"),
+    (0, 2, -20.0, False, "rest-only"),
+    (0, 0, 3.0, True, "ischemia"),  # found by the paired difference alone
+    (3, 0, 25.0, False, "ischemia"),  # reduced at stress, recovered at rest
+    (3, 0, 4.0, True, "ischemia"),  # small improvement, but stress-induced
+    (3, 0, 4.0, False, "scar"),  # crossed the rest limits without improving
+    (3, 0, 10.0, False, "ischemia"),  # improved by the threshold exactly
+    (3, 2, 12.0, False, "mixed"),
+    (3, 2, 2.0, True, "mixed"),
+    (3, 3, 2.0, False, "scar"),
+])
+def test_segment_reversibility_needs_improvement_at_rest(
+        stress: int, rest: int, improvement: float, induced: bool, expected: str) -> None:
+    p = PerfusionParams()
+    assert p.reversibility_min_improvement_percent == 10.0
+    assert segment_reversibility(stress, rest, improvement, induced, p) == expected
+
+
+def test_without_the_improvement_rule_normal_at_rest_is_ischaemia() -> None:
+    from dataclasses import replace
+
+    p = replace(PerfusionParams(), reversible_needs_improvement=False)
+    assert segment_reversibility(3, 0, 4.0, False, p) == "ischemia"
+    assert segment_reversibility(3, 3, 4.0, False, p) == "scar"
