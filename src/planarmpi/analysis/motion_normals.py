@@ -202,15 +202,9 @@ def read_wall_motion_normals(path: str | os.PathLike[str]) -> WallMotionNormals:
     InvalidInputError
         Naming the file and the problem.
     """
-    p = Path(path)
-    try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InvalidInputError(f"{p}: cannot read wall-motion normals: {exc.strerror}"
-                                ) from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _fail(str(p), f"not JSON ({exc})") from None
-    return parse_wall_motion_normals(doc, str(p))
+    from planarmpi.io.documents import load_json
+
+    return parse_wall_motion_normals(load_json(path, "wall-motion normals"), str(path))
 
 
 def write_wall_motion_normals(normals: WallMotionNormals,

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from planarmpi.analysis.bloodpool import BloodPoolParams, ManualRois, analyze_blood_pool
@@ -56,17 +54,12 @@ def read_normals_file(path: str | os.PathLike[str]) -> NormalLimits | WallMotion
         Naming the file and the problem.
     """
     from planarmpi.analysis.perfusion.normals import parse_limits
+    from planarmpi.io.documents import load_json
 
-    p = Path(path)
-    try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InvalidInputError(f"{p}: cannot read normals: {exc.strerror}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInputError(f"{p}: not a usable normals file: not JSON ({exc})") from None
+    doc = load_json(path, "normals")
     if is_wall_motion_normals(doc):
-        return parse_wall_motion_normals(doc, str(p))
-    return parse_limits(doc, str(p))
+        return parse_wall_motion_normals(doc, str(path))
+    return parse_limits(doc, str(path))
 
 
 def with_wall_motion_normals(options: AnalysisOptions,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,25 @@ import yaml
 
 from planarmpi.errors import InvalidInputError
 
-__all__ = ["load_mapping"]
+__all__ = ["load_json", "load_mapping"]
+
+
+def load_json(path: str | os.PathLike[str], what: str) -> Any:
+    """Parse a JSON file (``what`` names its kind in the messages, e.g. "normal-limits").
+
+    Raises
+    ------
+    InvalidInputError
+        ``{path}: cannot read {what}: …`` or ``{path}: not a usable {what} file: not
+        JSON (…)``.
+    """
+    p = Path(path)
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InvalidInputError(f"{p}: cannot read {what}: {exc.strerror}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInputError(f"{p}: not a usable {what} file: not JSON ({exc})") from None
 
 
 def load_mapping(path: str | os.PathLike[str], what: str) -> dict[Any, Any]:

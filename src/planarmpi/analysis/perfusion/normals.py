@@ -227,14 +227,9 @@ def read_limits(path: str | os.PathLike[str]) -> NormalLimits:
     InvalidInputError
         Naming the file and the problem.
     """
-    p = Path(path)
-    try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InvalidInputError(f"{p}: cannot read normal limits: {exc.strerror}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _fail(str(p), f"not JSON ({exc})") from None
-    return parse_limits(doc, str(p))
+    from planarmpi.io.documents import load_json
+
+    return parse_limits(load_json(path, "normal-limits"), str(path))
 
 
 def write_limits(limits: NormalLimits, path: str | os.PathLike[str]) -> Path:
