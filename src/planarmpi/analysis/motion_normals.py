@@ -210,11 +210,9 @@ def read_wall_motion_normals(path: str | os.PathLike[str]) -> WallMotionNormals:
 def write_wall_motion_normals(normals: WallMotionNormals,
                               path: str | os.PathLike[str]) -> Path:
     """Write a normals file (atomically: a temporary file renamed over the target)."""
-    p = Path(path)
-    tmp = p.with_name(f".{p.name}.tmp")
-    tmp.write_text(json.dumps(normals.to_json(), indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, p)
-    return p
+    from planarmpi.io.outputs import write_atomic
+
+    return write_atomic(path, json.dumps(normals.to_json(), indent=2) + "\n")
 
 
 @functools.cache

@@ -234,11 +234,9 @@ def read_limits(path: str | os.PathLike[str]) -> NormalLimits:
 
 def write_limits(limits: NormalLimits, path: str | os.PathLike[str]) -> Path:
     """Write a limits file (atomically: a temporary file renamed over the target)."""
-    p = Path(path)
-    tmp = p.with_name(f".{p.name}.tmp")
-    tmp.write_text(json.dumps(limits.to_json(), indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, p)
-    return p
+    from planarmpi.io.outputs import write_atomic
+
+    return write_atomic(path, json.dumps(limits.to_json(), indent=1) + "\n")
 
 
 @functools.cache
