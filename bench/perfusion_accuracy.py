@@ -25,7 +25,10 @@ mean over views of the percentage of profile points in defects, vs the phantom's
 percentage of LV myocardium; reversibility = overall ischemia / scar / mixed vs truth
 (all reversible / all fixed / both) among detected stress+rest cases. The simulator
 dilates no ventricle at stress, so every planar TID ratio should read ≈ 1 and none
-abnormal (rows from runs before the TID columns existed have none). ``--gated`` simulates the
+abnormal (rows from runs before the TID columns existed have none). Each study is also
+analysed with half its counts and with 30% of them (binomial thinning): the verdict should
+not change with the counts, and noise alone should not make a normal study read abnormal
+(rows from runs before the 30% column have none). ``--gated`` simulates the
 same design with a gated LAO 45° view at stress and rest for the Tc-99m studies (cached as
 ``perfusion-gated-SEED0``) and hands each study's gated wall motion to the perfusion
 analysis, as ``planarmpi analyze`` does: the attenuation patterns are then judged with it.
@@ -107,11 +110,18 @@ def _wall_motion(study: Study) -> list[dict[str, Any]]:
     return list(result.wall_motion_territories or result.wall_motion)
 
 
-def _thinned(study: Study, rng: np.random.Generator) -> Study:
-    """The same study with half the counts (binomial thinning: Poisson statistics kept)."""
+def _thinned(study: Study, rng: np.random.Generator, fraction: float = 0.5) -> Study:
+    """The same study with ``fraction`` of the counts (binomial thinning: Poisson
+    statistics kept)."""
     return replace(study, series=tuple(
-        replace(s, pixels=rng.binomial(np.asarray(s.pixels, dtype=np.int64), 0.5))
+        replace(s, pixels=rng.binomial(np.asarray(s.pixels, dtype=np.int64), fraction))
         for s in study.statics))
+
+
+#: The low-count check: each study again with this fraction of its counts (an obese
+#: patient, a short acquisition or a low dose), to see whether noise alone makes a normal
+#: study read abnormal.
+LOW_COUNT_FRACTION = 0.3
 
 
 def _wilson(k: int, n: int) -> tuple[float, float]:
@@ -146,6 +156,7 @@ def _typed(row: dict[str, Any]) -> dict[str, Any]:
             "extent_percent": _number(row["extent_percent"]),
             "reversibility": row["reversibility"] or None,
             "half_counts_same": _flag(row.get("half_counts_same")),
+            "low_counts_verdict": row.get("low_counts_verdict") or None,
             "site_limits_same": _flag(row.get("site_limits_same")),
             "tid_ratio": _number(row.get("tid_ratio")),
             "tid_abnormal": _flag(row.get("tid_abnormal"))}
@@ -184,6 +195,7 @@ def summary_table(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
     tid_flags = [bool(r["tid_abnormal"]) for r in rows if r["tid_abnormal"] is not None]
     half = [r["half_counts_same"] for r in rows if r["half_counts_same"] is not None]
     site = [r["site_limits_same"] for r in rows if r["site_limits_same"] is not None]
+    low = [r for r in rows if r["low_counts_verdict"] is not None]
     return [
         ("sensitivity (abnormal | defect ≥30%, ≥5%)", pct([r["verdict"] == "abnormal"
                                                          for r in diseased]), "≥ 90%"),
@@ -207,6 +219,10 @@ def summary_table(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
         ("TID ratio mean ± SD (truth 1.0)",
          f"{np.mean(tid):.3f} ± {np.std(tid):.3f}" if tid.size else "—", ""),
         ("verdict same at half the counts", pct(half), ""),
+        (f"normals abnormal at {LOW_COUNT_FRACTION:.0%} of the counts",
+         pct([r["low_counts_verdict"] == "abnormal" for r in low if r["n_defects"] == 0]), ""),
+        (f"  significant defects abnormal at {LOW_COUNT_FRACTION:.0%}",
+         pct([r["low_counts_verdict"] == "abnormal" for r in low if r["significant"]]), ""),
         ("built-in vs site limits (40 normals), Tc men", pct(site), "≥ 95%"),
         ("seconds per study (stress+rest, 6 views)",
          f"{np.median([float(r['seconds']) for r in rows]):.3f}", ""),
@@ -264,6 +280,7 @@ def main() -> None:
                               source="40 simulated normals, seeds 900000+").limits
     rows = []
     rng = np.random.default_rng(0)
+    low_rng = np.random.default_rng(1)  # its own: the half-count draws stay as they were
     for path, study in studies(paths):
         motion = _wall_motion(study) if args.gated else []
         row = _row(path, study, wall_motion=motion)
@@ -271,6 +288,10 @@ def main() -> None:
         half = analyze_perfusion(_thinned(study, rng), wall_motion=motion)
         assert half is not None
         row["half_counts_same"] = half.section["verdict"] == row["verdict"]
+        low = analyze_perfusion(_thinned(study, low_rng, LOW_COUNT_FRACTION),
+                                wall_motion=motion)
+        assert low is not None
+        row["low_counts_verdict"] = low.section["verdict"]
         row["site_limits_same"] = None
         if row["sex"] == "M" and row["tracer"].startswith("Tc"):
             with_site = analyze_perfusion(study, user_limits=(site,), wall_motion=motion)

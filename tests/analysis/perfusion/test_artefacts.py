@@ -15,6 +15,7 @@ from planarmpi.analysis.perfusion.study import (
     _artefacts,
     _confirmed_at_rest,
     _set_aside,
+    _unconfirmed_abnormal,
     _unconfirmed_by_rest,
     analyze_perfusion,
     attenuation_pattern,
@@ -219,6 +220,32 @@ def test_a_mild_stress_reduction_neither_fixed_nor_induced_is_unconfirmed() -> N
 def test_what_the_rest_images_do_not_contradict(segments: list[dict[str, Any]],
                                                 rest_summed: int) -> None:
     assert _unconfirmed(segments, rest_summed) is None
+
+
+def test_an_abnormal_stress_score_is_set_aside_only_in_one_view() -> None:
+    """The same contradiction sets an abnormal stress score aside when its reduced segments
+    lie in one view (``unconfirmed_abnormal_max_views``), not in two, and not when off."""
+    one_view = [_segment("LLAT-1", 2, 0, False), _segment("LLAT-2", 3, 0, False),
+                _segment("LAO-3", 0, 0, False)]
+    two_views = [_segment("LLAT-1", 2, 0, False), _segment("LAO-3", 2, 0, False)]
+
+    def unconfirmed(segments: list[dict[str, Any]], params: PerfusionParams) -> Any:
+        reduced = sum(1 for g in segments if g["stress_score"])
+        return _unconfirmed_abnormal({"segments": segments}, {"summed_score": 0},
+                                     {"reduced_segments": reduced}, params)
+
+    assert unconfirmed(one_view, PerfusionParams()) == ["LLAT-1", "LLAT-2"]
+    assert unconfirmed(two_views, PerfusionParams()) is None
+    assert unconfirmed(two_views, PerfusionParams(unconfirmed_abnormal_max_views=2)) \
+        == ["LLAT-1", "LAO-3"]
+    assert unconfirmed(one_view, PerfusionParams(unconfirmed_abnormal_max_views=0)) is None
+    # Seen again at rest, or stress-induced: not contradicted, whatever the views.
+    fixed = [_segment("LLAT-1", 2, 1, False), _segment("LLAT-2", 3, 0, False)]
+    induced = [_segment("LLAT-1", 2, 0, True), _segment("LLAT-2", 3, 0, False)]
+    assert unconfirmed(fixed, PerfusionParams()) is None
+    assert unconfirmed(induced, PerfusionParams()) is None
+    with pytest.raises(ValueError, match="unconfirmed_abnormal_max_views"):
+        PerfusionParams(unconfirmed_abnormal_max_views=4)
 
 
 def test_a_reduced_stress_segment_without_a_rest_view_is_not_contradicted() -> None:

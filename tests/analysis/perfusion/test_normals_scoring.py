@@ -32,10 +32,10 @@ N = 60
 ANGLES = np.arange(N) * 6.0
 
 
-def _profile(values: np.ndarray) -> Profile:
+def _profile(values: np.ndarray, noise_sd: np.ndarray | None = None) -> Profile:
     g = LVGeometry((32.0, 32.0), (10.0, 8.0), 0.0, np.full(N, 9.0), np.zeros((0, 2)), 1.0, 0.5)
     return Profile(ANGLES, values, values * 100, 100.0, np.full(N, 9.0), g,
-                   np.zeros((64, 64)), (0, 64, 0, 64))
+                   np.zeros((64, 64)), (0, 64, 0, 64), noise_sd)
 
 
 def test_build_limits_mean_sd_and_round_trip(tmp_path: Path) -> None:
@@ -353,3 +353,82 @@ def test_tail_scale_calibrates_the_limits_to_a_new_patients_tail() -> None:
     assert parse_limits(limits.to_json()).views[0].tail_scale == pytest.approx(scale, abs=1e-4)
     with pytest.raises(ValueError, match="within"):
         tail_scale(normals, 30.0, probability=0.7)
+
+
+def test_limits_record_the_normals_counting_noise_and_read_it_back(tmp_path: Path) -> None:
+    """The limits keep the root mean square of the normals' noise, per angle, aligned as
+    their profiles are; the paired difference's is the two images' noise combined."""
+    rng = np.random.default_rng(3)
+    shape = 0.7 + 0.2 * np.cos(np.radians(ANGLES))
+    noise_levels = rng.uniform(0.01, 0.04, 30)
+    profiles, pairs = [], []
+    for level in noise_levels:
+        stress = _profile(shape + rng.normal(0, 0.05, N), np.full(N, level))
+        rest = _profile(shape + rng.normal(0, 0.05, N), np.full(N, 2 * level))
+        profiles += [(View.LAO, State.STRESS_EXERCISE, stress), (View.LAO, State.REST, rest)]
+        pairs.append((View.LAO, stress, rest))
+    limits = build_limits(profiles, name="t", tracer=Tracer.TC99M_SESTAMIBI, sex=Sex.MALE,
+                          params=ProfileParams(), source="unit test", pairs=pairs)
+    stress_limits = limits.for_view(View.LAO, State.STRESS_EXERCISE)
+    rest_limits = limits.for_view(View.LAO, State.REST)
+    diff = limits.difference_for(View.LAO)
+    assert stress_limits is not None
+    assert rest_limits is not None
+    assert diff is not None
+    rms = float(np.sqrt(np.mean(noise_levels ** 2)))
+    np.testing.assert_allclose(stress_limits.noise_sd, rms, rtol=1e-9)
+    np.testing.assert_allclose(rest_limits.noise_sd, 2 * rms, rtol=1e-9)
+    np.testing.assert_allclose(diff.noise_sd, np.sqrt(5) * rms, rtol=1e-9)
+    again = read_limits(write_limits(limits, tmp_path / "noise.json"))
+    for before, after in zip(limits.views, again.views, strict=True):
+        np.testing.assert_allclose(after.noise_sd, before.noise_sd, atol=1e-5)
+    # One normal without a noise estimate (an image that did not hold counts): none kept.
+    mixed = [*profiles, (View.LAO, State.STRESS_EXERCISE, _profile(shape))]
+    unknown = build_limits(mixed, name="t", tracer=Tracer.TC99M_SESTAMIBI, sex=Sex.MALE,
+                           params=ProfileParams(), source="unit test")
+    assert unknown.for_view(View.LAO, State.STRESS_EXERCISE).noise_sd is None
+    assert "noise_sd" not in unknown.to_json()["views"][1]
+
+
+def test_a_bad_noise_sd_in_a_limits_file_is_named(tmp_path: Path) -> None:
+    doc = ViewLimits("LAO", "stress", np.full(N, 0.8), np.full(N, 0.05), 30)
+    limits = NormalLimits("t", "tc99m", Sex.MALE, N, (doc,))
+    content = limits.to_json()
+    content["views"][0]["noise_sd"] = [-0.01] * N
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(content))
+    with pytest.raises(InvalidInputError, match=r"bad.json.*LAO/stress: noise_sd must hold 60"):
+        read_limits(path)
+
+
+def test_widened_sd_adds_only_the_noise_in_excess_of_the_normals() -> None:
+    limits = ViewLimits("LAO", "stress", np.full(N, 0.8), np.full(N, 0.05), 30,
+                        noise_sd=np.full(N, 0.02))
+    np.testing.assert_allclose(limits.widened_sd(np.full(N, 0.02)), 0.05)
+    np.testing.assert_allclose(limits.widened_sd(np.full(N, 0.01)), 0.05)  # never narrower
+    np.testing.assert_allclose(limits.widened_sd(np.full(N, 0.04)),
+                               np.sqrt(0.05 ** 2 + 0.04 ** 2 - 0.02 ** 2))
+    np.testing.assert_allclose(limits.widened_sd(None), 0.05)
+    old_file = ViewLimits("LAO", "stress", np.full(N, 0.8), np.full(N, 0.05), 30)
+    np.testing.assert_allclose(old_file.widened_sd(np.full(N, 0.04)), 0.05)
+
+
+def test_a_noisier_profile_is_compared_with_wider_limits() -> None:
+    """A dip that crosses the limits of a profile as noisy as the normals stays inside
+    the limits widened for a profile with three times their noise; the switch restores
+    the unwidened comparison."""
+    limits = ViewLimits("LAO", "stress", np.full(N, 0.8), np.full(N, 0.05), 30,
+                        noise_sd=np.full(N, 0.02))
+    values = np.full(N, 0.8)
+    arc = (ANGLES >= 135) & (ANGLES < 225)
+    values[arc] = 0.8 - 2.8 * 0.05  # below mean − 2.5 SD, above mean − 2.5 × widened SD
+    as_noisy = score_view(View.LAO, _profile(values, np.full(N, 0.02)), limits)
+    noisier = score_view(View.LAO, _profile(values, np.full(N, 0.06)), limits)
+    switched_off = score_view(View.LAO, _profile(values, np.full(N, 0.06)), limits,
+                              ScoringParams(noise_widening=False))
+    assert as_noisy.extent_percent > 0
+    assert switched_off.extent_percent > 0
+    assert noisier.extent_percent == 0
+    assert noisier.sd_used is not None
+    np.testing.assert_allclose(noisier.sd_used, np.sqrt(0.05 ** 2 + 0.06 ** 2 - 0.02 ** 2))
+    np.testing.assert_allclose(switched_off.sd_used, 0.05)

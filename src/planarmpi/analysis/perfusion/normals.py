@@ -38,6 +38,8 @@ __all__ = [
     "best_shift",
     "build_limits",
     "builtin_limits",
+    "difference_noise_sd",
+    "difference_shifts",
     "parse_limits",
     "read_limits",
     "select_limits",
@@ -45,6 +47,7 @@ __all__ = [
     "state_group",
     "stress_rest_difference",
     "tail_scale",
+    "template_shifts",
     "tracer_group",
     "write_limits",
 ]
@@ -104,10 +107,30 @@ class ViewLimits:
     #: The recorded camera angles of the normals' views (lowest, highest; degrees), for an
     #: oblique view (LAO); None when not recorded (older files, views of fixed angle).
     view_angle_range_deg: tuple[float, float] | None = None
+    #: The root mean square, over the normals, of their profiles' counting noise SD at
+    #: each angle (:func:`~.profiles.counting_noise_sd`; part of ``sd``); None when not
+    #: recorded (older files, or normals whose images did not hold counts).
+    noise_sd: Array | None = None
 
     def lower_limit(self, sd_multiplier: float) -> Array:
         """Mean − k·SD at each angle."""
         return np.asarray(self.mean - sd_multiplier * self.sd)
+
+    def widened_sd(self, noise_sd: Array | None) -> Array:
+        """The SD for a profile whose counting noise is ``noise_sd`` (aligned to these
+        limits): √(SD² + excess²), the excess being how far the profile's noise exceeds
+        the normals' (root mean square) at each angle. A profile no noisier than the normals
+        keeps ``sd``: the limits only widen, so normals with less noise than a patient's
+        cannot narrow them below what their own spread measured."""
+        if noise_sd is None or self.noise_sd is None:
+            return self.sd
+        import os
+        f = float(os.environ.get("PMPI_NARROW", "1"))
+        if f < 1:
+            v = np.square(self.sd) + np.square(noise_sd) - np.square(self.noise_sd)
+            return np.asarray(np.sqrt(np.maximum(v, np.square(f * self.sd))))
+        excess = np.clip(np.square(noise_sd) - np.square(self.noise_sd), 0.0, None)
+        return np.asarray(np.sqrt(np.square(self.sd) + excess))
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +189,9 @@ class NormalLimits:
                        **({"view_angle_range_deg": list(v.view_angle_range_deg)}
                           if v.view_angle_range_deg is not None else {}),
                        "mean": [round(float(x), 5) for x in v.mean],
-                       "sd": [round(float(x), 5) for x in v.sd]} for v in self.views],
+                       "sd": [round(float(x), 5) for x in v.sd],
+                       **({"noise_sd": [round(float(x), 5) for x in v.noise_sd]}
+                          if v.noise_sd is not None else {})} for v in self.views],
         }
 
 
@@ -204,10 +229,16 @@ def parse_limits(doc: Any, path: str = "<limits>") -> NormalLimits:
                     raise _fail(path, f"{item['view']}/{item['state']}: view_angle_range_deg "
                                       f"must be [lowest, highest] within ±360°, got {angles}")
                 angles = (low, high)
+            noise = item.get("noise_sd")
+            if noise is not None:
+                noise = np.asarray(noise, dtype=np.float64)
+                if noise.shape != (n,) or not np.isfinite(noise).all() or (noise < 0).any():
+                    raise _fail(path, f"{item['view']}/{item['state']}: noise_sd must hold "
+                                      f"{n} finite values ≥ 0")
             views.append(ViewLimits(str(item["view"]), str(item["state"]), mean, sd,
                                     int(item["n_studies"]),
                                     float(item.get("alignment_max_deg", 0.0)),
-                                    float(item.get("sd_tail_scale", 1.0)), angles))
+                                    float(item.get("sd_tail_scale", 1.0)), angles, noise))
     except InvalidInputError:
         raise
     except (KeyError, TypeError, ValueError) as exc:
@@ -271,18 +302,30 @@ def best_shift(profile: Array, template: Array, max_points: int) -> int:
     return best_shift_
 
 
-def align_to_template(stack: Array, max_deg: float, iterations: int = 3) -> Array:
-    """Rotate each profile (row) onto the mean of all, iteratively, within ± ``max_deg``."""
+def template_shifts(stack: Array, max_deg: float, iterations: int = 3) -> list[int]:
+    """The circular shift (points) of each profile (row) onto the mean of all, found
+    iteratively within ± ``max_deg``."""
     n = stack.shape[1]
     max_points = int(max_deg // (360.0 / n))
+    shifts = [0] * stack.shape[0]
     if max_points <= 0:
-        return stack
+        return shifts
     aligned = stack.copy()
     for _ in range(iterations):
         template = aligned.mean(axis=0)
-        aligned = np.stack([np.roll(row, best_shift(row, template, max_points))
-                            for row in stack])
-    return aligned
+        shifts = [best_shift(row, template, max_points) for row in stack]
+        aligned = np.stack([np.roll(row, k) for row, k in zip(stack, shifts, strict=True)])
+    return shifts
+
+
+def align_to_template(stack: Array, max_deg: float, iterations: int = 3) -> Array:
+    """Rotate each profile (row) onto the mean of all, iteratively, within ± ``max_deg``."""
+    shifts = template_shifts(stack, max_deg, iterations)
+    return np.stack([np.roll(row, k) for row, k in zip(stack, shifts, strict=True)])
+
+
+def _rms(rows: list[Array]) -> Array:
+    return np.asarray(np.sqrt(np.mean(np.square(np.stack(rows)), axis=0)))
 
 
 def stress_rest_difference(stress: Array, rest: Array, template: Array,
@@ -298,11 +341,33 @@ def stress_rest_difference(stress: Array, rest: Array, template: Array,
     The patient is his own control — breasts, habitus and heart size are the same in both
     images — so its normal variation is far smaller than the population's.
     """
-    n = stress.size
-    step = 360.0 / n
-    registered = np.roll(rest, best_shift(rest, stress, int(registration_max_deg // step)))
-    shift = best_shift(stress, template, int(alignment_max_deg // step))
-    return np.asarray(np.roll(stress - registered, shift))
+    registration, shift = difference_shifts(stress, rest, template, alignment_max_deg,
+                                            registration_max_deg)
+    return np.asarray(np.roll(stress - np.roll(rest, registration), shift))
+
+
+def difference_shifts(stress: Array, rest: Array, template: Array, alignment_max_deg: float,
+                      registration_max_deg: float = REGISTRATION_MAX_DEG) -> tuple[int, int]:
+    """The shifts (points) :func:`stress_rest_difference` applies: the rest profile's onto
+    the stress profile, and the difference's onto ``template``."""
+    step = 360.0 / stress.size
+    return (best_shift(rest, stress, int(registration_max_deg // step)),
+            best_shift(stress, template, int(alignment_max_deg // step)))
+
+
+def difference_noise_sd(stress: Profile, rest: Profile, template: Array,
+                        alignment_max_deg: float,
+                        registration_max_deg: float = REGISTRATION_MAX_DEG) -> Array | None:
+    """The counting noise SD of the stress − rest difference (the two images' noise is
+    independent), shifted as :func:`stress_rest_difference` shifts the difference; None
+    when either profile has no noise estimate."""
+    if stress.noise_sd is None or rest.noise_sd is None:
+        return None
+    registration, shift = difference_shifts(stress.values, rest.values, template,
+                                            alignment_max_deg, registration_max_deg)
+    return np.asarray(np.roll(np.sqrt(np.square(stress.noise_sd)
+                                      + np.square(np.roll(rest.noise_sd, registration))),
+                              shift))
 
 
 def smooth_sd(sd: Array, window_deg: float) -> Array:
@@ -424,6 +489,7 @@ def build_limits(profiles: Iterable[tuple[View, State, Profile]], *, name: str,
     angle_ranges = {k: (float(lo), float(hi))
                     for k, (lo, hi) in (view_angle_ranges_deg or {}).items()}
     collected: dict[tuple[str, str], list[Array]] = {}
+    noises: dict[tuple[str, str], list[Array | None]] = {}
     for view, state, profile in profiles:
         key = (VIEW_NAMES.get(view), state_group(state))
         if key[0] is None or key[1] is None:
@@ -432,31 +498,44 @@ def build_limits(profiles: Iterable[tuple[View, State, Profile]], *, name: str,
             raise InvalidInputError(f"profile with {profile.values.size} angles, "
                                     f"expected {params.n_angles}")
         collected.setdefault((str(key[0]), str(key[1])), []).append(profile.values)
+        noises.setdefault((str(key[0]), str(key[1])), []).append(profile.noise_sd)
     views = []
     for (view_name, group_name), values in sorted(collected.items()):
         if len(values) < min_studies:
             raise InvalidInputError(
                 f"only {len(values)} normal {view_name} {group_name} profiles; at least "
                 f"{min_studies} are needed for limits")
-        stack = align_to_template(np.stack(values), alignment_max_deg)
+        shifts = template_shifts(np.stack(values), alignment_max_deg)
+        stack = np.stack([np.roll(row, k) for row, k in zip(values, shifts, strict=True)])
         scale = tail_scale(stack, sd_window_deg, tail_probability) if tail_probability else 1.0
+        noise = noises[(view_name, group_name)]
         views.append(ViewLimits(view_name, group_name, stack.mean(axis=0),
                                 scale * _sd(stack, sd_window_deg), len(values),
-                                alignment_max_deg, scale, angle_ranges.get(view_name)))
+                                alignment_max_deg, scale, angle_ranges.get(view_name),
+                                _rms([np.roll(x, k) for x, k in zip(noise, shifts, strict=True)
+                                      if x is not None])
+                                if all(x is not None for x in noise) else None))
     stress_limits = {v.view: v for v in views if v.state == "stress"}
     differences: dict[str, list[Array]] = {}
+    difference_noises: dict[str, list[Array | None]] = {}
     for view, stress, rest in pairs:
         pair_view = VIEW_NAMES.get(view)
         if pair_view is not None and pair_view in stress_limits:
+            template = stress_limits[pair_view].mean
             differences.setdefault(pair_view, []).append(stress_rest_difference(
-                stress.values, rest.values, stress_limits[pair_view].mean, alignment_max_deg))
+                stress.values, rest.values, template, alignment_max_deg))
+            difference_noises.setdefault(pair_view, []).append(difference_noise_sd(
+                stress, rest, template, alignment_max_deg))
     for view_name, rows in sorted(differences.items()):
         if len(rows) >= min_studies:
             stack = np.stack(rows)
             scale = tail_scale(stack, 0.0, tail_probability) if tail_probability else 1.0
+            noise = difference_noises[view_name]
             views.append(ViewLimits(view_name, DIFFERENCE_STATE, stack.mean(axis=0),
                                     scale * _sd(stack, 0.0), len(rows),
-                                    alignment_max_deg, scale, angle_ranges.get(view_name)))
+                                    alignment_max_deg, scale, angle_ranges.get(view_name),
+                                    _rms([x for x in noise if x is not None])
+                                    if all(x is not None for x in noise) else None))
     if not views:
         raise InvalidInputError("no anterior, LAO or left-lateral stress/rest profiles found")
     return NormalLimits(

@@ -42,8 +42,10 @@ __all__ = [
     "ProfileParams",
     "circumferential_profile",
     "corrected_image",
+    "counting_noise_sd",
     "display_flips",
     "find_lv",
+    "holds_counts",
     "interpolative_background",
     "ray_directions",
     "ray_maxima",
@@ -153,6 +155,10 @@ class Profile:
         The interpolated background image (counts per pixel; zero outside its box).
     box : tuple of int
         (row0, row1, col0, col1) of the background box, end-exclusive.
+    noise_sd : ndarray or None
+        The counting (Poisson) noise SD of each value, in the units of ``values``
+        (:func:`counting_noise_sd`); None when the image does not hold counts (values that
+        are not whole non-negative numbers) or the profile was made without it.
     """
 
     angles_deg: Array
@@ -163,6 +169,7 @@ class Profile:
     geometry: LVGeometry
     background: Array
     box: tuple[int, int, int, int]
+    noise_sd: Array | None = None
 
 
 def ray_directions(n_angles: int) -> tuple[Array, Array, Array]:
@@ -608,6 +615,81 @@ def corrected_image(image: NDArray[np.generic], background: Array,
                                p.smoothing_mm / pixel_spacing_mm[1]))
 
 
+def _kernel_1d(sigma_px: float) -> Array:
+    """The weights :func:`_smooth` applies along one axis (its response to a unit impulse)."""
+    half = int(np.ceil(4.0 * sigma_px)) + 1
+    impulse = np.zeros(2 * half + 1)
+    impulse[half] = 1.0
+    return np.asarray(ndimage.gaussian_filter1d(impulse, sigma_px, mode="constant"))
+
+
+def counting_noise_sd(counts: NDArray[np.generic], pixel_spacing_mm: tuple[float, float],
+                      centre_rc: tuple[float, float], radius_px: Array, raw_max_counts: Array,
+                      normaliser_counts: float, params: ProfileParams | None = None) -> Array:
+    """The Poisson noise SD of each normalised profile value, from the image's own counts.
+
+    A profile value is the smoothed, background-subtracted count at the ray's maximum
+    divided by the profile's normaliser. A pixel's count is Poisson, so its variance is its
+    expected count, estimated by the count itself; the smoothing (weights w) gives the
+    smoothed value the variance Σ w²·count, which is the image smoothed with the squared
+    weights (separable, as the Gaussian is). That variance is read where each ray's maximum
+    lay. The normaliser (the mean of three neighbouring rays at the hottest wall) carries
+    noise too, common to every value: its variance, ÷ 3, enters each value in proportion to
+    the value. The interpolated background is a mean along the box's edges, whose noise is
+    small beside a pixel's, and is left out; so is the upward bias of taking a maximum.
+
+    Parameters
+    ----------
+    counts : ndarray (rows, columns)
+        The image's counts per pixel, as displayed.
+    pixel_spacing_mm : tuple of float
+    centre_rc : tuple of float
+        The rays' origin (the LV centre), pixels.
+    radius_px, raw_max_counts : ndarray of shape (n_angles,)
+        Where each ray's maximum lay and its smoothed count (:class:`Profile`).
+    normaliser_counts : float
+    params : ProfileParams, optional
+
+    Returns
+    -------
+    ndarray of shape (n_angles,)
+        SD of each value, in units of the normalised profile.
+    """
+    p = params or ProfileParams()
+    image = np.clip(np.asarray(counts, dtype=np.float64), 0.0, None)
+    variance = image
+    for axis, spacing in enumerate(pixel_spacing_mm):
+        sigma = p.smoothing_mm / spacing
+        if sigma > 0:
+            variance = ndimage.correlate1d(variance, _kernel_1d(sigma) ** 2, axis=axis,
+                                           mode="nearest")
+    _, drow, dcol = ray_directions(radius_px.size)
+    rows = centre_rc[0] + drow * radius_px
+    cols = centre_rc[1] + dcol * radius_px
+    var_raw = np.clip(ndimage.map_coordinates(variance, [rows, cols], order=1,
+                                              mode="nearest"), 0.0, None)
+    # The normaliser's variance: the mean of the three rays around the hottest wall.
+    padded = np.concatenate([raw_max_counts[-1:], raw_max_counts, raw_max_counts[:1]])
+    peak = int(np.argmax(np.convolve(padded, np.ones(3) / 3, mode="valid")))
+    var_norm = float(np.sum(var_raw[[(peak - 1) % radius_px.size, peak,
+                                     (peak + 1) % radius_px.size]])) / 9.0
+    values = raw_max_counts / normaliser_counts
+    return np.asarray(np.sqrt(var_raw / normaliser_counts ** 2
+                              + values ** 2 * var_norm / normaliser_counts ** 2))
+
+
+def holds_counts(image: NDArray[np.generic]) -> bool:
+    """Whether an image's values are counts (whole, non-negative numbers): only then is
+    their Poisson noise known from the values themselves."""
+    values = np.asarray(image)
+    if values.size == 0:
+        return False
+    if np.issubdtype(values.dtype, np.integer):
+        return bool(values.min() >= 0)
+    return bool(np.all(np.isfinite(values)) and values.min() >= 0
+                and np.all(values == np.round(values)))
+
+
 def circumferential_profile(image: NDArray[np.generic], pixel_spacing_mm: tuple[float, float],
                             params: ProfileParams | None = None,
                             geometry: LVGeometry | None = None,
@@ -649,4 +731,6 @@ def circumferential_profile(image: NDArray[np.generic], pixel_spacing_mm: tuple[
     normaliser = float(np.max(np.convolve(padded, np.ones(3) / 3, mode="valid")))
     if normaliser <= 0:
         raise LVNotFoundError("no counts above background in the myocardium")
-    return Profile(angles, raw / normaliser, raw, normaliser, radius, g, background, box)
+    noise = counting_noise_sd(counts, pixel_spacing_mm, g.centre_rc, radius, raw, normaliser,
+                              p) if holds_counts(counts) else None
+    return Profile(angles, raw / normaliser, raw, normaliser, radius, g, background, box, noise)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any
 
@@ -62,6 +62,9 @@ class ScoringParams:
     min_run_points: int = 3
     segment_min_fraction: float = 0.34
     score_thresholds_percent: tuple[float, float, float, float] = (0.0, 20.0, 35.0, 50.0)
+    #: Widen the limits' SD by the patient's counting noise in excess of the normals'
+    #: (:meth:`~.normals.ViewLimits.widened_sd`), when both are known.
+    noise_widening: bool = True
 
     def __post_init__(self) -> None:
         if not 0.5 <= self.sd_multiplier <= 5:
@@ -113,6 +116,10 @@ class ViewDefects:
     summed_deficit: float
     mean_depth_percent: float
     segments: tuple[SegmentScore, ...]
+    #: The SD the profile was compared with (the limits' SD, widened for counting noise).
+    sd_used: Array | None = None
+    #: How much wider, on average over the angles, ``sd_used`` is than the limits' SD (%).
+    noise_widening_percent: float = 0.0
 
 
 @functools.cache
@@ -204,6 +211,9 @@ def score_view(view: View, profile: Profile, limits: ViewLimits,
     step = 360.0 / profile.values.size
     shift = best_shift(profile.values, limits.mean, int(limits.alignment_max_deg // step))
     values = np.roll(profile.values, shift)
+    limits_sd = limits.sd
+    if p.noise_widening and profile.noise_sd is not None:
+        limits = replace(limits, sd=limits.widened_sd(np.roll(profile.noise_sd, shift)))
     lower = limits.lower_limit(p.sd_multiplier)
     z = (values - limits.mean) / limits.sd
     abnormal = runs_below(values, limits, p)
@@ -235,4 +245,5 @@ def score_view(view: View, profile: Profile, limits: ViewLimits,
         extent_percent=100.0 * n_abn / values.size,
         summed_deficit=100.0 * float(deficit.sum()),
         mean_depth_percent=float(depth[abnormal].mean()) if n_abn else 0.0,
-        segments=tuple(scores))
+        segments=tuple(scores), sd_used=limits.sd,
+        noise_widening_percent=100.0 * (float(np.mean(limits.sd / limits_sd)) - 1.0))

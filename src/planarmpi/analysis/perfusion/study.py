@@ -34,6 +34,7 @@ from planarmpi.analysis.perfusion.normals import (
     ViewLimits,
     best_shift,
     builtin_limits,
+    difference_noise_sd,
     select_limits,
     state_group,
     stress_rest_difference,
@@ -243,6 +244,12 @@ class PerfusionParams:
         the patient's profile lying near the population's limit, within his own stress–rest
         reproducibility (the paired difference's SD is a third of the population's).
         Needs the paired difference's limits for every view with a reduced segment.
+    unconfirmed_abnormal_max_views : int
+        The same contradiction sets aside a stress score that alone makes the study
+        *abnormal* when its reduced segments lie in at most this many views (0: never).
+        Every coronary territory has walls seen in two or three views; a reduction in one
+        view that is neither seen at rest nor stress-induced against the same patient's rest
+        image is that view's positioning or attenuation, not a defect.
     fixed_min_views : int
         A segment reduced at stress and at rest (classified ``scar`` or ``mixed``) counts
         in the overall reversibility only when the rest images show a reduction sharing
@@ -293,6 +300,7 @@ class PerfusionParams:
     reversible_needs_improvement: bool = True
     view_angle_tolerance_deg: float = 5.0
     paired_unconfirmed_normal: bool = True
+    unconfirmed_abnormal_max_views: int = 1
     fixed_min_views: int = 2
     extra_territory_min_views: int = 2
     attenuation_normal_motion_is_normal: bool = True
@@ -317,6 +325,7 @@ class PerfusionParams:
             ("paired_min_views", self.paired_min_views, 1, 3),
             ("view_angle_tolerance_deg", self.view_angle_tolerance_deg, 0.0, 90.0),
             ("fixed_min_views", self.fixed_min_views, 1, 6),
+            ("unconfirmed_abnormal_max_views", self.unconfirmed_abnormal_max_views, 0, 3),
             ("extra_territory_min_views", self.extra_territory_min_views, 0, 6),
         )
         for name, value, low, high in checks:
@@ -974,7 +983,9 @@ def _view_json(v: ViewAnalysis, limits_used: bool) -> dict[str, Any]:
         "background_box_rc": list(v.profile.box),
         "profile": {"angles_deg": v.profile.angles_deg.round(3).tolist(),
                     "values": v.profile.values.round(5).tolist(),
-                    "normaliser_counts": round(v.profile.normaliser_counts, 3)},
+                    "normaliser_counts": round(v.profile.normaliser_counts, 3),
+                    "noise_sd": None if v.profile.noise_sd is None
+                    else v.profile.noise_sd.round(5).tolist()},
         "extracardiac": v.extracardiac,
     }
     if v.defects is not None and limits_used:
@@ -983,6 +994,9 @@ def _view_json(v: ViewAnalysis, limits_used: bool) -> dict[str, Any]:
         out["profile"]["aligned_values"] = d.aligned_values.round(5).tolist()
         out["profile"]["lower_limit"] = d.lower_limit.round(5).tolist()
         out["profile"]["abnormal"] = d.abnormal.tolist()
+        if d.sd_used is not None:
+            out["profile"]["sd_used"] = d.sd_used.round(5).tolist()
+        out["noise_widening_percent"] = round(d.noise_widening_percent, 3)
         out.update(extent_percent=d.extent_percent, summed_deficit=d.summed_deficit,
                    mean_depth_percent=d.mean_depth_percent,
                    segments=[s.to_json() for s in d.segments])
@@ -1193,6 +1207,13 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
                                        stress_summary, p) \
         if verdict == stress_summary["verdict"] == "equivocal" and p.paired_unconfirmed_normal \
         else None
+    if verdict == stress_summary["verdict"] == "abnormal" and len(reasons) == 1 \
+            and not attenuation:
+        # An abnormal stress score and no other reason: contradicted in the same way, and
+        # confined to one view.
+        unconfirmed = _unconfirmed_abnormal(section.get("reversibility"),
+                                            summaries.get(rest_key) if rest_key else None,
+                                            stress_summary, p)
     if unconfirmed:
         verdict = "normal"
         reasons.append(f"the stress reduction in {', '.join(unconfirmed)} is not seen on the "
@@ -1364,6 +1385,19 @@ def _unconfirmed_by_rest(reversibility: dict[str, Any] | None, rest: dict[str, A
     return [g["segment"] for g in reduced]
 
 
+def _unconfirmed_abnormal(reversibility: dict[str, Any] | None, rest: dict[str, Any] | None,
+                          stress: dict[str, Any], p: PerfusionParams) -> list[str] | None:
+    """The reduced stress segments of an abnormal stress score that the rest images
+    contradict (:func:`_unconfirmed_by_rest`) when they lie in at most
+    ``unconfirmed_abnormal_max_views`` views, else None."""
+    if not p.unconfirmed_abnormal_max_views:
+        return None
+    segments = _unconfirmed_by_rest(reversibility, rest, stress, p)
+    if segments and len(_views_of(segments)) <= p.unconfirmed_abnormal_max_views:
+        return segments
+    return None
+
+
 def _confirmed_at_rest(stress: list[ViewAnalysis], rest: list[ViewAnalysis], sex: Sex,
                        abnormal_summed_score: int, equivocal_summed_score: int
                        ) -> dict[str, Any] | None:
@@ -1401,6 +1435,10 @@ def _paired_difference(stress: ViewAnalysis, rest: ViewAnalysis, stress_limits: 
     sp = p.scoring
     d = stress_rest_difference(stress.profile.values, rest.profile.values, stress_limits.mean,
                                stress_limits.alignment_max_deg, p.max_registration_deg)
+    if sp.noise_widening:
+        difference = replace(difference, sd=difference.widened_sd(difference_noise_sd(
+            stress.profile, rest.profile, stress_limits.mean, stress_limits.alignment_max_deg,
+            p.max_registration_deg)))
     induced = runs_below(d, difference, sp)
     loss = np.where(induced, np.clip(difference.mean - d, 0.0, None), 0.0)
     angles = stress.profile.angles_deg
@@ -1417,7 +1455,8 @@ def _paired_difference(stress: ViewAnalysis, rest: ViewAnalysis, stress_limits: 
             if inside.any() else 0.0,
             "deficit": float(loss[inside].mean()) if inside.any() else 0.0,
         }
-    return {"segments": out, "difference": d, "induced": induced}
+    return {"segments": out, "difference": d, "induced": induced,
+            "lower_limit": difference.lower_limit(sp.sd_multiplier)}
 
 
 #: A segment's territories, for corroboration across views: those it holds at least this
@@ -1571,10 +1610,11 @@ def _reversibility(stress: list[ViewAnalysis], rest: list[ViewAnalysis], limits:
                                          p.view_angle_tolerance_deg)
         if rest_limits is None:
             continue
-        aligned = Profile(r.profile.angles_deg, np.roll(r.profile.values, shift),
-                          np.roll(r.profile.raw_max_counts, shift), r.profile.normaliser_counts,
-                          np.roll(r.profile.radius_px, shift), r.profile.geometry,
-                          r.profile.background, r.profile.box)
+        aligned = replace(r.profile, values=np.roll(r.profile.values, shift),
+                          raw_max_counts=np.roll(r.profile.raw_max_counts, shift),
+                          radius_px=np.roll(r.profile.radius_px, shift),
+                          noise_sd=None if r.profile.noise_sd is None
+                          else np.roll(r.profile.noise_sd, shift))
         rest_defects = score_view(view, aligned, rest_limits, p.scoring)
         stress_limits = limits.for_view(view, s.image.acquisition.state)
         difference = limits.difference_for(view)
@@ -1585,7 +1625,7 @@ def _reversibility(stress: list[ViewAnalysis], rest: list[ViewAnalysis], limits:
             paired = result["segments"]
             paired_views[view.value] = {
                 "difference": result["difference"].round(5).tolist(),
-                "lower_limit": difference.lower_limit(p.scoring.sd_multiplier).round(5).tolist(),
+                "lower_limit": result["lower_limit"].round(5).tolist(),
                 "induced": result["induced"].tolist()}
         for ss, rs in zip(s.defects.segments, rest_defects.segments, strict=True):
             improvement = 100.0 * (rs.mean_uptake_percent - ss.mean_uptake_percent) \
