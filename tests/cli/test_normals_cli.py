@@ -17,7 +17,7 @@ from planarmpi.model import SeriesKind, Sex, State, StaticImage
 
 
 def _study(folder: Path, seed: int, *, sex: Sex = Sex.FEMALE,
-           defect: tuple[float, float, float] | None = None) -> None:
+           defect: tuple[float, float, float] | None = None, peak: float = 1000.0) -> None:
     """One stress study: anterior, LAO and left lateral ring images in one 3-detector file."""
     rng = np.random.default_rng(seed)
     header = replace(HEADER, study_instance_uid=generate_uid())
@@ -29,7 +29,7 @@ def _study(folder: Path, seed: int, *, sex: Sex = Sex.FEMALE,
                       study_instance_uid=header.study_instance_uid)
         expected = ring_image((64, 64), centre=(31.5 + rng.normal(0, 1), 32.5),
                               radii=(5.5, 4.5), tilt_deg=40.0 + 20 * detector, wall=1.6,
-                              peak=1000.0, background=80.0, defect=defect)
+                              peak=peak, background=0.08 * peak, defect=defect)
         images.append(StaticImage(acq, rng.poisson(expected), 300000.0))
     folder.mkdir(parents=True)
     write_nm(folder / "stress.dcm", images, patient=replace(PATIENT, sex=sex), header=header)
@@ -79,6 +79,30 @@ def test_build_then_use_site_limits(normals_dir: Path, tmp_path: Path,
     assert main(["analyze", str(normal), "--out", str(results2), "--normals", str(out)]) == 0
     (result_file,) = results2.glob("*/result.json")
     assert json.loads(result_file.read_text())["perfusion"]["verdict"] == "normal"
+
+
+def test_site_limits_keep_their_normals_counting_noise_and_widen_for_fewer_counts(
+        normals_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "site.json"
+    assert main(["normals", "build", str(normals_dir), "--tracer", "tetrofosmin", "--sex", "F",
+                 "--out", str(out)]) == 0
+    assert "counting noise 0.0" in capsys.readouterr().out
+    assert all(len(v["noise_sd"]) == 60 for v in json.loads(out.read_text())["views"])
+
+    def widening(peak: float, name: str) -> list[float]:
+        _study(tmp_path / name, 600, peak=peak)
+        results = tmp_path / f"results-{name}"
+        assert main(["analyze", str(tmp_path / name), "--out", str(results),
+                     "--normals", str(out)]) == 0
+        (result_file,) = results.glob("*/result.json")
+        views = json.loads(result_file.read_text())["perfusion"]["states"][0]["views"]
+        assert all(v["profile"]["noise_sd"] is not None for v in views)
+        return [v["noise_widening_percent"] for v in views]
+
+    # As many counts as the normals: the limits as built; a quarter: the noise doubles, and
+    # the limits widen by it.
+    assert max(widening(1000.0, "same")) < 5.0
+    assert min(widening(250.0, "fewer")) > 10.0
 
 
 def test_build_refuses_to_overwrite_and_too_few_studies(

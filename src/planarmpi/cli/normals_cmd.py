@@ -7,6 +7,7 @@ import argparse
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from statistics import median
 
 from planarmpi.analysis.motion_normals import MotionMethod
 from planarmpi.errors import InvalidInputError
@@ -97,7 +98,13 @@ def normals_command(args: argparse.Namespace) -> int:
     for v in report.limits.views:
         print(f"  {v.view:5s} {v.state:7s} n={v.n_studies:3d}  mean {v.mean.mean():.3f}  "
               f"SD {v.sd.min():.3f}–{v.sd.max():.3f}"
+              + (f"  counting noise {median(v.noise_sd.tolist()):.3f}"
+                 if v.noise_sd is not None else "  counting noise not recorded")
               + (f"  (widened ×{v.tail_scale:.2f})" if v.tail_scale != 1.0 else ""))
+    if any(v.noise_sd is None for v in report.limits.views):
+        print("planarmpi: note: some normals' images do not hold counts (whole, non-negative "
+              "values), so the limits record no counting noise and are not widened for a "
+              "noisier patient", file=sys.stderr)
     return 1 if problems else 0
 
 
