@@ -125,12 +125,22 @@ class Orthanc:
     """An Orthanc PACS (with the DICOMweb plugin) in a loopback-only network namespace."""
 
     def __init__(self, ns: int, folder: Path) -> None:
+
+        self.ns = ns
+        folder.mkdir(parents=True, exist_ok=True)
+        # A port found free outside the namespace can be taken inside it (another worker's
+        # server): an Orthanc that exits is started again on other ports.
+        for _ in range(3):
+            if self._start(folder):
+                return
+        log = (folder / "orthanc.log").read_text(errors="replace")[-2000:]
+        raise AssertionError(f"Orthanc did not start (three tries); its log ends:\n{log}")
+
+    def _start(self, folder: Path) -> bool:
         import json
         import subprocess
 
-        self.ns = ns
         self.http_port, self.dicom_port = free_port(), free_port()
-        folder.mkdir(parents=True, exist_ok=True)
         plugin = "/usr/share/orthanc/plugins/libOrthancDicomWeb.so"
         config = {"Name": "planarmpi-test", "StorageDirectory": str(folder / "storage"),
                   "IndexDirectory": str(folder / "index"), "HttpPort": self.http_port,
@@ -141,10 +151,13 @@ class Orthanc:
                   "Plugins": [plugin] if Path(plugin).is_file() else [],
                   "DicomWeb": {"Enable": True, "Root": "/dicom-web/"}}
         (folder / "orthanc.json").write_text(json.dumps(config))
-        self.process = subprocess.Popen(in_ns(ns, tool("Orthanc"),
-                                              str(folder / "orthanc.json")),
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for(lambda: self.get("/system") is not None, 30, "Orthanc to start")
+        with open(folder / "orthanc.log", "ab") as log:
+            self.process = subprocess.Popen(in_ns(self.ns, tool("Orthanc"),
+                                                  str(folder / "orthanc.json")),
+                                            stdout=log, stderr=subprocess.STDOUT)
+        wait_for(lambda: self.process.poll() is not None or self.get("/system") is not None,
+                 90, "Orthanc to start")
+        return self.process.poll() is None
 
     @property
     def dicomweb(self) -> str:
