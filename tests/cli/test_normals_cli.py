@@ -89,20 +89,27 @@ def test_site_limits_keep_their_normals_counting_noise_and_widen_for_fewer_count
     assert "counting noise 0.0" in capsys.readouterr().out
     assert all(len(v["noise_sd"]) == 60 for v in json.loads(out.read_text())["views"])
 
-    def widening(peak: float, name: str) -> list[float]:
+    def widening(peak: float, name: str) -> tuple[list[float], int]:
         _study(tmp_path / name, 600, peak=peak)
         results = tmp_path / f"results-{name}"
         assert main(["analyze", str(tmp_path / name), "--out", str(results),
                      "--normals", str(out)]) == 0
         (result_file,) = results.glob("*/result.json")
-        views = json.loads(result_file.read_text())["perfusion"]["states"][0]["views"]
+        doc = json.loads(result_file.read_text())
+        views = doc["perfusion"]["states"][0]["views"]
         assert all(v["profile"]["noise_sd"] is not None for v in views)
-        return [v["noise_widening_percent"] for v in views]
+        noted = sum(f["code"] == "PERFUSION_LIMITS_WIDENED_FOR_NOISE"
+                    for f in doc["qc"]["findings"])
+        return [v["noise_widening_percent"] for v in views], noted
 
-    # As many counts as the normals: the limits as built; a quarter: the noise doubles, and
-    # the limits widen by it.
-    assert max(widening(1000.0, "same")) < 5.0
-    assert min(widening(250.0, "fewer")) > 10.0
+    # As many counts as the normals: the limits as built; a quarter: the noise doubles, the
+    # limits widen by it, and each view (widened by ≥ 10%) says so.
+    same, noted_same = widening(1000.0, "same")
+    fewer, noted_fewer = widening(250.0, "fewer")
+    assert max(same) < 5.0
+    assert noted_same == 0
+    assert min(fewer) > 10.0
+    assert noted_fewer == 3
 
 
 def test_build_refuses_to_overwrite_and_too_few_studies(

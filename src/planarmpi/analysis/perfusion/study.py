@@ -250,6 +250,11 @@ class PerfusionParams:
         Every coronary territory has walls seen in two or three views; a reduction in one
         view that is neither seen at rest nor stress-induced against the same patient's rest
         image is that view's positioning or attenuation, not a defect.
+    noise_widening_note_percent : float
+        A view whose limits were widened for its counting noise by at least this much (mean
+        over the angles, %; ``ScoringParams.noise_widening``) gets the finding
+        ``PERFUSION_LIMITS_WIDENED_FOR_NOISE``: the reader should know that a mild defect
+        may stay within limits made wider by the study's own noise. Ours, not a guideline's.
     fixed_min_views : int
         A segment reduced at stress and at rest (classified ``scar`` or ``mixed``) counts
         in the overall reversibility only when the rest images show a reduction sharing
@@ -301,6 +306,7 @@ class PerfusionParams:
     view_angle_tolerance_deg: float = 5.0
     paired_unconfirmed_normal: bool = True
     unconfirmed_abnormal_max_views: int = 1
+    noise_widening_note_percent: float = 10.0
     fixed_min_views: int = 2
     extra_territory_min_views: int = 2
     attenuation_normal_motion_is_normal: bool = True
@@ -326,6 +332,7 @@ class PerfusionParams:
             ("view_angle_tolerance_deg", self.view_angle_tolerance_deg, 0.0, 90.0),
             ("fixed_min_views", self.fixed_min_views, 1, 6),
             ("unconfirmed_abnormal_max_views", self.unconfirmed_abnormal_max_views, 0, 3),
+            ("noise_widening_note_percent", self.noise_widening_note_percent, 0.0, 1000.0),
             ("extra_territory_min_views", self.extra_territory_min_views, 0, 6),
         )
         for name, value, low, high in checks:
@@ -838,6 +845,13 @@ def _analyze_view(vp: ViewProfile, limits: NormalLimits | None, params: Perfusio
     defects = None
     if view_limits is not None and view_limits.mean.size == profile.values.size:
         defects = score_view(acq.view, profile, view_limits, params.scoring)
+        if defects.noise_widening_percent >= params.noise_widening_note_percent:
+            findings.append(Finding(
+                "PERFUSION_LIMITS_WIDENED_FOR_NOISE", Level.INFO,
+                f"{name}: the profile is noisier than the normal limits' studies were (fewer "
+                f"counts): its limits were widened by {defects.noise_widening_percent:.0f}% "
+                "on average, so a mild defect may stay within them",
+                acq.series_instance_uid))
     elif angle_problem:
         findings.append(Finding(
             "VIEW_ANGLE_OUTSIDE_LIMITS", Level.WARN,
@@ -1207,6 +1221,7 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
                                        stress_summary, p) \
         if verdict == stress_summary["verdict"] == "equivocal" and p.paired_unconfirmed_normal \
         else None
+    one_view = ""
     if verdict == stress_summary["verdict"] == "abnormal" and len(reasons) == 1 \
             and not attenuation:
         # An abnormal stress score and no other reason: contradicted in the same way, and
@@ -1214,11 +1229,13 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
         unconfirmed = _unconfirmed_abnormal(section.get("reversibility"),
                                             summaries.get(rest_key) if rest_key else None,
                                             stress_summary, p)
+        one_view = " (it lies in one view, and every territory is seen in two or three)"
     if unconfirmed:
         verdict = "normal"
         reasons.append(f"the stress reduction in {', '.join(unconfirmed)} is not seen on the "
                        "rest images and the stress − rest difference is within its normal "
-                       "limits everywhere: the patient's own rest images do not confirm it")
+                       "limits everywhere: the patient's own rest images do not confirm it"
+                       + one_view)
     if any(f.code in ("LOW_LV_COUNTS_PERFUSION", "LV_NOT_FOUND", "PATIENT_MOTION_UNCORRECTED")
            for f in findings) and verdict == "normal":
         verdict = "equivocal"
