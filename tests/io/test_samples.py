@@ -101,6 +101,31 @@ def test_inspect_reports_sample(samples: Path, name: str,
         docs[0]["series"])
 
 
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_analyze_runs_end_to_end_on_sample(samples: Path, name: str, tmp_path: Path) -> None:
+    """``analyze`` (result, report, coding) on each real file: no traceback, the QC finding
+    its provenance expects, and a report that says the study is not diagnostic."""
+    import json
+
+    assert main(["analyze", str(samples / name), "--out", str(tmp_path)]) == 0
+    (result_file,) = tmp_path.glob("*/result.json")
+    doc = json.loads(result_file.read_text())
+    assert REGISTRY[name]["qc_code"] in {f["code"] for f in doc["qc"]["findings"]}
+    assert doc["report"]["bottom_line"] == "non-diagnostic"
+
+
+def test_a_dose_of_zero_is_not_taken_for_an_injection(samples: Path, tmp_path: Path) -> None:
+    """The Siemens file records Radionuclide Total Dose 0 (not entered): coding names it and
+    goes on, instead of failing on an implausible injection."""
+    import json
+
+    name = "kanoun_poumonsReins_static_ant_post.dcm"
+    assert main(["analyze", str(samples / name), "--out", str(tmp_path)]) == 0
+    (result_file,) = tmp_path.glob("*/result.json")
+    notes = json.loads(result_file.read_text())["coding"]["notes"]
+    assert any("injected dose of 0 MBq, not a plausible dose" in n for n in notes)
+
+
 def test_inspect_of_spect_explains_and_fails(samples: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["inspect", str(samples / "barre_NM-MONO2-16-13x-heart.dcm")]) == 2

@@ -40,11 +40,25 @@ def date_of_service(result: dict[str, Any]) -> dt.date:
                             "unknown")
 
 
-def _injections_from_series(series: list[dict[str, Any]]) -> tuple[Injection, ...]:
+#: The injected doses an :class:`Injection` accepts (MBq); cameras often record 0 when
+#: the dose was not entered.
+_PLAUSIBLE_DOSE_MBQ = (1.0, 3000.0)
+
+
+def _injections_from_series(series: list[dict[str, Any]],
+                            notes: list[str] | None = None) -> tuple[Injection, ...]:
     seen: dict[tuple[str, str], Injection] = {}
     for s in series:
         state = State(s.get("state", "unknown"))
         if state is State.REDISTRIBUTION or s.get("dose_mbq") is None:
+            continue
+        low, high = _PLAUSIBLE_DOSE_MBQ
+        if not low <= float(s["dose_mbq"]) <= high:
+            if notes is not None:
+                notes.append(f"series {s.get('series_number')}: the DICOM records an injected "
+                             f"dose of {float(s['dose_mbq']):g} MBq, not a plausible dose "
+                             f"({low:g}–{high:g} MBq; 0 usually means not entered): not "
+                             "used")
             continue
         tracer = Tracer(s.get("tracer", "unknown"))
         key = (tracer.value, s.get("injection_datetime") or state.value)
@@ -85,7 +99,8 @@ def encounter_from_result(result: dict[str, Any],
     spect = [State.UNKNOWN for d in result.get("declined", ())
              if "TOMO" in str(d.get("kind", "")).upper()]
     dates: list[dt.date] = []
-    injections: tuple[Injection, ...] = _injections_from_series(list(result.get("series", ())))
+    injections: tuple[Injection, ...] = _injections_from_series(list(result.get("series", ())),
+                                                                notes)
     kwargs: dict[str, Any] = {}
     if clinical is not None:
         for session in clinical.sessions:
@@ -123,4 +138,5 @@ def encounter_from_result(result: dict[str, Any],
         first_pass_rvef=any(e.get("chamber") == "RV" and e.get("method") == "first-pass"
                             for e in result.get("ejection_fractions", ())),
         injections=injections, session_dates=tuple(dates), **kwargs)
-    return enc, notes
+    # One entry per image (a detector of a multi-detector series): each note once.
+    return enc, list(dict.fromkeys(notes))
