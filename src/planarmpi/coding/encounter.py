@@ -8,7 +8,12 @@ from typing import Any
 from planarmpi.coding.engine import Encounter
 from planarmpi.errors import InvalidInputError
 from planarmpi.model import State, Tracer
-from planarmpi.model.clinical import ClinicalContext, Injection, StressType
+from planarmpi.model.clinical import (
+    INJECTION_DOSE_RANGE_MBQ,
+    ClinicalContext,
+    Injection,
+    StressType,
+)
 
 __all__ = ["date_of_service", "encounter_from_result"]
 
@@ -40,11 +45,6 @@ def date_of_service(result: dict[str, Any]) -> dt.date:
                             "unknown")
 
 
-#: The injected doses an :class:`Injection` accepts (MBq); cameras often record 0 when
-#: the dose was not entered.
-_PLAUSIBLE_DOSE_MBQ = (1.0, 3000.0)
-
-
 def _injections_from_series(series: list[dict[str, Any]],
                             notes: list[str] | None = None) -> tuple[Injection, ...]:
     seen: dict[tuple[str, str], Injection] = {}
@@ -52,7 +52,7 @@ def _injections_from_series(series: list[dict[str, Any]],
         state = State(s.get("state", "unknown"))
         if state is State.REDISTRIBUTION or s.get("dose_mbq") is None:
             continue
-        low, high = _PLAUSIBLE_DOSE_MBQ
+        low, high = INJECTION_DOSE_RANGE_MBQ  # cameras often record 0: not entered
         if not low <= float(s["dose_mbq"]) <= high:
             if notes is not None:
                 notes.append(f"series {s.get('series_number')}: the DICOM records an injected "

@@ -345,6 +345,10 @@ class PharmacologicStress:
         return self.dose * weight_kg * self.infusion_min / 1000.0
 
 
+#: The injected doses an :class:`Injection` accepts (MBq).
+INJECTION_DOSE_RANGE_MBQ = (1.0, 3000.0)
+
+
 @dataclass(frozen=True, slots=True)
 class Injection:
     """One tracer injection."""
@@ -358,7 +362,7 @@ class Injection:
     def __post_init__(self) -> None:
         object.__setattr__(self, "state", State(self.state))
         object.__setattr__(self, "tracer", Tracer(self.tracer))
-        _check_range("injection dose_mbq", self.dose_mbq, 1.0, 3000.0, "MBq")
+        _check_range("injection dose_mbq", self.dose_mbq, *INJECTION_DOSE_RANGE_MBQ, "MBq")
 
     @property
     def dose_mci(self) -> float:

@@ -16,7 +16,7 @@ import functools
 import json
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from statistics import NormalDist
@@ -131,6 +131,10 @@ class ViewLimits:
             return np.asarray(np.sqrt(np.maximum(v, np.square(f * self.sd))))
         excess = np.clip(np.square(noise_sd) - np.square(self.noise_sd), 0.0, None)
         return np.asarray(np.sqrt(np.square(self.sd) + excess))
+
+    def widened(self, noise_sd: Array | None) -> ViewLimits:
+        """These limits with :meth:`widened_sd` as their SD."""
+        return replace(self, sd=self.widened_sd(noise_sd))
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,8 +328,13 @@ def align_to_template(stack: Array, max_deg: float, iterations: int = 3) -> Arra
     return np.stack([np.roll(row, k) for row, k in zip(stack, shifts, strict=True)])
 
 
-def _rms(rows: list[Array]) -> Array:
-    return np.asarray(np.sqrt(np.mean(np.square(np.stack(rows)), axis=0)))
+def _noise_rms(rows: Iterable[Array | None]) -> Array | None:
+    """The root mean square of the normals' noise rows; None when any normal has none."""
+    given = list(rows)
+    known = [x for x in given if x is not None]
+    if not known or len(known) < len(given):
+        return None
+    return np.asarray(np.sqrt(np.mean(np.square(np.stack(known)), axis=0)))
 
 
 def stress_rest_difference(stress: Array, rest: Array, template: Array,
@@ -512,9 +521,8 @@ def build_limits(profiles: Iterable[tuple[View, State, Profile]], *, name: str,
         views.append(ViewLimits(view_name, group_name, stack.mean(axis=0),
                                 scale * _sd(stack, sd_window_deg), len(values),
                                 alignment_max_deg, scale, angle_ranges.get(view_name),
-                                _rms([np.roll(x, k) for x, k in zip(noise, shifts, strict=True)
-                                      if x is not None])
-                                if all(x is not None for x in noise) else None))
+                                _noise_rms(None if x is None else np.roll(x, k)
+                                           for x, k in zip(noise, shifts, strict=True))))
     stress_limits = {v.view: v for v in views if v.state == "stress"}
     differences: dict[str, list[Array]] = {}
     difference_noises: dict[str, list[Array | None]] = {}
@@ -534,8 +542,7 @@ def build_limits(profiles: Iterable[tuple[View, State, Profile]], *, name: str,
             views.append(ViewLimits(view_name, DIFFERENCE_STATE, stack.mean(axis=0),
                                     scale * _sd(stack, 0.0), len(rows),
                                     alignment_max_deg, scale, angle_ranges.get(view_name),
-                                    _rms([x for x in noise if x is not None])
-                                    if all(x is not None for x in noise) else None))
+                                    _noise_rms(noise)))
     if not views:
         raise InvalidInputError("no anterior, LAO or left-lateral stress/rest profiles found")
     return NormalLimits(

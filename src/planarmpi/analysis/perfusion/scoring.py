@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
@@ -213,7 +213,7 @@ def score_view(view: View, profile: Profile, limits: ViewLimits,
     values = np.roll(profile.values, shift)
     limits_sd = limits.sd
     if p.noise_widening and profile.noise_sd is not None:
-        limits = replace(limits, sd=limits.widened_sd(np.roll(profile.noise_sd, shift)))
+        limits = limits.widened(np.roll(profile.noise_sd, shift))
     lower = limits.lower_limit(p.sd_multiplier)
     z = (values - limits.mean) / limits.sd
     abnormal = runs_below(values, limits, p)

@@ -1453,9 +1453,9 @@ def _paired_difference(stress: ViewAnalysis, rest: ViewAnalysis, stress_limits: 
     d = stress_rest_difference(stress.profile.values, rest.profile.values, stress_limits.mean,
                                stress_limits.alignment_max_deg, p.max_registration_deg)
     if sp.noise_widening:
-        difference = replace(difference, sd=difference.widened_sd(difference_noise_sd(
+        difference = difference.widened(difference_noise_sd(
             stress.profile, rest.profile, stress_limits.mean, stress_limits.alignment_max_deg,
-            p.max_registration_deg)))
+            p.max_registration_deg))
     induced = runs_below(d, difference, sp)
     loss = np.where(induced, np.clip(difference.mean - d, 0.0, None), 0.0)
     angles = stress.profile.angles_deg
