@@ -114,16 +114,32 @@ def test_analyze_runs_end_to_end_on_sample(samples: Path, name: str, tmp_path: P
     assert doc["report"]["bottom_line"] == "non-diagnostic"
 
 
-def test_a_dose_of_zero_is_not_taken_for_an_injection(samples: Path, tmp_path: Path) -> None:
-    """The Siemens file records Radionuclide Total Dose 0 (not entered): coding names it and
-    goes on, instead of failing on an implausible injection."""
+def test_a_dose_of_zero_is_read_as_not_recorded(samples: Path, tmp_path: Path) -> None:
+    """The Siemens file records Radionuclide Total Dose 0 (not entered): no dose is read,
+    the report states none, and coding goes on (it used to fail on an injection of 0)."""
     import json
 
     name = "kanoun_poumonsReins_static_ant_post.dcm"
+    images, _ = read_file(samples / name)
+    assert {s.acquisition.radiopharmaceutical.dose_mbq for s in images} == {None}
     assert main(["analyze", str(samples / name), "--out", str(tmp_path)]) == 0
     (result_file,) = tmp_path.glob("*/result.json")
-    notes = json.loads(result_file.read_text())["coding"]["notes"]
-    assert any("injected dose of 0 MBq, not a plausible dose" in n for n in notes)
+    assert {s["dose_mbq"] for s in json.loads(result_file.read_text())["series"]} == {None}
+    (report,) = tmp_path.glob("*/report.txt")
+    assert "0 MBq" not in report.read_text()
+
+
+def test_coding_leaves_out_an_implausible_recorded_dose() -> None:
+    from planarmpi.coding.encounter import _injections_from_series
+
+    notes: list[str] = []
+    series = [{"series_number": 7, "state": "rest", "tracer": "Tc-99m sestamibi",
+               "dose_mbq": 0.4}, {"series_number": 8, "state": "stress-exercise",
+                                  "tracer": "Tc-99m sestamibi", "dose_mbq": 925.0}]
+    injections = _injections_from_series(series, notes)
+    assert [i.dose_mbq for i in injections] == [925.0]
+    assert notes == ["series 7: the DICOM records an injected dose of 0.4 MBq, not a "
+                     "plausible dose (1–3000 MBq; 0 usually means not entered): not used"]
 
 
 def test_inspect_of_spect_explains_and_fails(samples: Path,

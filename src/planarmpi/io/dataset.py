@@ -321,6 +321,9 @@ def _radiopharmaceutical(
     dose = _float(item, "RadionuclideTotalDose", path)
     if dose is not None and not 0 <= dose < 1e5:
         raise InvalidDicomError(path, f"Radionuclide Total Dose is {dose} MBq, out of range")
+    if dose == 0:
+        # Cameras write 0 when no dose was entered: not recorded, not an injection of 0.
+        dose = None
     injection = None
     start_dt = _str(item, "RadiopharmaceuticalStartDateTime")
     if start_dt:
