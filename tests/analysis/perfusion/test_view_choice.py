@@ -182,8 +182,13 @@ def _stated(state: State, image: np.ndarray) -> StaticImage:
     return StaticImage(acq, np.asarray(image), 300000.0)
 
 
-@pytest.mark.parametrize(("shrink", "replaced"), [(0.6, True), (0.9, False)])
-def test_a_collapsed_stress_ellipse_is_measured_with_the_registered_rest_one(
+@pytest.mark.parametrize(("shrink", "replaced"), [
+    (0.6, True),    # 0.36× the rest area: collapsed onto part of the wall
+    (0.9, False),   # 0.81×: within what stress and rest differ by
+    (1.15, False),  # 1.32×: a dilated ventricle (TID) is still the heart
+    (1.3, True),    # 1.69×: spread beyond the wall
+])
+def test_a_collapsed_or_spread_stress_ellipse_is_measured_with_the_registered_rest_one(
         shrink: float, replaced: bool) -> None:
     params = ProfileParams()
     # The same heart at stress and at rest, the patient lying 3 pixels lower and 2 to the
@@ -206,7 +211,7 @@ def test_a_collapsed_stress_ellipse_is_measured_with_the_registered_rest_one(
     _rings_from_rest(measured, PerfusionParams(), findings)
     after = measured[State.STRESS_EXERCISE.value][0].profile
     assert after is not None
-    if not replaced:  # 0.81× the rest area: within what stress and rest differ by
+    if not replaced:
         assert after.geometry is collapsed
         assert not findings
         return
@@ -215,5 +220,6 @@ def test_a_collapsed_stress_ellipse_is_measured_with_the_registered_rest_one(
         (r.centre_rc[0] + 3.0, r.centre_rc[1] + 2.0), abs=0.3)
     assert after.geometry.semi_axes_px == r.semi_axes_px
     assert [f.code for f in findings] == ["LV_RING_FROM_REST"]
+    assert ("part of the wall" if shrink < 1 else "beyond the wall") in findings[0].message
     # The whole ring is sampled again: the profile is as high all round as at rest.
     assert after.values.min() == pytest.approx(rest.profile.values.min(), abs=0.05)
