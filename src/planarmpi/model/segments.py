@@ -7,11 +7,12 @@ the usual right-dominant mapping, kept as data so a site can change it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from planarmpi.model.enums import View
 
-__all__ = ["SEGMENTS", "Segment", "segments_of_territory"]
+__all__ = ["SEGMENTS", "Segment", "segments_of_territory", "view_of", "views_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,3 +52,13 @@ SEGMENTS: tuple[Segment, ...] = (
 def segments_of_territory(territory: str) -> tuple[Segment, ...]:
     """The segments a territory supplies."""
     return tuple(s for s in SEGMENTS if s.territory == territory)
+
+
+def view_of(segment_key: str) -> str:
+    """The view (``ANT``, ``LAO``, ``LLAT``) of a segment key such as ``LAO-2``."""
+    return segment_key.rsplit("-", 1)[0]
+
+
+def views_of(segment_keys: Iterable[str]) -> set[str]:
+    """The views of segment keys (:func:`view_of`)."""
+    return {view_of(key) for key in segment_keys}

@@ -75,6 +75,7 @@ from planarmpi.model import (
     Tracer,
     View,
 )
+from planarmpi.model.segments import view_of, views_of
 
 __all__ = ["PerfusionParams", "PerfusionResult", "analyze_perfusion", "attenuation_pattern",
            "camera_angle_deg", "lung_heart_ratio", "oriented_pixels", "segment_reversibility",
@@ -1359,16 +1360,6 @@ def _set_aside(attenuation: list[dict[str, Any]], confirmed: dict[str, Any]) -> 
         a["message"] += f"; set aside: {a['set_aside']}"
 
 
-def _view_of(segment_key: str) -> str:
-    """The view (``ANT``, ``LAO``, ``LLAT``) of a segment key such as ``LAO-2``."""
-    return segment_key.split("-")[0]
-
-
-def _views_of(segment_keys: Iterable[str]) -> set[str]:
-    """The views of segment keys (:func:`_view_of`)."""
-    return {_view_of(key) for key in segment_keys}
-
-
 def _paired_views(induced: Iterable[str], stress_reduced: Iterable[str],
                   compared_segments: Iterable[str], min_views: int
                   ) -> tuple[set[str], set[str], int]:
@@ -1380,8 +1371,8 @@ def _paired_views(induced: Iterable[str], stress_reduced: Iterable[str],
     every view compared when fewer were (a study of one or two views is not refused the
     rule for lacking the others).
     """
-    compared = _views_of(compared_segments)
-    return (_views_of([*induced, *stress_reduced]), compared,
+    compared = views_of(compared_segments)
+    return (views_of([*induced, *stress_reduced]), compared,
             max(1, min(min_views, len(compared))))
 
 
@@ -1420,7 +1411,7 @@ def _unconfirmed_abnormal(reversibility: dict[str, Any] | None, rest: dict[str, 
     if not p.unconfirmed_abnormal_max_views:
         return None
     segments = _unconfirmed_by_rest(reversibility, rest, stress, p)
-    if segments and len(_views_of(segments)) <= p.unconfirmed_abnormal_max_views:
+    if segments and len(views_of(segments)) <= p.unconfirmed_abnormal_max_views:
         return segments
     return None
 
@@ -1503,7 +1494,7 @@ def _corroborated_at_rest(segments: Sequence[dict[str, Any]],
     than ``min_views`` views were compared at rest or ``min_views`` ≤ 1.
     """
     out = [dict(g) for g in segments]
-    views = _views_of(g["segment"] for g in out)
+    views = views_of(g["segment"] for g in out)
     if min_views <= 1 or len(views) < min_views:
         return out
     weights = territory_weights()
@@ -1512,7 +1503,7 @@ def _corroborated_at_rest(segments: Sequence[dict[str, Any]],
         return {t for t, w in weights.get(key, {fallback: 1.0}).items()
                 if w >= CORROBORATION_MIN_WEIGHT}
 
-    reduced = [(_view_of(g["segment"]), territories(g["segment"], g["territory"]))
+    reduced = [(view_of(g["segment"]), territories(g["segment"], g["territory"]))
                for g in out if g["rest_score"]]
     for g in out:
         if g["stress_score"] and g["classification"] in ("scar", "mixed"):
@@ -1537,7 +1528,7 @@ def _territories_seen_elsewhere(named: Sequence[str],
     for source, fit in fits:
         for territory in fit.get("named", []):
             keys = list(fit.get("segments", {}).get(territory, []))
-            if territory not in taken and len(_views_of(keys)) >= min_views:
+            if territory not in taken and len(views_of(keys)) >= min_views:
                 out.append((source, territory, keys))
                 taken.add(territory)
     return out

@@ -29,6 +29,8 @@ from typing import Any
 import numpy as np
 from scipy.optimize import nnls
 
+from planarmpi.model.segments import views_of
+
 __all__ = ["TerritoryFit", "TerritoryParams", "fit_territories", "signatures"]
 
 
@@ -133,20 +135,15 @@ def fit_territories(deficits: Mapping[str, float], reduced: Mapping[str, bool],
                   if c > 0 and c >= p.minimum and c >= p.relative * top)
     index = {t: i for i, t in enumerate(territories)}
     segments = _attributed(keys, reduced, named, coef, index, sig, p.segment_share)
-    needed = min(p.min_views, len({_view_of(k) for k in keys}))
+    needed = min(p.min_views, len(views_of(keys)))
     seen = tuple(t for i, t in enumerate(named)
-                 if i == 0 or needed < 2 or len({_view_of(k) for k in segments[t]}) >= needed)
+                 if i == 0 or needed < 2 or len(views_of(segments[t])) >= needed)
     if seen != named:
         # A territory not seen in enough views is not named; its segments go to the others.
         named = seen
         segments = _attributed(keys, reduced, named, coef, index, sig, p.segment_share)
     return TerritoryFit({t: float(c) for t, c in zip(territories, coef, strict=True)}, named,
                         {t: tuple(s) for t, s in segments.items()}, float(residual))
-
-
-def _view_of(key: str) -> str:
-    """The view of a segment key (``LLAT-3`` → ``LLAT``)."""
-    return key.rsplit("-", 1)[0]
 
 
 def _attributed(keys: list[str], reduced: Mapping[str, bool], named: tuple[str, ...],
