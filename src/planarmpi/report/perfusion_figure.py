@@ -15,10 +15,30 @@ from planarmpi.analysis.perfusion.study import oriented_pixels
 from planarmpi.io.outputs import write_figure
 from planarmpi.model import StaticImage, Study
 
-__all__ = ["write_perfusion_figure"]
+__all__ = ["figure_title", "write_perfusion_figure"]
 
 #: Segment colours by score 0–4 (normal → absent).
 SCORE_COLOURS = ("#2ca02c", "#ffd92f", "#ff7f0e", "#d62728", "#4b0000")
+
+
+def figure_title(section: dict[str, Any]) -> str:
+    """The figure's title: the verdict, and the territories as the report words them.
+
+    A study read *normal* can still list territories (segments reduced below the limits
+    but not read as a defect: a score below the equivocal one, an attenuation pattern with
+    normal wall motion, a reduction the rest images do not confirm); the written report
+    says so, and the title must not read as "normal" with a defect beside it.
+    """
+    verdict = section.get("verdict", "")
+    named = list(section.get("territories") or [])
+    if not named:
+        return f"Planar perfusion: {verdict}"
+    territories = ", ".join(named)
+    if verdict == "normal":
+        word = "territory" if len(named) == 1 else "territories"
+        return (f"Planar perfusion: normal (segments reduced in the {territories} {word}, "
+                "not read as a defect)")
+    return f"Planar perfusion: {verdict} (territories: {territories})"
 
 
 def _image(study: Study, sop_uid: str, series_uid: str,
@@ -155,9 +175,7 @@ def write_perfusion_figure(study: Study, section: dict[str, Any],
         profile_ax.legend(fontsize=7, loc="lower left")
     if paired:
         _paired_row(axes[-1], paired, section)
-    verdict = section.get("verdict", "")
-    territories = ", ".join(section.get("territories") or []) or "—"
-    fig.suptitle(f"Planar perfusion: {verdict} (territories: {territories})", fontsize=10)
+    fig.suptitle(figure_title(section), fontsize=10)
     fig.tight_layout()
     out = Path(png)
     write_figure(out, fig, dpi=110)
