@@ -49,26 +49,37 @@ ORIENTATIONS = [(az, el) for az in (35.0, 45.0, 55.0) for el in (20.0, 30.0, 40.
 
 def _simulate(args: tuple[float, float, str | None, str]) -> str:
     azimuth, elevation, territory, folder = args
+    return simulate_model_heart(azimuth, elevation,
+                                Defect(territory, SEVERITY, 1.0, True) if territory else None,
+                                folder, territory or "normal")
+
+
+def simulate_model_heart(azimuth: float, elevation: float, defect: Defect | None, folder: str,
+                         label: str) -> str:
+    """The model heart at one orientation, noise-free, with ``defect`` or none."""
     anatomy = Anatomy(heart_azimuth_deg=azimuth, heart_elevation_deg=elevation, edv_ml=120.0)
     spec = SimulationSpec(
-        name=f"signature-{azimuth:g}-{elevation:g}-{territory or 'normal'}", anatomy=anatomy,
+        name=f"signature-{azimuth:g}-{elevation:g}-{label}", anatomy=anatomy,
         states=(State.STRESS_EXERCISE,), gated_view=None, counts_per_view=1e8,
-        uptake=(("liver", 0.05), ("gut", 0.05)),
-        defects=(Defect(territory, SEVERITY, 1.0, True),) if territory else ())
+        uptake=(("liver", 0.05), ("gut", 0.05)), defects=(defect,) if defect else ())
     out = Path(folder) / spec.name
     simulate_study(spec, out, seed=1)
     return str(out)
 
 
-def _study(path: str) -> Study:
+def load_study(path: str) -> Study:
     return next(s for s in iter_studies([Path(path)]) if isinstance(s, Study))
 
 
-def _segment_deficits(normal: Study, defect: Study, params: ProfileParams) -> dict[str, float]:
+def point_deficits(normal: Study, defect: Study,
+                   params: ProfileParams) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The profile angles (degrees) and, per view name, normal − defect profile in units of
+    the normal profile's maximum, measured on the normal image's LV ring and rotated onto
+    the built-in template as the normal's is."""
     limits = next(lim for lim in builtin_limits() if lim.sex.value == "M"
                   and lim.tracer_group == "tc99m")
-    out: dict[str, float] = {}
-    arcs = segment_arcs()
+    out: dict[str, np.ndarray] = {}
+    angles = np.empty(0)
     by_view = {s.acquisition.view: s for s in defect.statics}
     for vp in view_profiles(list(normal.statics), params):
         view = vp.image.acquisition.view
@@ -83,11 +94,20 @@ def _segment_deficits(normal: Study, defect: Study, params: ProfileParams) -> di
         step = 360.0 / vp.profile.values.size
         shift = best_shift(vp.profile.values, template.mean,
                            int(template.alignment_max_deg // step))
-        deficit = np.roll((vp.profile.raw_max_counts - with_defect.raw_max_counts)
-                          / vp.profile.normaliser_counts, shift)
-        for index, start, end in arcs[VIEW_NAMES[view]]:
-            inside = in_arc(vp.profile.angles_deg, start, end)
-            out[f"{VIEW_NAMES[view]}-{index}"] = float(deficit[inside].mean())
+        out[VIEW_NAMES[view]] = np.roll((vp.profile.raw_max_counts - with_defect.raw_max_counts)
+                                        / vp.profile.normaliser_counts, shift)
+        angles = np.asarray(vp.profile.angles_deg)
+    return angles, out
+
+
+def _segment_deficits(normal: Study, defect: Study, params: ProfileParams) -> dict[str, float]:
+    out: dict[str, float] = {}
+    arcs = segment_arcs()
+    angles, deficits = point_deficits(normal, defect, params)
+    for name, deficit in deficits.items():
+        for index, start, end in arcs[name]:
+            inside = in_arc(angles, start, end)
+            out[f"{name}-{index}"] = float(deficit[inside].mean())
     return out
 
 
@@ -104,9 +124,9 @@ def main() -> None:
         per_territory: dict[str, list[dict[str, float]]] = {t: [] for t in TERRITORIES}
         for k in range(len(ORIENTATIONS)):
             group = paths[4 * k: 4 * k + 4]
-            normal = _study(group[0])
+            normal = load_study(group[0])
             for territory, path in zip(TERRITORIES, group[1:], strict=True):
-                per_territory[territory].append(_segment_deficits(normal, _study(path), params))
+                per_territory[territory].append(_segment_deficits(normal, load_study(path), params))
     keys = list(per_territory[TERRITORIES[0]][0])
     signatures: dict[str, dict[str, float]] = {}
     print(f"{'segment':8s} " + " ".join(f"{t:>12s}" for t in TERRITORIES))
