@@ -96,6 +96,11 @@ def test_physician_workflow(server, browser, shots, db_url):
     page.wait_for_function("document.getElementById('roi-status').textContent"
                            ".includes('with your ROIs')")
     unchanged = _lvef(page.inner_text("#roi-status"))
+    # Drag only once the editors' images are in: each sets its overlay's size when it
+    # loads, which moves the handles (under load a drag started earlier missed them).
+    page.wait_for_function("[...document.querySelectorAll('.roi-editor img')]"
+                           ".every((im) => im.complete && im.naturalWidth > 0)")
+    page.locator("svg[data-roi=ed]").scroll_into_view_if_needed()
     handles = page.locator("svg[data-roi=ed] circle.handle")
     for i in range(handles.count()):  # pull every ED point 40% towards the centre
         box = page.locator("svg[data-roi=ed]").bounding_box()
@@ -107,10 +112,10 @@ def test_physician_workflow(server, browser, shots, db_url):
         page.mouse.move(x + 0.4 * (cx - x), y + 0.4 * (cy - y), steps=4)
         page.mouse.up()
     page.click("#recompute")
-    page.wait_for_function(f"!document.getElementById('roi-status').textContent"
-                           f".includes('{unchanged:.1f}%')")
-    page.wait_for_function("document.getElementById('roi-status').textContent"
-                           ".includes('with your ROIs')")
+    # The new reply, not the transient "Recomputing…" nor the previous one.
+    page.wait_for_function("() => { const t = document.getElementById('roi-status')"
+                           ".textContent; return t.includes('with your ROIs') && "
+                           f"!t.includes('{unchanged:.1f}%'); }}")
     edited = _lvef(page.inner_text("#roi-status"))
     assert edited < unchanged - 3, (before, unchanged, edited)
     page.screenshot(path=shots / "study-rois.png", full_page=True)
