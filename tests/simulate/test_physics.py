@@ -133,3 +133,22 @@ def test_view_geometry_follows_the_camera_position() -> None:
     near = _point_image(50, -50, 45.0, mu=0.0154).sum()
     far = _point_image(-50, 50, 45.0, mu=0.0154).sum()
     assert near > 3 * far
+
+
+def test_heart_geometry_cache_keeps_each_orientation_apart() -> None:
+    # The heart's frame is computed once per orientation and shared by every phase: a
+    # heart at another orientation in between must not leak into the first one's masks,
+    # and the shared arrays cannot be altered by a caller.
+    from planarmpi.simulate.phantom import Grid, heart_masks
+
+    grid = Grid(voxel_mm=4.0, shape_zyx=(40, 40, 40))
+    a, b = Anatomy(heart_azimuth_deg=45.0), Anatomy(heart_azimuth_deg=30.0)
+    first = heart_masks(a, grid, 0.3)
+    other = heart_masks(b, grid, 0.3)
+    again = heart_masks(a, grid, 0.3)
+    assert not np.array_equal(first.myocardium, other.myocardium)
+    for name in ("lv_cavity", "myocardium", "rv_cavity", "right_atrium", "left_atrium",
+                 "psi_deg", "u_mm"):
+        assert np.array_equal(getattr(first, name), getattr(again, name)), name
+    with pytest.raises(ValueError, match="read-only"):
+        again.psi_deg[0, 0, 0] = 1.0

@@ -16,6 +16,7 @@ paradoxically (dyskinesis) or late (dyssynchrony).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -299,8 +300,13 @@ class HeartMasks:
 
 def _heart_axes(anatomy: Anatomy) -> tuple[Array, Array, Array]:
     """Unit vectors in (x, y, z): long axis (base → apex), anterior-wall and septal normals."""
-    az = np.radians(anatomy.heart_azimuth_deg)
-    el = np.radians(anatomy.heart_elevation_deg)
+    return _heart_axes_deg(anatomy.heart_azimuth_deg, anatomy.heart_elevation_deg)
+
+
+def _heart_axes_deg(azimuth_deg: float, elevation_deg: float) -> tuple[Array, Array, Array]:
+    """:func:`_heart_axes` of a heart at this azimuth and elevation (degrees)."""
+    az = np.radians(azimuth_deg)
+    el = np.radians(elevation_deg)
     long_axis = np.array([np.sin(az) * np.cos(el), -np.cos(az) * np.cos(el), -np.sin(el)])
     ref = np.array([0.0, 0.0, 1.0])
     anterior = ref - long_axis * (ref @ long_axis)
@@ -341,13 +347,25 @@ _RV_OFFSET = (38.0, 5.0)
 _RV_STEP_MM = 3.0
 
 
-def _rv_inside(dx: Array, dy: Array, dz: Array, frame: tuple[Array, Array, Array],
-               scale: float) -> Mask:
-    """Points (offsets from the RV centre, mm) inside the scaled RV ellipsoid."""
-    total = np.zeros(np.shape(dx))
-    for axis, semi in zip(frame, _RV_SEMI_AXES, strict=True):
-        total = total + ((dx * axis[0] + dy * axis[1] + dz * axis[2]) / (semi * scale)) ** 2
+def _rv_projections(dx: Array, dy: Array, dz: Array,
+                    frame: tuple[Array, Array, Array]) -> tuple[Array, ...]:
+    """Offsets from the RV centre (mm) projected on each axis of the RV's frame."""
+    return tuple(dx * axis[0] + dy * axis[1] + dz * axis[2] for axis in frame)
+
+
+def _rv_inside(projections: tuple[Array, ...], scale: float) -> Mask:
+    """Points inside the scaled RV ellipsoid, from their :func:`_rv_projections`."""
+    total = np.zeros(np.shape(projections[0]))
+    for projected, semi in zip(projections, _RV_SEMI_AXES, strict=True):
+        total = total + (projected / (semi * scale)) ** 2
     return np.asarray(total <= 1)
+
+
+def _rv_frame(long_axis: Array, anterior: Array,
+              septal: Array) -> tuple[Array, tuple[Array, Array, Array]]:
+    """The RV ellipsoid's centre (mm) and axes: on the septal side of the LV."""
+    centre = _RV_OFFSET[0] * septal + (25.0 + _RV_OFFSET[1]) * long_axis - 25.0 * long_axis
+    return centre, (septal, anterior, long_axis)
 
 
 def _rv_scale(target_ml: float, centre: Array, frame: tuple[Array, Array, Array],
@@ -375,15 +393,46 @@ def _rv_scale(target_ml: float, centre: Array, frame: tuple[Array, Array, Array]
     return float(np.sqrt(outside[max(count, 0)]))
 
 
-def heart_masks(anatomy: Anatomy, grid: Grid, cycle_phase: float) -> HeartMasks:
-    """The chambers and the LV wall at ``cycle_phase`` (fraction of R-R, 0 = end-diastole)."""
+@dataclass(frozen=True, slots=True)
+class _HeartFrame:
+    """What does not change over the cycle: the grid's coordinates in the heart's frame,
+    the atria's ellipsoids and the offsets from the RV centre along the RV's axes
+    (read-only arrays, shared by every phase)."""
+
+    u: Array
+    r: Array
+    psi: Array
+    right_atrium: Mask
+    left_atrium: Mask
+    rv_projections: tuple[Array, ...]
+
+
+@functools.lru_cache(maxsize=2)
+def _heart_frame(azimuth_deg: float, elevation_deg: float, grid: Grid) -> _HeartFrame:
+    """The grid in the frame of a heart at this orientation (cached: a gated or multi-state
+    study evaluates the heart at many phases with one orientation)."""
     zz, yy, xx = grid.coordinates()
-    long_axis, anterior, septal = _heart_axes(anatomy)
+    long_axis, anterior, septal = _heart_axes_deg(azimuth_deg, elevation_deg)
     u = xx * long_axis[0] + yy * long_axis[1] + zz * long_axis[2] + 25.0  # base plane
     a1 = xx * anterior[0] + yy * anterior[1] + zz * anterior[2]
     a2 = xx * septal[0] + yy * septal[1] + zz * septal[2]
     r = np.hypot(a1, a2)
     psi = np.degrees(np.arctan2(a2, a1)) % 360.0
+    ra = _ellipsoid(xx, yy, zz, (-60.0, 5.0, 35.0), (28.0, 28.0, 30.0))
+    la = _ellipsoid(xx, yy, zz, (10.0, 45.0, 35.0), (30.0, 22.0, 25.0))
+    centre, rv_axes = _rv_frame(long_axis, anterior, septal)
+    rv_projections = _rv_projections(xx - centre[0], yy - centre[1], zz - centre[2], rv_axes)
+    frame = _HeartFrame(u, r, psi, ra, la, rv_projections)
+    for array in (u, r, psi, ra, la, *rv_projections):
+        array.setflags(write=False)
+    return frame
+
+
+def heart_masks(anatomy: Anatomy, grid: Grid, cycle_phase: float) -> HeartMasks:
+    """The chambers and the LV wall at ``cycle_phase`` (fraction of R-R, 0 = end-diastole)."""
+    f = _heart_frame(anatomy.heart_azimuth_deg, anatomy.heart_elevation_deg, grid)
+    u, r, psi = f.u, f.r, f.psi
+    long_axis, anterior, septal = _heart_axes(anatomy)
 
     k = anatomy.lv_long_short_ratio
     b_ed = _short_radius(anatomy.edv_ml, k)
@@ -420,15 +469,14 @@ def heart_masks(anatomy: Anatomy, grid: Grid, cycle_phase: float) -> HeartMasks:
     # inside the LV is cut away, leaving a crescent whose volume is calibrated to the curve.
     rv_v = float(lv_volume_curve(np.array([cycle_phase]), anatomy.rv_edv_ml,
                                  anatomy.rvef_percent)[0])
-    centre = _RV_OFFSET[0] * septal + (25.0 + _RV_OFFSET[1]) * long_axis - 25.0 * long_axis
-    rv_frame = (septal, anterior, long_axis)
+    centre, rv_frame = _rv_frame(long_axis, anterior, septal)
     lv_out = (k * b_t + grow + 2.0, b_t + grow + 2.0)
     rv_s = _rv_scale(rv_v, centre, rv_frame, long_axis, lv_out)
-    rv = _rv_inside(xx - centre[0], yy - centre[1], zz - centre[2], rv_frame, rv_s)
+    rv = _rv_inside(f.rv_projections, rv_s)
     lv_outer = in_lv & ((u / (a_endo + grow + 2)) ** 2 + (r / (b_endo + grow + 2)) ** 2 <= 1)
     rv &= ~lv_outer
-    ra = _ellipsoid(xx, yy, zz, (-60.0, 5.0, 35.0), (28.0, 28.0, 30.0)) & ~rv & ~lv_outer
-    la = _ellipsoid(xx, yy, zz, (10.0, 45.0, 35.0), (30.0, 22.0, 25.0)) & ~rv & ~lv_outer & ~ra
+    ra = f.right_atrium & ~rv & ~lv_outer
+    la = f.left_atrium & ~rv & ~lv_outer & ~ra
     return HeartMasks(cavity, myocardium, rv, ra, la, psi, u, float(k * b_ed))
 
 
