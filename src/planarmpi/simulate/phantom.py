@@ -298,13 +298,9 @@ class HeartMasks:
     apex_mm: float
 
 
-def _heart_axes(anatomy: Anatomy) -> tuple[Array, Array, Array]:
-    """Unit vectors in (x, y, z): long axis (base → apex), anterior-wall and septal normals."""
-    return _heart_axes_deg(anatomy.heart_azimuth_deg, anatomy.heart_elevation_deg)
-
-
-def _heart_axes_deg(azimuth_deg: float, elevation_deg: float) -> tuple[Array, Array, Array]:
-    """:func:`_heart_axes` of a heart at this azimuth and elevation (degrees)."""
+def _heart_axes(azimuth_deg: float, elevation_deg: float) -> tuple[Array, Array, Array]:
+    """Unit vectors in (x, y, z) of a heart at this azimuth and elevation (degrees): long
+    axis (base → apex), anterior-wall and septal normals."""
     az = np.radians(azimuth_deg)
     el = np.radians(elevation_deg)
     long_axis = np.array([np.sin(az) * np.cos(el), -np.cos(az) * np.cos(el), -np.sin(el)])
@@ -395,15 +391,18 @@ def _rv_scale(target_ml: float, centre: Array, frame: tuple[Array, Array, Array]
 
 @dataclass(frozen=True, slots=True)
 class _HeartFrame:
-    """What does not change over the cycle: the grid's coordinates in the heart's frame,
-    the atria's ellipsoids and the offsets from the RV centre along the RV's axes
-    (read-only arrays, shared by every phase)."""
+    """What does not change over the cycle: the heart's long axis, the grid's coordinates
+    in the heart's frame, the atria's ellipsoids, the RV ellipsoid's centre and axes and
+    the offsets from its centre along them (read-only arrays, shared by every phase)."""
 
+    long_axis: Array
     u: Array
     r: Array
     psi: Array
     right_atrium: Mask
     left_atrium: Mask
+    rv_centre: Array
+    rv_axes: tuple[Array, Array, Array]
     rv_projections: tuple[Array, ...]
 
 
@@ -412,7 +411,7 @@ def _heart_frame(azimuth_deg: float, elevation_deg: float, grid: Grid) -> _Heart
     """The grid in the frame of a heart at this orientation (cached: a gated or multi-state
     study evaluates the heart at many phases with one orientation)."""
     zz, yy, xx = grid.coordinates()
-    long_axis, anterior, septal = _heart_axes_deg(azimuth_deg, elevation_deg)
+    long_axis, anterior, septal = _heart_axes(azimuth_deg, elevation_deg)
     u = xx * long_axis[0] + yy * long_axis[1] + zz * long_axis[2] + 25.0  # base plane
     a1 = xx * anterior[0] + yy * anterior[1] + zz * anterior[2]
     a2 = xx * septal[0] + yy * septal[1] + zz * septal[2]
@@ -422,8 +421,8 @@ def _heart_frame(azimuth_deg: float, elevation_deg: float, grid: Grid) -> _Heart
     la = _ellipsoid(xx, yy, zz, (10.0, 45.0, 35.0), (30.0, 22.0, 25.0))
     centre, rv_axes = _rv_frame(long_axis, anterior, septal)
     rv_projections = _rv_projections(xx - centre[0], yy - centre[1], zz - centre[2], rv_axes)
-    frame = _HeartFrame(u, r, psi, ra, la, rv_projections)
-    for array in (u, r, psi, ra, la, *rv_projections):
+    frame = _HeartFrame(long_axis, u, r, psi, ra, la, centre, rv_axes, rv_projections)
+    for array in (long_axis, u, r, psi, ra, la, centre, *rv_axes, *rv_projections):
         array.setflags(write=False)
     return frame
 
@@ -432,7 +431,6 @@ def heart_masks(anatomy: Anatomy, grid: Grid, cycle_phase: float) -> HeartMasks:
     """The chambers and the LV wall at ``cycle_phase`` (fraction of R-R, 0 = end-diastole)."""
     f = _heart_frame(anatomy.heart_azimuth_deg, anatomy.heart_elevation_deg, grid)
     u, r, psi = f.u, f.r, f.psi
-    long_axis, anterior, septal = _heart_axes(anatomy)
 
     k = anatomy.lv_long_short_ratio
     b_ed = _short_radius(anatomy.edv_ml, k)
@@ -469,9 +467,8 @@ def heart_masks(anatomy: Anatomy, grid: Grid, cycle_phase: float) -> HeartMasks:
     # inside the LV is cut away, leaving a crescent whose volume is calibrated to the curve.
     rv_v = float(lv_volume_curve(np.array([cycle_phase]), anatomy.rv_edv_ml,
                                  anatomy.rvef_percent)[0])
-    centre, rv_frame = _rv_frame(long_axis, anterior, septal)
     lv_out = (k * b_t + grow + 2.0, b_t + grow + 2.0)
-    rv_s = _rv_scale(rv_v, centre, rv_frame, long_axis, lv_out)
+    rv_s = _rv_scale(rv_v, f.rv_centre, f.rv_axes, f.long_axis, lv_out)
     rv = _rv_inside(f.rv_projections, rv_s)
     lv_outer = in_lv & ((u / (a_endo + grow + 2)) ** 2 + (r / (b_endo + grow + 2)) ** 2 <= 1)
     rv &= ~lv_outer
