@@ -10,6 +10,7 @@ from factories import ring_image
 from planarmpi.analysis.perfusion.profiles import (
     LVNotFoundError,
     ProfileParams,
+    _ring_search,
     circumferential_profile,
     display_flips,
     find_lv,
@@ -87,6 +88,45 @@ def test_ring_search_prefers_a_faint_lv_to_a_dark_window_in_bright_tissue() -> N
     assert rings[0][0] == pytest.approx((48.0, 36.0), abs=1.5)
     # The window is a candidate at most, far behind.
     assert all(score < 0.5 * rings[0][2] for _, _, score in rings[1:])
+
+
+def _direct_ring_score(dog: np.ndarray, centre: tuple[int, int], radius_px: float,
+                       px_mm: float, n_sectors: int = 8) -> float:
+    """The ring score of ``_ring_search``'s docstring, by plain sums over the pixels:
+    median over sectors of (ring sector mean − max(cavity mean, outer sector mean))."""
+    rr, cc = np.indices(dog.shape)
+    dy, dx = rr - centre[0], cc - centre[1]
+    d = np.hypot(dy, dx)
+    sector = np.floor((np.arctan2(dy, dx) + np.pi) / (2 * np.pi) * n_sectors) % n_sectors
+    ring = np.clip(1.0 - np.abs(d - radius_px) / max(4.0 / px_mm, 0.75), 0.0, None)
+    outer = (d >= radius_px + 12.0 / px_mm) & (d <= radius_px + 20.0 / px_mm)
+    cavity = float(dog[d <= 0.5 * radius_px].mean())
+    responses = []
+    for j in range(n_sectors):
+        w = np.where(sector == j, ring, 0.0)
+        wall = float((dog * w).sum() / w.sum())
+        responses.append(wall - max(cavity, float(dog[outer & (sector == j)].mean())))
+    return float(np.median(responses))
+
+
+def test_ring_search_scores_equal_direct_sums_at_the_window_edge() -> None:
+    # The FFT grid is only as large as the search window needs; a ring at the window's
+    # edge with bright tissue at the image border (which a too-small grid would wrap onto
+    # it) must score what the plain sums give, in single precision.
+    image = ring_image(shape=(128, 128), centre=(28.0, 98.0), radii=(9.0, 8.0), peak=300.0)
+    image[:4, 60:] += 500.0
+    image[:, -3:] += 400.0
+    image = np.random.default_rng(5).poisson(image + 10.0).astype(float)
+    radii_mm = np.arange(12.0, 52.6, 3.0)
+    found = _ring_search(image, SPACING, radii_mm, k=3)
+    (row, col), radius, _ = found[0]
+    assert (row, col) == pytest.approx((28.0, 98.0), abs=1.5)
+    assert radius == pytest.approx(8.5, abs=1.2)  # px; radii searched in 3 mm steps
+    dog = (ndimage.gaussian_filter(image, 3.0 / 3.2, mode="nearest")
+           - ndimage.gaussian_filter(image, 20.0 / 3.2, mode="nearest"))
+    for (r, c), rad, value in found:
+        assert value == pytest.approx(_direct_ring_score(dog, (int(r), int(c)), rad, 3.2),
+                                      rel=1e-4)
 
 
 def test_find_lv_refuses_a_blob_and_an_empty_image() -> None:

@@ -247,20 +247,27 @@ OUTER_ANNULUS_MM = (12.0, 20.0)
 
 
 @functools.lru_cache(maxsize=16)
-def _ring_kernels(shape: tuple[int, int], px_mm: float, radii_mm: tuple[float, ...],
-                  n_sectors: int) -> tuple[tuple[int, int], list[tuple[float, int, Array]]]:
+def _ring_kernels(shape: tuple[int, int], margins: tuple[int, int], px_mm: float,
+                  radii_mm: tuple[float, ...], n_sectors: int
+                  ) -> tuple[tuple[int, int], list[tuple[float, Array]]]:
     """FFTs of the ring-search templates: per radius (px), the cavity disk, the ring's
     sectors, then the outer annulus's sectors.
 
-    Each template is normalised to unit sum and flipped (correlation); all share one FFT
-    shape, large enough for a linear (not circular) convolution with the largest one.
+    Each template is normalised to unit sum, flipped (correlation) and centred on the
+    origin of the FFT grid (wrapped), so that the circular correlation at a pixel is the
+    template's response there. The grid is only as large as the search window needs:
+    ``margins`` (rows, columns) are left out of the window on each side, so a template of
+    half-size ``n`` read at a window pixel reaches ``n`` pixels beyond it and the grid need
+    only hold ``shape - margin + n`` pixels for no real pixel to wrap onto another — the
+    correlation equals the zero-padded one on the window (often at the image's own size).
+    The transforms are single precision (see :func:`_ring_search`).
     """
     half_width = max(4.0 / px_mm, 0.75)
     sizes = [int(np.ceil((r + OUTER_ANNULUS_MM[1]) / px_mm)) + 1 for r in radii_mm]
-    # Padded to sizes whose factors are small primes: a prime factor (2 × 83) made the
-    # inverse transforms several times slower.
-    fft_shape = (fft.next_fast_len(shape[0] + 2 * max(sizes), real=True),
-                 fft.next_fast_len(shape[1] + 2 * max(sizes), real=True))
+    # Sizes whose factors are small primes: a prime factor (2 × 83) made the inverse
+    # transforms several times slower.
+    fft_shape = tuple(fft.next_fast_len(max(length, length - margin + max(sizes)), real=True)
+                      for length, margin in zip(shape, margins, strict=True))
     out = []
     for radius_mm, n in zip(radii_mm, sizes, strict=True):
         radius = radius_mm / px_mm
@@ -278,9 +285,11 @@ def _ring_kernels(shape: tuple[int, int], px_mm: float, radii_mm: tuple[float, .
         for j in range(n_sectors):
             part = np.where(sector == j, outer, 0.0)
             templates.append(part / max(part.sum(), 1e-12))
-        stack = np.stack(templates)[:, ::-1, ::-1]
-        out.append((radius, n, fft.rfft2(stack, s=fft_shape)))
-    return fft_shape, out
+        stack = np.zeros((len(templates), *fft_shape))
+        stack[:, : 2 * n + 1, : 2 * n + 1] = np.stack(templates)[:, ::-1, ::-1]
+        stack = np.roll(stack, (-n, -n), axis=(1, 2))
+        out.append((radius, fft.rfft2(stack.astype(np.float32))))
+    return (int(fft_shape[0]), int(fft_shape[1])), out
 
 
 def _ring_search(counts: Array, spacing_mm: tuple[float, float], radii_mm: Array,
@@ -320,16 +329,17 @@ def _ring_search(counts: Array, spacing_mm: tuple[float, float], radii_mm: Array
     c0 = int(cols * (1 - search_fraction) / 2)
     best_score = np.full((rows - 2 * r0, cols - 2 * c0), -np.inf)
     best_radius = np.zeros_like(best_score)
-    fft_shape, kernels = _ring_kernels(counts.shape, px, tuple(float(r) for r in radii_mm),
-                                       n_sectors)
-    image_fft = fft.rfft2(dog, s=fft_shape)
-    for radius, half, kernel_fft in kernels:
-        # Correlation with the cavity disk and each sector ("same"-size output), inverted
+    fft_shape, kernels = _ring_kernels(counts.shape, (r0, c0), px,
+                                       tuple(float(r) for r in radii_mm), n_sectors)
+    # Single precision: on 120 simulated views the three best rings were the same as in
+    # double precision (scores within 1e-6, relative) at 2.5× the speed.
+    image_fft = fft.rfft2(dog.astype(np.float32), s=fft_shape)
+    for radius, kernel_fft in kernels:
+        # Correlation with the cavity disk and each sector at every window pixel, inverted
         # only over the searched rows: along the rows first, keep the window, then along
         # the columns.
-        by_row = fft.ifft(kernel_fft * image_fft[None], axis=1)[:, half + r0: half + rows - r0]
-        window = fft.irfft(by_row, n=fft_shape[1], axis=2)
-        same = window[:, :, half + c0: half + cols - c0]
+        by_row = fft.ifft(kernel_fft * image_fft[None], axis=1)[:, r0: rows - r0]
+        same = fft.irfft(by_row, n=fft_shape[1], axis=2)[:, :, c0: cols - c0]
         sectors = same[1: 1 + n_sectors]
         outside = same[1 + n_sectors:]
         score = np.median(sectors - np.maximum(same[:1], outside), axis=0)
