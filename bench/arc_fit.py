@@ -38,7 +38,6 @@ import numpy as np
 
 from _population import CACHE, population, studies
 from planarmpi.analysis.perfusion.profiles import ProfileParams
-from planarmpi.analysis.perfusion.scoring import ScoringParams
 from planarmpi.analysis.perfusion.study import analyze_perfusion
 from planarmpi.simulate.phantom import (
     Anatomy,
@@ -47,7 +46,7 @@ from planarmpi.simulate.phantom import (
     defect_extent_percent,
     heart_masks,
 )
-from sector_fit import _VIEW_NAMES, VIEWS, sector_territory
+from sector_fit import VIEWS, sector_territory, weighted_losses
 from territory_signatures import SEVERITY, load_study, point_deficits, simulate_model_heart
 
 N_SECTORS = 36
@@ -110,21 +109,10 @@ def arc_fit(state: dict[str, Any], signatures: dict[str, np.ndarray], member: np
             kappa: float, max_depth: float = np.inf,
             ) -> tuple[list[tuple[np.ndarray, float]], float] | None:
     """The arcs (membership, depth) explaining one state's losses, and the RSS reduction."""
-    losses, weights, rows = [], [], []
-    for view in state["views"]:
-        profile = view["profile"]
-        if profile.get("aligned_values") is None or view["view"] not in _VIEW_NAMES:
-            continue
-        sd = np.asarray(profile["sd_used"])
-        mean = np.asarray(profile["lower_limit"]) + ScoringParams().sd_multiplier * sd
-        losses.append(mean - np.asarray(profile["aligned_values"]))
-        weights.append(1.0 / sd)
-        rows.append(signatures[_VIEW_NAMES[view["view"]]])
-    if not losses:
+    weighted = weighted_losses(state, signatures)
+    if weighted is None:
         return None
-    w = np.concatenate(weights)
-    a = np.vstack(rows) * w[:, None]
-    b = np.concatenate(losses) * w
+    a, b = weighted
     columns = a @ member.T.astype(float)          # (points, arcs)
     r = columns.T @ b
     gram = columns.T @ columns

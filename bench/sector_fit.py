@@ -93,8 +93,10 @@ def sector_territory(centre_deg: float) -> str:
     return min(TERRITORY_ARCS, key=distance)
 
 
-def sector_fit(state: dict[str, Any], signatures: dict[str, np.ndarray]) -> np.ndarray | None:
-    """NNLS coefficients of the twelve sectors for one state's views (None without limits)."""
+def weighted_losses(state: dict[str, Any], signatures: dict[str, np.ndarray]
+                    ) -> tuple[np.ndarray, np.ndarray] | None:
+    """One state's signatures and stress losses (normal mean − aligned profile) over its
+    views, both weighted by 1 / the SD the limits used (None without limits)."""
     losses, weights, rows = [], [], []
     for view in state["views"]:
         profile = view["profile"]
@@ -108,7 +110,15 @@ def sector_fit(state: dict[str, Any], signatures: dict[str, np.ndarray]) -> np.n
     if not losses:
         return None
     w = np.concatenate(weights)
-    coefficients, _ = nnls(np.vstack(rows) * w[:, None], np.concatenate(losses) * w)
+    return np.vstack(rows) * w[:, None], np.concatenate(losses) * w
+
+
+def sector_fit(state: dict[str, Any], signatures: dict[str, np.ndarray]) -> np.ndarray | None:
+    """NNLS coefficients of the twelve sectors for one state's views (None without limits)."""
+    weighted = weighted_losses(state, signatures)
+    if weighted is None:
+        return None
+    coefficients, _ = nnls(*weighted)
     return np.asarray(coefficients)
 
 
