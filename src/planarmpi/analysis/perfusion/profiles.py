@@ -265,8 +265,10 @@ def _ring_kernels(shape: tuple[int, int], margins: tuple[int, int], px_mm: float
     half_width = max(4.0 / px_mm, 0.75)
     sizes = [int(np.ceil((r + OUTER_ANNULUS_MM[1]) / px_mm)) + 1 for r in radii_mm]
     # Sizes whose factors are small primes: a prime factor (2 × 83) made the inverse
-    # transforms several times slower.
-    fft_shape = tuple(fft.next_fast_len(max(length, length - margin + max(sizes)), real=True)
+    # transforms several times slower
+    # (and at least a whole template: on a small image it is larger than the image).
+    fft_shape = tuple(fft.next_fast_len(max(length, length - margin + max(sizes),
+                                            2 * max(sizes) + 1), real=True)
                       for length, margin in zip(shape, margins, strict=True))
     out = []
     for radius_mm, n in zip(radii_mm, sizes, strict=True):
