@@ -258,15 +258,16 @@ def _ring_kernels(shape: tuple[int, int], margins: tuple[int, int], px_mm: float
     template's response there. The grid is only as large as the search window needs:
     ``margins`` (rows, columns) are left out of the window on each side, so a template of
     half-size ``n`` read at a window pixel reaches ``n`` pixels beyond it and the grid need
-    only hold ``shape - margin + n`` pixels for no real pixel to wrap onto another — the
-    correlation equals the zero-padded one on the window (often at the image's own size).
+    only hold ``shape - margin + n`` pixels (and the template's ``2n + 1``) for no real
+    pixel to wrap onto another — the correlation equals the zero-padded one on the window
+    (often at the image's own size).
     The transforms are single precision (see :func:`_ring_search`).
     """
     half_width = max(4.0 / px_mm, 0.75)
     sizes = [int(np.ceil((r + OUTER_ANNULUS_MM[1]) / px_mm)) + 1 for r in radii_mm]
-    # Sizes whose factors are small primes: a prime factor (2 × 83) made the inverse
-    # transforms several times slower
-    # (and at least a whole template: on a small image it is larger than the image).
+    # At least a whole template too (on a small image it is larger than the image), and
+    # sizes whose factors are small primes: a prime factor (2 × 83) made the inverse
+    # transforms several times slower.
     fft_shape = tuple(fft.next_fast_len(max(length, length - margin + max(sizes),
                                             2 * max(sizes) + 1), real=True)
                       for length, margin in zip(shape, margins, strict=True))
