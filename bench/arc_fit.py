@@ -46,7 +46,13 @@ from planarmpi.simulate.phantom import (
     defect_extent_percent,
     heart_masks,
 )
-from sector_fit import VIEWS, sector_territory, weighted_losses
+from sector_fit import (
+    VIEWS,
+    print_comparison,
+    sector_territory,
+    stress_and_truth,
+    weighted_losses,
+)
 from territory_signatures import SEVERITY, load_study, point_deficits, simulate_model_heart
 
 N_SECTORS = 36
@@ -138,35 +144,41 @@ def arc_fit(state: dict[str, Any], signatures: dict[str, np.ndarray], member: np
 
 
 def _evaluate(path: Path, section: dict[str, Any], signatures: dict[str, np.ndarray],
-              member: np.ndarray, ring_percent: float, kappa: float,
-              min_depth: float) -> dict[str, Any]:
-    truth = json.loads((path / "truth.json").read_text())
-    stress_name = next(s for s in truth["perfusion"]["states"] if s.startswith("stress"))
-    stress = next(s for s in section["states"] if s["state"] == stress_name)
-    fit = arc_fit(stress, signatures, member, kappa)
-    any_defect = any(any(v["profile"].get("abnormal") or []) for v in stress["views"])
+              member: np.ndarray, ring_percent: float, kappa: float, min_depth: float,
+              max_depth: float) -> dict[str, Any]:
+    stress, row = stress_and_truth(path, section)
+    fit = arc_fit(stress, signatures, member, kappa, max_depth)
     named: set[str] = set()
     extent = depth = 0.0
-    n_arcs = 0
-    if fit is not None and any_defect and fit[0]:
-        arcs = fit[0]
-        depth = max(d for _, d in arcs)
+    arcs: list[tuple[np.ndarray, float]] = []
+    if fit is not None and row["any_abnormal"] and fit[0]:
+        depth = max(d for _, d in fit[0])
         if depth >= min_depth:
+            arcs = fit[0]
             covered = np.any([m for m, _ in arcs], axis=0)
             extent = ring_percent * float(covered.mean())
             named = {sector_territory(_arc_centre_deg(m)) for m, _ in arcs}
-            n_arcs = len(arcs)
-    defects = truth["defects"]
-    significant = [d for d in defects if d["severity"] >= 0.3 and d["extent_percent_of_lv"] >= 5]
-    return {"study": path.name, "verdict": section["verdict"],
-            "significant": bool(significant), "n_defects": len(defects),
-            "max_severity": max((d["severity"] for d in defects), default=0.0),
-            "required": {d["territory"] for d in significant},
-            "true": {d["territory"] for d in defects},
-            "named_analysis": set(section["territories"]), "named_arcs": named,
-            "true_extent": truth["perfusion"]["states"][stress_name]["defect_extent_percent"],
-            "extent_analysis": stress["extent_percent"] or 0.0, "extent_arcs": extent,
-            "depth_arcs": depth, "n_arcs": n_arcs}
+    fitted = fit[0] if fit is not None else []
+    return {**row, "named_arcs": named, "extent_arcs": extent, "depth_arcs": depth,
+            "n_arcs": len(arcs),
+            "fitted_arcs": [(_arc_centre_deg(m), SECTOR_DEG * float(m.sum())) for m, _ in fitted]}
+
+
+def _single_defect_lines(rows: list[dict[str, Any]], prefix: str) -> None:
+    """Centre and width of the widest fitted arc (before the abnormal-point and depth
+    gates) against the one true defect's arc."""
+    single = [r for r in rows if r["n_defects"] == 1 and r["defects"][0].get("arc_deg")]
+    if not single:
+        return
+    true_arc = np.array([r["defects"][0]["arc_deg"] for r in single])  # (centre, width) °
+    fitted = np.array([max(r["fitted_arcs"], key=lambda a: a[1]) if r["fitted_arcs"]
+                       else (np.nan, 0.0) for r in single])
+    off = np.abs((fitted[:, 0] - true_arc[:, 0] + 180.0) % 360.0 - 180.0)
+    print(f"{prefix}{'one-defect studies: fit centre within 20°':40s} {'':>10s} "
+          f"{int(np.sum(off <= 20.0)):>4d} / {len(single):<3d}")
+    print(f"{prefix}{'one-defect studies: fit width r, true width':40s} "
+          f"{np.corrcoef(true_arc[:, 1], [r['extent_analysis'] for r in single])[0, 1]:>10.3f} "
+          f"{np.corrcoef(true_arc[:, 1], fitted[:, 1])[0, 1]:>10.3f}")
 
 
 def main() -> None:
@@ -176,9 +188,12 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--max-width", type=int, default=24,
                         help="widest arc, in 10° sectors")
-    parser.add_argument("--kappa", type=float, nargs="+", default=[20.0],
-                        help="RSS reduction a second arc must add (weighted units)")
+    parser.add_argument("--kappa", type=float, nargs="+", default=[1e9, 80.0, 40.0],
+                        help="RSS reduction a second arc must add (weighted units); "
+                             "1e9 = one arc only (the defaults: the docs' table)")
     parser.add_argument("--min-depth", type=float, default=0.1)
+    parser.add_argument("--max-depth", type=float, default=np.inf,
+                        help="upper bound of an arc's depth (fractional uptake loss)")
     args = parser.parse_args()
     signatures = arc_signatures(args.jobs)
     ring_percent = ring_share_percent()
@@ -191,29 +206,18 @@ def main() -> None:
           f"{ring_percent:.1f}% of the LV, min depth {args.min_depth}")
     print(f"{'kappa':>6s} {'measure':40s} {'analysis':>10s} {'arcs':>10s}")
     for kappa in args.kappa:
-        rows = [_evaluate(p, s, signatures, member, ring_percent, kappa, args.min_depth)
-                for p, s in loaded]
-        detected = [r for r in rows if r["significant"] and r["verdict"] == "abnormal"]
-        truth = np.array([r["true_extent"] for r in rows])
-        with_defect = np.array([r["n_defects"] > 0 for r in rows])
-        ok = {s: sum(r["required"] <= r[f"named_{s}"] <= r["true"] for r in detected)
-              for s in ("analysis", "arcs")}
-        print(f"{kappa:6g} {'territory correct, detected (' + str(len(detected)) + ')':40s} "
-              f"{ok['analysis']:>10d} {ok['arcs']:>10d}")
-        for label, mask in (("extent r, all studies", np.ones(len(rows), bool)),
-                            ("extent r, studies with a defect", with_defect)):
-            r = {s: float(np.corrcoef(truth[mask],
-                                      np.array([x[f"extent_{s}"] for x in rows])[mask])[0, 1])
-                 for s in ("analysis", "arcs")}
-            print(f"{kappa:6g} {label:40s} {r['analysis']:>10.3f} {r['arcs']:>10.3f}")
-        sev = np.array([r["max_severity"] for r in rows])[with_defect]
-        dep = np.array([r["depth_arcs"] for r in rows])[with_defect]
+        rows = [_evaluate(p, s, signatures, member, ring_percent, kappa, args.min_depth,
+                          args.max_depth) for p, s in loaded]
+        print_comparison(rows, "arcs", prefix=f"{kappa:6g} ")
+        with_defect = [r for r in rows if r["n_defects"] > 0]
+        depth_r = np.corrcoef([r["max_severity"] for r in with_defect],
+                              [r["depth_arcs"] for r in with_defect])[0, 1]
         print(f"{kappa:6g} {'depth r with max severity (with defect)':40s} {'':>10s} "
-              f"{float(np.corrcoef(sev, dep)[0, 1]):>10.3f}")
+              f"{depth_r:>10.3f}")
         print(f"{kappa:6g} {'two arcs fitted / two true defects':40s} {'':>10s} "
               f"{sum(r['n_arcs'] == 2 for r in rows):>4d} / "
               f"{sum(r['n_defects'] == 2 for r in rows):<3d}")
-
+        _single_defect_lines(rows, prefix=f"{kappa:6g} ")
 
 if __name__ == "__main__":
     main()

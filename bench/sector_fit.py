@@ -122,31 +122,58 @@ def sector_fit(state: dict[str, Any], signatures: dict[str, np.ndarray]) -> np.n
     return np.asarray(coefficients)
 
 
-def _evaluate(path: Path, study: Any, signatures: dict[str, np.ndarray],
-              relative: float) -> dict[str, Any]:
+def stress_and_truth(path: Path, section: dict[str, Any]
+                     ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The analysed stress state of a simulated study, and the row fields both experiments
+    compare against: the truth's defects, territories and extent, the analysis' own."""
     truth = json.loads((path / "truth.json").read_text())
-    section = analyze_perfusion(study).section  # type: ignore[union-attr]
     stress_name = next(s for s in truth["perfusion"]["states"] if s.startswith("stress"))
     stress = next(s for s in section["states"] if s["state"] == stress_name)
+    defects = truth["defects"]
+    significant = [d for d in defects if d["severity"] >= 0.3 and d["extent_percent_of_lv"] >= 5]
+    return stress, {
+        "study": path.name, "verdict": section["verdict"], "defects": defects,
+        "significant": bool(significant), "n_defects": len(defects),
+        "max_severity": max((d["severity"] for d in defects), default=0.0),
+        "required": {d["territory"] for d in significant},
+        "true": {d["territory"] for d in defects},
+        "named_analysis": set(section["territories"]),
+        "true_extent": truth["perfusion"]["states"][stress_name]["defect_extent_percent"],
+        "extent_analysis": stress["extent_percent"] or 0.0,
+        "any_abnormal": any(any(v["profile"].get("abnormal") or []) for v in stress["views"])}
+
+
+def print_comparison(rows: list[dict[str, Any]], method: str, prefix: str = "") -> None:
+    """Territory accuracy (as ``bench/perfusion_accuracy.py`` counts it) and extent r of
+    the analysis and of ``method`` (row fields ``named_<method>``, ``extent_<method>``)."""
+    detected = [r for r in rows if r["significant"] and r["verdict"] == "abnormal"]
+    ok = {s: sum(r["required"] <= r[f"named_{s}"] <= r["true"] for r in detected)
+          for s in ("analysis", method)}
+    print(f"{prefix}{'territory correct, detected (' + str(len(detected)) + ')':40s} "
+          f"{ok['analysis']:>10d} {ok[method]:>10d}")
+    truth = np.array([r["true_extent"] for r in rows])
+    for label, mask in (("extent r, all studies", np.ones(len(rows), bool)),
+                        ("extent r, studies with a defect",
+                         np.array([r["n_defects"] > 0 for r in rows]))):
+        r = {s: float(np.corrcoef(truth[mask],
+                                  np.array([x[f"extent_{s}"] for x in rows])[mask])[0, 1])
+             for s in ("analysis", method)}
+        print(f"{prefix}{label:40s} {r['analysis']:>10.3f} {r[method]:>10.3f}")
+
+
+def _evaluate(path: Path, study: Any, signatures: dict[str, np.ndarray],
+              relative: float) -> dict[str, Any]:
+    section = analyze_perfusion(study).section  # type: ignore[union-attr]
+    stress, row = stress_and_truth(path, section)
     coefficients = sector_fit(stress, signatures)
-    any_defect = any(any(v["profile"].get("abnormal") or []) for v in stress["views"])
     named: set[str] = set()
     extent = 0.0
-    if coefficients is not None and any_defect and coefficients.max() > 0:
+    if coefficients is not None and row["any_abnormal"] and coefficients.max() > 0:
         top = float(coefficients.max())
         named = {sector_territory(c) for c, k in zip(SECTORS_DEG, coefficients, strict=True)
                  if k >= relative * top and k >= 0.1}
         extent = 100.0 * float(np.mean(coefficients >= 0.5 * top))
-    defects = truth["defects"]
-    significant = [d for d in defects if d["severity"] >= 0.3 and d["extent_percent_of_lv"] >= 5]
-    return {"study": path.name, "verdict": section["verdict"],
-            "significant": bool(significant),
-            "n_defects": len(defects),
-            "required": {d["territory"] for d in significant},
-            "true": {d["territory"] for d in defects},
-            "named_analysis": set(section["territories"]), "named_sectors": named,
-            "true_extent": truth["perfusion"]["states"][stress_name]["defect_extent_percent"],
-            "extent_analysis": stress["extent_percent"] or 0.0, "extent_sectors": extent}
+    return {**row, "named_sectors": named, "extent_sectors": extent}
 
 
 def main() -> None:
@@ -161,21 +188,10 @@ def main() -> None:
     paths = population(f"perfusion-dev-{args.seed0}", "bench", args.n, args.seed0,
                        jobs=args.jobs)
     rows = [_evaluate(p, s, signatures, args.relative) for p, s in studies(paths)]
-    detected = [r for r in rows if r["significant"] and r["verdict"] == "abnormal"]
-    truth = np.array([r["true_extent"] for r in rows])
-    with_defect = np.array([r["n_defects"] > 0 for r in rows])
     print(f"sector fit over {len(rows)} studies (seeds {args.seed0}+), "
           f"{args.orientations} orientation(s), relative {args.relative}")
     print(f"{'measure':40s} {'analysis':>10s} {'sectors':>10s}")
-    ok = {s: sum(r["required"] <= r[f"named_{s}"] <= r["true"] for r in detected)
-          for s in ("analysis", "sectors")}
-    print(f"{'territory correct, detected (' + str(len(detected)) + ')':40s} "
-          f"{ok['analysis']:>10d} {ok['sectors']:>10d}")
-    for label, mask in (("extent r, all studies", np.ones(len(rows), bool)),
-                        ("extent r, studies with a defect", with_defect)):
-        r = {s: float(np.corrcoef(truth[mask], np.array([x[f"extent_{s}"] for x in rows])[mask])
-                      [0, 1]) for s in ("analysis", "sectors")}
-        print(f"{label:40s} {r['analysis']:>10.3f} {r['sectors']:>10.3f}")
+    print_comparison(rows, "sectors")
 
 
 if __name__ == "__main__":
