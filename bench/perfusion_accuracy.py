@@ -21,7 +21,10 @@ the share read abnormal with each set (the loose one).
 Definitions (strict): sensitivity = verdict *abnormal* among studies with a stress defect
 of severity ≥ 30% and extent ≥ 5%; specificity = verdict *normal* among normals (an
 equivocal normal counts against); territory correct = the named territories include every
-significant defect's territory and name no territory without a defect; extent = the
+significant defect's territory and name no territory without a defect (also shown for
+studies with one and with two defects, and per vessel, as planar studies reported
+localisation: each significant defect's territory named, each defect-free territory left
+unnamed, among detected studies); extent = the
 mean over views of the percentage of profile points in defects, vs the phantom's
 percentage of LV myocardium; reversibility = overall ischemia / scar / mixed vs truth
 (all reversible / all fixed / both) among detected stress+rest cases. The simulator
@@ -50,6 +53,7 @@ from _population import population, studies
 from planarmpi.analysis.perfusion.build import build_from_studies
 from planarmpi.analysis.perfusion.study import analyze_perfusion
 from planarmpi.model import Sex, Study, Tracer
+from planarmpi.simulate.phantom import TERRITORIES
 
 SEED0 = 800_000
 NORMALS_SEED0 = 900_000
@@ -175,6 +179,16 @@ def summary_table(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
         named = set(r["territories"].split())
         return set(r["required_territories"].split()) <= named <= set(r["true_territories"].split())
 
+    # Per vessel, as planar studies reported localisation: among detected studies, each
+    # territory of a significant defect named (sensitivity) and each territory without any
+    # defect left unnamed (specificity); a minor defect's territory counts in neither.
+    vessel_found, vessel_clear = [], []
+    for r in detected:
+        named = set(r["territories"].split())
+        required, present = set(r["required_territories"].split()), set(
+            r["true_territories"].split())
+        vessel_found += [t in named for t in sorted(required)]
+        vessel_clear += [t not in named for t in TERRITORIES if t not in present]
     reversibility = [r for r in detected if r["reversibility"] is not None]
     ext_true = np.array([r["true_extent_percent"] for r in rows])
     ext_est = np.array([r["extent_percent"] or 0.0 for r in rows])
@@ -209,6 +223,12 @@ def summary_table(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
         ("  specificity, Tl-201", pct([r["verdict"] == "normal" for r in normals
                                        if r["tracer"] == "Tl-201"]), ""),
         ("territory correct (detected)", pct([territory_ok(r) for r in detected]), "≥ 85%"),
+        ("  with one defect", pct([territory_ok(r) for r in detected
+                                   if len(r["true_territories"].split()) == 1]), ""),
+        ("  with two defects", pct([territory_ok(r) for r in detected
+                                    if len(r["true_territories"].split()) > 1]), ""),
+        ("  per vessel: significant defect's named", pct(vessel_found), ""),
+        ("  per vessel: defect-free territory unnamed", pct(vessel_clear), ""),
         ("extent r (all studies)", corr(ext_true, ext_est), "≥ 0.85"),
         ("extent r (studies with defects)", corr(ext_true[with_defect], ext_est[with_defect]),
          ""),
