@@ -124,11 +124,6 @@ class ViewLimits:
         cannot narrow them below what their own spread measured."""
         if noise_sd is None or self.noise_sd is None:
             return self.sd
-        import os
-        f = float(os.environ.get("PMPI_NARROW", "1"))
-        if f < 1:
-            v = np.square(self.sd) + np.square(noise_sd) - np.square(self.noise_sd)
-            return np.asarray(np.sqrt(np.maximum(v, np.square(f * self.sd))))
         excess = np.clip(np.square(noise_sd) - np.square(self.noise_sd), 0.0, None)
         return np.asarray(np.sqrt(np.square(self.sd) + excess))
 
