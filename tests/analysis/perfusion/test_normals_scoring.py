@@ -10,11 +10,14 @@ import pytest
 
 from planarmpi.analysis.perfusion.build import outlier_scores
 from planarmpi.analysis.perfusion.normals import (
+    DIFFERENCE_SCALE_QUANTILE,
     SCHEMA,
     NormalLimits,
     ViewLimits,
     build_limits,
     builtin_limits,
+    difference_scale,
+    difference_shifts,
     parse_limits,
     read_limits,
     select_limits,
@@ -95,6 +98,37 @@ def test_stress_rest_difference_registers_and_keeps_the_dip() -> None:
     np.testing.assert_allclose(np.delete(d, dip), 0.0, atol=1e-9)
 
 
+def test_the_rest_profile_is_scaled_when_the_hottest_wall_moves() -> None:
+    # Uptake of a ventricle whose hottest wall (around 180°) is where stress loses 40%:
+    # each image is normalised to its own maximum, so the two normalisers differ.
+    uptake = 0.75 + 0.25 * np.cos(np.radians(ANGLES - 180.0))
+    defect = np.abs(((ANGLES - 180.0 + 180.0) % 360.0) - 180.0) <= 60.0
+    stressed = np.where(defect, 0.6 * uptake, uptake)
+    rest = uptake / uptake.max()
+    stress = stressed / stressed.max()
+    d = stress_rest_difference(stress, rest, stress, alignment_max_deg=0.0)
+    # Scaled: nothing outside the defect, and there the loss relative to the stress
+    # normaliser, 0.4 of the uptake.
+    np.testing.assert_allclose(d[~defect], 0.0, atol=1e-12)
+    np.testing.assert_allclose(d[defect], -0.4 * uptake[defect] / stressed.max(), atol=1e-12)
+    assert difference_scale(stress, rest, DIFFERENCE_SCALE_QUANTILE) == pytest.approx(
+        uptake.max() / stressed.max())
+    # Unscaled (older limits files): every wall seems to gain, and the loss is understated.
+    old = stress_rest_difference(stress, rest, stress, alignment_max_deg=0.0,
+                                 scale_quantile=None)
+    assert old[~defect].min() > 0.05
+    assert old[defect].min() > d[defect].min() + 0.1
+
+
+def test_difference_scale_needs_enough_bright_points() -> None:
+    rest = np.full(N, 0.3)
+    rest[:9] = 1.0  # 9 of 60 points ≥ 0.5: fewer than a sixth
+    assert difference_scale(0.8 * rest, rest, 0.75) == 1.0
+    rest[:10] = 1.0
+    assert difference_scale(0.8 * rest, rest, 0.75) == pytest.approx(0.8)
+    assert difference_scale(0.8 * rest, rest, None) == 1.0
+
+
 def test_difference_limits_are_built_from_pairs_and_read_back(tmp_path: Path) -> None:
     rng = np.random.default_rng(2)
     shape = 0.7 + 0.2 * np.cos(np.radians(ANGLES))
@@ -124,6 +158,12 @@ def test_difference_limits_are_built_from_pairs_and_read_back(tmp_path: Path) ->
     assert again_diff is not None
     np.testing.assert_allclose(again_diff.sd, diff.sd, atol=1e-5)
     assert limits.difference_for(View.LAO) is None
+    # The file says how its differences were taken; a file without it (built before the
+    # rest profile was scaled) is used with the unscaled difference.
+    assert again.difference_scale_quantile == DIFFERENCE_SCALE_QUANTILE
+    doc = limits.to_json()
+    del doc["provenance"]["difference_scale_quantile"]
+    assert parse_limits(doc).difference_scale_quantile is None
 
 
 def test_build_limits_refuses_too_few_studies_and_other_tracers() -> None:
@@ -378,7 +418,17 @@ def test_limits_record_the_normals_counting_noise_and_read_it_back(tmp_path: Pat
     rms = float(np.sqrt(np.mean(noise_levels ** 2)))
     np.testing.assert_allclose(stress_limits.noise_sd, rms, rtol=1e-9)
     np.testing.assert_allclose(rest_limits.noise_sd, 2 * rms, rtol=1e-9)
-    np.testing.assert_allclose(diff.noise_sd, np.sqrt(5) * rms, rtol=1e-9)
+    # The rest noise is scaled with the rest profile (each pair's own scale).
+    registered = [np.roll(re.values, difference_shifts(
+        st.values, re.values, stress_limits.mean, stress_limits.alignment_max_deg)[0])
+        for _, st, re in pairs]
+    scales = np.array([difference_scale(st.values, r, DIFFERENCE_SCALE_QUANTILE)
+                       for (_, st, _), r in zip(pairs, registered, strict=True)])
+    # The upper quartile of two noisy profiles' ratios lies a little above 1.
+    assert scales.min() > 1.0
+    assert scales.max() < 1.15
+    np.testing.assert_allclose(
+        diff.noise_sd, np.sqrt(np.mean(noise_levels ** 2 * (1 + 4 * scales ** 2))), rtol=1e-9)
     again = read_limits(write_limits(limits, tmp_path / "noise.json"))
     for before, after in zip(limits.views, again.views, strict=True):
         np.testing.assert_allclose(after.noise_sd, before.noise_sd, atol=1e-5)

@@ -35,6 +35,8 @@ from planarmpi.analysis.perfusion.normals import (
     best_shift,
     builtin_limits,
     difference_noise_sd,
+    difference_scale,
+    difference_shifts,
     select_limits,
     state_group,
     stress_rest_difference,
@@ -1440,23 +1442,28 @@ def _confirmed_at_rest(stress: list[ViewAnalysis], rest: list[ViewAnalysis], sex
 
 
 def _paired_difference(stress: ViewAnalysis, rest: ViewAnalysis, stress_limits: ViewLimits,
-                       difference: ViewLimits, p: PerfusionParams) -> dict[str, Any]:
+                       difference: ViewLimits, p: PerfusionParams,
+                       scale_quantile: float | None) -> dict[str, Any]:
     """Where the stress image lost uptake that the same patient's rest image did not.
 
     The stress − rest difference (:func:`~.normals.stress_rest_difference`) is compared
     with the normal limits of that difference as the stress profile is with its limits
     (runs of ≥ ``min_run_points`` below mean − k·SD, grown to mean − k_edge·SD); a segment
     with ≥ ``segment_min_fraction`` of its points in such runs shows a stress-induced
-    reduction. Returns per segment key ``{"induced": bool, "loss_percent": …}`` (mean loss
-    below the normal difference, % of the normal stress mean) and the per-angle arrays.
+    reduction. The rest profile is scaled onto the stress profile as the limits' own
+    differences were (``scale_quantile``, :attr:`~.normals.NormalLimits
+    .difference_scale_quantile`; None: unscaled, as older files were built). Returns per
+    segment key ``{"induced": bool, "loss_percent": …}`` (mean loss below the normal
+    difference, % of the normal stress mean), the per-angle arrays and the scale.
     """
     sp = p.scoring
     d = stress_rest_difference(stress.profile.values, rest.profile.values, stress_limits.mean,
-                               stress_limits.alignment_max_deg, p.max_registration_deg)
+                               stress_limits.alignment_max_deg, p.max_registration_deg,
+                               scale_quantile)
     if sp.noise_widening:
         difference = difference.widened(difference_noise_sd(
             stress.profile, rest.profile, stress_limits.mean, stress_limits.alignment_max_deg,
-            p.max_registration_deg))
+            p.max_registration_deg, scale_quantile))
     induced = runs_below(d, difference, sp)
     loss = np.where(induced, np.clip(difference.mean - d, 0.0, None), 0.0)
     angles = stress.profile.angles_deg
@@ -1473,8 +1480,13 @@ def _paired_difference(stress: ViewAnalysis, rest: ViewAnalysis, stress_limits: 
             if inside.any() else 0.0,
             "deficit": float(loss[inside].mean()) if inside.any() else 0.0,
         }
+    registration, _ = difference_shifts(stress.profile.values, rest.profile.values,
+                                        stress_limits.mean, stress_limits.alignment_max_deg,
+                                        p.max_registration_deg)
+    scale = difference_scale(stress.profile.values, np.roll(rest.profile.values, registration),
+                             scale_quantile)
     return {"segments": out, "difference": d, "induced": induced,
-            "lower_limit": difference.lower_limit(sp.sd_multiplier)}
+            "lower_limit": difference.lower_limit(sp.sd_multiplier), "rest_scale": scale}
 
 
 #: A segment's territories, for corroboration across views: those it holds at least this
@@ -1639,12 +1651,14 @@ def _reversibility(stress: list[ViewAnalysis], rest: list[ViewAnalysis], limits:
         paired: dict[str, Any] = {}
         if stress_limits is not None and difference is not None \
                 and difference.mean.size == s.profile.values.size:
-            result = _paired_difference(s, r, stress_limits, difference, p)
+            result = _paired_difference(s, r, stress_limits, difference, p,
+                                        limits.difference_scale_quantile)
             paired = result["segments"]
             paired_views[view.value] = {
                 "difference": result["difference"].round(5).tolist(),
                 "lower_limit": result["lower_limit"].round(5).tolist(),
-                "induced": result["induced"].tolist()}
+                "induced": result["induced"].tolist(),
+                "rest_scale": result["rest_scale"]}
         for ss, rs in zip(s.defects.segments, rest_defects.segments, strict=True):
             improvement = 100.0 * (rs.mean_uptake_percent - ss.mean_uptake_percent) \
                 / ss.normal_mean_percent
