@@ -71,7 +71,9 @@ def _paired_row(axes: Any, paired: dict[str, Any], section: dict[str, Any]) -> N
     for view, data in paired.items():
         d = np.asarray(data["difference"], dtype=float)
         angles = np.arange(d.size) * (360.0 / d.size)
-        line = ax.plot(angles, d, lw=1.2, label=view)[0]
+        scale = data.get("rest_scale")  # the rest profile's scale (absent before 2026-12-02)
+        label = view if scale is None or scale == 1.0 else f"{view} (rest × {scale:.2f})"
+        line = ax.plot(angles, d, lw=1.2, label=label)[0]
         ax.plot(angles, data["lower_limit"], ls="--", lw=0.8, color=line.get_color())
         induced = np.asarray(data["induced"], dtype=bool)
         ax.plot(angles[induced], d[induced], "x", color=line.get_color(), ms=4)
