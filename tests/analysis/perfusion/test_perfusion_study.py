@@ -142,9 +142,9 @@ def test_paired_views_needed_are_capped_by_the_views_compared() -> None:
 
 def test_a_stress_induced_reduction_in_one_view_alone_is_not_counted(
         perfusion_cases: dict[str, Case]) -> None:
-    """The LAD ischaemia's lateral view (its stress − rest difference is reduced in
-    LLAT-1/2/3, its stress score there is 0) with a normal patient's anterior and LAO
-    views: the paired segments lie in one view of three."""
+    """The LAD ischaemia's lateral view (its stress − rest difference is reduced in the
+    anterior wall, LLAT-1/2, its stress score there is 0) with a normal patient's anterior
+    and LAO views: the paired segments lie in one view of three."""
     lad, _ = perfusion_cases["lad-ischemia"]
     normal, _ = perfusion_cases["normal"]
     uid = lad.study_instance_uid
@@ -152,15 +152,20 @@ def test_a_stress_induced_reduction_in_one_view_alone_is_not_counted(
                    for s in normal.series if s.acquisition.view is not View.LEFT_LATERAL)
     study = replace(lad, series=others + tuple(
         s for s in lad.series if s.acquisition.view is View.LEFT_LATERAL))
-    one_view = analyze_perfusion(study, params=PerfusionParams(paired_min_views=1))
-    default = analyze_perfusion(study)
+    # Each paired segment weighs 2 here, so that the lateral view's two or three paired
+    # segments would make the study abnormal if they were counted.
+    weight = 2
+    one_view = analyze_perfusion(study, params=PerfusionParams(
+        paired_min_views=1, paired_segment_score=weight))
+    default = analyze_perfusion(study, params=PerfusionParams(paired_segment_score=weight))
     assert one_view is not None
     assert default is not None
     induced = default.section["reversibility"]["stress_induced_segments"]
     assert induced
     assert {k.split("-")[0] for k in induced} == {"LLAT"}
     stress = next(s for s in default.section["states"] if s["state"].startswith("stress"))
-    assert stress["summed_score"] + len(induced) >= PerfusionParams().abnormal_summed_score
+    assert stress["summed_score"] + weight * len(induced) \
+        >= PerfusionParams().abnormal_summed_score
     assert one_view.section["verdict"] == "abnormal"
     assert default.section["verdict"] != "abnormal"
     assert "1 of the 3 views compared" in default.section["verdict_reasons"][-1]
