@@ -43,6 +43,7 @@ __all__ = [
     "difference_shifts",
     "parse_limits",
     "read_limits",
+    "scaled_difference",
     "select_limits",
     "smooth_sd",
     "state_group",
@@ -389,11 +390,21 @@ def stress_rest_difference(stress: Array, rest: Array, template: Array,
     heart size are the same in both images — so its normal variation is far smaller than
     the population's.
     """
+    return scaled_difference(stress, rest, template, alignment_max_deg, registration_max_deg,
+                             scale_quantile)[0]
+
+
+def scaled_difference(stress: Array, rest: Array, template: Array, alignment_max_deg: float,
+                      registration_max_deg: float = REGISTRATION_MAX_DEG,
+                      scale_quantile: float | None = DIFFERENCE_SCALE_QUANTILE
+                      ) -> tuple[Array, float]:
+    """:func:`stress_rest_difference` and the factor the rest profile was scaled by
+    (:func:`difference_scale`)."""
     registration, shift = difference_shifts(stress, rest, template, alignment_max_deg,
                                             registration_max_deg)
     registered = np.roll(rest, registration)
     scale = difference_scale(stress, registered, scale_quantile)
-    return np.asarray(np.roll(stress - scale * registered, shift))
+    return np.asarray(np.roll(stress - scale * registered, shift)), scale
 
 
 def difference_shifts(stress: Array, rest: Array, template: Array, alignment_max_deg: float,

@@ -35,11 +35,9 @@ from planarmpi.analysis.perfusion.normals import (
     best_shift,
     builtin_limits,
     difference_noise_sd,
-    difference_scale,
-    difference_shifts,
+    scaled_difference,
     select_limits,
     state_group,
-    stress_rest_difference,
     tracer_group,
 )
 from planarmpi.analysis.perfusion.profiles import (
@@ -1457,9 +1455,9 @@ def _paired_difference(stress: ViewAnalysis, rest: ViewAnalysis, stress_limits: 
     difference, % of the normal stress mean), the per-angle arrays and the scale.
     """
     sp = p.scoring
-    d = stress_rest_difference(stress.profile.values, rest.profile.values, stress_limits.mean,
-                               stress_limits.alignment_max_deg, p.max_registration_deg,
-                               scale_quantile)
+    d, scale = scaled_difference(stress.profile.values, rest.profile.values,
+                                 stress_limits.mean, stress_limits.alignment_max_deg,
+                                 p.max_registration_deg, scale_quantile)
     if sp.noise_widening:
         difference = difference.widened(difference_noise_sd(
             stress.profile, rest.profile, stress_limits.mean, stress_limits.alignment_max_deg,
@@ -1480,11 +1478,6 @@ def _paired_difference(stress: ViewAnalysis, rest: ViewAnalysis, stress_limits: 
             if inside.any() else 0.0,
             "deficit": float(loss[inside].mean()) if inside.any() else 0.0,
         }
-    registration, _ = difference_shifts(stress.profile.values, rest.profile.values,
-                                        stress_limits.mean, stress_limits.alignment_max_deg,
-                                        p.max_registration_deg)
-    scale = difference_scale(stress.profile.values, np.roll(rest.profile.values, registration),
-                             scale_quantile)
     return {"segments": out, "difference": d, "induced": induced,
             "lower_limit": difference.lower_limit(sp.sd_multiplier), "rest_scale": scale}
 
