@@ -185,8 +185,8 @@ def summary_table(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
     vessel_found, vessel_clear = [], []
     for r in detected:
         named = set(r["territories"].split())
-        required, present = set(r["required_territories"].split()), set(
-            r["true_territories"].split())
+        required = set(r["required_territories"].split())
+        present = set(r["true_territories"].split())
         vessel_found += [t in named for t in sorted(required)]
         vessel_clear += [t not in named for t in TERRITORIES if t not in present]
     reversibility = [r for r in detected if r["reversibility"] is not None]

@@ -400,11 +400,21 @@ def scaled_difference(stress: Array, rest: Array, template: Array, alignment_max
                       ) -> tuple[Array, float]:
     """:func:`stress_rest_difference` and the factor the rest profile was scaled by
     (:func:`difference_scale`)."""
+    registration, shift, scale = _difference_transform(
+        stress, rest, template, alignment_max_deg, registration_max_deg, scale_quantile)
+    return np.asarray(np.roll(stress - scale * np.roll(rest, registration), shift)), scale
+
+
+def _difference_transform(stress: Array, rest: Array, template: Array,
+                          alignment_max_deg: float, registration_max_deg: float,
+                          scale_quantile: float | None) -> tuple[int, int, float]:
+    """What the paired difference does to the profiles: the rest profile's registration
+    and the difference's shift (:func:`difference_shifts`), and the rest profile's scale
+    (:func:`difference_scale`, on the registered profile)."""
     registration, shift = difference_shifts(stress, rest, template, alignment_max_deg,
                                             registration_max_deg)
-    registered = np.roll(rest, registration)
-    scale = difference_scale(stress, registered, scale_quantile)
-    return np.asarray(np.roll(stress - scale * registered, shift)), scale
+    return registration, shift, difference_scale(stress, np.roll(rest, registration),
+                                                  scale_quantile)
 
 
 def difference_shifts(stress: Array, rest: Array, template: Array, alignment_max_deg: float,
@@ -427,10 +437,9 @@ def difference_noise_sd(stress: Profile, rest: Profile, template: Array,
     noise estimate."""
     if stress.noise_sd is None or rest.noise_sd is None:
         return None
-    registration, shift = difference_shifts(stress.values, rest.values, template,
-                                            alignment_max_deg, registration_max_deg)
-    scale = difference_scale(stress.values, np.roll(rest.values, registration),
-                             scale_quantile)
+    registration, shift, scale = _difference_transform(
+        stress.values, rest.values, template, alignment_max_deg, registration_max_deg,
+        scale_quantile)
     return np.asarray(np.roll(np.sqrt(np.square(stress.noise_sd) + np.square(
         scale * np.roll(rest.noise_sd, registration))), shift))
 
