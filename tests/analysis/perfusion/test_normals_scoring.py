@@ -272,7 +272,7 @@ def test_the_lateral_view_has_its_own_limit() -> None:
     same = ScoringParams(lateral_sd_multiplier=2.5)
     assert score_view(View.LEFT_LATERAL, _profile(values), lateral, same).extent_percent \
         == pytest.approx(100 * arc.sum() / N)
-    with pytest.raises(ValueError, match=r"lateral_sd_multiplier must be within 0\.5–5"):
+    with pytest.raises(ValueError, match="lateral_sd_multiplier must be within 0.5–5"):
         ScoringParams(lateral_sd_multiplier=0.2)
     with pytest.raises(ValueError, match="edge_sd_multiplier must be within 0 and"):
         ScoringParams(lateral_sd_multiplier=1.0)

@@ -1,9 +1,8 @@
 """Defects against normal limits: extent, severity, 15 segments scored 0–4, territories.
 
 A profile point is abnormal when it falls below mean − k·SD of the normal limits at its
-angle (k = ``sd_multiplier``; ``lateral_sd_multiplier`` in the left lateral view);
-isolated points are noise, so only runs of at least ``min_run_points`` contiguous
-abnormal points (around the circle) form a defect's core,
+angle (k = ``sd_multiplier``; ``lateral_sd_multiplier`` in the left lateral view); isolated points are noise, so only runs of at least
+``min_run_points`` contiguous abnormal points (around the circle) form a defect's core,
 which extends over its shoulders while the profile stays below mean − k_edge·SD
 (``edge_sd_multiplier``, hysteresis). For each view:
 
