@@ -258,26 +258,6 @@ def test_score_view_grades_depth_and_ignores_noise() -> None:
     assert result.summed_deficit == pytest.approx(100 * arc.sum() * (lower - 0.48))
 
 
-def test_the_lateral_view_has_its_own_limit() -> None:
-    # A dip 2.6 SD below the normal mean over 48°: beyond the 2.5 SD limit of the anterior
-    # and LAO views, within the left lateral view's 2.75 SD (ScoringParams defaults).
-    values = np.full(N, 0.8)
-    arc = (ANGLES >= 48) & (ANGLES < 96)
-    values[arc] = 0.8 - 2.6 * 0.05
-    lateral = ViewLimits("LLAT", "stress", np.full(N, 0.8), np.full(N, 0.05), 30)
-    assert score_view(View.LAO, _profile(values), _limits()).extent_percent > 0
-    result = score_view(View.LEFT_LATERAL, _profile(values), lateral)
-    assert result.extent_percent == 0
-    np.testing.assert_allclose(result.lower_limit, 0.8 - 2.75 * 0.05)
-    same = ScoringParams(lateral_sd_multiplier=2.5)
-    assert score_view(View.LEFT_LATERAL, _profile(values), lateral, same).extent_percent \
-        == pytest.approx(100 * arc.sum() / N)
-    with pytest.raises(ValueError, match="lateral_sd_multiplier must be within 0.5–5"):
-        ScoringParams(lateral_sd_multiplier=0.2)
-    with pytest.raises(ValueError, match="edge_sd_multiplier must be within 0 and"):
-        ScoringParams(lateral_sd_multiplier=1.0)
-
-
 def test_deeper_profile_defect_never_scores_lower() -> None:
     arc = (ANGLES >= 20) & (ANGLES < 140)
     previous = (-1, -1.0)

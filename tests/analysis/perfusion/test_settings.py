@@ -19,7 +19,6 @@ def test_an_empty_mapping_gives_the_built_in_settings_and_they_round_trip() -> N
     doc = perfusion_params_to_mapping(PerfusionParams())
     assert doc["abnormal_summed_score"] == 3
     assert doc["scoring"]["sd_multiplier"] == 2.5
-    assert doc["scoring"]["lateral_sd_multiplier"] == 2.75
     assert "profile" not in doc
     assert "motion" not in doc
     assert perfusion_params_from_mapping(doc) == PerfusionParams()
@@ -28,15 +27,13 @@ def test_an_empty_mapping_gives_the_built_in_settings_and_they_round_trip() -> N
 def test_settings_are_applied_at_both_levels() -> None:
     p = perfusion_params_from_mapping({
         "abnormal_summed_score": 4, "paired_unconfirmed_normal": False, "tid_limit": 1,
-        "scoring": {"sd_multiplier": 2.75, "score_thresholds_percent": [0, 25, 40, 55],
-                    "lateral_sd_multiplier": 3},
+        "scoring": {"sd_multiplier": 2.75, "score_thresholds_percent": [0, 25, 40, 55]},
         "territory": {"relative": 0.4}, "fixed_min_views": 1})
     assert p.abnormal_summed_score == 4
     assert p.paired_unconfirmed_normal is False
     assert p.tid_limit == 1.0
     assert isinstance(p.tid_limit, float)
     assert p.scoring.sd_multiplier == 2.75
-    assert p.scoring.lateral_sd_multiplier == 3.0
     assert p.scoring.edge_sd_multiplier == 1.5          # untouched keys keep their default
     assert p.scoring.score_thresholds_percent == (0.0, 25.0, 40.0, 55.0)
     assert p.territory.relative == 0.4

@@ -1,7 +1,7 @@
 """Defects against normal limits: extent, severity, 15 segments scored 0–4, territories.
 
 A profile point is abnormal when it falls below mean − k·SD of the normal limits at its
-angle (k = ``sd_multiplier``; ``lateral_sd_multiplier`` in the left lateral view); isolated points are noise, so only runs of at least
+angle (k = ``sd_multiplier``); isolated points are noise, so only runs of at least
 ``min_run_points`` contiguous abnormal points (around the circle) form a defect's core,
 which extends over its shoulders while the profile stays below mean − k_edge·SD
 (``edge_sd_multiplier``, hysteresis). For each view:
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
@@ -58,14 +58,6 @@ class ScoringParams:
     """Settings of defect detection and segment scoring (see module docstring)."""
 
     sd_multiplier: float = 2.5
-    #: k of the left lateral view's profiles (stress and rest; the paired stress − rest
-    #: difference keeps ``sd_multiplier``). The lateral view is the one attenuation and
-    #: overlap shape most — the breast over the anterior wall in women, the diaphragm and
-    #: a hot liver or gut beside the inferior wall — and on our development populations it
-    #: held most false positives: 26 of 36 normals not read normal had every reduced stress
-    #: segment in it. 2.75 there (2.5 elsewhere) read 4 more of 120 normals normal and no
-    #: significant defect less (docs/validation.md, eighteenth session).
-    lateral_sd_multiplier: float = 2.75
     edge_sd_multiplier: float = 1.5
     min_run_points: int = 3
     segment_min_fraction: float = 0.34
@@ -77,13 +69,8 @@ class ScoringParams:
     def __post_init__(self) -> None:
         if not 0.5 <= self.sd_multiplier <= 5:
             raise ValueError(f"sd_multiplier must be within 0.5–5, got {self.sd_multiplier}")
-        if not 0.5 <= self.lateral_sd_multiplier <= 5:
-            raise ValueError(f"lateral_sd_multiplier must be within 0.5–5, got "
-                             f"{self.lateral_sd_multiplier}")
-        if not 0 <= self.edge_sd_multiplier <= min(self.sd_multiplier,
-                                                   self.lateral_sd_multiplier):
-            raise ValueError("edge_sd_multiplier must be within 0 and sd_multiplier "
-                             "(and lateral_sd_multiplier)")
+        if not 0 <= self.edge_sd_multiplier <= self.sd_multiplier:
+            raise ValueError("edge_sd_multiplier must be within 0 and sd_multiplier")
         if self.min_run_points < 1:
             raise ValueError("min_run_points must be ≥ 1")
         t = self.score_thresholds_percent
@@ -215,12 +202,8 @@ def runs_below(values: Array, limits: ViewLimits, params: ScoringParams) -> NDAr
 
 def score_view(view: View, profile: Profile, limits: ViewLimits,
                params: ScoringParams | None = None) -> ViewDefects:
-    """Compare a view's profile with its limits and score its five segments (the left
-    lateral view against mean − ``lateral_sd_multiplier``·SD, the others against
-    mean − ``sd_multiplier``·SD)."""
+    """Compare a view's profile with its limits and score its five segments."""
     p = params or ScoringParams()
-    if view is View.LEFT_LATERAL:
-        p = replace(p, sd_multiplier=p.lateral_sd_multiplier)
     if profile.values.shape != limits.mean.shape:
         raise ValueError(f"profile has {profile.values.size} angles, limits "
                          f"{limits.mean.size}")
