@@ -116,6 +116,20 @@ def test_a_deep_fixed_reduction_of_the_lateral_anterior_wall_is_the_breast_shado
     assert _confirmed_at_rest(_state(SHADOW), _state(SHADOW), Sex.FEMALE, 3, 2) is None
 
 
+def test_a_deep_fixed_septal_reduction_in_the_lao_view_is_the_breast_shadow() -> None:
+    """The breast over the septum and inferoapex in the LAO view, at any depth, fixed."""
+    lao = {"LAO-1": 4, "LAO-2": 3, "LAO-3": 3}
+    assert attenuation_pattern(lao, Sex.FEMALE) == "breast attenuation"
+    assert attenuation_pattern(lao, Sex.MALE) is None
+    (found,) = _attenuation(10, Sex.FEMALE, lao, rest_scores=lao)
+    assert found["segments"] == ["LAO-1", "LAO-2", "LAO-3"]
+    assert "LAO view's septum and inferoapex" in found["message"]
+    # Not when the reduction spans both views' shadows, nor when it is not fixed.
+    assert attenuation_pattern({"LAO-2": 3, "LLAT-2": 3}, Sex.FEMALE) is None
+    assert _attenuation(3, Sex.FEMALE, lao, rest_scores={"LAO-1": 3}) == []
+    assert attenuation_pattern({"LAO-2": 3, "LAO-4": 2}, Sex.FEMALE) is None
+
+
 @pytest.mark.parametrize(("sex", "scores", "rest_scores", "induced", "why"), [
     (Sex.MALE, SHADOW, SHADOW, frozenset(), "a man"),
     (Sex.FEMALE, {**SHADOW, "LLAT-4": 1}, {**SHADOW, "LLAT-4": 1}, frozenset(),

@@ -99,6 +99,10 @@ ATTENUATION_PATTERNS: dict[str, tuple[frozenset[str], Sex, str]] = {
 #: woman, a fixed reduction of any depth confined to them (the other views normal) is the
 #: breast's shadow (:func:`lateral_breast_shadow`, docs/perfusion.md §6).
 LATERAL_BREAST_SHADOW = frozenset({"LLAT-1", "LLAT-2", "LLAT-3"})
+#: ... and in the LAO view, the septum and inferoapex: the same rule, the LAO view's segments
+#: alone (docs/perfusion.md §6; since 2026-12-02). Two women normals whose LAO-1 to -3 read
+#: 3–4 at stress and rest read normal when simulated again without the breast.
+LAO_BREAST_SHADOW = frozenset({"LAO-1", "LAO-2", "LAO-3"})
 #: Tl-201 physical half-life (hours), for washout decay correction.
 TL201_HALF_LIFE_H = 73.1
 
@@ -134,7 +138,8 @@ def _mild_pattern(scores: Mapping[str, int], sex: Sex) -> str | None:
 
 def lateral_breast_shadow(scores: Mapping[str, int], sex: Sex) -> bool:
     """Whether a woman's reduced segments (key → score > 0) all lie under the breast's
-    shadow in the left lateral view (:data:`LATERAL_BREAST_SHADOW`), at any depth. Where
+    shadow in the left lateral view (:data:`LATERAL_BREAST_SHADOW`) or all under it in the
+    LAO view (:data:`LAO_BREAST_SHADOW`), at any depth. Where
     only the place is checked: :func:`_artefacts` also asks that each segment be reduced
     again at rest.
 
@@ -149,7 +154,8 @@ def lateral_breast_shadow(scores: Mapping[str, int], sex: Sex) -> bool:
     (docs/validation.md).
     """
     reduced = {k for k, v in scores.items() if v > 0}
-    return sex is Sex.FEMALE and bool(reduced) and reduced <= LATERAL_BREAST_SHADOW
+    return sex is Sex.FEMALE and bool(reduced) and (
+        reduced <= LATERAL_BREAST_SHADOW or reduced <= LAO_BREAST_SHADOW)
 
 
 @dataclass(frozen=True, slots=True)
@@ -960,9 +966,12 @@ def _artefacts(rest: dict[str, Any] | None, sex: Sex,
             "artefact": name, "segments": sorted(abnormal),
             "fixed_at_rest": fixed if rest is not None else None,
             "wall_motion_normal": motion,
-            "message": (f"{'fixed ' if fixed else ''}reduction confined to the left lateral "
-                        f"view's anterior wall and apex ({', '.join(sorted(abnormal))}), the "
-                        "other views normal, in a woman: the shadow of the breast"
+            "message": (f"{'fixed ' if fixed else ''}reduction confined to the "
+                        + ("LAO view's septum and inferoapex"
+                           if set(abnormal) <= LAO_BREAST_SHADOW else
+                           "left lateral view's anterior wall and apex")
+                        + f" ({', '.join(sorted(abnormal))}), the other views normal, in a "
+                        "woman: the shadow of the breast"
                         if shadow else
                         f"mild {'fixed ' if fixed else ''}reduction confined to "
                         f"{', '.join(sorted(abnormal))} in a "
