@@ -97,12 +97,17 @@ ATTENUATION_PATTERNS: dict[str, tuple[frozenset[str], Sex, str]] = {
 }
 #: The segments a breast overlies in the left lateral view, its anterior wall and apex: in a
 #: woman, a fixed reduction of any depth confined to them (the other views normal) is the
-#: breast's shadow (:func:`lateral_breast_shadow`, docs/perfusion.md §6).
+#: breast's shadow (:func:`breast_shadow`, docs/perfusion.md §6).
 LATERAL_BREAST_SHADOW = frozenset({"LLAT-1", "LLAT-2", "LLAT-3"})
 #: ... and in the LAO view, the septum and inferoapex: the same rule, the LAO view's segments
 #: alone (docs/perfusion.md §6; since 2026-12-02). Two women normals whose LAO-1 to -3 read
 #: 3–4 at stress and rest read normal when simulated again without the breast.
 LAO_BREAST_SHADOW = frozenset({"LAO-1", "LAO-2", "LAO-3"})
+#: Each breast shadow and the walls it covers, as a message names them.
+BREAST_SHADOWS: dict[frozenset[str], str] = {
+    LATERAL_BREAST_SHADOW: "the left lateral view's anterior wall and apex",
+    LAO_BREAST_SHADOW: "the LAO view's septum and inferoapex",
+}
 #: Tl-201 physical half-life (hours), for washout decay correction.
 TL201_HALF_LIFE_H = 73.1
 
@@ -114,11 +119,11 @@ def attenuation_pattern(scores: Mapping[str, int], sex: Sex) -> str | None:
     or over the diaphragm (men): every reduced segment must lie in the pattern, none may be
     scored above 2, and the summed score may not exceed ATTENUATION_MAX_SUMMED_SCORE.
     In a woman, a reduction of any depth confined to the left lateral view's anterior wall
-    and apex (:data:`LATERAL_BREAST_SHADOW`) is the breast's shadow too
-    (:func:`lateral_breast_shadow`).
+    and apex (:data:`LATERAL_BREAST_SHADOW`), or to the LAO view's septum and inferoapex
+    (:data:`LAO_BREAST_SHADOW`), is the breast's shadow too (:func:`breast_shadow`).
     """
     name = _mild_pattern(scores, sex)
-    if name is None and lateral_breast_shadow(scores, sex):
+    if name is None and breast_shadow(scores, sex) is not None:
         return "breast attenuation"
     return name
 
@@ -136,10 +141,10 @@ def _mild_pattern(scores: Mapping[str, int], sex: Sex) -> str | None:
     return None
 
 
-def lateral_breast_shadow(scores: Mapping[str, int], sex: Sex) -> bool:
-    """Whether a woman's reduced segments (key → score > 0) all lie under the breast's
-    shadow in the left lateral view (:data:`LATERAL_BREAST_SHADOW`) or all under it in the
-    LAO view (:data:`LAO_BREAST_SHADOW`), at any depth. Where
+def breast_shadow(scores: Mapping[str, int], sex: Sex) -> str | None:
+    """The walls of the breast's shadow (:data:`BREAST_SHADOWS`) under which all of a
+    woman's reduced segments (key → score > 0) lie, at any depth, or None: the left lateral
+    view's (:data:`LATERAL_BREAST_SHADOW`) or the LAO view's (:data:`LAO_BREAST_SHADOW`). Where
     only the place is checked: :func:`_artefacts` also asks that each segment be reduced
     again at rest.
 
@@ -154,8 +159,9 @@ def lateral_breast_shadow(scores: Mapping[str, int], sex: Sex) -> bool:
     (docs/validation.md).
     """
     reduced = {k for k, v in scores.items() if v > 0}
-    return sex is Sex.FEMALE and bool(reduced) and (
-        reduced <= LATERAL_BREAST_SHADOW or reduced <= LAO_BREAST_SHADOW)
+    if sex is not Sex.FEMALE or not reduced:
+        return None
+    return next((walls for keys, walls in BREAST_SHADOWS.items() if reduced <= keys), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -952,7 +958,7 @@ def _artefacts(rest: dict[str, Any] | None, sex: Sex,
         motion_normal[t] = motion_normal.get(t, True) and w.get("grade") == "normal"
     name = _mild_pattern(abnormal, sex)
     fixed = rest is not None and rest.get("summed_score", 0) >= 1
-    shadow = name is None and lateral_breast_shadow(abnormal, sex)
+    shadow = breast_shadow(abnormal, sex) if name is None else None
     if shadow:
         name = "breast attenuation"
         if rest is not None:
@@ -966,11 +972,8 @@ def _artefacts(rest: dict[str, Any] | None, sex: Sex,
             "artefact": name, "segments": sorted(abnormal),
             "fixed_at_rest": fixed if rest is not None else None,
             "wall_motion_normal": motion,
-            "message": (f"{'fixed ' if fixed else ''}reduction confined to the "
-                        + ("LAO view's septum and inferoapex"
-                           if set(abnormal) <= LAO_BREAST_SHADOW else
-                           "left lateral view's anterior wall and apex")
-                        + f" ({', '.join(sorted(abnormal))}), the other views normal, in a "
+            "message": (f"{'fixed ' if fixed else ''}reduction confined to {shadow} "
+                        f"({', '.join(sorted(abnormal))}), the other views normal, in a "
                         "woman: the shadow of the breast"
                         if shadow else
                         f"mild {'fixed ' if fixed else ''}reduction confined to "
