@@ -34,8 +34,8 @@ import numpy as np
 
 from planarmpi.analysis.perfusion.normals import VIEW_NAMES, best_shift, builtin_limits
 from planarmpi.analysis.perfusion.profiles import ProfileParams, circumferential_profile
+from planarmpi.analysis.perfusion.rings import oriented_pixels, view_profiles
 from planarmpi.analysis.perfusion.scoring import in_arc, segment_arcs
-from planarmpi.analysis.perfusion.study import oriented_pixels, view_profiles
 from planarmpi.io.reader import iter_studies
 from planarmpi.model import State, Study
 from planarmpi.simulate.phantom import TERRITORIES, Anatomy, Defect

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from planarmpi.analysis.perfusion.motion import summed_view
+from planarmpi.analysis.perfusion.rings import oriented_pixels
 from planarmpi.analysis.perfusion.scoring import segment_arcs
-from planarmpi.analysis.perfusion.study import oriented_pixels
 from planarmpi.io.outputs import write_figure
 from planarmpi.model import StaticImage, Study
 

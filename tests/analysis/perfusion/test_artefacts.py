@@ -10,15 +10,13 @@ from typing import Any
 import pytest
 
 from planarmpi import read_studies
-from planarmpi.analysis.perfusion.study import (
-    PerfusionParams,
-    _artefacts,
-    _confirmed_at_rest,
-    _set_aside,
-    _unconfirmed_abnormal,
-    _unconfirmed_by_rest,
-    analyze_perfusion,
-    attenuation_pattern,
+from planarmpi.analysis.perfusion.artefacts import attenuation_pattern, find_artefacts, set_aside
+from planarmpi.analysis.perfusion.params import PerfusionParams
+from planarmpi.analysis.perfusion.study import analyze_perfusion
+from planarmpi.analysis.perfusion.verdict import (
+    confirmed_at_rest,
+    unconfirmed_abnormal,
+    unconfirmed_by_rest,
 )
 from planarmpi.model import Sex, State
 from planarmpi.model.segments import SEGMENTS
@@ -42,7 +40,7 @@ def _attenuation(rest_summed: int | None, sex: Sex, scores: dict[str, int],
                  induced: frozenset[str] = frozenset(),
                  rest_scores: dict[str, int] | None = None) -> list[dict[str, Any]]:
     rest = None if rest_summed is None else {"summed_score": rest_summed}
-    found = _artefacts(rest, sex, _views(scores), STRESS, wall_motion or [], induced,
+    found = find_artefacts(rest, sex, _views(scores), STRESS, wall_motion or [], induced,
                        rest_scores)
     return [a for a in found if "attenuation" in a["artefact"]]
 
@@ -113,7 +111,7 @@ def test_a_deep_fixed_reduction_of_the_lateral_anterior_wall_is_the_breast_shado
     assert "the shadow of the breast" in found["message"]
     assert "no gated wall motion to confirm" in found["message"]
     # The rest images' own shadow does not confirm a fixed defect either.
-    assert _confirmed_at_rest(_state(SHADOW), _state(SHADOW), Sex.FEMALE, 3, 2) is None
+    assert confirmed_at_rest(_state(SHADOW), _state(SHADOW), Sex.FEMALE, 3, 2) is None
 
 
 def test_a_deep_fixed_septal_reduction_in_the_lao_view_is_the_breast_shadow() -> None:
@@ -163,7 +161,7 @@ def test_a_mild_pattern_needs_no_segment_by_segment_repeat_at_rest() -> None:
 ])
 def test_a_stress_reduction_seen_again_at_rest_is_confirmed(
         sex: Sex, stress: dict[str, int], rest: dict[str, int], common: list[str]) -> None:
-    found = _confirmed_at_rest(_state(stress), _state(rest), sex, 3, 2)
+    found = confirmed_at_rest(_state(stress), _state(rest), sex, 3, 2)
     assert found is not None
     assert found["common"] == common
     assert found["rest_summed_score"] == sum(rest.values())
@@ -181,8 +179,8 @@ def test_a_stress_reduction_seen_again_at_rest_is_confirmed(
 ])
 def test_what_rest_does_not_confirm(sex: Sex, stress: dict[str, int], rest: dict[str, int],
                                     why: str) -> None:
-    assert _confirmed_at_rest(_state(stress), _state(rest), sex, 3, 2) is None, why
-    assert _confirmed_at_rest(_state(stress), [], sex, 3, 2) is None
+    assert confirmed_at_rest(_state(stress), _state(rest), sex, 3, 2) is None, why
+    assert confirmed_at_rest(_state(stress), [], sex, 3, 2) is None
 
 
 def test_a_pattern_overruled_by_the_rest_images_says_so() -> None:
@@ -190,9 +188,9 @@ def test_a_pattern_overruled_by_the_rest_images_says_so() -> None:
     the pattern is kept in the result, marked as set aside, with the rest segments named."""
     stress, rest = {"LLAT-1": 2, "LLAT-2": 2}, {"LLAT-1": 3, "LLAT-2": 2, "LLAT-4": 1}
     (pattern,) = _attenuation(6, Sex.FEMALE, stress)
-    confirmed = _confirmed_at_rest(_state(stress), _state(rest), Sex.FEMALE, 3, 2)
+    confirmed = confirmed_at_rest(_state(stress), _state(rest), Sex.FEMALE, 3, 2)
     assert confirmed is not None  # the inferior wall too at rest: more than the breast does
-    _set_aside([pattern], confirmed)
+    set_aside([pattern], confirmed)
     assert pattern["set_aside"] == "the rest images' reductions (LLAT-1, LLAT-2, LLAT-4) go " \
                                    "beyond the pattern"
     assert pattern["message"].endswith("set aside: " + pattern["set_aside"])
@@ -207,7 +205,7 @@ def _segment(key: str, stress: int, rest: int, induced: bool | None) -> dict[str
 
 def _unconfirmed(segments: list[dict[str, Any]], rest_summed: int) -> list[str] | None:
     reduced = sum(1 for g in segments if g["stress_score"])
-    return _unconfirmed_by_rest({"segments": segments}, {"summed_score": rest_summed},
+    return unconfirmed_by_rest({"segments": segments}, {"summed_score": rest_summed},
                                 {"reduced_segments": reduced}, PerfusionParams())
 
 
@@ -245,7 +243,7 @@ def test_an_abnormal_stress_score_is_set_aside_only_in_one_view() -> None:
 
     def unconfirmed(segments: list[dict[str, Any]], params: PerfusionParams) -> Any:
         reduced = sum(1 for g in segments if g["stress_score"])
-        return _unconfirmed_abnormal({"segments": segments}, {"summed_score": 0},
+        return unconfirmed_abnormal({"segments": segments}, {"summed_score": 0},
                                      {"reduced_segments": reduced}, params)
 
     assert unconfirmed(one_view, PerfusionParams()) == ["LLAT-1", "LLAT-2"]
@@ -264,9 +262,9 @@ def test_an_abnormal_stress_score_is_set_aside_only_in_one_view() -> None:
 
 def test_a_reduced_stress_segment_without_a_rest_view_is_not_contradicted() -> None:
     segments = [_segment("ANT-4", 1, 0, False)]
-    assert _unconfirmed_by_rest({"segments": segments}, {"summed_score": 0},
+    assert unconfirmed_by_rest({"segments": segments}, {"summed_score": 0},
                                 {"reduced_segments": 2}, PerfusionParams()) is None
-    assert _unconfirmed_by_rest(None, {"summed_score": 0}, {"reduced_segments": 1},
+    assert unconfirmed_by_rest(None, {"summed_score": 0}, {"reduced_segments": 1},
                                 PerfusionParams()) is None
 
 

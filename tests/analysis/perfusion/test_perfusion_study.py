@@ -12,13 +12,11 @@ import pytest
 from factories import acquisition, ring_image
 from planarmpi import read_studies
 from planarmpi.analysis.perfusion.normals import builtin_limits
-from planarmpi.analysis.perfusion.study import (
-    PerfusionParams,
-    _paired_views,
-    analyze_perfusion,
-    camera_angle_deg,
-    view_limits_for,
-)
+from planarmpi.analysis.perfusion.params import PerfusionParams
+from planarmpi.analysis.perfusion.rings import camera_angle_deg
+from planarmpi.analysis.perfusion.study import analyze_perfusion
+from planarmpi.analysis.perfusion.verdict import paired_views
+from planarmpi.analysis.perfusion.views import view_limits_for
 from planarmpi.analysis.pipeline import analyze_study
 from planarmpi.model import SeriesKind, Sex, State, Study, Tracer, View
 from planarmpi.simulate import simulate_study
@@ -131,13 +129,13 @@ def test_paired_score_raises_a_hidden_ischaemia(perfusion_cases: dict[str, Case]
 
 def test_paired_views_needed_are_capped_by_the_views_compared() -> None:
     every = [f"{v}-{i}" for v in ("ANT", "LAO", "LLAT") for i in range(1, 6)]
-    seen, compared, needed = _paired_views(["LLAT-1", "LLAT-2"], ["LLAT-3"], every, 2)
+    seen, compared, needed = paired_views(["LLAT-1", "LLAT-2"], ["LLAT-3"], every, 2)
     assert (seen, compared, needed) == ({"LLAT"}, {"ANT", "LAO", "LLAT"}, 2)
-    seen, _, _ = _paired_views(["LLAT-1"], {"ANT-4": 1}, every, 2)
+    seen, _, _ = paired_views(["LLAT-1"], {"ANT-4": 1}, every, 2)
     assert seen == {"ANT", "LLAT"}
     # A study of one view compared at stress and rest needs only that one.
-    assert _paired_views(["LLAT-1"], [], [f"LLAT-{i}" for i in range(1, 6)], 2)[2] == 1
-    assert _paired_views(["LLAT-1"], [], every, 1)[2] == 1
+    assert paired_views(["LLAT-1"], [], [f"LLAT-{i}" for i in range(1, 6)], 2)[2] == 1
+    assert paired_views(["LLAT-1"], [], every, 1)[2] == 1
 
 
 def test_a_stress_induced_reduction_in_one_view_alone_is_not_counted(

@@ -6,20 +6,20 @@ from typing import Any
 
 import pytest
 
-from planarmpi.analysis.perfusion.study import (
-    PerfusionParams,
-    _corroborated_at_rest,
-    _overall_reversibility,
-    _reversibility_by_territory,
-    _territories_seen_elsewhere,
+from planarmpi.analysis.perfusion.params import PerfusionParams
+from planarmpi.analysis.perfusion.reversibility import (
+    corroborated_at_rest,
+    overall_reversibility,
+    reversibility_by_territory,
     segment_reversibility,
+    territories_seen_elsewhere,
 )
 from planarmpi.model.segments import SEGMENTS
 
 
 def _entries(stress: dict[str, int], rest: dict[str, int], classes: dict[str, str],
              views: tuple[str, ...] = ("ANT", "LAO", "LLAT")) -> list[dict[str, Any]]:
-    """Segment entries as ``_reversibility`` makes them, for the given views."""
+    """Segment entries as ``measure_reversibility`` makes them, for the given views."""
     out = []
     for s in SEGMENTS:
         if s.key.split("-")[0] not in views:
@@ -39,17 +39,17 @@ def _flags(entries: list[dict[str, Any]]) -> dict[str, bool]:
 def test_a_fixed_reduction_in_one_view_only_is_not_corroborated() -> None:
     # ANT-1 (LAD 0.7, LCX 0.3) reduced at stress and at rest, nothing else at rest.
     entries = _entries({"ANT-1": 2}, {"ANT-1": 2, "ANT-2": 1}, {"ANT-1": "scar"})
-    entries = _corroborated_at_rest(entries, 2)
+    entries = corroborated_at_rest(entries, 2)
     assert _flags(entries) == {"ANT-1": False}
 
 
 def test_the_same_territory_reduced_at_rest_in_another_view_corroborates() -> None:
     entries = _entries({"ANT-1": 2}, {"ANT-1": 2, "LAO-1": 1}, {"ANT-1": "scar"})
-    entries = _corroborated_at_rest(entries, 2)
+    entries = corroborated_at_rest(entries, 2)
     assert _flags(entries) == {"ANT-1": True}
     # Three views needed: two are not enough.
     entries = _entries({"ANT-1": 2}, {"ANT-1": 2, "LAO-1": 1}, {"ANT-1": "scar"})
-    entries = _corroborated_at_rest(entries, 3)
+    entries = corroborated_at_rest(entries, 3)
     assert _flags(entries) == {"ANT-1": False}
 
 
@@ -60,20 +60,20 @@ def test_the_same_territory_reduced_at_rest_in_another_view_corroborates() -> No
 ])
 def test_territories_are_shared_by_their_arc_weights(other: str, expected: bool) -> None:
     entries = _entries({"LLAT-5": 3}, {"LLAT-5": 3, other: 1}, {"LLAT-5": "mixed"})
-    entries = _corroborated_at_rest(entries, 2)
+    entries = corroborated_at_rest(entries, 2)
     assert _flags(entries) == {"LLAT-5": expected}
 
 
 def test_nothing_is_marked_when_the_rule_cannot_apply() -> None:
     entries = _entries({"ANT-1": 2}, {"ANT-1": 2}, {"ANT-1": "scar"})
-    entries = _corroborated_at_rest(entries, 1)
+    entries = corroborated_at_rest(entries, 1)
     assert _flags(entries) == {}
     one_view = _entries({"ANT-1": 2}, {"ANT-1": 2}, {"ANT-1": "scar"}, views=("ANT",))
-    one_view = _corroborated_at_rest(one_view, 2)
+    one_view = corroborated_at_rest(one_view, 2)
     assert _flags(one_view) == {}
     # Ischaemic segments are never marked.
     entries = _entries({"ANT-1": 2}, {}, {"ANT-1": "ischemia"})
-    entries = _corroborated_at_rest(entries, 2)
+    entries = corroborated_at_rest(entries, 2)
     assert _flags(entries) == {}
 
 
@@ -81,21 +81,21 @@ def test_an_uncorroborated_fixed_segment_does_not_make_ischaemia_mixed() -> None
     stress = {"LAO-1": 2, "LLAT-2": 2, "ANT-3": 2}
     classes = {"LAO-1": "ischemia", "LLAT-2": "ischemia", "ANT-3": "scar"}
     lone = _entries(stress, {"ANT-3": 2}, classes)
-    assert _overall_reversibility(lone) == "mixed"      # 4 of 6 points ischaemic: < 70%
-    lone = _corroborated_at_rest(lone, 2)
-    assert _overall_reversibility(lone) == "ischemia"
+    assert overall_reversibility(lone) == "mixed"      # 4 of 6 points ischaemic: < 70%
+    lone = corroborated_at_rest(lone, 2)
+    assert overall_reversibility(lone) == "ischemia"
     seen_twice = _entries(stress, {"ANT-3": 2, "LLAT-1": 1}, classes)
-    seen_twice = _corroborated_at_rest(seen_twice, 2)
-    assert _overall_reversibility(seen_twice) == "mixed"
+    seen_twice = corroborated_at_rest(seen_twice, 2)
+    assert overall_reversibility(seen_twice) == "mixed"
 
 
 def test_overall_falls_back_when_only_uncorroborated_segments_are_reduced() -> None:
     entries = _entries({"ANT-4": 3, "ANT-5": 2}, {"ANT-4": 3, "ANT-5": 2},
                        {"ANT-4": "scar", "ANT-5": "scar"})
-    entries = _corroborated_at_rest(entries, 2)
+    entries = corroborated_at_rest(entries, 2)
     assert set(_flags(entries).values()) == {False}
-    assert _overall_reversibility(entries) == "scar"
-    assert _overall_reversibility(_entries({}, {}, {})) == "none"
+    assert overall_reversibility(entries) == "scar"
+    assert overall_reversibility(_entries({}, {}, {})) == "none"
 
 
 def test_territories_of_different_reversibility_make_the_study_mixed() -> None:
@@ -105,21 +105,21 @@ def test_territories_of_different_reversibility_make_the_study_mixed() -> None:
     rest = {"ANT-4": 1, "LLAT-4": 1}
     classes = {k: "ischemia" for k in ("ANT-1", "ANT-2", "LAO-1", "LLAT-2")} | {
         "ANT-4": "scar", "LLAT-4": "scar"}
-    entries = _corroborated_at_rest(_entries(stress, rest, classes), 2)
+    entries = corroborated_at_rest(_entries(stress, rest, classes), 2)
     territories = {"LAD": ["ANT-1", "ANT-2", "LAO-1", "LLAT-2"], "RCA": ["ANT-4", "LLAT-4"]}
-    section = {"segments": entries, "overall": _overall_reversibility(entries)}
+    section = {"segments": entries, "overall": overall_reversibility(entries)}
     assert section["overall"] == "ischemia"
     kept = dict(section)
-    _reversibility_by_territory(kept, territories, decide=False)
+    reversibility_by_territory(kept, territories, decide=False)
     assert kept["territories"] == {"LAD": "ischemia", "RCA": "scar"}
     assert kept["overall"] == "ischemia"
-    _reversibility_by_territory(section, territories, decide=True)
+    reversibility_by_territory(section, territories, decide=True)
     assert section["overall"] == "mixed"
     assert section["overall_reason"] == ("the territories differ (LAD ischemia, RCA scar); "
                                          "by the summed score alone: ischemia")
     # One territory, or territories that agree: the shares decide, as before.
     one = {"segments": entries, "overall": "ischemia"}
-    _reversibility_by_territory(one, {"LAD": territories["LAD"]}, decide=True)
+    reversibility_by_territory(one, {"LAD": territories["LAD"]}, decide=True)
     assert (one["overall"], one["territories"]) == ("ischemia", {"LAD": "ischemia"})
     assert "overall_reason" not in one
 
@@ -129,9 +129,9 @@ def test_induced_segments_count_one_point() -> None:
     for g in entries:
         if g["segment"] == "LAO-4":
             g.update(classification="ischemia", stress_induced=True)
-    entries = _corroborated_at_rest(entries, 2)
+    entries = corroborated_at_rest(entries, 2)
     # 2 scar points and 1 induced ischaemic point: neither reaches 70%.
-    assert _overall_reversibility(entries) == "mixed"
+    assert overall_reversibility(entries) == "mixed"
 
 
 def _fit(**segments: list[str]) -> dict[str, Any]:
@@ -140,25 +140,25 @@ def _fit(**segments: list[str]) -> dict[str, Any]:
 
 def test_a_territory_the_rest_images_name_in_two_views_is_added() -> None:
     rest = _fit(RCA=["ANT-4", "ANT-5", "LAO-3"])
-    assert _territories_seen_elsewhere(["LAD"], [("rest", rest)], 2) == [
+    assert territories_seen_elsewhere(["LAD"], [("rest", rest)], 2) == [
         ("rest", "RCA", ["ANT-4", "ANT-5", "LAO-3"])]
     # Two views are not three.
-    assert _territories_seen_elsewhere(["LAD"], [("rest", rest)], 3) == []
+    assert territories_seen_elsewhere(["LAD"], [("rest", rest)], 3) == []
     # Already named by the stress fit: nothing to add.
-    assert _territories_seen_elsewhere(["RCA"], [("rest", rest)], 2) == []
+    assert territories_seen_elsewhere(["RCA"], [("rest", rest)], 2) == []
 
 
 def test_a_territory_seen_in_one_view_only_is_not_added() -> None:
     breast = _fit(LAD=["LLAT-1", "LLAT-2", "LLAT-3"])
-    assert _territories_seen_elsewhere(["RCA"], [("rest", breast)], 2) == []
+    assert territories_seen_elsewhere(["RCA"], [("rest", breast)], 2) == []
     named_without_segments = {"named": ["LCX"], "segments": {}}
-    assert _territories_seen_elsewhere(["RCA"], [("rest", named_without_segments)], 2) == []
+    assert territories_seen_elsewhere(["RCA"], [("rest", named_without_segments)], 2) == []
 
 
 def test_the_first_fit_naming_a_territory_is_its_source() -> None:
     rest = _fit(LCX=["LAO-4", "LLAT-5"])
     paired = _fit(LCX=["LAO-5", "LLAT-5"], RCA=["ANT-5", "LLAT-4"])
-    assert _territories_seen_elsewhere(["LAD"], [("rest", rest), ("paired", paired)], 2) == [
+    assert territories_seen_elsewhere(["LAD"], [("rest", rest), ("paired", paired)], 2) == [
         ("rest", "LCX", ["LAO-4", "LLAT-5"]), ("paired", "RCA", ["ANT-5", "LLAT-4"])]
 
 

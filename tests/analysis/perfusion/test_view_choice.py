@@ -8,17 +8,13 @@ import numpy as np
 import pytest
 
 from factories import acquisition, ring_image
+from planarmpi.analysis.perfusion.params import PerfusionParams
 from planarmpi.analysis.perfusion.profiles import (
     LVGeometry,
     ProfileParams,
     circumferential_profile,
 )
-from planarmpi.analysis.perfusion.study import (
-    PerfusionParams,
-    _best_combination,
-    _rings_from_rest,
-    view_profiles,
-)
+from planarmpi.analysis.perfusion.rings import best_combination, rings_from_rest, view_profiles
 from planarmpi.model import SeriesKind, State, StaticImage
 
 SHAPE = (128, 128)
@@ -63,7 +59,7 @@ def test_consistent_foci_are_all_kept() -> None:
         (_view(3, blank), blank, [((64.0, 64.0), 7.0, 10.0)]),
     ]
     # The anterior view's best focus is 77 mm off and 70% larger: its second is taken.
-    choice, _, _ = _best_combination(prepared, [[0, 1], [0], [0]], _fitted(prepared))
+    choice, _, _ = best_combination(prepared, [[0, 1], [0], [0]], _fitted(prepared))
     assert choice == {0: 1, 1: 0, 2: 0}
 
 
@@ -87,7 +83,7 @@ def test_a_ring_whose_size_one_measure_underestimates_is_still_the_lv(
                 (_view(2, blank), blank, [lv[1], decoy[1]]),
                 (_view(3, blank), blank, [decoy[2], lv[2]])]
     short = [[7.0, 12.0], [7.0, 12.0], [13.0, lateral_fitted]]
-    choice, _, _ = _best_combination(prepared, [[0, 1]] * 3, _fitted(prepared, short))
+    choice, _, _ = best_combination(prepared, [[0, 1]] * 3, _fitted(prepared, short))
     assert choice == {0: 0, 1: 0, 2: 1}
 
 
@@ -105,19 +101,19 @@ def test_a_view_without_its_lv_among_the_candidates_does_not_drag_the_others() -
                                                           3.3)]),
         (_view(3, blank), blank, [((c - 9, c + y), 7.0, 10.0)]),
     ]
-    choice, _, disagreement = _best_combination(prepared, [[0, 1], [0, 1], [0]],
+    choice, _, disagreement = best_combination(prepared, [[0, 1], [0, 1], [0]],
                                                 _fitted(prepared))
     assert choice == {0: 0, 1: 0, 2: 0}
     assert max(disagreement.values()) > 15.0  # reported as LV_POSITION_DISAGREES
 
 
 def _findings(views: list[StaticImage]) -> tuple[list, list[str]]:
-    from planarmpi.analysis.perfusion.study import PerfusionParams, _analyze_view
+    from planarmpi.analysis.perfusion.views import analyze_view
 
     chosen = view_profiles(views, ProfileParams())
     findings: list = []
     for vp in chosen:
-        analysis = _analyze_view(vp, None, PerfusionParams(), findings)
+        analysis = analyze_view(vp, None, PerfusionParams(), findings)
         assert analysis is not None
         assert (analysis.ring_rank, analysis.ring_score_ratio) == (vp.ring_rank,
                                                                    vp.ring_score_ratio)
@@ -161,11 +157,11 @@ def test_a_view_whose_heart_moved_keeps_it_and_says_the_views_disagree() -> None
     assert chosen[2].image.acquisition.display_name in messages[0]
     assert f"{chosen[2].position_disagreement_mm:.0f} mm" in messages[0]
     # The figure is in result.json too.
-    from planarmpi.analysis.perfusion.study import PerfusionParams, _analyze_view, _view_json
+    from planarmpi.analysis.perfusion.views import analyze_view, view_json
 
-    analysis = _analyze_view(chosen[2], None, PerfusionParams(), [])
+    analysis = analyze_view(chosen[2], None, PerfusionParams(), [])
     assert analysis is not None
-    assert _view_json(analysis, False)["lv_position_disagreement_mm"] == pytest.approx(
+    assert view_json(analysis, False)["lv_position_disagreement_mm"] == pytest.approx(
         chosen[2].position_disagreement_mm, abs=0.01)
 
 
@@ -208,7 +204,7 @@ def test_a_collapsed_or_spread_stress_ellipse_is_measured_with_the_registered_re
         stress_image, (3.2, 3.2), params, geometry=collapsed))
     measured = {State.STRESS_EXERCISE.value: [stress], State.REST.value: [rest]}
     findings: list = []
-    _rings_from_rest(measured, PerfusionParams(), findings)
+    rings_from_rest(measured, PerfusionParams(), findings)
     after = measured[State.STRESS_EXERCISE.value][0].profile
     assert after is not None
     if not replaced:

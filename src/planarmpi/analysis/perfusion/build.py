@@ -16,7 +16,7 @@ from planarmpi.analysis.perfusion.normals import (
     tracer_group,
 )
 from planarmpi.analysis.perfusion.profiles import Profile, ProfileParams
-from planarmpi.analysis.perfusion.study import view_profiles
+from planarmpi.analysis.perfusion.rings import view_profiles
 from planarmpi.errors import InvalidInputError
 from planarmpi.model import Sex, State, StaticImage, Study, Tracer, View
 

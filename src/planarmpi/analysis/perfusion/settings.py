@@ -25,8 +25,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from planarmpi.analysis.perfusion.params import PerfusionParams
 from planarmpi.analysis.perfusion.scoring import ScoringParams
-from planarmpi.analysis.perfusion.study import PerfusionParams
 from planarmpi.analysis.perfusion.territory import TerritoryParams
 from planarmpi.errors import InvalidInputError
 from planarmpi.io.documents import load_mapping
