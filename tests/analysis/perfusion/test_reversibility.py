@@ -12,7 +12,6 @@ from planarmpi.analysis.perfusion.reversibility import (
     overall_reversibility,
     reversibility_by_territory,
     segment_reversibility,
-    territories_seen_elsewhere,
 )
 from planarmpi.model.segments import SEGMENTS
 
@@ -132,34 +131,6 @@ def test_induced_segments_count_one_point() -> None:
     entries = corroborated_at_rest(entries, 2)
     # 2 scar points and 1 induced ischaemic point: neither reaches 70%.
     assert overall_reversibility(entries) == "mixed"
-
-
-def _fit(**segments: list[str]) -> dict[str, Any]:
-    return {"named": list(segments), "segments": segments}
-
-
-def test_a_territory_the_rest_images_name_in_two_views_is_added() -> None:
-    rest = _fit(RCA=["ANT-4", "ANT-5", "LAO-3"])
-    assert territories_seen_elsewhere(["LAD"], [("rest", rest)], 2) == [
-        ("rest", "RCA", ["ANT-4", "ANT-5", "LAO-3"])]
-    # Two views are not three.
-    assert territories_seen_elsewhere(["LAD"], [("rest", rest)], 3) == []
-    # Already named by the stress fit: nothing to add.
-    assert territories_seen_elsewhere(["RCA"], [("rest", rest)], 2) == []
-
-
-def test_a_territory_seen_in_one_view_only_is_not_added() -> None:
-    breast = _fit(LAD=["LLAT-1", "LLAT-2", "LLAT-3"])
-    assert territories_seen_elsewhere(["RCA"], [("rest", breast)], 2) == []
-    named_without_segments = {"named": ["LCX"], "segments": {}}
-    assert territories_seen_elsewhere(["RCA"], [("rest", named_without_segments)], 2) == []
-
-
-def test_the_first_fit_naming_a_territory_is_its_source() -> None:
-    rest = _fit(LCX=["LAO-4", "LLAT-5"])
-    paired = _fit(LCX=["LAO-5", "LLAT-5"], RCA=["ANT-5", "LLAT-4"])
-    assert territories_seen_elsewhere(["LAD"], [("rest", rest), ("paired", paired)], 2) == [
-        ("rest", "LCX", ["LAO-4", "LLAT-5"]), ("paired", "RCA", ["ANT-5", "LLAT-4"])]
 
 
 @pytest.mark.parametrize(("stress", "rest", "improvement", "induced", "expected"), [

@@ -135,7 +135,7 @@ class PerfusionParams:
         images' fit did not name is added when the rest images' fit (a fixed defect beside a
         reversible one) or the paired difference's fit (a reversible one beside a fixed one)
         names it with its reduced segments in at least this many views
-        (:func:`~.reversibility.territories_seen_elsewhere`; ``territory_sources`` says
+        (:func:`~.verdict.territories_seen_elsewhere`; ``territory_sources`` says
         which). The stress fit names the larger loss and often misses a second vessel; the
         rest and paired images each hold one part of a mixed study. Over 326 detected
         studies of six simulated populations the territories were right in 240 without it,

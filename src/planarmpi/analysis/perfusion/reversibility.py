@@ -44,7 +44,6 @@ __all__ = [
     "planar_tid",
     "reversibility_by_territory",
     "segment_reversibility",
-    "territories_seen_elsewhere",
     "tl201_washout",
 ]
 
@@ -185,27 +184,6 @@ def corroborated_at_rest(segments: Sequence[dict[str, Any]],
             own = territories(g["segment"], g["territory"])
             seen = {view for view, ts in reduced if ts & own}
             g["corroborated_at_rest"] = len(seen) >= min_views
-    return out
-
-
-def territories_seen_elsewhere(named: Sequence[str],
-                               fits: Sequence[tuple[str, dict[str, Any]]],
-                               min_views: int) -> list[tuple[str, str, list[str]]]:
-    """Territories that other fits name and ``named`` lacks, seen in enough views.
-
-    ``fits``: (source, territory fit as JSON — ``named`` and ``segments``), in order of
-    preference. A territory is taken from the first fit that names it with its attributed
-    reduced segments in at least ``min_views`` views. Returns (source, territory,
-    segments) in that order.
-    """
-    out: list[tuple[str, str, list[str]]] = []
-    taken = set(named)
-    for source, fit in fits:
-        for territory in fit.get("named", []):
-            keys = list(fit.get("segments", {}).get(territory, []))
-            if territory not in taken and len(views_of(keys)) >= min_views:
-                out.append((source, territory, keys))
-                taken.add(territory)
     return out
 
 

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from planarmpi.analysis.perfusion.artefacts import attenuation_pattern, find_artefacts, set_aside
+from planarmpi.analysis.perfusion.artefacts import attenuation_pattern, find_artefacts
 from planarmpi.analysis.perfusion.motion import MotionParams, framed_static_view, summed_view
 from planarmpi.analysis.perfusion.normals import (
     NormalLimits,
@@ -37,7 +37,6 @@ from planarmpi.analysis.perfusion.reversibility import (
     measure_reversibility,
     reversibility_by_territory,
     segment_reversibility,
-    territories_seen_elsewhere,
 )
 from planarmpi.analysis.perfusion.rings import (
     camera_angle_deg,
@@ -46,14 +45,7 @@ from planarmpi.analysis.perfusion.rings import (
     view_profiles,
 )
 from planarmpi.analysis.perfusion.settings import perfusion_params_to_mapping
-from planarmpi.analysis.perfusion.territory import fit_territories
-from planarmpi.analysis.perfusion.verdict import (
-    confirmed_at_rest,
-    paired_views,
-    state_summary,
-    unconfirmed_abnormal,
-    unconfirmed_by_rest,
-)
+from planarmpi.analysis.perfusion.verdict import state_summary, study_territories, study_verdict
 from planarmpi.analysis.perfusion.views import (
     LHR_LIMITS,
     ViewAnalysis,
@@ -194,122 +186,22 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
                       "corrected": m["corrected"], "max_displacement_mm": m["max_displacement_mm"],
                       "message": m["message"]} for m in motion["views"] if m.get("moved"))
     section["artefacts"] = artefacts
-    verdict = stress_summary["verdict"]
-    reasons = [f"summed {'stress' if stress_key else primary} score "
-               f"{stress_summary['summed_score']} over "
-               f"{stress_summary['reduced_segments']} reduced segment(s) (abnormal ≥ "
-               f"{p.abnormal_summed_score}, equivocal ≥ {p.equivocal_summed_score})"]
-    induced = [g["segment"] for g in (section.get("reversibility") or {}).get("segments", [])
-               if g.get("stress_induced") and not g["stress_score"]]
-    paired_score = stress_summary["summed_score"] + p.paired_segment_score * len(induced)
-    if verdict != "abnormal" and induced and paired_score >= p.abnormal_summed_score:
-        seen, compared, needed = paired_views(
-            induced, reduced_scores(by_state[primary]),
-            [g["segment"] for g in (section.get("reversibility") or {}).get("segments", [])],
-            p.paired_min_views)
-        if len(seen) >= needed:
-            verdict = "abnormal"
-            reasons.append(f"with {len(induced)} more segment(s) showing a stress-induced "
-                           f"reduction against the same patient's rest images "
-                           f"({', '.join(induced)}), the score reaches {paired_score}")
-        else:
-            reasons.append(f"the stress-induced reduction in {', '.join(induced)} is not "
-                           f"counted: with the reduced stress segments it lies in "
-                           f"{len(seen)} of the {len(compared)} views compared, fewer than "
-                           f"{needed} (a difference in one view alone is that view's "
-                           "repositioning as often as ischaemia)")
-    # A reduction seen at stress and again, in the same segments, on the rest images: two
-    # acquisitions agree on a fixed defect that the stress score alone left equivocal or
-    # below it. Not when the rest images' reductions have an attenuation pattern.
-    confirmed = confirmed_at_rest(by_state[primary],
-                                  by_state[rest_key] if rest_key and stress_key else [],
-                                  sex, p.abnormal_summed_score, p.equivocal_summed_score)
-    attenuation = [a for a in artefacts if "attenuation" in a["artefact"]]
-    if confirmed and (verdict != "abnormal" or attenuation):
-        # It makes the verdict abnormal, or keeps an attenuation pattern from making it
-        # equivocal: either way it is a reason.
-        verdict = "abnormal"
-        reasons.append(f"the stress reduction in {', '.join(confirmed['common'])} is seen "
-                       f"again on the rest images, summed rest score "
-                       f"{confirmed['rest_summed_score']} over "
-                       f"{', '.join(confirmed['rest_segments'])} (abnormal ≥ "
-                       f"{p.abnormal_summed_score}): a fixed defect"
-                       + (f", not {attenuation[0]['artefact']}" if attenuation else ""))
-        set_aside(attenuation, confirmed)
-    if verdict in ("abnormal", "equivocal") and attenuation and not confirmed \
-            and not induced and p.attenuation_normal_motion_is_normal \
-            and all(a.get("wall_motion_normal") is True for a in attenuation):
-        verdict = "normal"
-        reasons.append(f"the only reductions ({', '.join(attenuation[0]['segments'])}) have "
-                       f"the pattern of {attenuation[0]['artefact']} and wall motion there is "
-                       "normal on the gated images: attenuation, not a perfusion defect")
-    elif verdict == "abnormal" and attenuation and not confirmed \
-            and all(a.get("wall_motion_normal") is not False for a in attenuation):
-        verdict = "equivocal"
-        reasons.append("the only reductions have the pattern of " + attenuation[0]["artefact"])
-    # Only an equivocal verdict that the stress score alone made (not one demoted from
-    # abnormal by an attenuation pattern).
-    unconfirmed = unconfirmed_by_rest(section.get("reversibility"),
-                                      summaries.get(rest_key) if rest_key else None,
-                                      stress_summary, p) \
-        if verdict == stress_summary["verdict"] == "equivocal" and p.paired_unconfirmed_normal \
-        else None
-    one_view = ""
-    if verdict == stress_summary["verdict"] == "abnormal" and len(reasons) == 1 \
-            and not attenuation:
-        # An abnormal stress score and no other reason: contradicted in the same way, and
-        # confined to one view.
-        unconfirmed = unconfirmed_abnormal(section.get("reversibility"),
-                                           summaries.get(rest_key) if rest_key else None,
-                                           stress_summary, p)
-        one_view = " (it lies in one view, and every territory is seen in two or three)"
-    if unconfirmed:
-        verdict = "normal"
-        reasons.append(f"the stress reduction in {', '.join(unconfirmed)} is not seen on the "
-                       "rest images and the stress − rest difference is within its normal "
-                       "limits everywhere: the patient's own rest images do not confirm it"
-                       + one_view)
-    if any(f.code in ("LOW_LV_COUNTS_PERFUSION", "LV_NOT_FOUND", "PATIENT_MOTION_UNCORRECTED")
-           for f in findings) and verdict == "normal":
-        verdict = "equivocal"
-        reasons.append("suboptimal images (low counts, a view without an LV, or "
-                       "uncorrected patient motion)")
+    # The rest state paired with the stress state (none without a stress state).
+    paired = rest_key if stress_key else None
+    decided = study_verdict(by_state[primary], stress_summary,
+                            by_state[paired] if paired else [],
+                            summaries[paired] if paired else None,
+                            section.get("reversibility"), artefacts, sex,
+                            [f.code for f in findings], p,
+                            "stress" if stress_key else primary)
+    verdict = decided.verdict
     section["verdict"] = verdict
     section["abnormal"] = verdict == "abnormal"
-    section["verdict_reasons"] = reasons
+    section["verdict_reasons"] = list(decided.reasons)
     section["segments"] = [seg.to_json() for v in by_state[primary] if v.defects
                            for seg in v.defects.segments]
-    section["territories"] = list(stress_summary["territories"])
-    section["territory_segments"] = {t: list(keys) for t, keys in
-                                     stress_summary["territory_fit"]["segments"].items()
-                                     if t in stress_summary["territories"]}
-    rev_segments = (section.get("reversibility") or {}).get("segments", [])
-    # The paired difference's losses explained by the territory signatures (the
-    # reversible part of the study).
-    paired_fit = fit_territories(
-        {g["segment"]: g["induced_deficit"] for g in rev_segments if "induced_deficit" in g},
-        {g["segment"]: bool(g.get("stress_induced")) for g in rev_segments},
-        p.territory) if any("induced_deficit" in g for g in rev_segments) else None
-    if induced and not section["territories"] and verdict == "abnormal" \
-            and paired_fit is not None:
-        # The stress images named no territory: the paired losses are explained instead.
-        section["territories"] = list(paired_fit.named)
-        section["territory_segments"] = {t: list(k) for t, k in paired_fit.segments.items()}
-        section["territory_fit_paired"] = paired_fit.to_json()
-    section["territory_sources"] = {t: "stress" if t in stress_summary["territories"]
-                                    else "paired" for t in section["territories"]}
-    if verdict == "abnormal" and rest_key and stress_key and p.extra_territory_min_views:
-        # A territory the stress fit left unnamed, named by the rest images' fit (the fixed
-        # part of a two-vessel study) or by the paired difference's (the reversible part),
-        # with reduced segments in enough views to be a defect rather than one view's habitus.
-        fits = [("rest", summaries[rest_key]["territory_fit"])]
-        if paired_fit is not None:
-            fits.append(("paired", paired_fit.to_json()))
-        for source, territory, keys in territories_seen_elsewhere(
-                section["territories"], fits, p.extra_territory_min_views):
-            section["territories"].append(territory)
-            section["territory_segments"][territory] = keys
-            section["territory_sources"][territory] = source
+    section.update(study_territories(stress_summary, summaries[paired] if paired else None,
+                                     section.get("reversibility"), decided, p))
     reversibility = section.get("reversibility")
     if reversibility:
         reversibility_by_territory(reversibility, section["territory_segments"],
