@@ -310,3 +310,55 @@ def test_a_normal_verdict_names_its_reduced_segments_but_no_defect():
     assert "Verdict: normal — the only reductions have the pattern of breast attenuation" in text
     perf["verdict"] = "abnormal"
     assert build_report(result, clock=CLOCK).defects  # the same territory, a defect
+
+
+def _with_unattributed(verdict: str, score: int) -> dict:
+    """An RCA defect named, and a basal anterolateral reduction no named territory takes
+    (``perfusion.unattributed_segments``)."""
+    perf = {
+        "verdict": verdict, "method": "profiles", "limits": {"name": "built-in"},
+        "params": {"abnormal_summed_score": 3, "equivocal_summed_score": 2},
+        "territories": ["RCA"], "territory_segments": {"RCA": ["ANT-4", "ANT-5"]},
+        "extent_percent": 12.0,
+        "states": [{"state": "stress-exercise", "summed_score": 3 + score,
+                    "reduced_segments": 3, "segments_scored": 15, "extent_percent": 12.0,
+                    "verdict": "abnormal"}],
+        "segments": [
+            {"segment": "ANT-1", "name": "basal anterolateral", "territory": "LAD",
+             "score": score},
+            {"segment": "ANT-4", "name": "mid inferior", "territory": "RCA", "score": 1},
+            {"segment": "ANT-5", "name": "basal inferior", "territory": "RCA", "score": 2},
+        ],
+        "unattributed_segments": [
+            {"segment": "ANT-1", "name": "basal anterolateral", "territory": "LAD",
+             "score": score, "rest_score": 2, "classification": "scar",
+             "stress_induced": False}],
+    }
+    return perf
+
+
+def test_a_reduction_no_named_territory_takes_is_not_left_out():
+    """A severe reduction the territory fit attributes to no named territory is described,
+    and, as it alone reaches the abnormal summed score, it is in the impression."""
+    result = _result()
+    result["perfusion"] = _with_unattributed("abnormal", 3)
+    report = build_report(result, clock=CLOCK)
+    text = " ".join(render_text(report).split())
+    assert ("Also reduced, outside the segments attributed to the territories named (seen "
+            "in 1 view): basal anterolateral (ANT-1, score 3, rest score 2, scar; usually "
+            "LAD).") in text
+    assert ("Also a severe fixed reduction outside the territories' segments — basal "
+            "anterolateral (ANT-1), usually the LAD territory (summed score 3); review the "
+            "images.") in text
+    assert [d["territory"] for d in report.defects] == ["RCA"]  # not coded as a territory
+    # Below the abnormal summed score: described, not in the impression.
+    result["perfusion"] = _with_unattributed("abnormal", 2)
+    text = " ".join(render_text(build_report(result, clock=CLOCK)).split())
+    assert "(ANT-1, score 2, rest score 2, scar; usually LAD)." in text
+    assert "outside the territories' segments —" not in text
+    # A normal verdict: said where, not read as a defect, never in the impression.
+    result["perfusion"] = _with_unattributed("normal", 3)
+    text = " ".join(render_text(build_report(result, clock=CLOCK)).split())
+    assert ("Also reduced, outside the territories named: basal anterolateral (ANT-1, "
+            "score 3, rest score 2, scar; usually LAD) — not read as a perfusion defect") in text
+    assert "review the images" not in text

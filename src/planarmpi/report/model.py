@@ -449,6 +449,12 @@ def _perfusion_section(result: dict[str, Any], p: ReportParams
             impression.append(f"{_severity(max_score).capitalize()} {kind} perfusion defect "
                               f"of {extent} extent in the {territory} territory"
                               + (f", {meaning}" if meaning else "") + ".")
+        unattributed = perf.get("unattributed_segments") or []
+        if unattributed:
+            text, sentence = _unattributed_text(unattributed, verdict, perf.get("params", {}))
+            paragraphs.append(text)
+            if sentence:
+                impression.append(sentence)
     if verdict == "normal" and not (stress or {}).get("summed_score"):
         paragraphs.append("Homogeneous tracer uptake within normal limits in all views.")
     for reason in perf.get("verdict_reasons", []):
@@ -485,6 +491,40 @@ def _perfusion_section(result: dict[str, Any], p: ReportParams
                       r["classification"] if r else "—"))
     return (Section("perfusion", "Perfusion", tuple(items), tuple(paragraphs), tuple(table)),
             impression, verdict, defects)
+
+
+def _unattributed_text(unattributed: list[dict[str, Any]], verdict: str,
+                       params: dict[str, Any]) -> tuple[str, str | None]:
+    """The paragraph on the reduced segments no named territory takes
+    (``perfusion.unattributed_segments``) and, when the study is not normal and their
+    summed stress score alone reaches the abnormal summed score, an impression sentence:
+    a reduction that would by itself make a study abnormal is never left out of it."""
+    def described(g: dict[str, Any]) -> str:
+        score = f"score {g['score']}"
+        rest = (f", rest score {g['rest_score']}, {g['classification']}"
+                if "rest_score" in g else "")
+        return f"{g['name']} ({g['segment']}, {score}{rest}; usually {g['territory']})"
+
+    names = "; ".join(described(g) for g in unattributed)
+    if verdict == "normal":
+        return (f"Also reduced, outside the territories named: {names} — not read as a "
+                "perfusion defect (see the verdict).", None)
+    views = sorted({g["segment"].split("-")[0] for g in unattributed})
+    text = (f"Also reduced, outside the segments attributed to the territories named (seen "
+            f"in {len(views)} view{'s' if len(views) > 1 else ''}): {names}.")
+    summed = sum(int(g["score"]) for g in unattributed)
+    threshold = params.get("abnormal_summed_score")
+    if threshold is None or summed < int(threshold):
+        return text, None
+    severity = _severity(max(int(g["score"]) for g in unattributed))
+    classes = {str(g.get("classification")) for g in unattributed}
+    kind = {"scar": "fixed ", "ischemia": "reversible "}.get(classes.pop(), "") \
+        if len(classes) == 1 else ""
+    territories = sorted({g["territory"] for g in unattributed})
+    segments = ", ".join(f"{g['name']} ({g['segment']})" for g in unattributed)
+    return text, (f"Also a {severity} {kind}reduction outside the territories' segments — "
+                  f"{segments}, usually the {' / '.join(territories)} territory "
+                  f"(summed score {summed}); review the images.")
 
 
 def _function_section(result: dict[str, Any], p: ReportParams

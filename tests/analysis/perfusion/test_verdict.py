@@ -14,6 +14,7 @@ from planarmpi.analysis.perfusion.verdict import (
     study_territories,
     study_verdict,
     territories_seen_elsewhere,
+    unattributed_segments,
 )
 from planarmpi.model import Sex
 from planarmpi.model.segments import SEGMENTS
@@ -203,3 +204,25 @@ def test_study_territories_from_the_paired_difference_when_stress_names_none() -
     assert "territory_fit_paired" in out
     assert list(out) == ["territories", "territory_segments", "territory_fit_paired",
                          "territory_sources"]
+
+
+def test_the_segments_no_named_territory_takes() -> None:
+    segments = [{"segment": k, "name": BY_KEY[k].name, "territory": BY_KEY[k].territory,
+                 "score": s} for k, s in (("ANT-1", 3), ("ANT-4", 1), ("ANT-5", 2),
+                                          ("LAO-4", 0), ("LLAT-2", 0))]
+    reversibility = _reversibility({"ANT-1": 3, "ANT-4": 1, "ANT-5": 2}, {"ANT-1": 2},
+                                   induced=("LAO-4",))
+    for g in reversibility["segments"]:
+        g["classification"] = "scar" if g["rest_score"] else "ischemia"
+    out = unattributed_segments(segments, {"RCA": ["ANT-4", "ANT-5"]}, reversibility)
+    # ANT-1 is scored and in no named territory; LAO-4 (found only by the paired
+    # difference, which the stress fit does not attribute) and LLAT-2 (normal) are not
+    # listed.
+    assert out == [{"segment": "ANT-1", "name": BY_KEY["ANT-1"].name, "territory": "LAD",
+                    "score": 3, "rest_score": 2, "classification": "scar",
+                    "stress_induced": False}]
+    # Every scored segment attributed: nothing left; one state only: no rest fields.
+    assert unattributed_segments(segments, {"RCA": ["ANT-4", "ANT-5"], "LAD": ["ANT-1"]},
+                                 None) == []
+    assert unattributed_segments(segments, {}, None)[0] == {
+        "segment": "ANT-1", "name": BY_KEY["ANT-1"].name, "territory": "LAD", "score": 3}

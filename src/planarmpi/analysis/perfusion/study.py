@@ -45,7 +45,12 @@ from planarmpi.analysis.perfusion.rings import (
     view_profiles,
 )
 from planarmpi.analysis.perfusion.settings import perfusion_params_to_mapping
-from planarmpi.analysis.perfusion.verdict import state_summary, study_territories, study_verdict
+from planarmpi.analysis.perfusion.verdict import (
+    state_summary,
+    study_territories,
+    study_verdict,
+    unattributed_segments,
+)
 from planarmpi.analysis.perfusion.views import (
     LHR_LIMITS,
     ViewAnalysis,
@@ -202,6 +207,8 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
                            for seg in v.defects.segments]
     section.update(study_territories(stress_summary, summaries[paired] if paired else None,
                                      section.get("reversibility"), decided, p))
+    section["unattributed_segments"] = unattributed_segments(
+        section["segments"], section["territory_segments"], section.get("reversibility"))
     reversibility = section.get("reversibility")
     if reversibility:
         reversibility_by_territory(reversibility, section["territory_segments"],

@@ -4,13 +4,14 @@ Each state's summed score, territories and verdict (:func:`state_summary`); the 
 let the rest images confirm or contradict the stress images (:func:`confirmed_at_rest`,
 :func:`unconfirmed_by_rest`, :func:`unconfirmed_abnormal`, :func:`paired_views`), applied
 in order by :func:`study_verdict`; and the study's territories (:func:`study_territories`,
-with :func:`territories_seen_elsewhere`). :func:`.study.analyze_perfusion` calls
-:func:`study_verdict` then :func:`study_territories`.
+with :func:`territories_seen_elsewhere`, and the reduced segments no named territory
+takes, :func:`unattributed_segments`). :func:`.study.analyze_perfusion` calls
+:func:`study_verdict`, :func:`study_territories` then :func:`unattributed_segments`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,7 @@ __all__ = [
     "study_territories",
     "study_verdict",
     "territories_seen_elsewhere",
+    "unattributed_segments",
     "unconfirmed_abnormal",
     "unconfirmed_by_rest",
 ]
@@ -364,3 +366,41 @@ def study_territories(stress_summary: dict[str, Any], rest_summary: dict[str, An
     # Key order as result.json has always had it.
     return {"territories": territories, "territory_segments": segments, **out,
             "territory_sources": sources}
+
+
+def unattributed_segments(segments: Sequence[dict[str, Any]],
+                          territory_segments: Mapping[str, Sequence[str]],
+                          reversibility: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The segments scored at stress that no named territory's segments hold: result.json
+    ``unattributed_segments``.
+
+    The territory fit attributes a reduced segment only to the territories it names, and a
+    territory named from the rest images' or the paired difference's fit
+    (:func:`territories_seen_elsewhere`) holds the segments of that fit; a stress
+    reduction outside all of them — a second territory's loss too small beside the first's
+    to be named, a view's attenuation — would otherwise be left out of every territory's
+    description. Segments found only by the paired difference (score 0) are not listed:
+    the stress fit does not attribute them either. Each entry: ``segment``, ``name``,
+    ``territory`` (the segment's usual territory, from the segment-arc data), ``score``,
+    and with rest images ``rest_score``, ``classification``, ``stress_induced``.
+
+    Parameters
+    ----------
+    segments : the stress segments as result.json ``segments`` holds them.
+    territory_segments : each named territory's segment keys.
+    reversibility : :func:`~.reversibility.measure_reversibility`'s section, or None.
+    """
+    attributed = {k for keys in territory_segments.values() for k in keys}
+    by_segment = {g["segment"]: g for g in (reversibility or {}).get("segments", [])}
+    out = []
+    for g in segments:
+        if not g.get("score") or g["segment"] in attributed:
+            continue
+        entry = {"segment": g["segment"], "name": g["name"], "territory": g["territory"],
+                 "score": int(g["score"])}
+        rev = by_segment.get(g["segment"])
+        if rev:
+            entry.update(rest_score=rev["rest_score"], classification=rev["classification"],
+                         stress_induced=bool(rev.get("stress_induced")))
+        out.append(entry)
+    return out

@@ -1,0 +1,48 @@
+"""The report's perfusion text against the analysis of a simulated study: every segment
+scored at stress is described, none silently left out (issue #5)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import replace
+from pathlib import Path
+
+from planarmpi import read_studies
+from planarmpi.analysis.perfusion.study import analyze_perfusion
+from planarmpi.report.model import build_report
+from planarmpi.report.render import render_text
+from planarmpi.simulate import simulate_study
+from planarmpi.simulate.phantom import Defect
+from planarmpi.simulate.presets import preset
+
+
+def test_every_segment_scored_at_stress_is_described(tmp_path: Path) -> None:
+    """A reversible RCA defect and a small fixed LAD one: the LAD is named from the rest
+    images' fit with that fit's segments, so a stress-reduced LAD segment outside them is
+    in no territory's list — it must still be in the text, under ``unattributed``."""
+    spec = replace(preset("rca-scar"), gated_view=None,
+                   defects=(Defect("RCA", 0.5, 0.8, reversible=True),
+                            Defect("LAD", 0.55, 0.35, reversible=False)))
+    simulate_study(spec, tmp_path, seed=51)
+    (study,) = read_studies(tmp_path).studies
+    result = analyze_perfusion(study)
+    assert result is not None
+    perf = result.section
+    assert perf["verdict"] == "abnormal"
+    assert set(perf["territories"]) == {"LAD", "RCA"}  # the phantom's two defects
+    scored = {g["segment"]: g["score"] for g in perf["segments"] if g["score"]}
+    attributed = {k for keys in perf["territory_segments"].values() for k in keys}
+    unattributed = {g["segment"] for g in perf["unattributed_segments"]}
+    assert unattributed, "the case is meant to leave a scored segment unattributed"
+    assert unattributed == set(scored) - attributed
+    assert all(g["territory"] == "LAD" for g in perf["unattributed_segments"])
+    report = build_report({"study_instance_uid": study.study_instance_uid,
+                           "patient": {"patient_id": "P", "sex": "M"}, "series": [],
+                           "ejection_fractions": [], "qc": {"status": "pass", "findings": []},
+                           "wall_motion": [], "function": [], "perfusion": perf},
+                          clock=dt.datetime(2026, 12, 3, 9, 0))
+    text = " ".join(render_text(report).split())
+    prose = text.split("Segment Territory Stress score")[0]  # the table lists them all
+    for key, score in scored.items():
+        assert re.search(rf"\({key}, score {score}\b", prose), key
