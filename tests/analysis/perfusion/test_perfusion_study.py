@@ -372,3 +372,34 @@ def test_thallium_washout_is_decay_corrected() -> None:
         assert washout[view]["hours_between"] == pytest.approx(4.0)
         for value in washout[view]["washout_percent"].values():
             assert value == pytest.approx(expected, abs=0.5)
+
+
+def _thinned(study: Study, fraction: float, seed: int) -> Study:
+    """The same study with ``fraction`` of its counts: binomial thinning keeps Poisson
+    statistics, so it is the study a smaller dose or a shorter acquisition would give."""
+    rng = np.random.default_rng(seed)
+    return replace(study, series=tuple(
+        replace(s, pixels=rng.binomial(np.asarray(s.pixels, dtype=np.int64), fraction))
+        for s in study.statics))
+
+
+@pytest.mark.parametrize("case", ["normal", "lad-ischemia", "rca-scar", "lcx-ischemia"])
+def test_verdict_and_territory_hold_when_the_counts_are_scaled(
+        perfusion_cases: dict[str, Case], case: str) -> None:
+    """Metamorphic (issue #5): with half or twice the counts of the phantom's images —
+    twice, as every pixel doubled, which a profile normalised to its maximum must not
+    see apart from the counting noise it reads lower — the verdict, the territories and
+    the reversibility are those of the study as simulated."""
+    study, _ = perfusion_cases[case]
+    original = analyze_perfusion(study)
+    assert original is not None
+    doubled = replace(study, series=tuple(
+        replace(s, pixels=np.asarray(s.pixels, dtype=np.int64) * 2) for s in study.statics))
+    for scaled in (_thinned(study, 0.5, seed=5), doubled):
+        result = analyze_perfusion(scaled)
+        assert result is not None
+        assert result.section["verdict"] == original.section["verdict"]
+        assert result.section["territories"] == original.section["territories"]
+        assert (result.section.get("reversibility") or {}).get("overall") \
+            == (original.section.get("reversibility") or {}).get("overall")
+        assert not any(f.code == "LOW_LV_COUNTS_PERFUSION" for f in result.findings)
