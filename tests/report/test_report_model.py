@@ -200,6 +200,10 @@ def test_a_territory_reduced_on_the_rest_images_only_is_not_dropped():
     ({"ratio": 1.25, "upper_limit": 1.12, "abnormal": True},
      "Transient ischemic dilation (ratio 1.25 > 1.12)"),
     ({"ratio": 1.03, "upper_limit": 1.12, "abnormal": False}, "1.03 (upper limit 1.12)"),
+    # Just above the limit: as many decimals as it takes not to read "1.12 > 1.12".
+    ({"ratio": 1.1204, "upper_limit": 1.12, "abnormal": True},
+     "Transient ischemic dilation (ratio 1.1204 > 1.12)"),
+    ({"ratio": 1.1196, "upper_limit": 1.12, "abnormal": False}, "1.1196 (upper limit 1.12)"),
     ({"ratio": None, "upper_limit": 1.12, "abnormal": None,
       "problem": "TID not measured: the wall is seen in both images along 8 of 60 rays only"},
      "TID not measured: the wall is seen in both images along 8 of 60 rays only"),

@@ -168,6 +168,15 @@ def _severity(max_score: int) -> str:
     return {1: "mild", 2: "moderate"}.get(max_score, "severe")
 
 
+def _beside_limit(value: float, limit: float) -> str:
+    """``value`` with two decimals, or as many more (up to six) as it takes not to read as
+    its limit: a ratio of 1.1204 against 1.12 is abnormal, and "1.12 > 1.12" says nothing."""
+    for decimals in range(2, 7):
+        if round(value, decimals) != round(limit, decimals):
+            return f"{value:.{decimals}f}"
+    return f"{value:.6f}"
+
+
 def _extent(extent_percent: float, p: ReportParams) -> str:
     if extent_percent > p.extent_large_percent:
         return "large"
@@ -461,11 +470,12 @@ def _perfusion_section(result: dict[str, Any], p: ReportParams
         paragraphs.append(f"Verdict: {verdict} — {reason}.")
     tid = rev.get("tid")
     if tid and tid.get("ratio") is not None:
-        items.append(Item("TID (planar)", f"{tid['ratio']:.2f} (upper limit "
+        ratio = _beside_limit(tid["ratio"], tid["upper_limit"])
+        items.append(Item("TID (planar)", f"{ratio} (upper limit "
                                           f"{tid['upper_limit']:g}"
                                           f"{'; ABNORMAL' if tid.get('abnormal') else ''})"))
         if tid.get("abnormal"):
-            impression.append(f"Transient ischemic dilation (ratio {tid['ratio']:.2f} > "
+            impression.append(f"Transient ischemic dilation (ratio {ratio} > "
                               f"{tid['upper_limit']:g}): a marker of severe and extensive "
                               "ischemia.")
     elif tid and tid.get("problem"):
@@ -473,11 +483,12 @@ def _perfusion_section(result: dict[str, Any], p: ReportParams
     for lhr in perf.get("lung_heart_ratio", []):
         if lhr.get("value") is None:
             continue
+        value = _beside_limit(lhr["value"], lhr["upper_limit"])
         items.append(Item(f"Lung/heart ratio ({_state_name(lhr['state'])})",
-                          f"{lhr['value']:.2f} (upper limit {lhr['upper_limit']:g}"
+                          f"{value} (upper limit {lhr['upper_limit']:g}"
                           f"{'; ABNORMAL' if lhr.get('abnormal') else ''})"))
         if lhr.get("abnormal") and State(lhr["state"]).is_stress:
-            impression.append(f"Increased lung uptake (lung/heart ratio {lhr['value']:.2f}), "
+            impression.append(f"Increased lung uptake (lung/heart ratio {value}), "
                               "suggesting stress-induced LV dysfunction.")
     washout = rev.get("washout")
     if washout:
