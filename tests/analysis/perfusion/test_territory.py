@@ -8,6 +8,7 @@ from planarmpi.analysis.perfusion.territory import (
     TerritoryFit,
     TerritoryParams,
     fit_territories,
+    signatures,
 )
 
 #: Two views (A, B) of two territories: X shows in A-1, A-2 and B-1; Y in A-3 and B-2.
@@ -61,3 +62,23 @@ def test_with_one_view_fitted_one_view_is_enough() -> None:
 def test_min_views_is_checked(views: int) -> None:
     with pytest.raises(ValueError, match="min_views"):
         TerritoryParams(min_views=views)
+
+
+def test_a_segment_at_the_far_edge_of_a_territory_is_not_attributed_to_it() -> None:
+    """The built-in signatures: the LCX loses 0.001 of the basal anterolateral segment
+    (ANT-1) when wholly absent. An LCX defect with ANT-1 also reduced (an LAD loss too
+    small to be named beside it) must not describe ANT-1 as LCX."""
+    sig = signatures()
+    assert sig["ANT-1"]["LCX"] < 0.05 <= sig["ANT-1"]["LAD"]
+    lcx = {k: 0.3 * row["LCX"] for k, row in sig.items()}
+    deficits = {**lcx, "ANT-1": 0.08}
+    reduced = {k: v > 0.05 for k, v in deficits.items()}
+    fit = fit_territories(deficits, reduced)
+    assert fit.named == ("LCX",)
+    assert "ANT-1" not in fit.segments["LCX"]
+    assert "LAO-4" in fit.segments["LCX"]
+    # Without the floor (before 2026-12-03) the named LCX took it.
+    assert "ANT-1" in fit_territories(deficits, reduced,
+                                      TerritoryParams(min_signature=0.0)).segments["LCX"]
+    with pytest.raises(ValueError, match="min_signature"):
+        TerritoryParams(min_signature=1.0)

@@ -48,6 +48,15 @@ class TerritoryParams:
     segment_share : float
         A reduced segment is attributed to each named territory whose fitted contribution
         there is at least this fraction of the segment's largest contribution.
+    min_signature : float
+        A segment is attributed to a territory only where the territory's signature there
+        (its fractional loss when wholly absent) is at least this: the model heart's
+        signatures fall in two groups, ≥ 0.064 and ≤ 0.037 — the second the far edge of a
+        neighbouring territory's projection (the basal anterolateral and basal/mid
+        anterior segments for the LCX, the mid posterolateral and posterobasal ones for
+        the RCA), where a fitted coefficient times ~0.001–0.04 would otherwise take a
+        reduced segment that the territory cannot explain. 0 turns the floor off (before
+        2026-12-03). The coefficients are fitted over every signature as before.
     min_views : int
         A territory other than the largest coefficient's is named only when the reduced
         segments attributed to it lie in at least this many views (all the views fitted,
@@ -62,13 +71,14 @@ class TerritoryParams:
     relative: float = 0.5
     minimum: float = 0.02
     segment_share: float = 0.5
+    min_signature: float = 0.05
     min_views: int = 2
 
     def __post_init__(self) -> None:
         if not 0 < self.relative <= 1 or not 0 <= self.minimum < 1 \
-                or not 0 < self.segment_share <= 1:
+                or not 0 < self.segment_share <= 1 or not 0 <= self.min_signature < 1:
             raise ValueError("relative and segment_share must be within (0, 1], "
-                             "minimum within [0, 1)")
+                             "minimum and min_signature within [0, 1)")
         if not 0 <= self.min_views <= 3:
             raise ValueError(f"min_views must be within 0–3, got {self.min_views}")
 
@@ -134,30 +144,34 @@ def fit_territories(deficits: Mapping[str, float], reduced: Mapping[str, bool],
     named = tuple(t for t, c in sorted(zip(territories, coef, strict=True), key=lambda x: -x[1])
                   if c > 0 and c >= p.minimum and c >= p.relative * top)
     index = {t: i for i, t in enumerate(territories)}
-    segments = _attributed(keys, reduced, named, coef, index, sig, p.segment_share)
+    segments = _attributed(keys, reduced, named, coef, index, sig, p.segment_share,
+                           p.min_signature)
     needed = min(p.min_views, len(views_of(keys)))
     seen = tuple(t for i, t in enumerate(named)
                  if i == 0 or needed < 2 or len(views_of(segments[t])) >= needed)
     if seen != named:
         # A territory not seen in enough views is not named; its segments go to the others.
         named = seen
-        segments = _attributed(keys, reduced, named, coef, index, sig, p.segment_share)
+        segments = _attributed(keys, reduced, named, coef, index, sig, p.segment_share,
+                               p.min_signature)
     return TerritoryFit({t: float(c) for t, c in zip(territories, coef, strict=True)}, named,
                         {t: tuple(s) for t, s in segments.items()}, float(residual))
 
 
 def _attributed(keys: list[str], reduced: Mapping[str, bool], named: tuple[str, ...],
                 coef: np.ndarray, index: dict[str, int], sig: Mapping[str, Mapping[str, float]],
-                share: float) -> dict[str, list[str]]:
-    """Each named territory's reduced segments: those where its fitted contribution is at
-    least ``share`` × the segment's largest among the named territories."""
+                share: float, min_signature: float = 0.0) -> dict[str, list[str]]:
+    """Each named territory's reduced segments: those where its signature is at least
+    ``min_signature`` and its fitted contribution at least ``share`` × the segment's
+    largest among the named territories."""
     segments: dict[str, list[str]] = {t: [] for t in named}
     for k in keys:
         if not reduced.get(k):
             continue
-        contribution = {t: coef[index[t]] * sig[k].get(t, 0.0) for t in named}
+        contribution = {t: coef[index[t]] * sig[k].get(t, 0.0) for t in named
+                        if sig[k].get(t, 0.0) >= min_signature}
         best = max(contribution.values(), default=0.0)
-        for t in named:
+        for t in contribution:
             if best > 0 and contribution[t] >= share * best:
                 segments[t].append(k)
     return segments
