@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from planarmpi.model import State
+from planarmpi.model.segments import views_of
 from planarmpi.model.clinical import (
     MBQ_PER_MCI,
     ClinicalContext,
@@ -520,7 +521,7 @@ def _unattributed_text(unattributed: list[dict[str, Any]], verdict: str,
     if verdict == "normal":
         return (f"Also reduced, outside the territories named: {names} — not read as a "
                 "perfusion defect (see the verdict).", None)
-    views = sorted({g["segment"].split("-")[0] for g in unattributed})
+    views = views_of(g["segment"] for g in unattributed)
     text = (f"Also reduced, outside the segments attributed to the territories named (seen "
             f"in {len(views)} view{'s' if len(views) > 1 else ''}): {names}.")
     summed = sum(int(g["score"]) for g in unattributed)
