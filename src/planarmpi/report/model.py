@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from planarmpi.model import State
-from planarmpi.model.segments import views_of
 from planarmpi.model.clinical import (
     MBQ_PER_MCI,
     ClinicalContext,
@@ -31,6 +30,7 @@ from planarmpi.model.clinical import (
     percent_mphr,
     rate_pressure_product,
 )
+from planarmpi.model.segments import views_of
 
 __all__ = ["REPORT_SCHEMA", "Item", "Report", "ReportParams", "Section", "build_report"]
 
