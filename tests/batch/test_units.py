@@ -93,3 +93,29 @@ def test_a_units_studies_are_analysed_with_the_site_settings(monkeypatch: pytest
     assert used[0].abnormal_summed_score == 5
     assert used[0].scoring.sd_multiplier == 3.0
     assert used[1].abnormal_summed_score == 3  # the built-in settings without a file
+
+
+def test_the_summary_row_lists_the_unattributed_segments(tmp_path: Path):
+    """A study's row names the segments its territories leave out; a ledger row written
+    before the column existed gives an empty cell, and nothing stored is lost."""
+    from planarmpi.batch.runner import COLUMNS, write_summary
+    from planarmpi.batch.units import summary_row
+
+    perf = {"verdict": "abnormal", "territories": ["RCA"],
+            "unattributed_segments": [{"segment": "ANT-1"}, {"segment": "LAO-1"}]}
+    row = summary_row({"study_instance_uid": "1.2", "perfusion": perf})
+    assert row["territories"] == "RCA"
+    assert row["unattributed_segments"] == "ANT-1,LAO-1"
+    assert summary_row({"perfusion": {"territories": ["LAD"]}})["unattributed_segments"] is None
+    ledger = tmp_path / ".batch" / "units"
+    ledger.mkdir(parents=True)
+    old = {c: None for c in COLUMNS if c != "unattributed_segments"}
+    (ledger / "a.json").write_text(json.dumps({"rows": [
+        {**old, "unit": "a", "status": "ok", "study_instance_uid": "1.1"},
+        {**dict.fromkeys(COLUMNS), "unit": "b", "status": "ok", "study_instance_uid": "1.2",
+         "unattributed_segments": "ANT-1,LAO-1"}]}))
+    csv_path, _ = write_summary(tmp_path)
+    lines = csv_path.read_text().splitlines()
+    assert "unattributed_segments" in lines[0].split(",")
+    assert len(lines) == 3
+    assert '"ANT-1,LAO-1"' in lines[2]

@@ -269,6 +269,25 @@ def test_study_page_names_perfusion_territories_only_for_a_defect(archive, verdi
             in page.text)
 
 
+def test_study_page_lists_the_reductions_no_named_territory_holds(archive):
+    """The segments scored at stress outside every named territory's
+    (``perfusion.unattributed_segments``) are on the page, as in the report."""
+    from sqlalchemy import select
+
+    from planarmpi.store.models import Analysis
+
+    with archive.session() as s:
+        analysis = s.scalars(select(Analysis)).one()
+        analysis.result = {**(analysis.result or {}), "perfusion": {
+            "verdict": "abnormal", "territories": ["RCA"],
+            "unattributed_segments": [{"segment": "ANT-1", "name": "basal anterolateral",
+                                       "territory": "LAD", "score": 3}]}}
+    page = _client(archive, "tech").get(f"/studies/{_study_uid(archive)}")
+    assert page.status_code == 200
+    assert ('<td class="perfusion-unattributed">basal anterolateral (ANT-1, score 3; '
+            'usually LAD)</td>') in page.text
+
+
 def test_study_page_shows_the_limit_a_gated_perfusion_segment_was_graded_against(archive):
     """The limit is per study (widened for a noisy segment): the page shows it next to the
     shortening; a blood-pool segment (regional EF, no such limit) shows its grade alone."""

@@ -117,6 +117,9 @@ def summary_row(result: dict[str, Any]) -> dict[str, Any]:
         "rvef_percent": rv["value_percent"] if rv else None,
         "perfusion_verdict": perf.get("verdict"),
         "territories": ",".join(perf.get("territories", [])) or None,
+        # Segments scored at stress outside every named territory's (since 2026-12-03).
+        "unattributed_segments": ",".join(g["segment"] for g in
+                                          perf.get("unattributed_segments", [])) or None,
         "summed_stress_score": stress["summed_score"] if stress else None,
         "lung_heart_ratio": result.get("lung_heart_ratio"),
         "report_bottom_line": report.get("bottom_line"),
