@@ -360,6 +360,14 @@ def test_a_reduction_no_named_territory_takes_is_not_left_out():
     text = " ".join(render_text(build_report(result, clock=CLOCK)).split())
     assert "(ANT-1, score 2, rest score 2, scar; usually LAD)." in text
     assert "outside the territories' segments —" not in text
+    # No territory named at all: the same segments, worded without "also".
+    result["perfusion"] = _with_unattributed("abnormal", 3)
+    result["perfusion"]["territories"] = []
+    result["perfusion"]["territory_segments"] = {}
+    text = " ".join(render_text(build_report(result, clock=CLOCK)).split())
+    assert ("Reduced, with no coronary territory named by the territory fit (seen in 1 "
+            "view): basal anterolateral (ANT-1, score 3") in text
+    assert "A severe fixed reduction in no named territory — basal anterolateral" in text
     # A normal verdict: said where, not read as a defect, never in the impression.
     result["perfusion"] = _with_unattributed("normal", 3)
     text = " ".join(render_text(build_report(result, clock=CLOCK)).split())

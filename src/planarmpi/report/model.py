@@ -461,7 +461,8 @@ def _perfusion_section(result: dict[str, Any], p: ReportParams
                               + (f", {meaning}" if meaning else "") + ".")
         unattributed = perf.get("unattributed_segments") or []
         if unattributed:
-            text, sentence = _unattributed_text(unattributed, verdict, perf.get("params", {}))
+            text, sentence = _unattributed_text(unattributed, verdict, perf.get("params", {}),
+                                                named=bool(perf.get("territories")))
             paragraphs.append(text)
             if sentence:
                 impression.append(sentence)
@@ -506,7 +507,7 @@ def _perfusion_section(result: dict[str, Any], p: ReportParams
 
 
 def _unattributed_text(unattributed: list[dict[str, Any]], verdict: str,
-                       params: dict[str, Any]) -> tuple[str, str | None]:
+                       params: dict[str, Any], named: bool = True) -> tuple[str, str | None]:
     """The paragraph on the reduced segments no named territory takes
     (``perfusion.unattributed_segments``) and, when the study is not normal and their
     summed stress score alone reaches the abnormal summed score, an impression sentence:
@@ -522,8 +523,11 @@ def _unattributed_text(unattributed: list[dict[str, Any]], verdict: str,
         return (f"Also reduced, outside the territories named: {names} — not read as a "
                 "perfusion defect (see the verdict).", None)
     views = views_of(g["segment"] for g in unattributed)
-    text = (f"Also reduced, outside the segments attributed to the territories named (seen "
-            f"in {len(views)} view{'s' if len(views) > 1 else ''}): {names}.")
+    seen = f"seen in {len(views)} view{'s' if len(views) > 1 else ''}"
+    text = (f"Also reduced, outside the segments attributed to the territories named "
+            f"({seen}): {names}." if named else
+            f"Reduced, with no coronary territory named by the territory fit ({seen}): "
+            f"{names}.")
     summed = sum(int(g["score"]) for g in unattributed)
     threshold = params.get("abnormal_summed_score")
     if threshold is None or summed < int(threshold):
@@ -534,7 +538,8 @@ def _unattributed_text(unattributed: list[dict[str, Any]], verdict: str,
         if len(classes) == 1 else ""
     territories = sorted({g["territory"] for g in unattributed})
     segments = ", ".join(f"{g['name']} ({g['segment']})" for g in unattributed)
-    return text, (f"Also a {severity} {kind}reduction outside the territories' segments — "
+    where = "outside the territories' segments" if named else "in no named territory"
+    return text, (f"{'Also a' if named else 'A'} {severity} {kind}reduction {where} — "
                   f"{segments}, usually the {' / '.join(territories)} territory "
                   f"(summed score {summed}); review the images.")
 
