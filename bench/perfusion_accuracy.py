@@ -24,7 +24,9 @@ equivocal normal counts against); territory correct = the named territories incl
 significant defect's territory and name no territory without a defect (also shown for
 studies with one and with two defects, and per vessel, as planar studies reported
 localisation: each significant defect's territory named, each defect-free territory left
-unnamed, among detected studies); extent = the
+unnamed, among detected studies; and, for each significant territory not named, whether
+segments of that usual territory are described as reduced outside the named territories,
+``unattributed_segments``); extent = the
 mean over views of the percentage of profile points in defects, vs the phantom's
 percentage of LV myocardium; reversibility = overall ischemia / scar / mixed vs truth
 (all reversible / all fixed / both) among detected stress+rest cases. The simulator
@@ -95,6 +97,10 @@ def _row(path: Path, study: Study, limits: tuple[Any, ...] = (),
         "true_reversibility": kind,
         "verdict": section["verdict"],
         "territories": " ".join(section["territories"]),
+        # The usual territories of the segments scored at stress outside every named
+        # territory's (the report describes them; since 2026-12-03).
+        "unattributed_territories": " ".join(sorted({
+            g["territory"] for g in section.get("unattributed_segments", [])})),
         "extent_percent": stress["extent_percent"],
         "summed_score": stress["summed_score"],
         "reversibility": (section.get("reversibility") or {}).get("overall"),
@@ -164,7 +170,8 @@ def _typed(row: dict[str, Any]) -> dict[str, Any]:
             "low_counts_verdict": row.get("low_counts_verdict") or None,
             "site_limits_same": _flag(row.get("site_limits_same")),
             "tid_ratio": _number(row.get("tid_ratio")),
-            "tid_abnormal": _flag(row.get("tid_abnormal"))}
+            "tid_abnormal": _flag(row.get("tid_abnormal")),
+            "unattributed_territories": row.get("unattributed_territories")}
 
 
 def summary_table(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
@@ -183,12 +190,19 @@ def summary_table(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
     # territory of a significant defect named (sensitivity) and each territory without any
     # defect left unnamed (specificity); a minor defect's territory counts in neither.
     vessel_found, vessel_clear = [], []
+    # Each significant territory not named: are its segments at least described in the
+    # report, as reductions outside the named territories (rows of runs before the
+    # column have none)?
+    vessel_described: list[bool] = []
     for r in detected:
         named = set(r["territories"].split())
         required = set(r["required_territories"].split())
         present = set(r["true_territories"].split())
         vessel_found += [t in named for t in sorted(required)]
         vessel_clear += [t not in named for t in TERRITORIES if t not in present]
+        if r.get("unattributed_territories") is not None:
+            described = named | set(r["unattributed_territories"].split())
+            vessel_described += [t in described for t in sorted(required - named)]
     reversibility = [r for r in detected if r["reversibility"] is not None]
     ext_true = np.array([r["true_extent_percent"] for r in rows])
     ext_est = np.array([r["extent_percent"] or 0.0 for r in rows])
@@ -229,6 +243,7 @@ def summary_table(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
                                     if len(r["true_territories"].split()) > 1]), ""),
         ("  per vessel: significant defect's named", pct(vessel_found), ""),
         ("  per vessel: defect-free territory unnamed", pct(vessel_clear), ""),
+        ("  per vessel: missed one's segments described", pct(vessel_described), ""),
         ("extent r (all studies)", corr(ext_true, ext_est), "≥ 0.85"),
         ("extent r (studies with defects)", corr(ext_true[with_defect], ext_est[with_defect]),
          ""),
