@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,6 +26,7 @@ from planarmpi.model import (
     Sex,
     State,
     StaticImage,
+    Study,
     StudyHeader,
     Tracer,
     View,
@@ -160,3 +163,15 @@ def beating_ring_series(seed: int, shortening: float = 0.2, *, frames: int = 8,
                                              background=10.0)))
     return GatedSeries(acq, np.asarray(images), np.full(frames, 100.0),
                        GatingInfo(800.0, 640.0, 960.0, 350, 12, 75.0, "FORW", 0.0, True))
+
+
+def static_perfusion_study(folder: Path, preset_name: str, seed: int, **changes: Any) -> Study:
+    """A simulated study of ``preset_name`` (static views only, ``changes`` applied to its
+    spec) written to ``folder`` and read back: the one Study it holds."""
+    from planarmpi import read_studies
+    from planarmpi.simulate import simulate_study
+    from planarmpi.simulate.presets import preset
+
+    simulate_study(replace(preset(preset_name), gated_view=None, **changes), folder, seed=seed)
+    (study,) = read_studies(folder).studies
+    return study

@@ -5,27 +5,22 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import replace
 from pathlib import Path
 
-from planarmpi import read_studies
+from factories import static_perfusion_study
 from planarmpi.analysis.perfusion.study import analyze_perfusion
 from planarmpi.report.model import build_report
 from planarmpi.report.render import render_text
-from planarmpi.simulate import simulate_study
 from planarmpi.simulate.phantom import Defect
-from planarmpi.simulate.presets import preset
 
 
 def test_every_segment_scored_at_stress_is_described(tmp_path: Path) -> None:
     """A reversible RCA defect and a small fixed LAD one: the LAD is named from the rest
     images' fit with that fit's segments, so a stress-reduced LAD segment outside them is
     in no territory's list — it must still be in the text, under ``unattributed``."""
-    spec = replace(preset("rca-scar"), gated_view=None,
-                   defects=(Defect("RCA", 0.5, 0.8, reversible=True),
-                            Defect("LAD", 0.55, 0.35, reversible=False)))
-    simulate_study(spec, tmp_path, seed=51)
-    (study,) = read_studies(tmp_path).studies
+    study = static_perfusion_study(tmp_path, "rca-scar", 51,
+                                   defects=(Defect("RCA", 0.5, 0.8, reversible=True),
+                                            Defect("LAD", 0.55, 0.35, reversible=False)))
     result = analyze_perfusion(study)
     assert result is not None
     perf = result.section

@@ -513,10 +513,9 @@ def _unattributed_text(unattributed: list[dict[str, Any]], verdict: str,
     summed stress score alone reaches the abnormal summed score, an impression sentence:
     a reduction that would by itself make a study abnormal is never left out of it."""
     def described(g: dict[str, Any]) -> str:
-        score = f"score {g['score']}"
         rest = (f", rest score {g['rest_score']}, {g['classification']}"
                 if "rest_score" in g else "")
-        return f"{g['name']} ({g['segment']}, {score}{rest}; usually {g['territory']})"
+        return f"{g['name']} ({g['segment']}, score {g['score']}{rest}; usually {g['territory']})"
 
     names = "; ".join(described(g) for g in unattributed)
     if verdict == "normal":

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from factories import acquisition, ring_image
+from factories import acquisition, ring_image, static_perfusion_study
 from planarmpi import read_studies
 from planarmpi.analysis.perfusion.normals import builtin_limits
 from planarmpi.analysis.perfusion.params import PerfusionParams
@@ -21,7 +21,7 @@ from planarmpi.analysis.pipeline import analyze_study
 from planarmpi.model import SeriesKind, Sex, State, Study, Tracer, View
 from planarmpi.simulate import simulate_study
 from planarmpi.simulate.phantom import Defect
-from planarmpi.simulate.presets import preset, random_normal_spec
+from planarmpi.simulate.presets import random_normal_spec
 
 Case = tuple[Study, dict[str, Any]]
 
@@ -235,11 +235,9 @@ def test_views_the_limits_do_not_hold_are_shown_not_compared(tmp_path: Path) -> 
 def test_an_ischaemic_and_a_scarred_territory_read_mixed(tmp_path: Path) -> None:
     """A large reversible LAD defect beside a small fixed RCA one (the phantom's truth:
     mixed): the LAD's share of the summed score alone would call the study ischaemia."""
-    spec = replace(preset("lad-ischemia"), gated_view=None,
-                   defects=(Defect("LAD", 0.55, 1.0, reversible=True),
-                            Defect("RCA", 0.5, 0.5, reversible=False)))
-    simulate_study(spec, tmp_path, seed=41)
-    (study,) = read_studies(tmp_path).studies
+    study = static_perfusion_study(tmp_path, "lad-ischemia", 41,
+                                   defects=(Defect("LAD", 0.55, 1.0, reversible=True),
+                                            Defect("RCA", 0.5, 0.5, reversible=False)))
     result = analyze_perfusion(study)
     by_shares = analyze_perfusion(study, params=PerfusionParams(territory_reversibility=False))
     assert result is not None

@@ -193,9 +193,9 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
     section["artefacts"] = artefacts
     # The rest state paired with the stress state (none without a stress state).
     paired = rest_key if stress_key else None
+    paired_summary = summaries[paired] if paired else None
     decided = study_verdict(by_state[primary], stress_summary,
-                            by_state[paired] if paired else [],
-                            summaries[paired] if paired else None,
+                            by_state[paired] if paired else [], paired_summary,
                             section.get("reversibility"), artefacts, sex,
                             [f.code for f in findings], p,
                             "stress" if stress_key else primary)
@@ -205,7 +205,7 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
     section["verdict_reasons"] = list(decided.reasons)
     section["segments"] = [seg.to_json() for v in by_state[primary] if v.defects
                            for seg in v.defects.segments]
-    section.update(study_territories(stress_summary, summaries[paired] if paired else None,
+    section.update(study_territories(stress_summary, paired_summary,
                                      section.get("reversibility"), decided, p))
     section["unattributed_segments"] = unattributed_segments(
         section["segments"], section["territory_segments"], section.get("reversibility"))

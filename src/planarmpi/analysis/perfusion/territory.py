@@ -160,7 +160,7 @@ def fit_territories(deficits: Mapping[str, float], reduced: Mapping[str, bool],
 
 def _attributed(keys: list[str], reduced: Mapping[str, bool], named: tuple[str, ...],
                 coef: np.ndarray, index: dict[str, int], sig: Mapping[str, Mapping[str, float]],
-                share: float, min_signature: float = 0.0) -> dict[str, list[str]]:
+                share: float, min_signature: float) -> dict[str, list[str]]:
     """Each named territory's reduced segments: those where its signature is at least
     ``min_signature`` and its fitted contribution at least ``share`` × the segment's
     largest among the named territories."""
