@@ -316,6 +316,63 @@ def test_a_normal_verdict_names_its_reduced_segments_but_no_defect():
     assert build_report(result, clock=CLOCK).defects  # the same territory, a defect
 
 
+def _fixed_septal_shadow() -> dict:
+    """A woman's fixed LAO septal/inferoapical reduction that the analysis took for the
+    breast's shadow (no gated images): the study reads equivocal."""
+    perf = _lad_perfusion(True)
+    perf["verdict"] = "equivocal"
+    perf["territory_segments"] = {"LAD": ["LAO-1", "LAO-2", "LAO-3"]}
+    perf["segments"] = [
+        {"segment": "LAO-1", "name": "basal septal", "territory": "LAD", "score": 4},
+        {"segment": "LAO-2", "name": "mid septal", "territory": "LAD", "score": 3},
+        {"segment": "LAO-3", "name": "inferoapical", "territory": "RCA", "score": 3},
+    ]
+    perf["reversibility"] = {"overall": "scar", "territories": {"LAD": "scar"}, "segments": [
+        {"segment": k, "classification": "scar", "stress_score": 3, "rest_score": 3}
+        for k in ("LAO-1", "LAO-2", "LAO-3")]}
+    perf["artefacts"] = [{"artefact": "breast attenuation",
+                          "segments": ["LAO-1", "LAO-2", "LAO-3"], "fixed_at_rest": True,
+                          "wall_motion_normal": None, "message": "the breast's shadow"}]
+    perf["verdict_reasons"] = ["summed stress score 10 over 3 reduced segment(s)",
+                               "the only reductions have the pattern of breast attenuation"]
+    return perf
+
+
+def test_an_attenuation_pattern_in_an_equivocal_study_is_named_not_called_a_defect():
+    """The verdict is equivocal because the only reductions have the breast's pattern: the
+    report names the artefact, says what it cannot exclude, and codes no defect — not
+    "fixed defect ... consistent with infarction" under an equivocal bottom line."""
+    result = _result()
+    result["perfusion"] = perf = _fixed_septal_shadow()
+    report = build_report(result, clock=CLOCK)
+    text = " ".join(render_text(report).split())
+    assert report.defects == ()
+    assert "EQUIVOCAL study" in report.impression[0]
+    assert ("Severe fixed reduction in the LAD territory (basal septal, mid septal, "
+            "inferoapical) with the pattern of breast attenuation: infarction (scar) cannot "
+            "be excluded; gated images would show whether wall motion there is normal."
+            ) in report.impression
+    assert ("LAD territory: basal septal (LAO-1, score 4), mid septal (LAO-2, score 3), "
+            "inferoapical (LAO-3, score 3) — a severe fixed reduction with the pattern of "
+            "breast attenuation (no gated wall motion to tell attenuation from a defect); "
+            "not coded as a perfusion defect") in text
+    assert "consistent with" not in text
+    assert "perfusion defect of" not in text
+    # A segment of the territory outside the pattern: a defect, as before.
+    perf["artefacts"][0]["segments"] = ["LAO-1", "LAO-2"]
+    report = build_report(result, clock=CLOCK)
+    assert [d["territory"] for d in report.defects] == ["LAD"]
+    assert any("consistent with infarction" in s for s in report.impression)
+    # A pattern a confirmed fixed defect set aside does not count.
+    perf["artefacts"][0]["segments"] = ["LAO-1", "LAO-2", "LAO-3"]
+    perf["artefacts"][0]["set_aside"] = "the rest images' reductions go beyond the pattern"
+    assert [d["territory"] for d in build_report(result, clock=CLOCK).defects] == ["LAD"]
+    # An abnormal verdict keeps its defect whatever the artefacts.
+    del perf["artefacts"][0]["set_aside"]
+    perf["verdict"] = "abnormal"
+    assert [d["territory"] for d in build_report(result, clock=CLOCK).defects] == ["LAD"]
+
+
 def _with_unattributed(verdict: str, score: int) -> dict:
     """An RCA defect named, and a basal anterolateral reduction no named territory takes
     (``perfusion.unattributed_segments``)."""

@@ -377,6 +377,12 @@ def _perfusion_section(result: dict[str, Any], p: ReportParams
     paragraphs: list[str] = []
     impression: list[str] = []
     defects: list[dict[str, Any]] = []
+    # The attenuation patterns the verdict stood on (a confirmed fixed defect sets one
+    # aside): a territory whose reductions all lie in one is worded as attenuation, not as
+    # a defect, whenever the study is not read abnormal.
+    attenuation = [a for a in perf.get("artefacts", [])
+                   if "attenuation" in str(a.get("artefact", "")) and a.get("segments")
+                   and not a.get("set_aside")]
     for s in states:
         items.append(Item(f"{_state_name(s['state']).capitalize()}",
                           f"summed score {s['summed_score']}, {s['reduced_segments']} of "
@@ -438,6 +444,13 @@ def _perfusion_section(result: dict[str, Any], p: ReportParams
             else:
                 kind = "partially reversible"
             extent = _extent(float(stress["extent_percent"]), p)
+            pattern = _attenuation_cover(segs, attenuation) if verdict != "abnormal" else None
+            if pattern is not None:
+                shadow_text, shadow_sentence = _attenuation_text(territory, segs, kind,
+                                                                 max_score, pattern)
+                paragraphs.append(shadow_text)
+                impression.append(shadow_sentence)
+                continue
             defects.append({"territory": territory, "severity": _severity(max_score),
                             "kind": kind, "extent": extent,
                             "segments": [g["segment"] for g in segs]})
@@ -504,6 +517,39 @@ def _perfusion_section(result: dict[str, Any], p: ReportParams
                       r["classification"] if r else "—"))
     return (Section("perfusion", "Perfusion", tuple(items), tuple(paragraphs), tuple(table)),
             impression, verdict, defects)
+
+
+def _attenuation_cover(segs: list[dict[str, Any]], attenuation: list[dict[str, Any]]
+                       ) -> dict[str, Any] | None:
+    """The attenuation pattern (``perfusion.artefacts`` entry) that holds every one of a
+    territory's reduced segments, or None."""
+    keys = {g["segment"] for g in segs}
+    return next((a for a in attenuation if keys <= set(a["segments"])), None)
+
+
+def _attenuation_text(territory: str, segs: list[dict[str, Any]], kind: str, max_score: int,
+                      pattern: dict[str, Any]) -> tuple[str, str]:
+    """The paragraph and the impression sentence for a territory whose reductions have the
+    pattern of breast or diaphragmatic attenuation in a study not read abnormal: the
+    artefact is named and the defect it may hide is not ruled out — never "consistent
+    with" a disease the verdict did not call (``../shared/domain/perfusion.md``, Traps)."""
+    artefact = str(pattern["artefact"])
+    names = ", ".join(f"{g['name']} ({g['segment']}, score {g.get('score', 0)})" for g in segs)
+    motion = pattern.get("wall_motion_normal")
+    check = ("wall motion there is normal on the gated images"
+             if motion is True else "no gated wall motion to tell attenuation from a defect")
+    disease = {"reversible": "ischemia", "fixed": "infarction (scar)",
+               "partially reversible": "infarction or ischemia"}.get(kind, "a perfusion defect")
+    what = "reduction" if kind.startswith("not assessable") else f"{kind} reduction"
+    text = (f"{territory} territory: {names} — a {_severity(max_score)} {what} with the "
+            f"pattern of {artefact} ({check}); not coded as a perfusion defect (see the "
+            "verdict).")
+    where = ", ".join(g["name"] for g in segs)
+    sentence = (f"{_severity(max_score).capitalize()} {what} in the {territory} territory "
+                f"({where}) with the pattern of {artefact}: {disease} cannot be excluded"
+                + ("; gated images would show whether wall motion there is normal."
+                   if motion is None else "."))
+    return text, sentence
 
 
 def _unattributed_text(unattributed: list[dict[str, Any]], verdict: str,
