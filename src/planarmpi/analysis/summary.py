@@ -7,12 +7,12 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from planarmpi.analysis.localize import HeartSearch, locate_heart
+from planarmpi.analysis.localize import HeartSearch, locate_heart, locate_lv_ring
 from planarmpi.io.vendors import vendor_of
-from planarmpi.model import DynamicSeries, GatedSeries, StaticImage
+from planarmpi.model import DynamicSeries, GatedSeries, StaticImage, Tracer
 from planarmpi.model.study import Series
 
-__all__ = ["SeriesSummary", "summarize_series"]
+__all__ = ["PERFUSION_TRACERS", "SeriesSummary", "heart_search", "summarize_series"]
 
 
 def _image_for_heart(series: Series) -> NDArray[np.float64]:
@@ -135,11 +135,33 @@ class SeriesSummary:
             "heart_found": self.heart.region is not None,
             "heart_not_found_reason": self.heart.reason or None,
             "heart_area_cm2": None if self.heart.region is None else self.heart.region.area_cm2,
+            "heart_region_method": None if self.heart.region is None
+            else self.heart.region.method,
             "heart_max_counts_per_pixel": self.heart_max_counts_per_pixel,
             "heart_counts_basis": self.heart_counts_basis,
             "manufacturer": a.manufacturer,
             "vendor": vendor_of(a.manufacturer).value,
         }
+
+
+#: Myocardial perfusion agents: their static and gated views are searched for the LV's
+#: myocardial ring (:func:`~planarmpi.analysis.localize.locate_lv_ring`).
+PERFUSION_TRACERS = frozenset({Tracer.TC99M_SESTAMIBI, Tracer.TC99M_TETROFOSMIN,
+                               Tracer.TC99M_PERFUSION, Tracer.TL201})
+
+
+def heart_search(series: Series) -> HeartSearch:
+    """The heart region of a series: the LV myocardial ring in a perfusion agent's static or
+    gated view (a hot liver, gut or Tl-201's background can outshine the thin wall once
+    smoothed), the hottest central half-maximum focus otherwise (blood pool, first pass,
+    unknown tracers)."""
+    image = _image_for_heart(series)
+    spacing = series.acquisition.pixel_spacing_mm
+    view_like = isinstance(series, StaticImage | GatedSeries) or (
+        isinstance(series, DynamicSeries) and series.is_framed_static)
+    if view_like and series.acquisition.tracer in PERFUSION_TRACERS:
+        return locate_lv_ring(image, spacing)
+    return locate_heart(image, spacing)
 
 
 def summarize_series(series: Series) -> SeriesSummary:
@@ -150,7 +172,7 @@ def summarize_series(series: Series) -> SeriesSummary:
     )
     return SeriesSummary(
         series=series,
-        heart=locate_heart(image, series.acquisition.pixel_spacing_mm),
+        heart=heart_search(series),
         total_counts=float(image.sum()),
         heart_counts_basis=basis,
     )

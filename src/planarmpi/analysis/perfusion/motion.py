@@ -5,8 +5,10 @@ of every position. A view acquired as a sequence of time frames (a *framed stati
 :attr:`planarmpi.model.DynamicSeries.is_framed_static`) can: each frame is registered to
 the sum of all frames and the patient's position over time follows.
 
-1. The heart is located on the sum of the frames
-   (:func:`~planarmpi.analysis.localize.locate_heart`); registration uses a window
+1. The heart is located on the sum of the frames — its LV myocardial ring
+   (:func:`~planarmpi.analysis.localize.locate_lv_ring`), else the hottest central focus
+   (:func:`~planarmpi.analysis.localize.locate_heart`; until 2026-12-03 always that one,
+   which a hot liver or gut loop can outshine); registration uses a window
    of ``window_mm`` around it, flat over the heart and tapered beyond (a Tukey window), so
    that the gut (whose activity moves by itself) and the edges of the field weigh little.
 2. Each frame, band-passed (a Gaussian of ``smoothing_mm`` minus one four times as wide:
@@ -39,7 +41,7 @@ from numpy.typing import NDArray
 from scipy import ndimage
 from skimage.registration import phase_cross_correlation
 
-from planarmpi.analysis.localize import locate_heart
+from planarmpi.analysis.localize import locate_heart, locate_lv_ring
 from planarmpi.model import DynamicSeries, SeriesKind, StaticImage
 
 __all__ = ["FrameMotion", "MotionParams", "frame_displacements", "framed_static_view",
@@ -168,7 +170,8 @@ def frame_displacements(frames: NDArray[np.generic], pixel_spacing_mm: tuple[flo
     spacing = np.asarray(pixel_spacing_mm, dtype=np.float64)
     total = stack.sum(axis=0)
     if centre_rc is None:
-        region = locate_heart(total, tuple(spacing)).region
+        region = locate_lv_ring(total, tuple(spacing)).region \
+            or locate_heart(total, tuple(spacing)).region
         centre_rc = region.centre_rc if region is not None else \
             ((total.shape[0] - 1) / 2, (total.shape[1] - 1) / 2)
     taper = _window(total.shape, centre_rc, p.window_mm / 2 / float(np.mean(spacing)))
