@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from planarmpi.analysis.perfusion.images import one_image_per_view
 from planarmpi.analysis.perfusion.motion import summed_view
 from planarmpi.analysis.perfusion.rings import oriented_pixels
 from planarmpi.analysis.perfusion.scoring import segment_arcs
@@ -44,8 +45,9 @@ def figure_title(section: dict[str, Any]) -> str:
 def _image(study: Study, sop_uid: str, series_uid: str,
            section: dict[str, Any]) -> StaticImage | None:
     """The static view a profile was measured on; for a view acquired in time frames, its
-    frames summed as the analysis did (realigned by the displacements it recorded)."""
-    for s in study.statics:
+    frames summed as the analysis did (realigned by the displacements it recorded); energy
+    windows of one acquisition summed as the analysis did (:func:`one_image_per_view`)."""
+    for s in one_image_per_view(study.statics)[0]:
         if (s.acquisition.sop_instance_uid == sop_uid
                 and s.acquisition.series_instance_uid == series_uid):
             return s

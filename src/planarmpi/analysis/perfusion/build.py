@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from planarmpi.analysis.perfusion.images import one_image_per_view
 from planarmpi.analysis.perfusion.normals import (
     VIEW_NAMES,
     NormalLimits,
@@ -38,7 +39,10 @@ def study_profiles(study: Study, params: ProfileParams
     out: list[tuple[View, State, Profile]] = []
     problems: list[str] = []
     groups: dict[State, list[StaticImage]] = {}
-    for image in study.statics:
+    # Energy windows of one acquisition summed, a repeated view's last acquisition taken,
+    # as for a patient (:func:`~.images.one_image_per_view`).
+    images_used, _ = one_image_per_view(study.statics)
+    for image in images_used:
         acq = image.acquisition
         if acq.view in VIEW_NAMES and state_group(acq.state) is not None:
             groups.setdefault(acq.state, []).append(image)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from planarmpi.analysis.perfusion.artefacts import attenuation_pattern, find_artefacts
+from planarmpi.analysis.perfusion.images import one_image_per_view
 from planarmpi.analysis.perfusion.motion import MotionParams, framed_static_view, summed_view
 from planarmpi.analysis.perfusion.normals import (
     NormalLimits,
@@ -102,6 +103,10 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
     statics += framed
     if not statics:
         return None
+    # One image per view and state: windows of one acquisition summed, the last of a
+    # repeated view analysed (images.py).
+    statics, combined = one_image_per_view(statics)
+    findings += combined
     tracer = statics[0].acquisition.tracer
     sex = study.patient.sex
     limits = select_limits((*user_limits, *builtin_limits()), tracer, sex)

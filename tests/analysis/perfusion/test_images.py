@@ -1,0 +1,131 @@
+"""One image per view and state (analysis/perfusion/images.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pydicom
+from pydicom.uid import generate_uid
+
+from factories import acquisition, static_perfusion_study
+from planarmpi import read_studies
+from planarmpi.analysis.perfusion.images import is_photopeak_window, one_image_per_view
+from planarmpi.analysis.perfusion.study import analyze_perfusion
+from planarmpi.model import EnergyWindow, Level, SeriesKind, State, StaticImage, Tracer, View
+
+T0 = dt.datetime(2026, 1, 2, 9, 0)
+TL_XRAY = EnergyWindow(1, ((62.0, 86.0),), "TL70")
+TL_167 = EnergyWindow(2, ((150.0, 184.0),), "TL167")
+TC_PEAK = EnergyWindow(1, ((126.0, 154.0),), "TC")
+TC_SCATTER = EnergyWindow(2, ((108.0, 124.0),), "SC")
+
+
+def _image(view: View, *, window: EnergyWindow, tracer: Tracer = Tracer.TL201,
+           state: State = State.STRESS_EXERCISE, when: dt.datetime | None = T0,
+           sop: str | None = None, series_number: int = 1, value: float = 10.0
+           ) -> StaticImage:
+    acq = replace(acquisition(SeriesKind.STATIC, tracer=tracer, state=state,
+                              series_uid=generate_uid(), sop_uid=sop or generate_uid()),
+                  view=view, view_angle_deg=45.0 if view is View.LAO else None,
+                  energy_window=window, acquisition_datetime=when,
+                  series_number=series_number)
+    return StaticImage(acq, np.full((8, 8), value))
+
+
+def test_photopeak_windows_per_tracer():
+    assert is_photopeak_window(TL_XRAY, Tracer.TL201)
+    assert is_photopeak_window(TL_167, Tracer.TL201)
+    assert not is_photopeak_window(TL_XRAY, Tracer.TC99M_SESTAMIBI)
+    assert is_photopeak_window(TC_PEAK, Tracer.TC99M_TETROFOSMIN)
+    assert not is_photopeak_window(TC_SCATTER, Tracer.TC99M_TETROFOSMIN)
+    assert is_photopeak_window(EnergyWindow(1), Tracer.TL201) is None  # ranges unknown
+
+
+def test_windows_of_one_acquisition_are_summed_and_said_so():
+    sop = generate_uid()
+    xray = _image(View.ANTERIOR, window=TL_XRAY, sop=sop, value=30.0)
+    gamma = _image(View.ANTERIOR, window=TL_167, sop=sop, value=8.0)  # frames of one instance
+    lao = _image(View.LAO, window=TL_XRAY, value=5.0)
+    out, findings = one_image_per_view([xray, lao, gamma])
+    assert [im.acquisition.view for im in out] == [View.ANTERIOR, View.LAO]
+    assert np.all(out[0].pixels == 38.0)
+    assert out[0].acquisition.energy_window.ranges_kev == ((62.0, 86.0), (150.0, 184.0))
+    assert out[0].acquisition.sop_instance_uid == sop
+    assert out[1] is lao
+    assert [f.code for f in findings] == ["PERFUSION_WINDOWS_SUMMED"]
+    assert "62–86 keV" in findings[0].message
+    assert "150–184 keV" in findings[0].message
+    # Separate series of one acquisition: the same acquisition date and time.
+    out, findings = one_image_per_view([_image(View.ANTERIOR, window=TL_XRAY, value=30.0),
+                                        _image(View.ANTERIOR, window=TL_167, value=8.0)])
+    assert len(out) == 1
+    assert np.all(out[0].pixels == 38.0)
+    # Two states of one view are two views to analyse, not windows.
+    rest = _image(View.ANTERIOR, window=TL_167, state=State.REDISTRIBUTION)
+    out, findings = one_image_per_view([xray, rest])
+    assert out == [xray, rest]
+    assert findings == []
+
+
+def test_a_scatter_window_is_left_out_not_summed():
+    peak = _image(View.LEFT_LATERAL, window=TC_PEAK, tracer=Tracer.TC99M_SESTAMIBI, value=50)
+    scatter = _image(View.LEFT_LATERAL, window=TC_SCATTER, tracer=Tracer.TC99M_SESTAMIBI,
+                     value=20)
+    out, findings = one_image_per_view([scatter, peak])
+    assert out == [peak]
+    assert [(f.code, f.level) for f in findings] == [("PERFUSION_WINDOW_NOT_PHOTOPEAK",
+                                                      Level.INFO)]
+    assert "108–124 keV" in findings[0].message
+
+
+def test_a_repeated_view_analyses_the_last_acquisition_and_warns():
+    first = _image(View.LAO, window=TL_XRAY, when=T0, series_number=2)
+    repeat = _image(View.LAO, window=TL_XRAY, when=T0 + dt.timedelta(minutes=12),
+                    series_number=7)
+    out, findings = one_image_per_view([repeat, first])
+    assert out == [repeat]
+    assert [(f.code, f.level) for f in findings] == [("PERFUSION_VIEW_REPEATED", Level.WARN)]
+    assert first.acquisition.display_name in findings[0].message
+    # Without acquisition times: by series number.
+    a = _image(View.LAO, window=TL_XRAY, when=None, series_number=9)
+    b = _image(View.LAO, window=TL_XRAY, when=None, series_number=4)
+    assert one_image_per_view([a, b])[0] == [a]
+
+
+def test_a_tl201_study_stored_one_series_per_window_is_scored_once(tmp_path: Path) -> None:
+    """Each view of a simulated Tl-201 stress/redistribution study written again as a
+    second series holding its 167 keV window (a quarter of the counts, the same
+    acquisition time): 15 segments per state, not 30, each view's windows summed."""
+    study = static_perfusion_study(tmp_path / "one", "lad-ischemia-high-lung", 62)
+    single = analyze_perfusion(study)
+    assert single is not None
+    folder = tmp_path / "two"
+    shutil.copytree(tmp_path / "one", folder)
+    rng = np.random.default_rng(3)
+    for path in sorted(folder.glob("*.dcm")):
+        ds = pydicom.dcmread(path)
+        ds.SeriesInstanceUID = generate_uid()
+        ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+        window = ds.EnergyWindowInformationSequence[0]
+        window.EnergyWindowRangeSequence[0].EnergyWindowLowerLimit = 150.0
+        window.EnergyWindowRangeSequence[0].EnergyWindowUpperLimit = 184.0
+        ds.PixelData = rng.poisson(ds.pixel_array * 0.25).astype(ds.pixel_array.dtype).tobytes()
+        ds.SeriesNumber = int(ds.SeriesNumber) + 100
+        ds.save_as(path.with_name(path.stem + "_167.dcm"))
+    (both,) = read_studies(folder).studies
+    assert len(both.statics) == 2 * len(study.statics)
+    result = analyze_perfusion(both)
+    assert result is not None
+    for state in result.section["states"]:
+        assert state["segments_scored"] == 15
+        assert sorted(v["view"] for v in state["views"]) == ["ANT", "LAO", "LLAT"]
+    summed = [f for f in result.findings if f.code == "PERFUSION_WINDOWS_SUMMED"]
+    assert len(summed) == len(study.statics)
+    # More counts, the same patient: the LAD ischaemia is still found.
+    assert single.section["verdict"] == "abnormal"
+    assert result.section["verdict"] == "abnormal"
+    assert "LAD" in result.section["territories"]
