@@ -90,6 +90,13 @@ def test_a_repeated_view_analyses_the_last_acquisition_and_warns():
     assert out == [repeat]
     assert [(f.code, f.level) for f in findings] == [("PERFUSION_VIEW_REPEATED", Level.WARN)]
     assert first.acquisition.display_name in findings[0].message
+    # Two detectors of one instance labelled with one view: not summed; detector 1 taken.
+    sop = generate_uid()
+    head1 = _image(View.ANTERIOR, window=TL_XRAY, sop=sop, value=3.0)
+    head2 = StaticImage(replace(head1.acquisition, detector=2), np.full((8, 8), 4.0))
+    out, findings = one_image_per_view([head1, head2])
+    assert out == [head1]
+    assert [f.code for f in findings] == ["PERFUSION_VIEW_REPEATED"]
     # Without acquisition times: by series number.
     a = _image(View.LAO, window=TL_XRAY, when=None, series_number=9)
     b = _image(View.LAO, window=TL_XRAY, when=None, series_number=4)

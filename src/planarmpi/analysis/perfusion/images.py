@@ -13,7 +13,9 @@ images of one view would score each segment twice. So, before the analysis:
    the tracer's photopeaks (a scatter window) is left out.
 2. Of two or more acquisitions of one view and state, the last one (acquisition date and
    time, then series number) is analysed: a repeat is acquired because the first was not
-   usable. The others are named in a warning, never dropped silently.
+   usable. The others are named in a warning, never dropped silently. Two detectors of one
+   acquisition labelled with the same view (descriptions that name one view for a
+   dual-head series) are not summed: detector 1 is analysed, with the same warning.
 """
 
 from __future__ import annotations
@@ -52,7 +54,9 @@ def _same_acquisition(a: StaticImage, b: StaticImage) -> bool:
     """Two windows of one acquisition: same matrix and pixel size, and the same SOP instance
     or the same (recorded) acquisition date and time."""
     qa, qb = a.acquisition, b.acquisition
-    if a.pixels.shape != b.pixels.shape or qa.pixel_spacing_mm != qb.pixel_spacing_mm:
+    if a.pixels.shape != b.pixels.shape or qa.pixel_spacing_mm != qb.pixel_spacing_mm \
+            or qa.detector != qb.detector:
+        # Two detectors see two views: labelled alike, they are not windows to add.
         return False
     if qa.sop_instance_uid == qb.sop_instance_uid:
         return True
@@ -79,11 +83,12 @@ def _summed(images: list[StaticImage]) -> StaticImage:
                        durations.pop() if len(durations) == 1 else first.frame_duration_ms)
 
 
-def _order(image: StaticImage) -> tuple[bool, str, int]:
-    """Acquisition order: by date and time when recorded, then series number."""
+def _order(image: StaticImage) -> tuple[bool, str, int, int]:
+    """Acquisition order: by date and time when recorded, then series number; of two
+    detectors of one acquisition labelled with one view, detector 1 counts as the last."""
     a = image.acquisition
     when = a.acquisition_datetime.isoformat() if a.acquisition_datetime else ""
-    return (a.acquisition_datetime is not None, when, a.series_number or 0)
+    return (a.acquisition_datetime is not None, when, a.series_number or 0, -a.detector)
 
 
 def one_image_per_view(images: Sequence[StaticImage]
@@ -152,13 +157,14 @@ def one_image_per_view(images: Sequence[StaticImage]
             last, earlier = ordered[-1], ordered[:-1]
             findings.append(Finding(
                 "PERFUSION_VIEW_REPEATED", Level.WARN,
-                f"{len(candidates)} acquisitions of the {last.acquisition.view.value} view "
+                f"{len(candidates)} images of the {last.acquisition.view.value} view "
                 f"({last.acquisition.state.value}): the last, "
                 f"{last.acquisition.display_name}, is analysed; not analysed: "
                 + "; ".join(f"{im.acquisition.display_name}"
                             + (f" ({im.acquisition.source_file})"
                                if im.acquisition.source_file else "") for im in earlier)
-                + " — a repeated view replaces the first; check that it is the one to read",
+                + " — a repeated view replaces the first (two detectors labelled with one "
+                "view: detector 1 is taken); check that it is the one to read",
                 last.acquisition.series_instance_uid))
             chosen[key] = last
         else:
