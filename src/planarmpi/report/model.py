@@ -374,6 +374,9 @@ def _perfusion_section(result: dict[str, Any], p: ReportParams
     segments = perf.get("segments", [])
     items: list[Item] = [Item("Method", perf.get("method", "")),
                          Item("Normal limits", (perf.get("limits") or {}).get("name", "—"))]
+    if perf.get("rest_limits"):
+        # A dual-isotope study: the rest state was scored against its own tracer's limits.
+        items.append(Item("Normal limits (rest)", perf["rest_limits"].get("name", "—")))
     paragraphs: list[str] = []
     impression: list[str] = []
     defects: list[dict[str, Any]] = []

@@ -16,6 +16,7 @@ from planarmpi import read_studies
 from planarmpi.analysis.perfusion.images import is_photopeak_window, one_image_per_view
 from planarmpi.analysis.perfusion.study import analyze_perfusion
 from planarmpi.model import EnergyWindow, Level, SeriesKind, State, StaticImage, Tracer, View
+from planarmpi.simulate.phantom import Defect
 
 T0 = dt.datetime(2026, 1, 2, 9, 0)
 TL_XRAY = EnergyWindow(1, ((62.0, 86.0),), "TL70")
@@ -136,3 +137,59 @@ def test_a_tl201_study_stored_one_series_per_window_is_scored_once(tmp_path: Pat
     assert single.section["verdict"] == "abnormal"
     assert result.section["verdict"] == "abnormal"
     assert "LAD" in result.section["territories"]
+
+
+def _one_study_of(folders: list[Path], into: Path) -> None:
+    """The files of several simulated studies of one patient rewritten as one study (the
+    first one's Study Instance UID, patient and date), as a dual-isotope protocol stores
+    its rest and stress images."""
+    into.mkdir()
+    first = pydicom.dcmread(sorted(folders[0].glob("*.dcm"))[0])
+    for folder in folders:
+        for path in sorted(folder.glob("*.dcm")):
+            ds = pydicom.dcmread(path)
+            for keyword in ("StudyInstanceUID", "PatientID", "PatientName", "PatientBirthDate",
+                            "StudyDate", "AccessionNumber"):
+                if keyword in first:
+                    setattr(ds, keyword, getattr(first, keyword))
+            ds.save_as(into / f"{folder.name}_{path.name}")
+
+
+def test_a_dual_isotope_study_scores_each_state_against_its_own_tracer(tmp_path: Path) -> None:
+    """Rest Tl-201 and stress Tc-99m sestamibi of one simulated patient with a reversible
+    LAD defect: the rest views are scored against the Tl-201 limits, and the paired
+    difference, TID and washout — count-for-count comparisons of one tracer's images — are
+    not measured (before 2026-12-03 the rest views met the Tc-99m limits, and the paired
+    difference compared a Tl-201 image with a Tc-99m one)."""
+    defect = (Defect("LAD", 0.6, 1.0, reversible=True),)
+    static_perfusion_study(tmp_path / "stress", "normal-male", 63, defects=defect,
+                           tracer=Tracer.TC99M_SESTAMIBI, states=(State.STRESS_EXERCISE,))
+    static_perfusion_study(tmp_path / "rest", "normal-male", 64, defects=defect,
+                           tracer=Tracer.TL201, counts_per_view=7.0e5,
+                           states=(State.REST,))
+    _one_study_of([tmp_path / "stress", tmp_path / "rest"], tmp_path / "dual")
+    (study,) = read_studies(tmp_path / "dual").studies
+    result = analyze_perfusion(study)
+    assert result is not None
+    section = result.section
+    assert "tc99m" in section["limits"]["name"]
+    assert "tl201" in section["rest_limits"]["name"]
+    dual = [f for f in result.findings if f.code == "DUAL_ISOTOPE"]
+    assert len(dual) == 1
+    assert dual[0].level is Level.WARN
+    assert "Tl-201" in dual[0].message
+    rev = section["reversibility"]
+    assert rev["paired_difference"] is None
+    assert rev["tid"]["ratio"] is None
+    assert "dual isotope" in rev["tid"]["problem"]
+    assert rev["washout"] is None
+    # The lung/heart ratio of each state against its own tracer's limit.
+    limits = {m["state"]: m["upper_limit"] for m in section["lung_heart_ratio"]}
+    assert limits == {"stress-exercise": 0.42, "rest": 0.50}
+    # The LAD ischaemia: abnormal at stress, normal (Tl-201 limits) at rest.
+    assert section["verdict"] == "abnormal"
+    assert "LAD" in section["territories"]
+    scores = {s["state"]: s["summed_score"] for s in section["states"]}
+    assert scores["stress-exercise"] >= 3
+    assert scores["rest"] < 3
+    assert rev["territories"].get("LAD") == "ischemia"

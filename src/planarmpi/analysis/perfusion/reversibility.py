@@ -261,14 +261,21 @@ def reversibility_by_territory(reversibility: dict[str, Any],
 
 
 def measure_reversibility(stress: list[ViewAnalysis], rest: list[ViewAnalysis],
-                          limits: NormalLimits, p: PerfusionParams, tracer: Tracer
-                          ) -> dict[str, Any]:
+                          limits: NormalLimits, p: PerfusionParams, tracer: Tracer,
+                          rest_limits: NormalLimits | None = None) -> dict[str, Any]:
     """The ``reversibility`` section of a stress/rest study: each view pair registered
     (rotation of the rest profile onto the stress one), the rest profile scored against
     the rest limits, the paired difference (:func:`paired_difference`), each segment
     classified (:func:`segment_reversibility`) and the study's overall class
     (:func:`overall_reversibility`), with planar TID (anterior view, :func:`planar_tid`)
-    and, for Tl-201, washout (:func:`tl201_washout`)."""
+    and, for Tl-201, washout (:func:`tl201_washout`).
+
+    ``rest_limits``: in a dual-isotope study (the rest state imaged with another tracer),
+    the rest tracer's limits, against which the rest profiles are scored. The paired
+    difference, the TID and the washout compare the two images count for count and need
+    one tracer: they are not measured then (``dual_isotope`` says so), and each segment is
+    classified from its two scores alone."""
+    dual = rest_limits is not None
     rest_by_view = {v.image.acquisition.view: v for v in rest}
     segments: list[dict[str, Any]] = []
     registration = {}
@@ -284,20 +291,20 @@ def measure_reversibility(stress: list[ViewAnalysis], rest: list[ViewAnalysis],
         shift = best_shift(r.profile.values, s.profile.values,
                                 int(p.max_registration_deg // step))
         registration[view.value] = round(shift * step, 3)
-        rest_limits, _ = view_limits_for(limits, r.image.acquisition,
-                                         p.view_angle_tolerance_deg)
-        if rest_limits is None:
+        rest_view_limits, _ = view_limits_for(rest_limits or limits, r.image.acquisition,
+                                              p.view_angle_tolerance_deg)
+        if rest_view_limits is None:
             continue
         aligned = replace(r.profile, values=np.roll(r.profile.values, shift),
                           raw_max_counts=np.roll(r.profile.raw_max_counts, shift),
                           radius_px=np.roll(r.profile.radius_px, shift),
                           noise_sd=None if r.profile.noise_sd is None
                           else np.roll(r.profile.noise_sd, shift))
-        rest_defects = score_view(view, aligned, rest_limits, p.scoring)
+        rest_defects = score_view(view, aligned, rest_view_limits, p.scoring)
         stress_limits = limits.for_view(view, s.image.acquisition.state)
         difference = limits.difference_for(view)
         paired: dict[str, Any] = {}
-        if stress_limits is not None and difference is not None \
+        if not dual and stress_limits is not None and difference is not None \
                 and difference.mean.size == s.profile.values.size:
             result = paired_difference(s, r, stress_limits, difference, p,
                                        limits.difference_scale_quantile)
@@ -323,9 +330,9 @@ def measure_reversibility(stress: list[ViewAnalysis], rest: list[ViewAnalysis],
                              induced_loss_percent=info["loss_percent"],
                              induced_deficit=round(info["deficit"], 5))
             segments.append(entry)
-        if view is View.ANTERIOR:
+        if view is View.ANTERIOR and not dual:
             tid = planar_tid(s, r, p)
-        if tracer is Tracer.TL201:
+        if tracer is Tracer.TL201 and not dual:
             w = tl201_washout(s, r)
             if w is not None:
                 washout[view.value] = w
@@ -339,6 +346,13 @@ def measure_reversibility(stress: list[ViewAnalysis], rest: list[ViewAnalysis],
         "stress_induced_segments": [g["segment"] for g in segments if g.get("stress_induced")],
         "paired_difference": paired_views or None,
         "registration_rotation_deg": registration,
-        "tid": tid,
+        "tid": tid if not dual else {
+            "ratio": None, "abnormal": None, "upper_limit": p.tid_limit,
+            "problem": "not measured: stress and rest were imaged with different tracers "
+                       "(dual isotope), whose resolution and scatter differ"},
         "washout": washout or None,
+        **({"dual_isotope": "stress and rest imaged with different tracers: each state "
+                            "scored against its own tracer's limits; the stress − rest "
+                            "paired difference, TID and washout not measured"}
+           if dual else {}),
     }

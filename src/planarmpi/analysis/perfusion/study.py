@@ -61,7 +61,17 @@ from planarmpi.analysis.perfusion.views import (
     view_json,
     view_limits_for,
 )
-from planarmpi.model import Finding, Level, SeriesKind, State, StaticImage, Study, View
+from planarmpi.model import (
+    Finding,
+    Level,
+    SeriesKind,
+    Sex,
+    State,
+    StaticImage,
+    Study,
+    Tracer,
+    View,
+)
 
 __all__ = ["PerfusionParams", "PerfusionResult", "analyze_perfusion", "attenuation_pattern",
            "camera_angle_deg", "lung_heart_ratio", "oriented_pixels", "segment_reversibility",
@@ -74,6 +84,38 @@ class PerfusionResult:
 
     section: dict[str, Any]
     findings: tuple[Finding, ...]
+
+
+def _state_limits(statics: Sequence[StaticImage], tracer: Tracer,
+                  limits: NormalLimits | None, user_limits: Sequence[NormalLimits], sex: Sex,
+                  p: PerfusionParams, findings: list[Finding]
+                  ) -> dict[str, NormalLimits | None]:
+    """Each state's limits: the study's (those of the first view's tracer), or, for a
+    state imaged with another tracer group (a dual-isotope protocol), that tracer's — with
+    a finding that says so. A state whose views mix tracer groups keeps the study's."""
+    groups: dict[str, set[str | None]] = {}
+    tracers: dict[str, Tracer] = {}
+    for s in statics:
+        key = s.acquisition.state.value
+        groups.setdefault(key, set()).add(tracer_group(s.acquisition.tracer))
+        tracers.setdefault(key, s.acquisition.tracer)
+    out: dict[str, NormalLimits | None] = {}
+    for key, found in groups.items():
+        if found == {tracer_group(tracer)} or len(found) != 1:
+            out[key] = limits
+            continue
+        other = tracers[key]
+        own = select_limits((*user_limits, *builtin_limits()), other, sex)
+        out[key] = own
+        findings.append(Finding(
+            "DUAL_ISOTOPE", Level.WARN,
+            f"the {key} views were imaged with {other.value}, the others with "
+            f"{tracer.value}: each state is scored against its own tracer's limits"
+            + (f" ({own.name})" if own else " (none found: not scored)")
+            + "; the stress − rest paired difference, the planar TID and the washout, which "
+            "compare the two images count for count, are not measured, and reversibility "
+            "rests on the segment scores alone"))
+    return out
 
 
 def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
@@ -107,7 +149,10 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
     # repeated view analysed (images.py).
     statics, combined = one_image_per_view(statics)
     findings += combined
-    tracer = statics[0].acquisition.tracer
+    # The study's tracer: the stress images' (a dual-isotope rest state gets its own limits,
+    # _state_limits).
+    tracer = next((s.acquisition.tracer for s in statics if s.acquisition.state.is_stress),
+                  statics[0].acquisition.tracer)
     sex = study.patient.sex
     limits = select_limits((*user_limits, *builtin_limits()), tracer, sex)
     if limits is None:
@@ -122,6 +167,9 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
             f"{limits.profile_params.get('n_angles')} angles, this analysis uses "
             f"{p.profile.n_angles}: profiles not compared"))
         limits = None
+    # Dual isotope (e.g. rest Tl-201, stress Tc-99m): a state imaged with another tracer
+    # group than the first is scored against that tracer's limits.
+    state_limits = _state_limits(statics, tracer, limits, user_limits, sex, p, findings)
     by_state: dict[str, list[ViewAnalysis]] = {}
     ordered = sorted(statics, key=lambda s: (not s.acquisition.state.is_stress,
                                              s.acquisition.state.value,
@@ -134,7 +182,7 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
     rings_from_rest(measured, p, findings)
     for state_value, view_list in measured.items():
         for vp in view_list:
-            analysis = analyze_view(vp, limits, p, findings)
+            analysis = analyze_view(vp, state_limits.get(state_value, limits), p, findings)
             if analysis is not None:
                 by_state.setdefault(state_value, []).append(analysis)
     if not by_state:
@@ -159,11 +207,11 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
                    for k, views in by_state.items()],
         "motion": motion,
     }
-    # Lung/heart ratio on the anterior view of each state.
-    group = tracer_group(tracer) or "tc99m"
+    # Lung/heart ratio on the anterior view of each state, against its tracer's limit.
     lhr = []
     for k, views in by_state.items():
         for v in views:
+            group = tracer_group(v.image.acquisition.tracer) or "tc99m"
             if v.image.acquisition.view is View.ANTERIOR:
                 assert v.image.acquisition.pixel_spacing_mm is not None
                 m = lung_heart_ratio(v.pixels, v.profile, v.image.acquisition.pixel_spacing_mm)
@@ -176,16 +224,21 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
                             "HIGH_LUNG_HEART_RATIO", Level.INFO,
                             f"{v.image.acquisition.display_name}: lung/heart ratio "
                             f"{m['value']:.2f} above {LHR_LIMITS[group]:.2f} "
-                            f"({tracer.value}): stress-induced LV dysfunction or "
+                            f"({v.image.acquisition.tracer.value}): stress-induced LV "
+                            "dysfunction or "
                             "multivessel disease (heart-rate dependent)",
                             v.image.acquisition.series_instance_uid))
                 lhr.append(m)
     section["lung_heart_ratio"] = lhr
 
     # Stress ↔ rest: registration, reversibility per segment, TID, washout.
-    if stress_key and rest_key and limits is not None:
-        section["reversibility"] = measure_reversibility(by_state[stress_key], by_state[rest_key],
-                                                         limits, p, tracer)
+    rest_limits = state_limits.get(rest_key) if rest_key else None
+    if stress_key and rest_key and limits is not None and rest_limits is not None:
+        section["reversibility"] = measure_reversibility(
+            by_state[stress_key], by_state[rest_key], limits, p, tracer,
+            rest_limits=rest_limits if rest_limits is not limits else None)
+    if rest_limits is not None and rest_limits is not limits:
+        section["rest_limits"] = rest_limits.describe()
     stress_summary = summaries[primary]
     artefacts = find_artefacts(summaries.get(rest_key) if rest_key else None,
                                sex, by_state, primary, wall_motion,
