@@ -98,6 +98,13 @@ def test_a_repeated_view_analyses_the_last_acquisition_and_warns():
     out, findings = one_image_per_view([head1, head2])
     assert out == [head1]
     assert [f.code for f in findings] == ["PERFUSION_VIEW_REPEATED"]
+    # Two states not recorded: said so, not taken for a repeat without a word.
+    early = _image(View.LAO, window=TL_XRAY, when=T0, state=State.UNKNOWN)
+    late = _image(View.LAO, window=TL_XRAY, when=T0 + dt.timedelta(hours=3),
+                  state=State.UNKNOWN)
+    out, findings = one_image_per_view([early, late])
+    assert out == [late]
+    assert "state (stress or rest) is not recorded" in findings[0].message
     # Without acquisition times: by series number.
     a = _image(View.LAO, window=TL_XRAY, when=None, series_number=9)
     b = _image(View.LAO, window=TL_XRAY, when=None, series_number=4)

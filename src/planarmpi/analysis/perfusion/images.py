@@ -25,7 +25,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from planarmpi.model import EnergyWindow, Finding, Level, StaticImage, Tracer, View
+from planarmpi.model import EnergyWindow, Finding, Level, State, StaticImage, Tracer, View
 
 __all__ = ["PHOTOPEAKS_KEV", "is_photopeak_window", "one_image_per_view"]
 
@@ -155,10 +155,14 @@ def one_image_per_view(images: Sequence[StaticImage]
         if len(candidates) > 1:
             ordered = sorted(candidates, key=_order)
             last, earlier = ordered[-1], ordered[:-1]
+            unknown = last.acquisition.state is State.UNKNOWN
             findings.append(Finding(
                 "PERFUSION_VIEW_REPEATED", Level.WARN,
                 f"{len(candidates)} images of the {last.acquisition.view.value} view "
-                f"({last.acquisition.state.value}): the last, "
+                + ("whose state (stress or rest) is not recorded — name it in the series "
+                   "description or protocol name" if unknown
+                   else f"({last.acquisition.state.value})")
+                + ": the last, "
                 f"{last.acquisition.display_name}, is analysed; not analysed: "
                 + "; ".join(f"{im.acquisition.display_name}"
                             + (f" ({im.acquisition.source_file})"
