@@ -431,3 +431,28 @@ def test_a_reduction_no_named_territory_takes_is_not_left_out():
     assert ("Also reduced, outside the territories named: basal anterolateral (ANT-1, "
             "score 3, rest score 2, scar; usually LAD) — not read as a perfusion defect") in text
     assert "review the images" not in text
+
+
+def test_a_normal_study_does_not_list_ischaemic_segments_as_findings():
+    """A normal verdict whose rest comparison classed segments (a stress − rest difference
+    in one view, not counted by the verdict): the table keeps the class in parentheses and
+    says why, beside "no evidence of ischemia"."""
+    result = _result()
+    perf = _lad_perfusion(True)
+    perf["verdict"] = "normal"
+    perf["territories"] = []
+    for g in perf["segments"]:
+        g["score"] = 0
+    result["perfusion"] = perf
+    report = build_report(result, clock=CLOCK)
+    table = next(s.table for s in report.sections if s.key == "perfusion")
+    classes = {row[0].split()[0]: row[4] for row in table[1:]}
+    assert classes == {"ANT-1": "(scar)", "LAO-1": "(ischemia)", "LAO-2": "(ischemia)"}
+    text = " ".join(render_text(report).split())
+    assert "Segment classes in parentheses are the stress–rest comparison's, not read as a " \
+           "defect" in text
+    assert report.impression[0].startswith("NORMAL myocardial perfusion study")
+    perf["verdict"] = "abnormal"
+    table = next(s.table for s in build_report(result, clock=CLOCK).sections
+                 if s.key == "perfusion")
+    assert table[2][4] == "ischemia"

@@ -512,12 +512,21 @@ def _perfusion_section(result: dict[str, Any], p: ReportParams
     if washout:
         items.append(Item("Tl-201 washout", str(washout.get("summary", washout))))
     table = [("Segment", "Territory", "Stress score", "Rest score", "Class")]
+    bracketed = False
     for g in segments:
         r = rev_by_segment.get(g["segment"])
+        kind = r["classification"] if r else "—"
+        if verdict == "normal" and kind not in ("normal", "—"):
+            # A class the verdict did not take (a stress − rest difference in one view, a
+            # reduction below the equivocal score): shown, but not as a finding beside a
+            # "no evidence of ischemia or infarction".
+            kind, bracketed = f"({kind})", True
         table.append((f"{g['segment']} {g['name']}", g.get("territory", ""),
                       str(g.get("score", "—")),
-                      str(r["rest_score"]) if r else "—",
-                      r["classification"] if r else "—"))
+                      str(r["rest_score"]) if r else "—", kind))
+    if bracketed:
+        paragraphs.append("Segment classes in parentheses are the stress–rest comparison's, "
+                          "not read as a defect (see the verdict).")
     return (Section("perfusion", "Perfusion", tuple(items), tuple(paragraphs), tuple(table)),
             impression, verdict, defects)
 
