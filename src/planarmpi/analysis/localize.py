@@ -68,6 +68,27 @@ class HeartSearch:
     reason: str = ""
 
 
+def _checked(image: NDArray[np.generic], pixel_spacing_mm: tuple[float, float] | None
+             ) -> tuple[NDArray[np.float64], str]:
+    """The image as float counts, and why no heart can be looked for in it ("" if none).
+
+    Raises
+    ------
+    ValueError
+        The image is not 2-D (a programming error, not bad data).
+    """
+    counts = np.asarray(image, dtype=np.float64)
+    if counts.ndim != 2:
+        raise ValueError(f"image must be 2-D (rows, columns), got shape {counts.shape}")
+    if not np.isfinite(counts).all():
+        return counts, "image holds non-finite values"
+    if counts.max(initial=0.0) <= 0:
+        return counts, "image holds no counts"
+    if pixel_spacing_mm is None:
+        return counts, "pixel spacing unknown: the heart's size cannot be checked"
+    return counts, ""
+
+
 def locate_heart(
     image: NDArray[np.generic],
     pixel_spacing_mm: tuple[float, float] | None,
@@ -111,15 +132,9 @@ def locate_heart(
     -------
     HeartSearch
     """
-    counts = np.asarray(image, dtype=np.float64)
-    if counts.ndim != 2:
-        raise ValueError(f"image must be 2-D (rows, columns), got shape {counts.shape}")
-    if not np.isfinite(counts).all():
-        return HeartSearch(None, "image holds non-finite values")
-    if counts.max(initial=0.0) <= 0:
-        return HeartSearch(None, "image holds no counts")
-    if pixel_spacing_mm is None:
-        return HeartSearch(None, "pixel spacing unknown: the heart's size cannot be checked")
+    counts, problem = _checked(image, pixel_spacing_mm)
+    if problem or pixel_spacing_mm is None:
+        return HeartSearch(None, problem)
     sigma = (smoothing_mm / pixel_spacing_mm[0], smoothing_mm / pixel_spacing_mm[1])
     smooth = ndimage.gaussian_filter(counts, sigma, mode="constant")
     rows, cols = counts.shape
@@ -208,15 +223,9 @@ def locate_lv_ring(
     """
     from planarmpi.analysis.perfusion.profiles import LVNotFoundError, find_lv, ray_directions
 
-    counts = np.asarray(image, dtype=np.float64)
-    if counts.ndim != 2:
-        raise ValueError(f"image must be 2-D (rows, columns), got shape {counts.shape}")
-    if not np.isfinite(counts).all():
-        return HeartSearch(None, "image holds non-finite values")
-    if counts.max(initial=0.0) <= 0:
-        return HeartSearch(None, "image holds no counts")
-    if pixel_spacing_mm is None:
-        return HeartSearch(None, "pixel spacing unknown: the heart's size cannot be checked")
+    counts, problem = _checked(image, pixel_spacing_mm)
+    if problem or pixel_spacing_mm is None:
+        return HeartSearch(None, problem)
     smooth = ndimage.gaussian_filter(counts, (smoothing_mm / pixel_spacing_mm[0],
                                               smoothing_mm / pixel_spacing_mm[1]),
                                      mode="constant")
