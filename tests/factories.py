@@ -165,13 +165,21 @@ def beating_ring_series(seed: int, shortening: float = 0.2, *, frames: int = 8,
                        GatingInfo(800.0, 640.0, 960.0, 350, 12, 75.0, "FORW", 0.0, True))
 
 
-def static_perfusion_study(folder: Path, preset_name: str, seed: int, **changes: Any) -> Study:
+def simulated_perfusion(folder: Path, preset_name: str, seed: int, **changes: Any
+                        ) -> tuple[Study, dict[str, Any]]:
     """A simulated study of ``preset_name`` (static views only, ``changes`` applied to its
-    spec) written to ``folder`` and read back: the one Study it holds."""
+    spec) written to ``folder`` and read back: the one Study it holds, and the truth (with
+    the folder under ``folder``)."""
     from planarmpi import read_studies
     from planarmpi.simulate import simulate_study
     from planarmpi.simulate.presets import preset
 
-    simulate_study(replace(preset(preset_name), gated_view=None, **changes), folder, seed=seed)
+    truth = simulate_study(replace(preset(preset_name), gated_view=None, **changes), folder,
+                           seed=seed)
     (study,) = read_studies(folder).studies
-    return study
+    return study, {**truth, "folder": str(folder)}
+
+
+def static_perfusion_study(folder: Path, preset_name: str, seed: int, **changes: Any) -> Study:
+    """:func:`simulated_perfusion`'s study alone."""
+    return simulated_perfusion(folder, preset_name, seed, **changes)[0]
