@@ -160,6 +160,24 @@ def check_study(study: Study, summaries: Sequence[SeriesSummary],
     for d in study.declined:
         out.append(Finding("DECLINED_OBJECT", Level.INFO,
                            f"{d.source_file}: set aside — {d.reason}"))
-    for summary in summaries:
+    for summary in _views_as_analysed(summaries):
         out.extend(check_series(summary, limits))
     return out
+
+
+def _views_as_analysed(summaries: Sequence[SeriesSummary]) -> list[SeriesSummary]:
+    """The summaries with a perfusion view stored one image per energy window replaced by
+    its windows' sum, as the perfusion analysis reads it
+    (:func:`~planarmpi.analysis.perfusion.images.one_image_per_view`): its counts are the
+    sum's (a Tl-201 167 keV window alone holds a quarter of the view's counts)."""
+    from planarmpi.analysis.perfusion.images import summed_parts
+    from planarmpi.analysis.summary import PERFUSION_TRACERS, summarize_series
+
+    statics = [s.series for s in summaries if isinstance(s.series, StaticImage)
+               and s.series.acquisition.tracer in PERFUSION_TRACERS]
+    sums = summed_parts(statics)
+    if not sums:
+        return list(summaries)
+    parts = [im for _, group in sums for im in group]
+    kept = [s for s in summaries if not any(s.series is im for im in parts)]
+    return kept + [summarize_series(image) for image, _ in sums]

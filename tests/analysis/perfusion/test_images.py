@@ -200,3 +200,43 @@ def test_a_dual_isotope_study_scores_each_state_against_its_own_tracer(tmp_path:
     assert scores["stress-exercise"] >= 3
     assert scores["rest"] < 3
     assert rev["territories"].get("LAD") == "ischemia"
+
+
+def test_one_instance_holding_two_windows_is_one_view_for_qc_and_perfusion(tmp_path: Path
+                                                                         ) -> None:
+    """Each view of a simulated Tl-201 study rewritten as one instance of two frames, its
+    70 keV window and a 167 keV window (Energy Window Vector 1, 2): the reader gives two
+    images per view; the perfusion analysis sums them, and QC judges the counts of the
+    sum — the 167 keV window alone (a quarter of the counts) is not a low-count view."""
+    import copy
+
+    from pydicom.sequence import Sequence as DicomSequence
+    from pydicom.tag import Tag
+
+    from planarmpi.analysis.summary import summarize_series
+    from planarmpi.qc import check_study
+
+    static_perfusion_study(tmp_path, "lad-ischemia-high-lung", 65)
+    rng = np.random.default_rng(4)
+    for path in sorted(tmp_path.glob("*.dcm")):
+        ds = pydicom.dcmread(path)
+        first = ds.pixel_array
+        gamma = rng.poisson(first * 0.25).astype(first.dtype)
+        ds.NumberOfFrames = 2
+        ds.FrameIncrementPointer = [Tag(0x0054, 0x0010), Tag(0x0054, 0x0020)]
+        ds.EnergyWindowVector, ds.DetectorVector, ds.NumberOfEnergyWindows = [1, 2], [1, 1], 2
+        window = copy.deepcopy(ds.EnergyWindowInformationSequence[0])
+        window.EnergyWindowRangeSequence[0].EnergyWindowLowerLimit = 150.0
+        window.EnergyWindowRangeSequence[0].EnergyWindowUpperLimit = 184.0
+        ds.EnergyWindowInformationSequence = DicomSequence(
+            [ds.EnergyWindowInformationSequence[0], window])
+        ds.PixelData = np.stack([first, gamma]).tobytes()
+        ds.save_as(path)
+    (study,) = read_studies(tmp_path).studies
+    assert len(study.statics) == 12
+    codes = [f.code for f in check_study(study, [summarize_series(s) for s in study.series])]
+    assert "LOW_VIEW_COUNTS" not in codes
+    result = analyze_perfusion(study)
+    assert result is not None
+    assert [s["segments_scored"] for s in result.section["states"]] == [15, 15]
+    assert sum(f.code == "PERFUSION_WINDOWS_SUMMED" for f in result.findings) == 6

@@ -27,7 +27,7 @@ import numpy as np
 
 from planarmpi.model import EnergyWindow, Finding, Level, State, StaticImage, Tracer, View
 
-__all__ = ["PHOTOPEAKS_KEV", "is_photopeak_window", "one_image_per_view"]
+__all__ = ["PHOTOPEAKS_KEV", "is_photopeak_window", "one_image_per_view", "summed_parts"]
 
 #: Photopeak energies (keV) a perfusion tracer's image window should contain: Tc-99m's
 #: 140.5 keV γ; Tl-201's Hg K X-rays (68.9–82.6 keV, the most abundant emission) and its
@@ -62,6 +62,24 @@ def _same_acquisition(a: StaticImage, b: StaticImage) -> bool:
         return True
     return qa.acquisition_datetime is not None \
         and qa.acquisition_datetime == qb.acquisition_datetime
+
+
+def summed_parts(images: Sequence[StaticImage]
+                 ) -> list[tuple[StaticImage, list[StaticImage]]]:
+    """The images :func:`one_image_per_view` sums, each with the windows it was summed
+    from (for checks that must judge a view as the analysis reads it, such as its counts)."""
+    out: list[tuple[StaticImage, list[StaticImage]]] = []
+    for image in one_image_per_view(images)[0]:
+        if any(image is im for im in images):
+            continue
+        parts = [im for im in images
+                 if im.acquisition.state is image.acquisition.state
+                 and im.acquisition.view is image.acquisition.view
+                 and _same_acquisition(im, image)
+                 and is_photopeak_window(im.acquisition.energy_window,
+                                         im.acquisition.tracer) is not False]
+        out.append((image, parts))
+    return out
 
 
 def _window_text(window: EnergyWindow) -> str:
