@@ -9,7 +9,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from planarmpi.analysis.summary import SeriesSummary
+from planarmpi.analysis.perfusion.images import summed_parts
+from planarmpi.analysis.summary import PERFUSION_TRACERS, SeriesSummary, summarize_series
 from planarmpi.io.text import cardiac_evidence
 from planarmpi.model import (
     DynamicSeries,
@@ -24,13 +25,6 @@ from planarmpi.model import (
 from planarmpi.qc.limits import QCLimits
 
 __all__ = ["check_series", "check_study"]
-
-_PERFUSION_TRACERS = (
-    Tracer.TC99M_SESTAMIBI,
-    Tracer.TC99M_TETROFOSMIN,
-    Tracer.TC99M_PERFUSION,
-    Tracer.TL201,
-)
 
 
 def check_series(summary: SeriesSummary, limits: QCLimits | None = None) -> list[Finding]:
@@ -71,7 +65,7 @@ def check_series(summary: SeriesSummary, limits: QCLimits | None = None) -> list
                 f"{where}: maximal heart counts {lv_max:.0f}/pixel, below "
                 f"{limits.min_lv_max_counts_per_pixel:g} (Wackers): suboptimal count density",
                 uid))
-    if isinstance(s, StaticImage) and a.tracer in _PERFUSION_TRACERS:
+    if isinstance(s, StaticImage) and a.tracer in PERFUSION_TRACERS:
         minimum = (
             limits.min_view_counts_tl201 if a.tracer is Tracer.TL201
             else limits.min_view_counts_tc99m
@@ -170,9 +164,6 @@ def _views_as_analysed(summaries: Sequence[SeriesSummary]) -> list[SeriesSummary
     its windows' sum, as the perfusion analysis reads it
     (:func:`~planarmpi.analysis.perfusion.images.one_image_per_view`): its counts are the
     sum's (a Tl-201 167 keV window alone holds a quarter of the view's counts)."""
-    from planarmpi.analysis.perfusion.images import summed_parts
-    from planarmpi.analysis.summary import PERFUSION_TRACERS, summarize_series
-
     statics = [s.series for s in summaries if isinstance(s.series, StaticImage)
                and s.series.acquisition.tracer in PERFUSION_TRACERS]
     sums = summed_parts(statics)

@@ -68,18 +68,7 @@ def summed_parts(images: Sequence[StaticImage]
                  ) -> list[tuple[StaticImage, list[StaticImage]]]:
     """The images :func:`one_image_per_view` sums, each with the windows it was summed
     from (for checks that must judge a view as the analysis reads it, such as its counts)."""
-    out: list[tuple[StaticImage, list[StaticImage]]] = []
-    for image in one_image_per_view(images)[0]:
-        if any(image is im for im in images):
-            continue
-        parts = [im for im in images
-                 if im.acquisition.state is image.acquisition.state
-                 and im.acquisition.view is image.acquisition.view
-                 and _same_acquisition(im, image)
-                 and is_photopeak_window(im.acquisition.energy_window,
-                                         im.acquisition.tracer) is not False]
-        out.append((image, parts))
-    return out
+    return _resolve(images)[2]
 
 
 def _window_text(window: EnergyWindow) -> str:
@@ -116,6 +105,15 @@ def one_image_per_view(images: Sequence[StaticImage]
     Images of an unknown view are passed through as they are. The order of the input is
     kept (each view at the place of its first image).
     """
+    out, findings, _ = _resolve(images)
+    return out, findings
+
+
+def _resolve(images: Sequence[StaticImage]
+             ) -> tuple[list[StaticImage], list[Finding],
+                        list[tuple[StaticImage, list[StaticImage]]]]:
+    """:func:`one_image_per_view`'s images and findings, and each sum with its parts."""
+    sums: list[tuple[StaticImage, list[StaticImage]]] = []
     findings: list[Finding] = []
     groups: dict[tuple[str, str, float | None], list[StaticImage]] = {}
     order: list[tuple[str, str, float | None] | int] = []
@@ -167,7 +165,9 @@ def one_image_per_view(images: Sequence[StaticImage]
                     + ", ".join(_window_text(im.acquisition.energy_window) for im in peaks)
                     + ") summed into one image, as the camera sums them",
                     acq[0].acquisition.series_instance_uid))
-                candidates.append(_summed(peaks))
+                summed = _summed(peaks)
+                sums.append((summed, peaks))
+                candidates.append(summed)
             else:
                 candidates.append(peaks[0])
         if len(candidates) > 1:
@@ -192,4 +192,4 @@ def one_image_per_view(images: Sequence[StaticImage]
         else:
             chosen[key] = candidates[0]
     out = [images[item] if isinstance(item, int) else chosen[item] for item in order]
-    return out, findings
+    return out, findings, sums
