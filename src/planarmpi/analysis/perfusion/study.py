@@ -88,9 +88,8 @@ class PerfusionResult:
 
 def _state_limits(statics: Sequence[StaticImage], tracer: Tracer,
                   limits: NormalLimits | None, user_limits: Sequence[NormalLimits], sex: Sex,
-                  p: PerfusionParams, findings: list[Finding]
-                  ) -> dict[str, NormalLimits | None]:
-    """Each state's limits: the study's (those of the first view's tracer), or, for a
+                  findings: list[Finding]) -> dict[str, NormalLimits | None]:
+    """Each state's limits: the study's (those of the stress images' tracer), or, for a
     state imaged with another tracer group (a dual-isotope protocol), that tracer's — with
     a finding that says so. A state whose views mix tracer groups keeps the study's."""
     groups: dict[str, set[str | None]] = {}
@@ -168,8 +167,8 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
             f"{p.profile.n_angles}: profiles not compared"))
         limits = None
     # Dual isotope (e.g. rest Tl-201, stress Tc-99m): a state imaged with another tracer
-    # group than the first is scored against that tracer's limits.
-    state_limits = _state_limits(statics, tracer, limits, user_limits, sex, p, findings)
+    # group than the stress images is scored against that tracer's limits.
+    state_limits = _state_limits(statics, tracer, limits, user_limits, sex, findings)
     by_state: dict[str, list[ViewAnalysis]] = {}
     ordered = sorted(statics, key=lambda s: (not s.acquisition.state.is_stress,
                                              s.acquisition.state.value,
