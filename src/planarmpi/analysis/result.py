@@ -94,6 +94,9 @@ class StudyResult:
     analyses_run: tuple[str, ...] = ("qc",)
     function: tuple[dict[str, Any], ...] = ()
     header: StudyHeader | None = None
+    #: Each source study of a combined episode (two-day protocol), the stress study first:
+    #: UID, date, description and states; empty for a study read alone.
+    combined_studies: tuple[dict[str, Any], ...] = ()
 
     @property
     def qc_status(self) -> str:
@@ -107,6 +110,7 @@ class StudyResult:
             "study_instance_uid": self.study_instance_uid,
             "patient": self.patient.to_dict(),
             "study": _study_dict(self.header),
+            "combined_studies": [dict(c) for c in self.combined_studies],
             "ejection_fractions": [ef.to_dict() for ef in self.ejection_fractions],
             "wall_motion": [dict(w) for w in self.wall_motion],
             "wall_motion_territories": [dict(t) for t in self.wall_motion_territories],

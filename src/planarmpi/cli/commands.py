@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,10 +14,12 @@ from rich.table import Table
 
 from planarmpi.analysis.pipeline import analyze_study
 from planarmpi.analysis.result import StudyResult
+from planarmpi.errors import InvalidInputError
 from planarmpi.io.paths import is_valid_uid
 from planarmpi.io.reader import Problem, iter_studies
 from planarmpi.io.rois import read_roi_file, rois_for_study
-from planarmpi.model import Study
+from planarmpi.model import State, Study
+from planarmpi.model.study import COMBINE_MAX_DAYS, combine_studies
 from planarmpi.report.outputs import write_study_outputs
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
@@ -134,11 +136,15 @@ def _now() -> dt.datetime:
 def analyze_command(inputs: list[str], out: Path, clinical: Path | None,
                     rois: Path | None = None, normals: list[Path] | None = None,
                     *, report: bool = True, clock: dt.datetime | None = None,
-                    perfusion_settings: Path | None = None) -> int:
+                    perfusion_settings: Path | None = None, combine_studies: bool = False,
+                    combine_max_days: int = COMBINE_MAX_DAYS) -> int:
     """``planarmpi analyze``: analyse every study, write ``OUT/<uid>/result.json``.
 
     With ``report`` (the default) the report, its DICOM objects and the coding are written
-    next to it (:func:`planarmpi.report.outputs.render_report_outputs`).
+    next to it (:func:`planarmpi.report.outputs.render_report_outputs`). With
+    ``combine_studies`` each patient's studies are analysed as one episode
+    (:func:`planarmpi.model.study.combine_studies`, a two-day protocol), written under the
+    stress study's UID.
     """
     from dataclasses import replace
 
@@ -151,7 +157,9 @@ def analyze_command(inputs: list[str], out: Path, clinical: Path | None,
     out.mkdir(parents=True, exist_ok=True)
     tally = _Tally()
     written = 0
-    for item in _studies(inputs, tally):
+    found = (_episodes(_studies(inputs, tally), tally, combine_max_days)
+             if combine_studies else _noting_separate(_studies(inputs, tally)))
+    for item in found:
         options = replace(site, manual_rois=rois_for_study(roi_spec, item, str(rois or "")))
         result = analyze_study(item, options=options)
         if not is_valid_uid(item.study_instance_uid):
@@ -168,6 +176,54 @@ def analyze_command(inputs: list[str], out: Path, clinical: Path | None,
         _err("no study could be analysed")
         return EXIT_USAGE
     return EXIT_PARTIAL if tally.problems else EXIT_OK
+
+
+def _episodes(studies: Iterable[Study], tally: _Tally, max_days: int) -> Iterator[Study]:
+    """Each patient's studies combined into one (two-day protocol); a study alone, or one
+    that cannot be combined (the reason printed), is analysed as it is.
+
+    Every study is read before the first is analysed: this is meant for the studies of
+    one or a few patients, not an archive (``planarmpi batch`` analyses those one by one).
+    """
+    by_patient: dict[str, list[Study]] = {}
+    for study in studies:
+        by_patient.setdefault(study.patient.patient_id, []).append(study)
+    for patient_id, group in by_patient.items():
+        if len(group) == 1:
+            yield group[0]
+            continue
+        if not patient_id:
+            _err(f"studies {', '.join(s.study_instance_uid for s in group)}: not combined, "
+                 "no Patient ID; each analysed alone")
+            tally.problems += 1
+            yield from group
+            continue
+        try:
+            yield combine_studies(group, max_days=max_days)
+        except InvalidInputError as exc:
+            _err(f"{exc}; each analysed alone")
+            tally.problems += 1
+            yield from group
+
+
+def _noting_separate(studies: Iterable[Study]) -> Iterator[Study]:
+    """The studies as they come; at the end, a note for each patient whose stress and rest
+    images came as separate studies (``--combine-studies`` compares them)."""
+    seen: dict[str, list[tuple[str, bool, bool]]] = {}
+    for study in studies:
+        states = {s.acquisition.state for s in study.series}
+        seen.setdefault(study.patient.patient_id, []).append((
+            study.study_instance_uid, any(st.is_stress for st in states),
+            any(not st.is_stress and st is not State.UNKNOWN for st in states)))
+        yield study
+    for patient_id, group in seen.items():
+        stress_only = [uid for uid, stress, other in group if stress and not other]
+        rest_only = [uid for uid, stress, other in group if other and not stress]
+        if patient_id and stress_only and rest_only:
+            print(f"planarmpi: note: patient {patient_id}: stress images (study "
+                  f"{', '.join(stress_only)}) and rest images (study {', '.join(rest_only)}) "
+                  "came as separate studies and were analysed separately; "
+                  "--combine-studies analyses them as one two-day protocol", file=sys.stderr)
 
 
 def result_summary(result: StudyResult) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from planarmpi._version import __version__
 from planarmpi.errors import PlanarMPIError
+from planarmpi.model.study import COMBINE_MAX_DAYS
 
 __all__ = ["main", "run"]
 
@@ -32,6 +33,16 @@ def _iso_datetime(text: str) -> dt.datetime:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date-time "
                                          "(YYYY-MM-DDTHH:MM)") from None
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of days: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -71,6 +82,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--perfusion-settings", type=Path, metavar="FILE",
                    help="a site's perfusion thresholds (YAML/JSON, see docs/perfusion.md "
                         "'Settings'); default: the built-in ones")
+    p.add_argument("--combine-studies", action="store_true",
+                   help="analyse each patient's studies as one episode: a two-day protocol "
+                        "whose stress and rest images are separate studies (same Patient "
+                        "ID, one study with the stress images, no state in two studies); "
+                        "written under the stress study's UID")
+    p.add_argument("--combine-max-days", type=_non_negative_int, default=COMBINE_MAX_DAYS,
+                   metavar="DAYS",
+                   help="with --combine-studies: the longest interval between the studies' "
+                        f"dates (default {COMBINE_MAX_DAYS})")
 
     p = sub.add_parser("report", help="re-render reports of analysed studies, e.g. after "
                                       "editing the clinical file; sign them")
@@ -146,7 +166,9 @@ def _dispatch(argv: Sequence[str] | None) -> int:
             return analyze_command(args.inputs, args.out, args.clinical, args.rois,
                                    args.normals, report=not args.no_report,
                                    clock=args.generated_at,
-                                   perfusion_settings=args.perfusion_settings)
+                                   perfusion_settings=args.perfusion_settings,
+                                   combine_studies=args.combine_studies,
+                                   combine_max_days=args.combine_max_days)
         if args.command == "report":
             from planarmpi.cli.commands import report_command
 

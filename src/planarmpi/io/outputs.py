@@ -72,8 +72,11 @@ def study_header(study: Study) -> dict[str, Any]:
         "accession_number": h.accession_number,
         "study_id": h.study_id,
         "referring_physician": h.referring_physician,
+        # Each source study of a combined episode (two-day protocol), this one first.
+        "combined_studies": study.source_studies() if study.combined_with else [],
         "instances": list({
-            a.sop_instance_uid: {"series_instance_uid": a.series_instance_uid,
+            a.sop_instance_uid: {"study_instance_uid": a.study_instance_uid,
+                                 "series_instance_uid": a.series_instance_uid,
                                  "sop_instance_uid": a.sop_instance_uid,
                                  "sop_class_uid": a.sop_class_uid,
                                  "series_description": a.series_description,

@@ -95,12 +95,14 @@ def _evidence(header: dict[str, Any]) -> list[Dataset]:
     out = []
     for inst in header["instances"]:
         ds = Dataset()
-        ds.StudyInstanceUID = header["study_instance_uid"]
         ds.SeriesInstanceUID = inst["series_instance_uid"]
         ds.SOPInstanceUID = inst["sop_instance_uid"]
         ds.SOPClassUID = inst["sop_class_uid"]
         ds.Modality = inst.get("modality", "NM")
         _patient_study(ds, header)
+        # An instance of another study of a combined episode (two-day protocol) is
+        # referenced in its own study (study.json before 2026-12-03 has no such key).
+        ds.StudyInstanceUID = inst.get("study_instance_uid") or header["study_instance_uid"]
         out.append(ds)
     return out
 

@@ -215,6 +215,13 @@ def _patient_section(result: dict[str, Any], header: dict[str, Any],
                       f"{height:.0f} cm / {weight:.0f} kg" if height and weight
                       else "not recorded"))
     items.append(Item("Study date", header.get("study_date") or "not recorded"))
+    combined = result.get("combined_studies") or []
+    if len(combined) > 1:
+        # A two-day protocol's studies analysed as one episode (--combine-studies).
+        items.append(Item("Studies combined", "; ".join(
+            f"{', '.join(_state_name(st) for st in c.get('states') or []) or 'no images'} "
+            f"{c.get('study_date') or 'date not recorded'}" for c in combined)
+            + " (stored as separate studies, analysed as one episode)"))
     if header.get("accession_number"):
         items.append(Item("Accession", header["accession_number"]))
     referring = (clinical.referring_physician if clinical else "") or header.get(
@@ -255,12 +262,15 @@ def _procedure_section(result: dict[str, Any], clinical: ClinicalContext | None)
                               f"({inj.dose_mci:.1f} mCi){when}{site}"))
     else:
         seen = set()
+        # Injections on different days (a two-day protocol) are given with their dates.
+        days = {s["injection_datetime"][:10] for s in series if s.get("injection_datetime")}
+        clock = "%Y-%m-%d %H:%M" if len(days) > 1 else "%H:%M"
         for s in series:
             key = (s.get("tracer"), s.get("injection_datetime"), s.get("dose_mbq"))
             if s.get("dose_mbq") is None or key in seen or s.get("state") == "redistribution":
                 continue
             seen.add(key)
-            when = (f" at {dt.datetime.fromisoformat(s['injection_datetime']):%H:%M}"
+            when = (f" at {dt.datetime.fromisoformat(s['injection_datetime']):{clock}}"
                     if s.get("injection_datetime") else "")
             items.append(Item(f"Injection ({_state_name(s.get('state', '?'))})",
                               f"{s.get('tracer')} {s['dose_mbq']:.0f} MBq "
