@@ -11,6 +11,7 @@ import pydicom
 import pytest
 from pydicom.uid import generate_uid
 
+from dicom_tools import errors_of
 from planarmpi.cli.main import main
 from planarmpi.simulate import simulate_study
 from planarmpi.simulate.presets import preset
@@ -83,6 +84,7 @@ def test_combined_studies_read_as_the_one_study_they_were(
     (other,) = sr.PertinentOtherEvidenceSequence
     assert other.StudyInstanceUID == rest_uid
     assert len(other.ReferencedSeriesSequence) == 3
+    assert errors_of(out / stress_uid / "report-sr.dcm") == []
     assert capsys.readouterr().err == ""
 
 
