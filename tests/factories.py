@@ -183,3 +183,37 @@ def simulated_perfusion(folder: Path, preset_name: str, seed: int, **changes: An
 def static_perfusion_study(folder: Path, preset_name: str, seed: int, **changes: Any) -> Study:
     """:func:`simulated_perfusion`'s study alone."""
     return simulated_perfusion(folder, preset_name, seed, **changes)[0]
+
+
+def two_day_protocol(root: Path) -> dict[str, Any]:
+    """An LAD ischaemia study (stress and rest, seed 22) in ``root/one``, and the same
+    images stored as a two-day protocol: the stress images in ``root/stress``, the rest
+    images in ``root/rest`` as a study of their own acquired (and injected) two days
+    earlier. Returns the folders and both Study Instance UIDs."""
+    import pydicom
+
+    from planarmpi.simulate import simulate_study
+    from planarmpi.simulate.presets import preset
+
+    one = root / "one"
+    simulate_study(replace(preset("lad-ischemia"), gated_view=None), one, seed=22)
+    rest_uid, stress_uid = generate_uid(), ""
+    for path in sorted(one.rglob("*.dcm")):
+        ds = pydicom.dcmread(path)
+        if path.name.startswith("rest"):
+            ds.StudyInstanceUID = rest_uid
+            ds.StudyDate = (dt.datetime.strptime(ds.StudyDate, "%Y%m%d")
+                            - dt.timedelta(days=2)).strftime("%Y%m%d")
+            for item in ds.RadiopharmaceuticalInformationSequence:
+                start = dt.datetime.strptime(item.RadiopharmaceuticalStartDateTime[:14],
+                                             "%Y%m%d%H%M%S") - dt.timedelta(days=2)
+                item.RadiopharmaceuticalStartDateTime = start.strftime("%Y%m%d%H%M%S")
+            target = root / "rest" / path.name
+        else:
+            stress_uid = ds.StudyInstanceUID
+            target = root / "stress" / path.name
+        target.parent.mkdir(exist_ok=True)
+        ds.save_as(target)
+    assert stress_uid
+    assert (root / "rest").is_dir()
+    return {"root": root, "one": one, "rest_uid": rest_uid, "stress_uid": stress_uid}

@@ -119,3 +119,41 @@ def test_the_summary_row_lists_the_unattributed_segments(tmp_path: Path):
     assert "unattributed_segments" in lines[0].split(",")
     assert len(lines) == 3
     assert '"ANT-1,LAO-1"' in lines[2]
+
+
+@pytest.fixture(scope="module")
+def two_day_unit(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """One patient's folder holding a two-day protocol's stress and rest studies."""
+    import shutil
+
+    from factories import two_day_protocol
+
+    made = two_day_protocol(tmp_path_factory.mktemp("two-day"))
+    unit = made["root"] / "patient"
+    shutil.copytree(made["root"] / "stress", unit / "stress")
+    shutil.copytree(made["root"] / "rest", unit / "rest")
+    return {**made, "unit": str(unit)}
+
+
+def test_a_patients_unit_is_combined_on_request(two_day_unit: dict, tmp_path: Path):
+    stress_uid, rest_uid = two_day_unit["stress_uid"], two_day_unit["rest_uid"]
+    apart = analyze_unit(two_day_unit["unit"], str(tmp_path / "apart"),
+                         BatchOptions(report=False))
+    assert sorted(r["study_instance_uid"] for r in apart) == sorted([stress_uid, rest_uid])
+    assert all(r["combined_studies"] is None for r in apart)
+    (row,) = analyze_unit(two_day_unit["unit"], str(tmp_path / "combined"),
+                          BatchOptions(report=False, combine_studies=True))
+    assert (row["status"], row["study_instance_uid"], row["combined_studies"]) == (
+        "ok", stress_uid, rest_uid)
+    assert (row["perfusion_verdict"], row["territories"]) == ("abnormal", "LAD")
+    doc = json.loads((Path(row["output"]) / "result.json").read_text())
+    assert doc["perfusion"]["reversibility"]["overall"] == "ischemia"
+
+
+def test_a_unit_that_cannot_be_combined_is_analysed_apart_and_partial(two_day_unit: dict,
+                                                                      tmp_path: Path):
+    rows = analyze_unit(two_day_unit["unit"], str(tmp_path),
+                        BatchOptions(report=False, combine_studies=True, combine_max_days=1))
+    assert len(rows) == 2
+    assert {r["status"] for r in rows} == {"partial"}
+    assert "not combined, 2 days apart (more than 1)" in rows[0]["error"]

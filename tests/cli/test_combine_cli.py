@@ -2,49 +2,22 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import pydicom
 import pytest
-from pydicom.uid import generate_uid
 
 from dicom_tools import errors_of
+from factories import two_day_protocol
 from planarmpi.cli.main import main
-from planarmpi.simulate import simulate_study
-from planarmpi.simulate.presets import preset
 
 CLOCK = ["--generated-at", "2026-03-01T10:00"]
 
 
 @pytest.fixture(scope="module")
 def two_day(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    """An LAD ischaemia study (stress and rest) and the same images stored as a two-day
-    protocol: the rest images moved to a study of their own, acquired two days earlier."""
-    root = tmp_path_factory.mktemp("two-day")
-    one = root / "one"
-    simulate_study(replace(preset("lad-ischemia"), gated_view=None), one, seed=22)
-    rest_uid = generate_uid()
-    stress_uid = ""
-    for path in sorted(one.rglob("*.dcm")):
-        ds = pydicom.dcmread(path)
-        if str(ds.SeriesDescription).upper().startswith("REST") or path.name.startswith("rest"):
-            ds.StudyInstanceUID = rest_uid
-            ds.StudyDate = (dt.datetime.strptime(ds.StudyDate, "%Y%m%d")
-                            - dt.timedelta(days=2)).strftime("%Y%m%d")
-            for item in ds.RadiopharmaceuticalInformationSequence:
-                start = dt.datetime.strptime(item.RadiopharmaceuticalStartDateTime[:14],
-                                             "%Y%m%d%H%M%S") - dt.timedelta(days=2)
-                item.RadiopharmaceuticalStartDateTime = start.strftime("%Y%m%d%H%M%S")
-            target = root / "rest" / path.name
-        else:
-            stress_uid = ds.StudyInstanceUID
-            target = root / "stress" / path.name
-        target.parent.mkdir(exist_ok=True)
-        ds.save_as(target)
-    return {"root": root, "one": one, "rest_uid": rest_uid, "stress_uid": stress_uid}
+    return two_day_protocol(tmp_path_factory.mktemp("two-day"))
 
 
 def _result(out: Path, uid: object) -> dict:
@@ -116,3 +89,10 @@ def test_studies_that_cannot_be_combined_are_analysed_alone_with_the_reason(
 def test_the_interval_option_is_checked(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["analyze", "x", "--out", "y", "--combine-max-days", "-1"]) == 2
     assert "must be 0 or more" in capsys.readouterr().err
+
+
+def test_batch_checks_the_interval_before_any_work(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["batch", str(tmp_path), "--out", str(tmp_path / "out"), "--combine-studies",
+                 "--combine-max-days", "-2"]) == 2
+    assert "--combine-max-days must be 0 or more, got -2" in capsys.readouterr().err

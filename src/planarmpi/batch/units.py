@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from planarmpi.model.study import COMBINE_MAX_DAYS
+
 __all__ = ["BatchOptions", "analyze_unit", "iter_units", "summary_row", "unit_key"]
 
 
@@ -44,6 +46,12 @@ class BatchOptions:
         Write the reports and DICOM objects too (as ``analyze`` does by default).
     clock : datetime
         Report generation time: one clock for the whole batch.
+    combine_studies : bool
+        Analyse each patient's studies within a unit as one episode (a two-day protocol;
+        :func:`planarmpi.model.study.episodes`), as ``analyze --combine-studies`` does:
+        for archives exported one folder per patient.
+    combine_max_days : int
+        The longest interval between combined studies, in days.
     """
 
     clinical: str | None = None
@@ -51,6 +59,8 @@ class BatchOptions:
     perfusion_settings: str | None = None
     report: bool = True
     clock: dt.datetime = dt.datetime(2000, 1, 1)
+    combine_studies: bool = False
+    combine_max_days: int = COMBINE_MAX_DAYS
 
 
 def unit_key(unit: str) -> str:
@@ -111,6 +121,9 @@ def summary_row(result: dict[str, Any]) -> dict[str, Any]:
         "study_instance_uid": result.get("study_instance_uid"),
         "patient_id": (result.get("patient") or {}).get("patient_id"),
         "study_date": (result.get("study") or {}).get("study_date"),
+        # The other studies of a combined episode (two-day protocol; since 2026-12-03).
+        "combined_studies": " ".join(c["study_instance_uid"] for c in
+                                     result.get("combined_studies", [])[1:]) or None,
         "qc_status": (result.get("qc") or {}).get("status"),
         "lvef_percent": lv["value_percent"] if lv else None,
         "lvef_method": lv["method"] if lv else None,
@@ -172,6 +185,8 @@ def analyze_unit(unit: str, out: str, options: BatchOptions) -> list[dict[str, A
     from planarmpi.analysis.pipeline import analyze_study, site_options
     from planarmpi.io.clinical import read_clinical
     from planarmpi.io.reader import Problem, iter_studies
+    from planarmpi.model import Study
+    from planarmpi.model.study import episodes
     from planarmpi.report.outputs import write_study_outputs
 
     start = time.perf_counter()
@@ -186,10 +201,19 @@ def analyze_unit(unit: str, out: str, options: BatchOptions) -> list[dict[str, A
             context = read_clinical(options.clinical) if options.clinical else None
             analysis = site_options(options.normals, options.perfusion_settings)
             scratch = _retrieve(unit)
-            for item in iter_studies([scratch or unit]):
-                if isinstance(item, Problem):
-                    (problems if item.fatal else notes).append(str(item))
-                    continue
+
+            def usable() -> Iterator[Study]:
+                for found in iter_studies([scratch or unit]):
+                    if isinstance(found, Problem):
+                        (problems if found.fatal else notes).append(str(found))
+                    else:
+                        yield found
+
+            pairs = (episodes(usable(), max_days=options.combine_max_days)
+                     if options.combine_studies else ((x, "") for x in usable()))
+            for item, not_combined in pairs:
+                if not_combined and not_combined not in problems:
+                    problems.append(not_combined)
                 t0 = time.perf_counter()
                 try:
                     result = analyze_study(item, options=analysis)

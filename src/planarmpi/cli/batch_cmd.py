@@ -7,6 +7,8 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+from planarmpi.model.study import COMBINE_MAX_DAYS
+
 __all__ = ["add_arguments", "batch_command"]
 
 
@@ -37,6 +39,14 @@ def add_arguments(p: argparse.ArgumentParser, iso_datetime: type | object) -> No
                         "'Settings')")
     p.add_argument("--no-report", action="store_true",
                    help="write result.json and figures only")
+    p.add_argument("--combine-studies", action="store_true",
+                   help="analyse each patient's studies within a unit (an archive exported "
+                        "one folder per patient) as one episode: a two-day protocol's "
+                        "separate stress and rest studies, as 'planarmpi analyze "
+                        "--combine-studies'")
+    p.add_argument("--combine-max-days", type=int, default=COMBINE_MAX_DAYS, metavar="DAYS",
+                   help="with --combine-studies: the longest interval between the studies' "
+                        f"dates (default {COMBINE_MAX_DAYS})")
     p.add_argument("--generated-at", type=iso_datetime, metavar="ISO",  # type: ignore[arg-type]
                    help="report generation time for the whole batch (default: now)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -59,6 +69,9 @@ def batch_command(args: argparse.Namespace) -> int:
 
     if args.workers is not None and args.workers < 1:
         raise InvalidInputError(f"--workers must be at least 1, got {args.workers}")
+    if args.combine_max_days < 0:
+        raise InvalidInputError(f"--combine-max-days must be 0 or more, got "
+                                f"{args.combine_max_days}")
     if args.clinical is not None:
         read_clinical(args.clinical)  # fail now, not in every task
     for item in args.inputs:
@@ -79,7 +92,8 @@ def batch_command(args: argparse.Namespace) -> int:
         normals=tuple(str(p) for p in args.normals),
         perfusion_settings=str(args.perfusion_settings) if args.perfusion_settings else None,
         report=not args.no_report,
-        clock=args.generated_at or dt.datetime.now().replace(microsecond=0))
+        clock=args.generated_at or dt.datetime.now().replace(microsecond=0),
+        combine_studies=args.combine_studies, combine_max_days=args.combine_max_days)
     progress = Progress(TextColumn("[bold]batch"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("studies {task.fields[studies]}"),
                         TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),

@@ -14,12 +14,11 @@ from rich.table import Table
 
 from planarmpi.analysis.pipeline import analyze_study
 from planarmpi.analysis.result import StudyResult
-from planarmpi.errors import InvalidInputError
 from planarmpi.io.paths import is_valid_uid
 from planarmpi.io.reader import Problem, iter_studies
 from planarmpi.io.rois import read_roi_file, rois_for_study
 from planarmpi.model import State, Study
-from planarmpi.model.study import COMBINE_MAX_DAYS, combine_studies
+from planarmpi.model.study import COMBINE_MAX_DAYS, episodes
 from planarmpi.report.outputs import write_study_outputs
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
@@ -180,30 +179,14 @@ def analyze_command(inputs: list[str], out: Path, clinical: Path | None,
 
 def _episodes(studies: Iterable[Study], tally: _Tally, max_days: int) -> Iterator[Study]:
     """Each patient's studies combined into one (two-day protocol); a study alone, or one
-    that cannot be combined (the reason printed), is analysed as it is.
-
-    Every study is read before the first is analysed: this is meant for the studies of
-    one or a few patients, not an archive (``planarmpi batch`` analyses those one by one).
-    """
-    by_patient: dict[str, list[Study]] = {}
-    for study in studies:
-        by_patient.setdefault(study.patient.patient_id, []).append(study)
-    for patient_id, group in by_patient.items():
-        if len(group) == 1:
-            yield group[0]
-            continue
-        if not patient_id:
-            _err(f"studies {', '.join(s.study_instance_uid for s in group)}: not combined, "
-                 "no Patient ID; each analysed alone")
+    that cannot be combined (the reason printed once), is analysed as it is."""
+    said: set[str] = set()
+    for study, problem in episodes(studies, max_days=max_days):
+        if problem and problem not in said:
+            said.add(problem)
+            _err(problem)
             tally.problems += 1
-            yield from group
-            continue
-        try:
-            yield combine_studies(group, max_days=max_days)
-        except InvalidInputError as exc:
-            _err(f"{exc}; each analysed alone")
-            tally.problems += 1
-            yield from group
+        yield study
 
 
 def _noting_separate(studies: Iterable[Study]) -> Iterator[Study]:

@@ -9,7 +9,7 @@ episode.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +19,7 @@ from planarmpi.model.findings import Finding
 from planarmpi.model.patient import Patient, StudyHeader
 from planarmpi.model.series import Acquisition, DynamicSeries, GatedSeries, StaticImage
 
-__all__ = ["DeclinedObject", "Series", "Study", "combine_studies"]
+__all__ = ["DeclinedObject", "Series", "Study", "combine_studies", "episodes"]
 
 Series = StaticImage | GatedSeries | DynamicSeries
 
@@ -246,3 +246,34 @@ def combine_studies(studies: Sequence[Study], *, max_days: int = COMBINE_MAX_DAY
                  declined=tuple(d for s in (primary, *others) for d in s.declined),
                  findings=tuple(findings),
                  combined_with=tuple(s.header for s in others))
+
+
+def episodes(studies: Iterable[Study], *, max_days: int = COMBINE_MAX_DAYS
+             ) -> Iterator[tuple[Study, str]]:
+    """Each patient's studies combined by :func:`combine_studies`, with why not when not.
+
+    Yields ``(study, problem)``: a patient's single study with ``""``; several studies of
+    one patient combined, with ``""``; or, when they cannot be combined (no Patient ID, or
+    :func:`combine_studies` refuses), each of them alone with the reason. Every study is
+    read before the first is yielded (meant for one patient's or one folder's studies).
+    """
+    by_patient: dict[str, list[Study]] = {}
+    for study in studies:
+        by_patient.setdefault(study.patient.patient_id, []).append(study)
+    for patient_id, group in by_patient.items():
+        if len(group) == 1:
+            yield group[0], ""
+            continue
+        if not patient_id:
+            problem = (f"studies {', '.join(s.study_instance_uid for s in group)}: not "
+                       "combined, no Patient ID; each analysed alone")
+            for study in group:
+                yield study, problem
+            continue
+        try:
+            combined = combine_studies(group, max_days=max_days)
+        except InvalidInputError as exc:
+            for study in group:
+                yield study, f"{exc}; each analysed alone"
+        else:
+            yield combined, ""
