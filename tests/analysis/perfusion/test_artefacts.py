@@ -18,7 +18,7 @@ from planarmpi.analysis.perfusion.verdict import (
     unconfirmed_abnormal,
     unconfirmed_by_rest,
 )
-from planarmpi.model import Sex, State
+from planarmpi.model import Sex, State, Study
 from planarmpi.model.segments import SEGMENTS
 from planarmpi.simulate import simulate_study
 from planarmpi.simulate.phantom import Anatomy, Defect
@@ -365,3 +365,38 @@ def test_the_shadow_with_normal_gated_wall_motion_reads_normal(tmp_path: Path) -
     without = analyze_perfusion(study)
     assert without is not None
     assert without.section["verdict"] == "equivocal"
+
+
+def _extracardiac(study: Study, **params: Any) -> list[dict[str, Any]]:
+    result = analyze_perfusion(study, params=PerfusionParams(**params))
+    assert result is not None
+    return [a for a in result.section["artefacts"] if a["artefact"] == "extracardiac activity"]
+
+
+def test_hot_liver_and_gut_are_named_faint_ones_not(tmp_path: Path) -> None:
+    """The same normal heart with faint and with hot hepatobiliary and gut activity (the
+    phantom's organs lie 3–4 cm below the heart): the measured activity rises with the
+    organs' in every view, and only the hot study names it."""
+    from factories import static_perfusion_study
+
+    states = preset("lad-ischemia").states
+    studies = {level: static_perfusion_study(tmp_path / str(level), "normal-male", 21,
+                                             states=states,
+                                             uptake=(("liver", level), ("gut", level)))
+               for level in (0.05, 1.5)}
+    measured = {}
+    for level, study in studies.items():
+        result = analyze_perfusion(study)
+        assert result is not None
+        measured[level] = {(s["state"], v["view"]): v["extracardiac"]["ratio_above_background"]
+                           for s in result.section["states"] for v in s["views"]}
+    assert all(measured[1.5][k] > measured[0.05][k] for k in measured[0.05])
+    assert max(measured[0.05].values()) < 0.3
+    assert _extracardiac(studies[0.05]) == []
+    named = _extracardiac(studies[1.5])
+    assert {a["view"] for a in named} >= {"LAO"}
+    assert all(a["ratio_above_background"] >= 0.5 for a in named)
+    # The site's bound (PerfusionParams.extracardiac_ratio) decides what is named.
+    top = max(a["ratio_above_background"] for a in named)
+    assert _extracardiac(studies[1.5], extracardiac_ratio=top + 0.01) == []
+    assert len(_extracardiac(studies[1.5], extracardiac_ratio=0.25)) > len(named)  # ANT 0.29

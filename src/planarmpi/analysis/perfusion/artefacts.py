@@ -105,14 +105,18 @@ def find_artefacts(rest: dict[str, Any] | None, sex: Sex,
                    by_state: dict[str, list[ViewAnalysis]], stress_key: str,
                    wall_motion: Sequence[dict[str, Any]],
                    induced: frozenset[str] = frozenset(),
-                   rest_scores: Mapping[str, int] | None = None) -> list[dict[str, Any]]:
+                   rest_scores: Mapping[str, int] | None = None,
+                   extracardiac_ratio: float = 0.5) -> list[dict[str, Any]]:
     """Attenuation patterns and extracardiac activity, named rather than called defects.
 
     ``induced``: segments with a stress-induced reduction against the same patient's rest
     images (:func:`~.reversibility.paired_difference`) — attenuation does not come and go,
     so a pattern holding one is not taken for attenuation. ``rest_scores``: the rest images'
     reduced segments (key → score), which a breast shadow deeper than the mild pattern must
-    repeat.
+    repeat. ``extracardiac_ratio``: activity below the inferior wall at this fraction of the
+    myocardial maximum or more, both above the body background, is named
+    (``PerfusionParams.extracardiac_ratio``, the same bound as for its reaching the
+    profile; :func:`~.views.extracardiac_activity`).
     """
     rest_scores = rest_scores or {}
     out: list[dict[str, Any]] = []
@@ -151,14 +155,18 @@ def find_artefacts(rest: dict[str, Any] | None, sex: Sex,
     for state_key, views in by_state.items():
         for v in views:
             e = v.extracardiac
-            if e and e.get("ratio") is not None and e["ratio"] >= 0.5:
+            if e and e.get("ratio_above_background") is not None \
+                    and e["ratio_above_background"] >= extracardiac_ratio:
                 out.append({
                     "artefact": "extracardiac activity",
                     "view": v.image.acquisition.view.value, "state": state_key,
                     "ratio_to_myocardium": round(float(e["ratio"]), 3),
+                    "ratio_above_background": round(float(e["ratio_above_background"]), 3),
                     "affects_profile": e["affects_profile"],
                     "message": f"{v.image.acquisition.label}: activity below the inferior "
-                               f"wall at {e['ratio']:.0%} of the myocardial maximum; it "
+                               f"wall at {e['ratio_above_background']:.0%} of the myocardial "
+                               "maximum, both above the body background "
+                               f"({e['ratio']:.0%} in raw counts); it "
                                + ("reaches the background region and may lower (or, by "
                                   "scatter, raise) the inferior profile"
                                   if e["affects_profile"] else "does not reach the profile"),

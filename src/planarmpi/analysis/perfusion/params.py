@@ -40,7 +40,8 @@ class PerfusionParams:
         Largest rotation searched when aligning a rest profile to the stress profile.
     extracardiac_ratio : float
         Activity next to the inferior wall at or above this fraction of the myocardial
-        maximum is reported as extracardiac activity.
+        maximum, both above the body background around the heart, is reported as
+        extracardiac activity (raw counts over the raw maximum before 2026-12-03).
     reversibility_min_improvement_percent : float
         A segment abnormal at stress and at rest is partly reversible ("mixed") when its
         rest uptake is higher by at least this percentage of the normal mean; else fixed

@@ -243,7 +243,8 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
                                sex, by_state, primary, wall_motion,
                                frozenset((section.get("reversibility") or {})
                                          .get("stress_induced_segments", [])),
-                               reduced_scores(by_state[rest_key]) if rest_key else None)
+                               reduced_scores(by_state[rest_key]) if rest_key else None,
+                               extracardiac_ratio=p.extracardiac_ratio)
     artefacts.extend({"artefact": "patient motion", "view": m["view"], "state": m["state"],
                       "corrected": m["corrected"], "max_displacement_mm": m["max_displacement_mm"],
                       "message": m["message"]} for m in motion["views"] if m.get("moved"))

@@ -22,13 +22,15 @@ from planarmpi.analysis.perfusion.rings import (
     UNCERTAIN_RING_RATIO,
     ViewProfile,
 )
-from planarmpi.analysis.perfusion.scoring import ViewDefects, score_view
+from planarmpi.analysis.perfusion.scoring import ViewDefects, in_arc, score_view, segment_arcs
 from planarmpi.model import Acquisition, Finding, Level, StaticImage, View
+from planarmpi.model.segments import SEGMENTS
 
 __all__ = [
     "LHR_LIMITS",
     "ViewAnalysis",
     "analyze_view",
+    "below_inferior_wall_deg",
     "extracardiac_activity",
     "lung_heart_ratio",
     "myocardial_mask",
@@ -124,30 +126,108 @@ def lung_heart_ratio(pixels: Array, profile: Profile,
     }
 
 
+#: How far beyond the wall's outer half-maximum edge its own counts reach (mm): the blurred
+#: edge of a wall imaged with a low-energy collimator falls from half its maximum to the
+#: body background within ~15 mm (2.5 SD of a 12–14 mm FWHM at the heart's depth).
+WALL_TAIL_MM = 15.0
+#: Extracardiac activity is looked for over this depth beyond the wall's tail (mm).
+EXTRACARDIAC_DEPTH_MM = 30.0
+_SMOOTH_PX = 1.5
+
+
+def below_inferior_wall_deg(view: str) -> Array:
+    """The display angles (3° apart) of the rays searched for extracardiac activity in a
+    view: the arcs of its inferior segments (``planar_segment_arcs.json``: ANT-4/5, LAO-3,
+    LLAT-4/5) that point below the LV centre (120–240°); 120–240° in another view. (The
+    lateral rays of the LAO view, 120–155°, cross a large breast, not the abdomen.)"""
+    rays = np.arange(120.0, 240.0 + 1e-9, 3.0)
+    arcs = [(start, end) for index, start, end in segment_arcs().get(view, [])
+            if "infer" in next((x.name for x in SEGMENTS
+                                   if x.view.value == view and x.index == index), "")]
+    if not arcs:
+        return rays
+    return rays[np.logical_or.reduce([in_arc(rays, start, end) for start, end in arcs])]
+
+
 def extracardiac_activity(pixels: Array, profile: Profile, params: PerfusionParams,
-                          pixel_spacing_mm: tuple[float, float]) -> dict[str, Any]:
-    """Activity below the inferior wall (within 3 cm of it, 120–240° of the display)."""
+                          pixel_spacing_mm: tuple[float, float], view: str = "") -> dict[str, Any]:
+    """Activity below the inferior wall: the largest counts within 3 cm beyond the wall's
+    blurred edge, along the rays of :func:`below_inferior_wall_deg` (the view's inferior
+    segments that face down; 120–240° of the display before 2026-12-03), relative to the
+    myocardial maximum.
+
+    Along each ray the wall's outer edge is where the counts, going outwards from the
+    ray's wall peak (its maximum within 0.7–1.3 ridge radii), first fall below half the
+    myocardial maximum (the ridge ellipse is not the LV's outline at the apex; activity
+    joined to the wall above half its maximum puts the edge at 1.3 ridge radii, and no
+    edge lies beyond 2 ridge radii). The search starts :data:`WALL_TAIL_MM` beyond that edge,
+    where the wall's own counts have fallen to the body background, and goes
+    :data:`EXTRACARDIAC_DEPTH_MM` deeper. (Before 2026-12-03 it started at 1.45 × the
+    largest ridge radius, which at the apex lay on the wall's blurred edge: a normal heart
+    with faint liver and gut read 0.4–0.6 and was reported.)
+
+    Returns ``ratio`` (the maximum there over the myocardial maximum, as before) and
+    ``ratio_above_background``: the same with the body background around the heart (the
+    median of the background box's edges) taken from both — how much the activity stands
+    out, as a reader sees it, rather than how thick the patient is (a lateral view's
+    background alone reaches 0.4–0.5 of the myocardial maximum). The latter is compared
+    with ``PerfusionParams.extracardiac_ratio``; the activity affects the profile when it
+    also raises the box's lower edge by at least half its excess (the interpolated
+    background under the inferior wall rises with it).
+    """
     g = profile.geometry
-    rows, cols = np.indices(pixels.shape, dtype=np.float64)
-    dr, dc = rows - g.centre_rc[0], cols - g.centre_rc[1]
-    angle = np.degrees(np.arctan2(dc, -dr)) % 360.0
-    dist = np.hypot(dr, dc)
-    outer = float(np.max(g.ridge_radius_px))
-    band = ((angle >= 120) & (angle <= 240) & (dist > 1.45 * outer)
-            & (dist <= 1.45 * outer + 30.0 / pixel_spacing_mm[0]))
-    smooth = ndimage.gaussian_filter(pixels, 1.5)
+    px = float(pixel_spacing_mm[0])
+    smooth = ndimage.gaussian_filter(pixels, _SMOOTH_PX)
     wall = myocardial_mask(profile, pixels.shape, 0.7, 1.3)
-    myo_max = float(smooth[wall].max())
-    if not band.any() or myo_max <= 0:
+    if not wall.any():
         return {"ratio": None}
-    ratio = float(smooth[band].max() / myo_max)
-    # Does it reach the profile? Its activity inside the search band of the inferior rays,
-    # or on the background box edge below the heart, changes the profile.
-    _, r1, c0, c1 = profile.box
-    bottom_edge = smooth[min(r1, pixels.shape[0]) - 1, max(c0, 0):min(c1, pixels.shape[1])]
-    edge_ratio = float(bottom_edge.max() / myo_max) if bottom_edge.size else 0.0
-    affects = bool(ratio >= params.extracardiac_ratio and edge_ratio >= 0.5 * ratio)
-    return {"ratio": ratio, "background_edge_ratio": edge_ratio, "affects_profile": affects}
+    myo_max = float(smooth[wall].max())
+    if myo_max <= 0:
+        return {"ratio": None}
+    tail_px, depth_px = WALL_TAIL_MM / px, EXTRACARDIAC_DEPTH_MM / px
+    step = 360.0 / g.ridge_radius_px.size
+    below = below_inferior_wall_deg(view)
+    ridge = np.interp(below, np.arange(g.ridge_radius_px.size) * step, g.ridge_radius_px,
+                      period=360.0)
+    theta = np.radians(below)
+    reach = float(np.max(ridge)) * 2.0 + tail_px + depth_px
+    radii = np.arange(0.0, reach + 0.5, 0.5)
+    rows = g.centre_rc[0] - np.outer(np.cos(theta), radii)
+    cols = g.centre_rc[1] + np.outer(np.sin(theta), radii)
+    inside = ((rows >= 0) & (rows <= pixels.shape[0] - 1)
+              & (cols >= 0) & (cols <= pixels.shape[1] - 1))
+    values = ndimage.map_coordinates(smooth, [rows, cols], order=1, mode="nearest")
+    r = radii[None, :]
+    in_wall = (r >= 0.7 * ridge[:, None]) & (r <= 1.3 * ridge[:, None])
+    peak_r = radii[np.argmax(np.where(in_wall, values, -np.inf), axis=1)]
+    fallen = (values < 0.5 * myo_max) & (r > peak_r[:, None])
+    edge = np.where(fallen.any(axis=1),
+                    np.minimum(radii[np.argmax(fallen, axis=1)], 2.0 * ridge),
+                    1.3 * ridge)
+    search = (r >= edge[:, None] + tail_px) & (r <= edge[:, None] + tail_px + depth_px) & inside
+    if not search.any():
+        return {"ratio": None}
+    found = np.where(search, values, -np.inf)
+    k = np.unravel_index(int(np.argmax(found)), found.shape)
+    ratio = float(found[k] / myo_max)
+    # The body background around the heart: the median of the background box's edges
+    # (what the interpolative background is drawn from; one raised edge moves it little).
+    r0, r1, c0, c1 = (max(profile.box[0], 0), min(profile.box[1], pixels.shape[0]),
+                      max(profile.box[2], 0), min(profile.box[3], pixels.shape[1]))
+    edges = [smooth[r0, c0:c1], smooth[r1 - 1, c0:c1], smooth[r0:r1, c0], smooth[r0:r1, c1 - 1]]
+    body = float(np.median(np.concatenate(edges)))
+    contrast = max(myo_max - body, 1e-9)
+    above = max(float(found[k]) - body, 0.0) / contrast
+    # Does it reach the profile? Activity that raises the box's lower edge above the body
+    # background by at least half its own excess raises the interpolated background under
+    # the inferior wall (and lowers that part of the profile).
+    bottom = edges[1]
+    edge_above = max(float(bottom.max()) - body, 0.0) / contrast if bottom.size else 0.0
+    affects = bool(above >= params.extracardiac_ratio and edge_above >= 0.5 * above)
+    return {"ratio": ratio, "ratio_above_background": above,
+            "background_edge_ratio": float(bottom.max() / myo_max) if bottom.size else 0.0,
+            "body_background_ratio": body / myo_max, "affects_profile": affects,
+            "max_rc": [round(float(rows[k]), 1), round(float(cols[k]), 1)]}
 
 
 def analyze_view(vp: ViewProfile, limits: NormalLimits | None, params: PerfusionParams,
@@ -238,7 +318,8 @@ def analyze_view(vp: ViewProfile, limits: NormalLimits | None, params: Perfusion
         * acq.pixel_spacing_mm[1] / 100.0
     extracardiac = None
     if acq.view in (View.ANTERIOR, View.LEFT_LATERAL, View.LAO):
-        extracardiac = extracardiac_activity(pixels, profile, params, acq.pixel_spacing_mm)
+        extracardiac = extracardiac_activity(pixels, profile, params, acq.pixel_spacing_mm,
+                                             acq.view.value)
     return ViewAnalysis(image, pixels, profile, defects, max_counts, area_cm2, extracardiac,
                         vp.ring_rank, vp.ring_score_ratio, vp.position_disagreement_mm)
 
