@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,7 +14,7 @@ from planarmpi.store.archive import Archive
 if TYPE_CHECKING:
     from planarmpi.analysis.pipeline import AnalysisOptions
 
-__all__ = ["Processed", "process_study"]
+__all__ = ["Processed", "combined_with", "process_study"]
 
 log = logging.getLogger("planarmpi.processing")
 
@@ -31,14 +32,21 @@ class Processed:
 def process_study(archive: Archive, study_instance_uid: str, *, created_by: str = "system",
                   manual_rois: dict[str, Any] | None = None,
                   clock: dt.datetime | None = None,
-                  options: AnalysisOptions | None = None) -> Processed:
+                  options: AnalysisOptions | None = None,
+                  combine_with: Sequence[str] | None = None) -> Processed:
     """Read a study from the archive, analyse it, write its outputs, record a new version.
 
     ``manual_rois`` (an ROI document as ``analyze --rois`` reads, keyed by Series Instance
     UID) replaces the automatic ROIs of the series it names and is kept with the version.
     ``options`` are the site's analysis settings (normal limits, perfusion settings; the
-    built-in ones without); the manual ROIs are added to them. Failures are recorded on
-    the study (status ``failed`` with the reason) and returned, never raised.
+    built-in ones without); the manual ROIs are added to them. ``combine_with``: other
+    studies of the same patient in the archive analysed with this one as one episode (a
+    two-day protocol, :func:`planarmpi.model.study.combine_studies`; this study must hold
+    the stress images), recorded as this study's version; ``None`` (the default) combines
+    the studies its latest analysis combined — an ROI edit or a new object does not undo
+    the episode — and ``()`` analyses it alone. Failures are recorded on the study (status
+    ``failed`` with the reason) and returned, never raised; a combination that is refused
+    leaves the study's status as it was.
     """
     from dataclasses import replace
 
@@ -49,9 +57,35 @@ def process_study(archive: Archive, study_instance_uid: str, *, created_by: str 
     from planarmpi.report.outputs import write_study_outputs
     from planarmpi.store.records import record_analysis
 
-    archive.set_status(study_instance_uid, "analysing")
+    if combine_with is None:
+        combine_with = combined_with(archive, study_instance_uid)
     outcome = read_studies(archive.study_files(study_instance_uid))
     studies = [s for s in outcome.studies if s.study_instance_uid == study_instance_uid]
+    if studies and combine_with:
+        # The combination is checked before the study's status changes: a refusal leaves
+        # the study (and its earlier analyses) as they were.
+        from planarmpi.errors import InvalidInputError
+        from planarmpi.model.study import combine_studies
+
+        parts = [studies[0]]
+        for other in combine_with:
+            found = [s for s in read_studies(archive.study_files(other)).studies
+                     if s.study_instance_uid == other]
+            if not found:
+                return Processed("failed", reason=f"study {other}: no readable planar NM "
+                                                  "image to combine")
+            parts.append(found[0])
+        try:
+            combined = combine_studies(parts)
+        except InvalidInputError as exc:
+            archive.audit(created_by, "combine-refused", study_instance_uid, str(exc)[:2000])
+            return Processed("failed", reason=str(exc))
+        if combined.study_instance_uid != study_instance_uid:
+            return Processed("failed", reason=f"study {study_instance_uid} holds no stress "
+                                              "images: the episode belongs to study "
+                                              f"{combined.study_instance_uid}")
+        studies = [combined]
+    archive.set_status(study_instance_uid, "analysing")
     if not studies:
         reason = "; ".join(str(p) for p in outcome.problems) or "no planar NM image"
         archive.set_status(study_instance_uid, "failed", reason[:2000],
@@ -87,5 +121,20 @@ def process_study(archive: Archive, study_instance_uid: str, *, created_by: str 
     # polling the database) never sees "analysed" before the event that says so.
     archive.set_status(study_instance_uid, "analysed", f"analysis version {version}",
                        audit=(created_by, "analysed", f"version {version}"
-                              + (" with user ROIs" if manual_rois else "")))
+                              + (" with user ROIs" if manual_rois else "")
+                              + (f" combined with {', '.join(combine_with)}"
+                                 if combine_with else "")))
     return Processed("analysed", version, path.parent)
+
+
+def combined_with(archive: Archive, study_instance_uid: str) -> list[str]:
+    """The other studies the study's latest analysis combined with it (two-day protocol)."""
+    from sqlalchemy import select
+
+    from planarmpi.store.models import Analysis, Study
+
+    with archive.session() as s:
+        result = s.scalar(select(Analysis.result).join(Study)
+                          .where(Study.study_instance_uid == study_instance_uid)
+                          .order_by(Analysis.version.desc()).limit(1))
+    return [str(c["study_instance_uid"]) for c in (result or {}).get("combined_studies", [])[1:]]

@@ -9,6 +9,7 @@ audited; errors are shown as messages, never as stack traces.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import logging
@@ -249,6 +250,15 @@ def create_app(archive: Archive, *, clock: Callable[[], dt.datetime] | None = No
         model = _study_model(uid)
         views = series_views(model)
         result = analysis.result if analysis is not None else {}
+        # A two-day protocol analysed as one episode: the other studies' images too.
+        episode = (result or {}).get("combined_studies") or []
+        for other in episode[1:]:
+            # Images gone from the archive are not shown (the other study's page says so).
+            with contextlib.suppress(InvalidInputError):
+                views += series_views(_study_model(other["study_instance_uid"]),
+                                      other["study_instance_uid"])
+        candidates = _combinable(uid, info["patient_id"],
+                                 {c["study_instance_uid"] for c in episode})
         folder = Path(analysis.output_dir) if analysis is not None else None
         figures = [f for f in ("perfusion.png", "function.png")
                    if folder is not None and (folder / f).is_file()]
@@ -272,7 +282,66 @@ def create_app(archive: Archive, *, clock: Callable[[], dt.datetime] | None = No
                     own_impression=(report.content["impression"] if report is not None
                                     and report.content.get("impression_by_physician")
                                     else []),
-                    can_sign=me["role"] == "physician")
+                    can_sign=me["role"] == "physician", episode=episode,
+                    candidates=candidates)
+
+    def _combinable(uid: str, patient_id: str, combined: set[str]) -> list[dict[str, Any]]:
+        """The patient's other studies in the archive, with the states their latest
+        analysis found (to analyse with this one as a two-day protocol)."""
+        if not patient_id:
+            return []
+        with archive.sessions() as s:
+            rows = s.scalars(select(Study).join(Study.patient)
+                             .where(Patient.patient_id == patient_id,
+                                    Study.study_instance_uid != uid)
+                             .order_by(Study.study_date)).all()
+            out = []
+            for other in rows:
+                analysis = latest(s, Analysis, other)
+                series = ((analysis.result or {}).get("series", []) if analysis is not None
+                          else [])
+                states = sorted({str(x.get("state")) for x in series if x.get("state")})
+                out.append({"uid": other.study_instance_uid, "date": other.study_date,
+                            "description": other.description, "states": states,
+                            "combined": other.study_instance_uid in combined})
+        return out
+
+    @app.post("/studies/{uid}/combine")
+    async def combine(request: Request, uid: str) -> Response:
+        """Analyse the study with another of the same patient as one episode (a two-day
+        protocol), or (``other`` empty) alone again. The episode is recorded as a new
+        analysis version of the study holding the stress images."""
+        from planarmpi.model.study import combine_studies
+        from planarmpi.store.processing import process_study
+
+        form = await check_csrf(request)
+        me = user(request)
+        other = str(form.get("other", "")).strip()
+        if not other:
+            done = process_study(archive, uid, created_by=me["name"], clock=now(),
+                                 options=analysis, combine_with=())
+            primary = uid
+        else:
+            with archive.sessions() as s:
+                mine, theirs = study_row(s, uid), study_row(s, other)
+                if mine.patient_fk != theirs.patient_fk:
+                    raise InvalidInputError(f"studies {uid} and {other} belong to different "
+                                            "patients: not combined")
+            episode = combine_studies([_study_model(uid), _study_model(other)])
+            primary = episode.study_instance_uid
+            rest = other if primary == uid else uid
+            done = process_study(archive, primary, created_by=me["name"], clock=now(),
+                                 options=analysis, combine_with=[rest])
+        if done.status != "analysed":
+            raise InvalidInputError(f"not analysed: {done.reason}")
+        archive.audit(me["name"], "studies-combined" if other else "analysed-alone", primary,
+                      f"version {done.version}" + (f" with {other if primary == uid else uid}"
+                                                   if other else ""))
+        request.session["message"] = (
+            f"Analysed as one episode with study {other if primary == uid else uid} "
+            f"(version {done.version})." if other else
+            f"Analysed alone (version {done.version}).")
+        return RedirectResponse(f"/studies/{primary}", status_code=303)
 
     @app.get("/studies/{uid}/series/{series_uid}/{frame}.png")
     async def frame(request: Request, uid: str, series_uid: str, frame: int) -> Response:

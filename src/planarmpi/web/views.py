@@ -24,10 +24,14 @@ class SeriesView:
     frame_ms: float
     rows: int
     columns: int
+    #: The study holding the series (another study of a combined episode); "" for the
+    #: study shown.
+    study_uid: str = ""
 
 
-def series_views(study: Study) -> list[SeriesView]:
-    """Every series of the study with its frame count and display frame duration (ms)."""
+def series_views(study: Study, study_uid: str = "") -> list[SeriesView]:
+    """Every series of the study with its frame count and display frame duration (ms);
+    ``study_uid`` names the study they are served from when it is not the page's."""
     out = []
     for s in study.series:
         a = s.acquisition
@@ -40,7 +44,8 @@ def series_views(study: Study) -> list[SeriesView]:
         else:
             frame_ms = 0.0
         out.append(SeriesView(a.series_instance_uid, a.display_name, a.kind.value, frames,
-                              frame_ms, int(pixels.shape[-2]), int(pixels.shape[-1])))
+                              frame_ms, int(pixels.shape[-2]), int(pixels.shape[-1]),
+                              study_uid))
     return out
 
 
