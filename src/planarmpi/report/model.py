@@ -520,12 +520,27 @@ def _perfusion_section(result: dict[str, Any], p: ReportParams
                               "suggesting stress-induced LV dysfunction.")
     washout = rev.get("washout")
     if washout:
-        items.append(Item("Tl-201 washout", str(washout.get("summary", washout))))
+        items.append(Item("Tl-201 washout", _washout_text(washout)))
+    reinjection = rev.get("reinjection")
+    if reinjection:
+        changed = reinjection.get("reclassified_segments") or []
+        items.append(Item("Reinjection", (
+            f"{len(changed)} segment(s) fixed on redistribution improved after reinjection "
+            f"({', '.join(changed)}): viable myocardium; overall "
+            f"{reinjection.get('overall_redistribution')} on redistribution, "
+            f"{rev.get('overall')} with reinjection") if changed else
+            "no defect fixed on redistribution improved after reinjection"))
+        if changed and verdict == "abnormal":
+            impression.append(f"Reinjection: {len(changed)} segment(s) of the defect fixed on "
+                              "redistribution improved after tracer reinjection, indicating "
+                              "viable (ischemic) myocardium.")
     table = [("Segment", "Territory", "Stress score", "Rest score", "Class")]
     bracketed = False
     for g in segments:
         r = rev_by_segment.get(g["segment"])
         kind = r["classification"] if r else "—"
+        if r and r.get("redistribution_classification"):
+            kind += f" (reinjection; {r['redistribution_classification']} on redistribution)"
         if verdict == "normal" and kind not in ("normal", "—"):
             # A class the verdict did not take (a stress − rest difference in one view, a
             # reduction below the equivocal score): shown, but not as a finding beside a
@@ -539,6 +554,26 @@ def _perfusion_section(result: dict[str, Any], p: ReportParams
                           "not read as a defect (see the verdict).")
     return (Section("perfusion", "Perfusion", tuple(items), tuple(paragraphs), tuple(table)),
             impression, verdict, defects)
+
+
+def _washout_text(washout: dict[str, Any]) -> str:
+    """The Tl-201 washout per view as a reader scans it: the segments' range, the
+    interval and the decay correction (result.json keeps every segment's value)."""
+    parts, hours, note = [], set(), ""
+    for view, w in washout.items():
+        values = [float(v) for v in (w.get("washout_percent") or {}).values()
+                  if v is not None]
+        if not values:
+            continue
+        parts.append(f"{view} {min(values):.0f} to {max(values):.0f}%")
+        if w.get("hours_between") is not None:
+            hours.add(f"{float(w['hours_between']):.1f} h")
+        note = note or str(w.get("note", ""))
+    if not parts:
+        return "not measured"
+    return (f"{'; '.join(parts)} per segment (stress to redistribution, "
+            f"{', '.join(sorted(hours)) or 'interval unknown'}, decay-corrected)"
+            + (f"; {note}" if note else ""))
 
 
 def _attenuation_cover(segs: list[dict[str, Any]], attenuation: list[dict[str, Any]]

@@ -1,6 +1,7 @@
 """Stress ↔ rest: per-segment reversibility (ischaemia / scar / mixed) from the two
 states' scores and the paired stress − rest difference, the study's and each territory's
-overall reversibility, planar TID (anterior view) and Tl-201 washout.
+overall reversibility, planar TID (anterior view) and Tl-201 washout; and Tl-201
+reinjection images, which show viable myocardium in defects fixed on redistribution.
 """
 
 from __future__ import annotations
@@ -36,7 +37,9 @@ from planarmpi.model.segments import view_of, views_of
 
 __all__ = [
     "CORROBORATION_MIN_WEIGHT",
+    "REINJECTION_SOURCE",
     "TL201_HALF_LIFE_H",
+    "apply_reinjection",
     "corroborated_at_rest",
     "measure_reversibility",
     "overall_reversibility",
@@ -355,4 +358,81 @@ def measure_reversibility(stress: list[ViewAnalysis], rest: list[ViewAnalysis],
                             "scored against its own tracer's limits; the stress − rest "
                             "paired difference, TID and washout not measured"}
            if dual else {}),
+    }
+
+
+#: Why a defect fixed on redistribution is re-read on the reinjection images.
+REINJECTION_SOURCE = (
+    "Dilsizian et al., N Engl J Med 1990;323:141-6: of Tl-201 defects irreversible on "
+    "3-4 h redistribution images, 49% improved after a second injection at rest, and "
+    "most of these improved after revascularisation: viable myocardium")
+
+_REVERSIBLE_ORDER = {"scar": 0, "mixed": 1, "ischemia": 2}
+
+
+def apply_reinjection(reversibility: dict[str, Any], stress: list[ViewAnalysis],
+                      reinjection: list[ViewAnalysis], limits: NormalLimits,
+                      p: PerfusionParams) -> None:
+    """Re-read the defects fixed on redistribution with the reinjection images (in place).
+
+    Each reinjection view is registered onto the stress view (rotation, as the rest view)
+    and scored against the rest limits. A segment classified ``scar`` or ``mixed`` from the
+    stress and redistribution images is re-classified by the same rule
+    (:func:`segment_reversibility`) from its stress and reinjection scores when that class
+    is more reversible *and* its uptake on reinjection exceeds its redistribution uptake by
+    at least ``reversibility_min_improvement_percent`` of the normal mean (a real fill-in,
+    not the noise between two images). The segment keeps its redistribution class in
+    ``redistribution_classification``; every compared segment gets ``reinjection_score``
+    and ``reinjection_improvement_percent`` (over the stress uptake). The overall class is
+    recomputed (the class before in ``reinjection.overall_redistribution``) and
+    ``reinjection`` lists the re-classified segments with the source of the rule.
+    """
+    by_view = {v.image.acquisition.view: v for v in reinjection}
+    entries = {g["segment"]: g for g in reversibility["segments"]}
+    step = 360.0 / p.profile.n_angles
+    registration: dict[str, float] = {}
+    changed: list[str] = []
+    for s in stress:
+        view = s.image.acquisition.view
+        r = by_view.get(view)
+        if r is None or s.defects is None:
+            continue
+        view_limits, _ = view_limits_for(limits, r.image.acquisition, p.view_angle_tolerance_deg)
+        if view_limits is None:
+            continue
+        shift = best_shift(r.profile.values, s.profile.values,
+                           int(p.max_registration_deg // step))
+        registration[view.value] = round(shift * step, 3)
+        aligned = replace(r.profile, values=np.roll(r.profile.values, shift),
+                          raw_max_counts=np.roll(r.profile.raw_max_counts, shift),
+                          radius_px=np.roll(r.profile.radius_px, shift),
+                          noise_sd=None if r.profile.noise_sd is None
+                          else np.roll(r.profile.noise_sd, shift))
+        scored = score_view(view, aligned, view_limits, p.scoring)
+        for ss, rs in zip(s.defects.segments, scored.segments, strict=True):
+            entry = entries.get(ss.segment.key)
+            if entry is None:
+                continue
+            improvement = 100.0 * (rs.mean_uptake_percent - ss.mean_uptake_percent) \
+                / ss.normal_mean_percent
+            entry["reinjection_score"] = rs.score
+            entry["reinjection_improvement_percent"] = round(improvement, 3)
+            before = entry["classification"]
+            if before not in ("scar", "mixed"):
+                continue
+            kind = segment_reversibility(ss.score, rs.score, improvement, False, p)
+            beyond = improvement - float(entry["improvement_percent"])
+            if _REVERSIBLE_ORDER.get(kind, -1) > _REVERSIBLE_ORDER[before] \
+                    and beyond >= p.reversibility_min_improvement_percent:
+                entry["redistribution_classification"] = before
+                entry["classification"] = kind
+                changed.append(ss.segment.key)
+    before_overall = reversibility["overall"]
+    reversibility["overall"] = overall_reversibility(reversibility["segments"])
+    reversibility["reinjection"] = {
+        "reclassified_segments": changed,
+        "overall_redistribution": before_overall,
+        "registration_rotation_deg": registration,
+        "min_improvement_percent": p.reversibility_min_improvement_percent,
+        "source": REINJECTION_SOURCE,
     }

@@ -35,6 +35,7 @@ from planarmpi.analysis.perfusion.normals import (
 )
 from planarmpi.analysis.perfusion.params import PerfusionParams
 from planarmpi.analysis.perfusion.reversibility import (
+    apply_reinjection,
     measure_reversibility,
     reversibility_by_territory,
     segment_reversibility,
@@ -268,6 +269,19 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
     section["unattributed_segments"] = unattributed_segments(
         section["segments"], section["territory_segments"], section.get("reversibility"))
     reversibility = section.get("reversibility")
+    # Tl-201 reinjection after redistribution: defects fixed on redistribution re-read.
+    reinjection_key = next((k for k in by_state if State(k) is State.REINJECTION), None)
+    if reversibility and stress_key and reinjection_key and reinjection_key != paired \
+            and limits is not None and "dual_isotope" not in reversibility:
+        apply_reinjection(reversibility, by_state[stress_key], by_state[reinjection_key],
+                          state_limits.get(reinjection_key) or limits, p)
+        changed = reversibility["reinjection"]["reclassified_segments"]
+        findings.append(Finding(
+            "REINJECTION_COMPARED", Level.INFO,
+            "reinjection images compared with the stress images: "
+            + (f"{len(changed)} segment(s) fixed on redistribution improved on reinjection "
+               f"({', '.join(changed)}): viable myocardium" if changed else
+               "no defect fixed on redistribution improved")))
     if reversibility:
         reversibility_by_territory(reversibility, section["territory_segments"],
                                    p.territory_reversibility)
