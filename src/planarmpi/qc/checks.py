@@ -112,10 +112,15 @@ def _gated_checks(s: GatedSeries, where: str, limits: QCLimits) -> list[Finding]
     if median > 0 and frame_counts.size >= 4:
         falloff = 1.0 - float(frame_counts[-1]) / median
         if falloff > limits.max_late_frame_falloff_fraction:
+            # A count-based (blood-pool) curve's late diastole — filling rates, the
+            # atrial kick — is what the fall-off distorts; a gated perfusion study's EF is
+            # measured on the end-diastolic and end-systolic contours, which it leaves alone.
             out.append(Finding(
-                "LATE_FRAME_FALLOFF", Level.WARN,
+                "LATE_FRAME_FALLOFF", Level.WARN if blood_pool else Level.INFO,
                 f"{where}: last time slot has {falloff:.0%} fewer counts than the median "
-                "slot: R-R variability (arrhythmia) distorts the late cycle", uid))
+                "slot: R-R variability (arrhythmia) distorts the late cycle"
+                + ("" if blood_pool else " (the geometric EF from the end-diastolic and "
+                   "end-systolic contours is not affected)"), uid))
     return out
 
 
