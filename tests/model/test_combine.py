@@ -11,14 +11,24 @@ import pytest
 
 from factories import HEADER, PATIENT, acquisition
 from planarmpi.errors import InvalidInputError
-from planarmpi.model import Level, SeriesKind, Sex, State, StaticImage, Study, StudyHeader
+from planarmpi.model import (
+    Level,
+    SeriesKind,
+    Sex,
+    State,
+    StaticImage,
+    Study,
+    StudyHeader,
+    Tracer,
+)
 from planarmpi.model.study import combine_studies
 
 
-def _study(uid: str, date: dt.date | None, *states: State, patient=PATIENT) -> Study:
+def _study(uid: str, date: dt.date | None, *states: State, patient=PATIENT,
+           tracer: Tracer = Tracer.TC99M_TETROFOSMIN) -> Study:
     header = replace(HEADER, study_instance_uid=uid, study_date=date)
     series = tuple(
-        StaticImage(replace(acquisition(SeriesKind.STATIC, state=state,
+        StaticImage(replace(acquisition(SeriesKind.STATIC, state=state, tracer=tracer,
                                         series_uid=f"{uid}.{i}", sop_uid=f"{uid}.{i}.1"),
                             study_instance_uid=uid),
                     np.ones((4, 4), dtype=np.uint16), 600.0)
@@ -77,6 +87,9 @@ def test_a_missing_date_is_said_not_guessed() -> None:
      f"study {REST}: not combined, it holds images of unknown state"),
     (lambda: [_study(STRESS, dt.date(2026, 3, 1), State.STRESS),
               _study(REST, dt.date(2026, 1, 1), State.REST)], "59 days apart"),
+    (lambda: [_study(STRESS, None, State.STRESS),
+              _study(REST, None, State.REST, tracer=Tracer.TC99M_RED_CELLS)],
+     f"study {REST}: not combined, it holds no perfusion images"),
 ])
 def test_studies_that_are_not_one_episode_are_refused(studies, message) -> None:
     with pytest.raises(InvalidInputError, match=message):

@@ -146,8 +146,7 @@ class SeriesSummary:
 
 #: Myocardial perfusion agents: their static and gated views are searched for the LV's
 #: myocardial ring (:func:`~planarmpi.analysis.localize.locate_lv_ring`).
-PERFUSION_TRACERS = frozenset({Tracer.TC99M_SESTAMIBI, Tracer.TC99M_TETROFOSMIN,
-                               Tracer.TC99M_PERFUSION, Tracer.TL201})
+PERFUSION_TRACERS = frozenset(t for t in Tracer if t.is_perfusion_agent)
 
 
 def heart_search(series: Series) -> HeartSearch:

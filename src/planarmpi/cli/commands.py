@@ -191,10 +191,11 @@ def _episodes(studies: Iterable[Study], tally: _Tally, max_days: int) -> Iterato
 
 def _noting_separate(studies: Iterable[Study]) -> Iterator[Study]:
     """The studies as they come; at the end, a note for each patient whose stress and rest
-    images came as separate studies (``--combine-studies`` compares them)."""
+    perfusion images came as separate studies (``--combine-studies`` compares them)."""
     seen: dict[str, list[tuple[str, bool, bool]]] = {}
     for study in studies:
-        states = {s.acquisition.state for s in study.series}
+        states = {s.acquisition.state for s in study.series
+                  if s.acquisition.tracer.is_perfusion_agent}
         seen.setdefault(study.patient.patient_id, []).append((
             study.study_instance_uid, any(st.is_stress for st in states),
             any(not st.is_stress and st is not State.UNKNOWN for st in states)))

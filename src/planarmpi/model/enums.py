@@ -72,6 +72,13 @@ class Tracer(StrEnum):
         """True for every Tc-99m labelled agent."""
         return self.value.startswith("Tc-99m")
 
+    @property
+    def is_perfusion_agent(self) -> bool:
+        """True for the myocardial perfusion tracers (sestamibi, tetrofosmin, a Tc-99m
+        cardiac agent not named, Tl-201)."""
+        return self in (Tracer.TC99M_SESTAMIBI, Tracer.TC99M_TETROFOSMIN,
+                        Tracer.TC99M_PERFUSION, Tracer.TL201)
+
 
 class Sex(StrEnum):
     """Patient's Sex (0010,0040)."""

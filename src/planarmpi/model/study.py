@@ -169,9 +169,11 @@ def combine_studies(studies: Sequence[Study], *, max_days: int = COMBINE_MAX_DAY
     ------
     InvalidInputError
         Studies of different patients (Patient ID missing or different, sex or birth date
-        contradicting), the same study twice, no study or several studies holding stress
-        images, a state (rest, stress, ...) found in two studies, a series whose state is
-        unknown, or dates further apart than ``max_days``.
+        contradicting), the same study twice, a study without perfusion images (a blood
+        pool or first pass is not part of a two-day perfusion protocol), no study or
+        several studies holding stress images, a state (rest, stress, ...) found in two
+        studies, a series whose state is unknown, or dates further apart than
+        ``max_days``.
     """
     if len(studies) < 2:
         raise InvalidInputError("combining studies needs at least two")
@@ -194,6 +196,11 @@ def combine_studies(studies: Sequence[Study], *, max_days: int = COMBINE_MAX_DAY
         if len(values) > 1:
             raise InvalidInputError(f"studies {names}: not combined, patient {what} differs "
                                     f"between them")
+    for study in studies:
+        if not any(s.acquisition.tracer.is_perfusion_agent for s in study.series):
+            raise InvalidInputError(
+                f"study {study.study_instance_uid}: not combined, it holds no perfusion "
+                "images (a two-day protocol's studies are myocardial perfusion studies)")
     states: dict[State, str] = {}
     for study in studies:
         uid = study.study_instance_uid
