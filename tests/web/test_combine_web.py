@@ -76,6 +76,10 @@ def test_the_rest_study_is_offered_combined_and_kept_until_undone(archive: Archi
     assert f"/studies/{rest}/series/" in reply.text  # the rest images are shown
     result = _latest(archive, stress)
     assert [c["study_instance_uid"] for c in result["combined_studies"]] == [stress, rest]
+    # The rest study's page says it is in the stress study's episode (no second offer).
+    rest_page = client.get(f"/studies/{rest}").text
+    assert f'data-other="{stress}"' not in rest_page
+    assert "(in this episode)" in rest_page
     assert result["perfusion"]["reversibility"]["overall"] == "ischemia"
     # A re-analysis (an ROI edit, a late object) keeps the episode.
     assert process_study(archive, stress, clock=CLOCK).status == "analysed"

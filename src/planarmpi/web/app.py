@@ -298,12 +298,16 @@ def create_app(archive: Archive, *, clock: Callable[[], dt.datetime] | None = No
             out = []
             for other in rows:
                 analysis = latest(s, Analysis, other)
-                series = ((analysis.result or {}).get("series", []) if analysis is not None
-                          else [])
-                states = sorted({str(x.get("state")) for x in series if x.get("state")})
+                theirs = (analysis.result or {}) if analysis is not None else {}
+                states = sorted({str(x.get("state")) for x in theirs.get("series", [])
+                                 if x.get("state")})
+                # In one episode with this study: from either study's latest analysis.
+                partners = {c.get("study_instance_uid")
+                            for c in theirs.get("combined_studies") or []}
                 out.append({"uid": other.study_instance_uid, "date": other.study_date,
                             "description": other.description, "states": states,
-                            "combined": other.study_instance_uid in combined})
+                            "combined": other.study_instance_uid in combined
+                            or uid in partners})
         return out
 
     @app.post("/studies/{uid}/combine")
