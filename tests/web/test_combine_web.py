@@ -80,6 +80,7 @@ def test_the_rest_study_is_offered_combined_and_kept_until_undone(archive: Archi
     rest_page = client.get(f"/studies/{rest}").text
     assert f'data-other="{stress}"' not in rest_page
     assert "(in this episode)" in rest_page
+    assert "(2 studies)" in client.get("/worklist").text
     assert result["perfusion"]["reversibility"]["overall"] == "ischemia"
     # A re-analysis (an ROI edit, a late object) keeps the episode.
     assert process_study(archive, stress, clock=CLOCK).status == "analysed"

@@ -208,6 +208,8 @@ def create_app(archive: Archive, *, clock: Callable[[], dt.datetime] | None = No
                     "description": study.description, "status": study.status,
                     "lvef": f"{efs[0]['value_percent']:.0f}%" if efs else "",
                     "perfusion": ((result or {}).get("perfusion") or {}).get("verdict", ""),
+                    # A two-day protocol read as one episode: how many studies it holds.
+                    "episode": len((result or {}).get("combined_studies") or []),
                     "report": report.status if report is not None else "",
                 })
         archive.audit(me["name"], "view-worklist", "", f"{len(rows)} studies")
