@@ -185,3 +185,56 @@ def test_perfusion_settings_change_the_verdict_and_are_recorded(
                  str(bad)]) == 2
     assert f"{bad}: scoring.sd_multipler: unknown setting" in capsys.readouterr().err
     assert not out.exists()
+
+
+def _two_day(folder: Path, seed: int) -> None:
+    """A normal imaged as a two-day protocol: a stress study and, two days earlier, a rest
+    study (separate Study Instance UIDs) of one patient."""
+    import datetime as dt
+
+    rng = np.random.default_rng(seed)
+    patient = replace(PATIENT, patient_id=f"N-{seed}")
+    for state, days in ((State.STRESS_EXERCISE, 0), (State.REST, -2)):
+        header = replace(HEADER, study_instance_uid=generate_uid(),
+                         study_date=HEADER.study_date + dt.timedelta(days=days))
+        series_uid, sop_uid = generate_uid(), generate_uid()
+        images = []
+        for detector in (1, 2, 3):
+            acq = replace(acquisition(SeriesKind.STATIC, detector, series_uid=series_uid,
+                                      sop_uid=sop_uid, state=state),
+                          study_instance_uid=header.study_instance_uid)
+            expected = ring_image((64, 64), centre=(31.5 + rng.normal(0, 1), 32.5),
+                                  radii=(5.5, 4.5), tilt_deg=40.0 + 20 * detector, wall=1.6,
+                                  peak=1000.0, background=80.0)
+            images.append(StaticImage(acq, rng.poisson(expected), 300000.0))
+        folder.mkdir(parents=True, exist_ok=True)
+        write_nm(folder / f"{state.value}.dcm", images, patient=patient, header=header)
+
+
+def test_two_day_normals_give_paired_limits_when_combined(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "two-day"
+    for i in range(6):
+        _two_day(root / f"n{i}", 300 + i)
+    states = {}
+    for flag in ([], ["--combine-studies"]):
+        out = tmp_path / f"limits{len(flag)}.json"
+        assert main(["normals", "build", str(root), "--tracer", "tetrofosmin", "--sex", "F",
+                     "--min-studies", "5", "--out", str(out), *flag]) == 0, \
+            capsys.readouterr().err
+        doc = json.loads(out.read_text())
+        states[bool(flag)] = {(v["view"], v["state"]): v["n_studies"] for v in doc["views"]}
+    # Read apart, the stress and rest studies give each state's limits but no pairs.
+    assert states[False] == {(v, s): 6 for v in ("ANT", "LAO", "LLAT")
+                             for s in ("stress", "rest")}
+    # Combined, each normal's two studies are one: the paired stress − rest limits too.
+    assert states[True] == {(v, s): 6 for v in ("ANT", "LAO", "LLAT")
+                            for s in ("stress", "rest", "stress-rest")}
+    # Pairs further apart than the bound are used apart, and the run says why.
+    capsys.readouterr()
+    assert main(["normals", "build", str(root), "--tracer", "tetrofosmin", "--sex", "F",
+                 "--min-studies", "5", "--out", str(tmp_path / "apart.json"),
+                 "--combine-studies", "--combine-max-days", "1"]) == 1
+    assert "not combined, 2 days apart (more than 1)" in capsys.readouterr().err
+    doc = json.loads((tmp_path / "apart.json").read_text())
+    assert {v["state"] for v in doc["views"]} == {"stress", "rest"}

@@ -13,6 +13,7 @@ from planarmpi.analysis.motion_normals import MotionMethod
 from planarmpi.errors import InvalidInputError
 from planarmpi.io.reader import Problem, iter_studies
 from planarmpi.model import Sex, Study, Tracer
+from planarmpi.model.study import COMBINE_MAX_DAYS, episodes
 
 _TRACERS = {"sestamibi": Tracer.TC99M_SESTAMIBI, "tetrofosmin": Tracer.TC99M_TETROFOSMIN,
             "tc99m": Tracer.TC99M_PERFUSION, "tl201": Tracer.TL201}
@@ -42,6 +43,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "built from the others, fall below mean − z·SD as rarely as a "
                         "Gaussian would at lower-tail probability P (e.g. 0.01); for "
                         "normals with heavy tails. Default: the SD as measured")
+    b.add_argument("--combine-studies", action="store_true",
+                   help="normals imaged as two-day protocols (stress and rest as separate "
+                        "studies of one patient): each patient's studies read as one, so "
+                        "the stress − rest paired limits are built too")
+    b.add_argument("--combine-max-days", type=int, default=COMBINE_MAX_DAYS, metavar="DAYS",
+                   help="with --combine-studies: the longest interval between the studies' "
+                        f"dates (default {COMBINE_MAX_DAYS})")
     b.add_argument("--force", action="store_true", help="overwrite --out")
     w = sub.add_parser("wall-motion",
                        help="build wall-motion normals from a folder of normal gated studies")
@@ -81,8 +89,14 @@ def normals_command(args: argparse.Namespace) -> int:
         nonlocal problems
         problems += n
 
+    if args.combine_max_days < 0:
+        raise InvalidInputError(f"--combine-max-days must be 0 or more, got "
+                                f"{args.combine_max_days}")
+    found = _studies(args.folder, count)
+    if args.combine_studies:
+        found = _episodes(found, args.combine_max_days, count)
     report = build_from_studies(
-        _studies(args.folder, count),
+        found,
         tracer=_TRACERS[args.tracer], sex=_SEXES[args.sex],
         name=args.name or out.stem,
         source=f"planarmpi normals build {' '.join(str(f) for f in args.folder)}",
@@ -118,6 +132,19 @@ def _studies(folders: list[Path], on_problem: Callable[[int], None]) -> Iterator
             on_problem(int(item.fatal))
         elif isinstance(item, Study):
             yield item
+
+
+def _episodes(studies: Iterator[Study], max_days: int,
+              on_problem: Callable[[int], None]) -> Iterator[Study]:
+    """Each patient's studies as one (:func:`planarmpi.model.study.episodes`); a group
+    that cannot be combined is used study by study, the reason printed once."""
+    said: set[str] = set()
+    for study, problem in episodes(studies, max_days=max_days):
+        if problem and problem not in said:
+            said.add(problem)
+            print(f"planarmpi: {problem}", file=sys.stderr)
+            on_problem(1)
+        yield study
 
 
 def _wall_motion_command(args: argparse.Namespace) -> int:
