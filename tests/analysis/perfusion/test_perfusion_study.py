@@ -263,6 +263,25 @@ def test_lung_heart_ratio_matches_the_phantom(perfusion_cases: dict[str, Case]) 
             assert m["upper_limit"] == 0.42
 
 
+def test_high_lung_uptake_is_measured_over_the_lung_not_the_mediastinum(tmp_path) -> None:
+    """Tl-201 with lungs at 0.7–0.9 of the myocardial counts (the phantom's scatter-free
+    ratio): the lung field beside the mediastinum reads it, abnormal (> 0.50, Wackers),
+    within 25%; the ratio falls from stress to redistribution as in the phantom."""
+    from factories import simulated_perfusion
+
+    study, truth = simulated_perfusion(tmp_path, "lad-ischemia-high-lung", 62)
+    result = analyze_perfusion(study)
+    assert result is not None
+    measured = {m["state"]: m for m in result.section["lung_heart_ratio"]}
+    for state in truth["states"]:
+        m = measured[state["state"]]
+        assert m["value"] == pytest.approx(state["lung_heart_ratio"], rel=0.25)
+        assert m["abnormal"]
+        assert m["upper_limit"] == 0.50
+    assert measured["stress-exercise"]["value"] > measured["redistribution"]["value"]
+    assert "HIGH_LUNG_HEART_RATIO" in [f.code for f in result.findings]
+
+
 def test_deeper_defect_never_lowers_severity(severity_series: list[tuple[float, Study]]) -> None:
     previous = (-1, -1.0)
     for severity, study in severity_series:

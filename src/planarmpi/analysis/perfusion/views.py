@@ -96,32 +96,49 @@ def myocardial_mask(profile: Profile, shape: tuple[int, int], inner: float,
     return np.asarray((dist >= inner * ridge) & (dist <= outer * ridge))
 
 
+#: The lung field of the lung/heart ratio: from 1 cm above the LV to this far up (mm).
+LUNG_FIELD_HEIGHT_MM = 100.0
+
+
 def lung_heart_ratio(pixels: Array, profile: Profile,
                      pixel_spacing_mm: tuple[float, float]) -> dict[str, Any]:
-    """Anterior-view lung/heart ratio: mean counts per pixel, lung ROI over myocardial ROI.
+    """Anterior-view lung/heart ratio: mean counts per pixel, lung field over myocardium.
 
     Myocardial ROI: the wall pixels (0.7–1.3 ridge radii) at or above half the wall's
-    maximum. Lung ROI: a square of side 0.8 × the LV's short diameter over the left lung,
-    centred 1 cm above the top of the LV on the LV centre's column (the left lung above
-    the heart in the anterior view), avoiding the heart. Raw counts, no background
-    subtraction (as the ratio is defined).
+    maximum. Lung field: on the patient's left side of the image (from the LV's centre
+    column, less half its short axis, to the image edge), from 1 cm above the top of the
+    LV up to :data:`LUNG_FIELD_HEIGHT_MM` higher, the pixels at or above half the field's
+    99th percentile (image smoothed with σ 6 mm) — the left lung, not the mediastinum
+    between the lungs or the air beside the chest. Raw counts, no background subtraction
+    (as the ratio is defined). Until 2026-12-03 the lung ROI was a small square straight
+    above the LV centre, which in the phantom lies over the mediastinum: a Tl-201 study
+    whose lungs held 0.92 of the myocardial counts read 0.32 (normal); it now reads 1.0,
+    and normals 0.27–0.36 (Tc-99m) and 0.41 (Tl-201) for phantom values 0.25–0.33 (the
+    phantom's ratio is scatter-free).
     """
     g = profile.geometry
     smooth = ndimage.gaussian_filter(pixels, 1.0)
     wall = myocardial_mask(profile, pixels.shape, 0.7, 1.3)
     myo_roi = wall & (smooth >= 0.5 * smooth[wall].max())
+    px = float(pixel_spacing_mm[0])
     top = g.centre_rc[0] - float(np.max(g.ridge_radius_px)) * 1.3
-    side = max(2, round(0.8 * g.semi_axes_px[1] * 2))
-    gap = 10.0 / pixel_spacing_mm[0]
-    r1 = round(top - gap)
-    r0 = r1 - side
-    c0 = round(g.centre_rc[1] - side / 2)
-    if r0 < 0 or c0 < 0 or c0 + side > pixels.shape[1]:
-        return {"value": None, "reason": "the lung ROI falls outside the image"}
-    lung = pixels[r0:r1, c0:c0 + side]
+    r1 = round(top - 10.0 / px)
+    r0 = max(0, round(r1 - LUNG_FIELD_HEIGHT_MM / px))
+    c0 = max(0, round(g.centre_rc[1] - g.semi_axes_px[1]))
+    if r1 - r0 < 3 or c0 >= pixels.shape[1] - 2 or not myo_roi.any():
+        return {"value": None, "reason": "no lung field above the LV within the image"}
+    field = ndimage.gaussian_filter(pixels, 6.0 / px)[r0:r1, c0:]
+    lung = field >= 0.5 * float(np.percentile(field, 99))
+    if not lung.any() or float(pixels[myo_roi].mean()) <= 0:
+        return {"value": None, "reason": "no counts in the lung field or the myocardium"}
+    rows, cols = np.nonzero(lung)
     return {
-        "value": float(lung.mean() / pixels[myo_roi].mean()),
-        "lung_roi_rc": [r0, c0, r1, c0 + side],
+        "value": float(pixels[r0:r1, c0:][lung].mean() / pixels[myo_roi].mean()),
+        # The field searched, and the box around the pixels taken as lung.
+        "lung_field_rc": [r0, c0, r1, int(pixels.shape[1])],
+        "lung_roi_rc": [int(r0 + rows.min()), int(c0 + cols.min()), int(r0 + rows.max()) + 1,
+                        int(c0 + cols.max()) + 1],
+        "lung_pixels": int(lung.sum()),
         "myocardial_roi_pixels": int(myo_roi.sum()),
     }
 
