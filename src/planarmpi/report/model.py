@@ -565,7 +565,10 @@ def _washout_text(washout: dict[str, Any]) -> str:
                   if v is not None]
         if not values:
             continue
-        parts.append(f"{view} {min(values):.0f} to {max(values):.0f}%")
+        skipped = w.get("not_measured") or []
+        parts.append(f"{view} {min(values):.0f} to {max(values):.0f}%"
+                     + (f" ({', '.join(skipped)} not measured: initial uptake too low)"
+                        if skipped else ""))
         if w.get("hours_between") is not None:
             hours.add(f"{float(w['hours_between']):.1f} h")
         note = note or str(w.get("note", ""))

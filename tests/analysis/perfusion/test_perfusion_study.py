@@ -349,8 +349,10 @@ def test_params_are_honoured(perfusion_cases: dict[str, Case]) -> None:
     assert strict.section["verdict"] == "normal"
 
 
-def test_thallium_washout_is_decay_corrected() -> None:
-    """Delayed images with 60% of the stress counts 4 h later: washout 1 − 0.6 · 2^(4/73.1)."""
+@pytest.mark.parametrize("defect", [None, (120.0, 60.0, 0.95)])
+def test_thallium_washout_is_decay_corrected(defect) -> None:
+    """Delayed images with 60% of the stress counts 4 h later: washout 1 − 0.6 · 2^(4/73.1);
+    a deep defect's segment (the anterior apex, 95% lost) is not measured."""
     import datetime as dt
 
     from pydicom.uid import NuclearMedicineImageStorage, generate_uid
@@ -378,7 +380,8 @@ def test_thallium_washout_is_decay_corrected() -> None:
                 radiopharmaceutical=Radiopharmaceutical(Tracer.TL201, "Tl-201", 111.0, start),
                 pixel_spacing_mm=(3.2, 3.2), acquisition_datetime=when)
             pixels = factor * ring_image((128, 128), centre=(63.5, 64.5), radii=(9.0, 7.0),
-                                         tilt_deg=tilt, wall=3.0, peak=600.0, background=40.0)
+                                         tilt_deg=tilt, wall=3.0, peak=600.0, background=40.0,
+                                         defect=defect if view is View.ANTERIOR else None)
             images.append(StaticImage(acq, pixels, 600000.0))
     study = Study(HEADER, replace(PATIENT, sex=Sex.MALE), tuple(images))
     result = analyze_perfusion(study)
@@ -387,8 +390,13 @@ def test_thallium_washout_is_decay_corrected() -> None:
     expected = 100 * (1 - 0.6 * 2 ** (4 / 73.1))
     for view in ("ANT", "LAO", "LLAT"):
         assert washout[view]["hours_between"] == pytest.approx(4.0)
-        for value in washout[view]["washout_percent"].values():
-            assert value == pytest.approx(expected, abs=0.5)
+        missing = ["ANT-3"] if defect and view == "ANT" else []
+        assert washout[view]["not_measured"] == missing
+        for key, value in washout[view]["washout_percent"].items():
+            if key in missing:
+                assert value is None
+            else:
+                assert value == pytest.approx(expected, abs=0.5)
 
 
 def _thinned(study: Study, fraction: float, seed: int) -> Study:

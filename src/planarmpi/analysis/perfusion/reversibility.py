@@ -39,6 +39,7 @@ __all__ = [
     "CORROBORATION_MIN_WEIGHT",
     "REINJECTION_SOURCE",
     "TL201_HALF_LIFE_H",
+    "WASHOUT_MIN_INITIAL_SHARE",
     "apply_reinjection",
     "corroborated_at_rest",
     "measure_reversibility",
@@ -85,8 +86,18 @@ def planar_tid(s: ViewAnalysis, r: ViewAnalysis, p: PerfusionParams) -> dict[str
     return out
 
 
+#: A segment's washout is measured only where its initial (stress) counts per ray reach
+#: this share of the view's best segment's: in a deep defect the background-corrected
+#: counts are near zero and the ratio is noise (a severe LAD defect read −731%).
+WASHOUT_MIN_INITIAL_SHARE = 0.5
+
+
 def tl201_washout(stress: ViewAnalysis, delayed: ViewAnalysis) -> dict[str, Any] | None:
-    """Tl-201 washout per segment: (stress − delayed) / stress, counts/min, decay-corrected."""
+    """Tl-201 washout per segment: (stress − delayed) / stress, counts/min, decay-corrected.
+
+    Segments whose stress counts are below :data:`WASHOUT_MIN_INITIAL_SHARE` of the view's
+    best segment get ``None`` and are listed in ``not_measured`` (a defect's washout is not
+    readable from counts near the background)."""
     s_acq, d_acq = stress.image.acquisition, delayed.image.acquisition
     if (stress.image.frame_duration_ms is None or delayed.image.frame_duration_ms is None
             or s_acq.acquisition_datetime is None or d_acq.acquisition_datetime is None
@@ -100,14 +111,24 @@ def tl201_washout(stress: ViewAnalysis, delayed: ViewAnalysis) -> dict[str, Any]
     d_rate = np.roll(d_rate, shift)
     arcs = segment_arcs()[VIEW_NAMES[s_acq.view]]
     segs = {s.segment.index: s.segment.key for s in stress.defects.segments}
-    per_segment = {}
+    sums = {}
     for index, start, end in arcs:
         inside = in_arc(stress.profile.angles_deg, start, end)
-        s_sum = float(s_rate[inside].sum())
-        per_segment[segs[index]] = (round(100.0 * (s_sum - float(d_rate[inside].sum())) / s_sum, 3)
-                                    if s_sum > 0 else None)
+        sums[segs[index]] = (float(s_rate[inside].sum()), float(d_rate[inside].sum()),
+                             int(inside.sum()))
+    # Initial counts per ray (segments span arcs of 50–100°).
+    best = max((s / n for s, _, n in sums.values() if n), default=0.0)
+    per_segment: dict[str, float | None] = {}
+    not_measured = []
+    for key, (s_sum, d_sum, n) in sums.items():
+        if best > 0 and n and s_sum / n >= WASHOUT_MIN_INITIAL_SHARE * best:
+            per_segment[key] = round(100.0 * (s_sum - d_sum) / s_sum, 3)
+        else:
+            per_segment[key] = None
+            not_measured.append(key)
     return {"hours_between": round(hours, 3), "decay_correction": round(decay, 5),
-            "washout_percent": per_segment,
+            "washout_percent": per_segment, "not_measured": not_measured,
+            "min_initial_share": WASHOUT_MIN_INITIAL_SHARE,
             "note": "no normal limit is applied: washout depends on stress level and time"}
 
 
