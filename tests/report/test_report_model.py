@@ -456,3 +456,17 @@ def test_a_normal_study_does_not_list_ischaemic_segments_as_findings():
     table = next(s.table for s in build_report(result, clock=CLOCK).sections
                  if s.key == "perfusion")
     assert table[2][4] == "ischemia"
+
+
+def test_a_defect_of_a_one_state_study_is_worded_without_a_reversibility():
+    result = _result()
+    perf = _lad_perfusion(None)
+    del perf["reversibility"]  # stress images only
+    result["perfusion"] = perf
+    report = build_report(result, clock=CLOCK)
+    text = " ".join(render_text(report).split())
+    assert ("LAD territory: moderate defect of medium extent (one state imaged: "
+            "reversibility not assessable) —") in text
+    assert ("Moderate perfusion defect of medium extent in the LAD territory (one state "
+            "imaged: reversibility not assessable).") in text
+    assert "not assessable for reversibility (one state) perfusion defect" not in text

@@ -154,6 +154,10 @@ def _pct(value: float | None, digits: int = 0) -> str:
     return "not measured" if value is None else f"{value:.{digits}f}%"
 
 
+#: A defect's kind when only one state was imaged (no rest images to compare).
+_ONE_STATE = "not assessable for reversibility (one state)"
+
+
 def _state_name(state: str) -> str:
     return {"stress-exercise": "exercise stress", "stress-pharmacologic":
             "pharmacologic stress", "stress": "stress"}.get(state, state)
@@ -449,7 +453,7 @@ def _perfusion_section(result: dict[str, Any], p: ReportParams
                 # result.json never word one territory two ways.
                 kind = analysed
             elif not classes:
-                kind = "not assessable for reversibility (one state)"
+                kind = _ONE_STATE
             elif all(c == "ischemia" for c in classes):
                 kind = "reversible"
             elif all(c == "scar" for c in classes):
@@ -472,9 +476,12 @@ def _perfusion_section(result: dict[str, Any], p: ReportParams
                 f"{g['name']} ({g['segment']}, within the population's limits but "
                 f"{rev_by_segment[g['segment']].get('induced_loss_percent', 0):.0f}% lower "
                 "at stress than at rest)" for g in segs)
+            # One state imaged: no reversibility word before "defect", said after it.
+            adjective, one_state = ("", " (one state imaged: reversibility not assessable)") \
+                if kind == _ONE_STATE else (f"{kind} ", "")
             paragraphs.append(
-                f"{territory} territory: {_severity(max_score)} {kind} defect of {extent} "
-                f"extent — {names}."
+                f"{territory} territory: {_severity(max_score)} {adjective}defect of {extent} "
+                f"extent{one_state} — {names}."
                 + (f" The rest images show the reduction of {', '.join(one_view)} in that "
                    "view only: attenuation or a normal variant cannot be excluded there."
                    if one_view else ""))
@@ -482,9 +489,9 @@ def _perfusion_section(result: dict[str, Any], p: ReportParams
                        "fixed": "consistent with infarction (scar)",
                        "partially reversible": "consistent with infarction with peri-infarct "
                                                "ischemia"}.get(kind, "")
-            impression.append(f"{_severity(max_score).capitalize()} {kind} perfusion defect "
-                              f"of {extent} extent in the {territory} territory"
-                              + (f", {meaning}" if meaning else "") + ".")
+            impression.append(f"{_severity(max_score).capitalize()} {adjective}perfusion "
+                              f"defect of {extent} extent in the {territory} territory"
+                              + (f", {meaning}" if meaning else one_state) + ".")
         unattributed = perf.get("unattributed_segments") or []
         if unattributed:
             text, sentence = _unattributed_text(unattributed, verdict, perf.get("params", {}),
