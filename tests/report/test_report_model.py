@@ -470,3 +470,27 @@ def test_a_defect_of_a_one_state_study_is_worded_without_a_reversibility():
     assert ("Moderate perfusion defect of medium extent in the LAD territory (one state "
             "imaged: reversibility not assessable).") in text
     assert "not assessable for reversibility (one state) perfusion defect" not in text
+
+
+def test_gated_ejection_fractions_after_stress_and_at_rest_are_named_by_state():
+    result = _result(ef=None)
+    gated = {"kind": "GATED", "view": "LAO", "view_angle_deg": 45.0,
+             "tracer": "Tc-99m sestamibi", "rows": 64, "columns": 64, "manufacturer": "ACME"}
+    result["series"] = [{**gated, "state": "stress-exercise", "series_instance_uid": "1.1"},
+                        {**gated, "state": "rest", "series_instance_uid": "1.2"}]
+    result["ejection_fractions"] = [
+        {"chamber": "LV", "method": "gated-perfusion", "value_percent": 36.4,
+         "ci95_percent": [29.0, 44.0], "series_instance_uid": "1.1"},
+        {"chamber": "LV", "method": "gated-perfusion", "value_percent": 52.6,
+         "ci95_percent": [45.0, 60.0], "series_instance_uid": "1.2"}]
+    report = build_report(result, clock=CLOCK)
+    text = " ".join(render_text(report).split())
+    assert "LVEF (gated perfusion, post-stress) 36%" in text
+    assert "LVEF (gated perfusion, rest) 53%" in text
+    # The study's LV function is the resting one; the post-stress value is said beside it.
+    assert ("Normal left ventricular systolic function, LVEF 53% at rest and 36% "
+            "post-stress (gated perfusion).") in text
+    # A prior is compared with the resting LVEF.
+    compared = " ".join(render_text(build_report(result, clinical=_clinical(50.0),
+                                                 clock=CLOCK)).split())
+    assert "LVEF 50% → now 53%" in compared

@@ -656,12 +656,39 @@ def _unattributed_text(unattributed: list[dict[str, Any]], verdict: str,
                   f"(summed score {summed}); review the images.")
 
 
+def _when(state: str | None) -> str:
+    """How a report names the state a gated or first-pass series was acquired in."""
+    if state is None:
+        return ""
+    try:
+        return "post-stress" if State(state).is_stress else _state_name(state)
+    except ValueError:
+        return state
+
+
 def _function_section(result: dict[str, Any], p: ReportParams
                       ) -> tuple[Section, list[str], float | None]:
     efs = result.get("ejection_fractions", [])
     items: list[Item] = []
     impression: list[str] = []
     lvef_main: float | None = None
+    # Measurements of one method in several states (a gated view after stress and at
+    # rest) are named by their state; the resting LVEF is the study's.
+    state_of = {x.get("series_instance_uid"): x.get("state") for x in result.get("series", [])}
+    per_method: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for ef in efs:
+        per_method.setdefault((ef["chamber"], ef["method"]), []).append(ef)
+
+    def label(ef: dict[str, Any]) -> str:
+        method = ef["method"].replace("-", " ")
+        when = _when(state_of.get(ef.get("series_instance_uid")))
+        several = len(per_method[(ef["chamber"], ef["method"])]) > 1
+        return f"{method}, {when}" if several and when else method
+
+    def resting_first(group: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return sorted(group, key=lambda e: _when(state_of.get(e.get("series_instance_uid")))
+                      == "post-stress")
+
     method_rank = {"gated-blood-pool": 0, "first-pass": 1, "gated-perfusion": 2}
     for ef in sorted(efs, key=lambda e: (e["chamber"], method_rank.get(e["method"], 9))):
         ci = ef.get("ci95_percent")
@@ -669,14 +696,26 @@ def _function_section(result: dict[str, Any], p: ReportParams
         limit = (p.lvef_lower_limit_percent if ef["chamber"] == "LV"
                  else p.rvef_lower_limit_percent)
         status = "normal" if ef["value_percent"] >= limit else "reduced"
-        method = ef["method"].replace("-", " ")
-        items.append(Item(f"{ef['chamber']}EF ({method})",
+        items.append(Item(f"{ef['chamber']}EF ({label(ef)})",
                           f"{ef['value_percent']:.0f}%{ci_text}; {status} "
                           f"(lower limit {limit:g}%)"))
         if ef["chamber"] == "LV" and lvef_main is None:
-            lvef_main = float(ef["value_percent"])
-            impression.append(f"{status.capitalize()} left ventricular systolic function, "
-                              f"LVEF {ef['value_percent']:.0f}% ({method}).")
+            group = resting_first(per_method[("LV", ef["method"])])
+            main = group[0]
+            lvef_main = float(main["value_percent"])
+            status = "normal" if lvef_main >= limit else "reduced"
+            method = ef["method"].replace("-", " ")
+            if len(group) > 1:
+                values = " and ".join(
+                    f"{g['value_percent']:.0f}% "
+                    + ("at rest" if _when(state_of.get(g.get("series_instance_uid"))) == "rest"
+                       else _when(state_of.get(g.get("series_instance_uid"))) or "?")
+                    for g in group)
+                impression.append(f"{status.capitalize()} left ventricular systolic "
+                                  f"function, LVEF {values} ({method}).")
+            else:
+                impression.append(f"{status.capitalize()} left ventricular systolic "
+                                  f"function, LVEF {lvef_main:.0f}% ({method}).")
         elif ef["chamber"] == "RV":
             impression.append(f"RVEF {ef['value_percent']:.0f}% ({status}).")
     if not efs:
@@ -685,9 +724,13 @@ def _function_section(result: dict[str, Any], p: ReportParams
                                     "FIRST_PASS_NOT_MEASURED")]
         items.append(Item("Ejection fraction", "not measured"
                           + (f" ({why[0]})" if why else "")))
+    volumes = [f for f in result.get("function", [])
+               if f.get("method") == "gated-perfusion" and f.get("edv_ml") is not None]
     for f in result.get("function", []):
         if f.get("method") == "gated-perfusion" and f.get("edv_ml") is not None:
-            items.append(Item("LV volumes (gated perfusion)",
+            when = _when(state_of.get(f.get("series_instance_uid")))
+            items.append(Item("LV volumes (gated perfusion"
+                              + (f", {when})" if len(volumes) > 1 and when else ")"),
                               f"end-diastolic {f['edv_ml']:.0f} ml, end-systolic "
                               f"{f['esv_ml']:.0f} ml (single-plane area–length; in the LAO "
                               "view absolute volumes are under-estimated, the EF is not)"))
@@ -719,7 +762,11 @@ def _function_section(result: dict[str, Any], p: ReportParams
                           w["grade"]))
             if w["grade"] != "normal":
                 abnormal_wm.append(f"{w['grade']} {w['name']}")
-        items.append(Item("Regional wall motion",
+        gated_states = {_when(state_of.get(e.get("series_instance_uid"))) for e in efs
+                        if e["method"] in ("gated-perfusion", "gated-blood-pool")}
+        graded = _when(state_of.get(result["wall_motion"][0].get("series_instance_uid")))
+        items.append(Item("Regional wall motion"
+                          + (f" ({graded})" if len(gated_states) > 1 and graded else ""),
                           "normal in all segments" if not abnormal_wm
                           else "; ".join(abnormal_wm)))
         graded_by = _wall_motion_normals(result)
