@@ -494,3 +494,25 @@ def test_gated_ejection_fractions_after_stress_and_at_rest_are_named_by_state():
     compared = " ".join(render_text(build_report(result, clinical=_clinical(50.0),
                                                  clock=CLOCK)).split())
     assert "LVEF 50% → now 53%" in compared
+
+
+@pytest.mark.parametrize(("qp_qs", "codes", "expected", "in_impression"), [
+    (2.1, ["LEFT_TO_RIGHT_SHUNT"], "Qp:Qs 2.10; left-to-right shunt suggested", True),
+    (1.05, [], "Qp:Qs 1.05; no left-to-right shunt", False),
+    (None, ["QP_QS_NOT_MEASURED"], "Qp:Qs not measured (the pulmonary curve never falls",
+     False),
+])
+def test_the_first_pass_qp_qs_is_reported_or_why_not(qp_qs, codes, expected, in_impression):
+    result = _result(ef=None)
+    result["function"] = [{"method": "first-pass", "series_instance_uid": "9.9",
+                           "pulmonary_transit_s": 6.0, "qp_qs": qp_qs}]
+    result["qc"]["findings"] = [
+        {"code": code, "level": "info", "series_instance_uid": "9.9",
+         "message": "series 1: Qp:Qs not measured: the pulmonary curve never falls below 70% "
+                    "of its peak before recirculation" if code == "QP_QS_NOT_MEASURED"
+         else "series 1: Qp:Qs 2.10 (≥ 1.2): left-to-right shunt suggested"}
+        for code in codes]
+    report = build_report(result, clock=CLOCK)
+    text = " ".join(render_text(report).split())
+    assert expected in text
+    assert ("left-to-right shunt suggested (first pass)" in text) is in_impression

@@ -724,6 +724,7 @@ def _function_section(result: dict[str, Any], p: ReportParams
                                     "FIRST_PASS_NOT_MEASURED")]
         items.append(Item("Ejection fraction", "not measured"
                           + (f" ({why[0]})" if why else "")))
+    findings = result.get("qc", {}).get("findings", [])
     volumes = [f for f in result.get("function", [])
                if f.get("method") == "gated-perfusion" and f.get("edv_ml") is not None]
     for f in result.get("function", []):
@@ -741,6 +742,25 @@ def _function_section(result: dict[str, Any], p: ReportParams
                               "(normal 2.2 ± 0.6 EDV/s, 198 ± 22 ms)"))
         if f.get("pulmonary_transit_s") is not None:
             items.append(Item("Pulmonary transit time", f"{f['pulmonary_transit_s']:.1f} s"))
+        if f.get("method") == "first-pass" and "qp_qs" in f:
+            # Qp:Qs (Maltz–Treves), or why the lung curve did not allow it.
+            if f["qp_qs"] is not None:
+                shunt = next((x for x in findings if x.get("code") == "LEFT_TO_RIGHT_SHUNT"
+                              and x.get("series_instance_uid") == f.get("series_instance_uid")),
+                             None)
+                items.append(Item("Qp:Qs", f"{f['qp_qs']:.2f}"
+                                  + ("; left-to-right shunt suggested" if shunt else
+                                     "; no left-to-right shunt")))
+                if shunt:
+                    impression.append(f"Qp:Qs {f['qp_qs']:.2f}: left-to-right shunt "
+                                      "suggested (first pass).")
+            else:
+                reason = next((str(x["message"]).split("Qp:Qs not measured: ", 1)[-1]
+                               for x in findings if x.get("code") == "QP_QS_NOT_MEASURED"
+                               and x.get("series_instance_uid")
+                               == f.get("series_instance_uid")), "")
+                items.append(Item("Qp:Qs", "not measured"
+                                  + (f" ({reason})" if reason else "")))
     phase = result.get("phase")
     if phase:
         items.append(Item("LV phase (synchrony)",
