@@ -523,8 +523,11 @@ def _perfusion_section(result: dict[str, Any], p: ReportParams
                           f"{value} (upper limit {lhr['upper_limit']:g}"
                           f"{'; ABNORMAL' if lhr.get('abnormal') else ''})"))
         if lhr.get("abnormal") and State(lhr["state"]).is_stress:
+            # Heart-rate dependent (domain notes: 0.44 at the maximal heart rate, 0.67 at
+            # 80% of it), which the reader weighs against the stress test.
             impression.append(f"Increased lung uptake (lung/heart ratio {value}), "
-                              "suggesting stress-induced LV dysfunction.")
+                              "suggesting stress-induced LV dysfunction; the ratio rises "
+                              "with submaximal stress (heart-rate dependent).")
     washout = rev.get("washout")
     if washout:
         items.append(Item("Tl-201 washout", _washout_text(washout)))

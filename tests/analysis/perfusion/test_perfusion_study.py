@@ -280,6 +280,17 @@ def test_high_lung_uptake_is_measured_over_the_lung_not_the_mediastinum(tmp_path
         assert m["upper_limit"] == 0.50
     assert measured["stress-exercise"]["value"] > measured["redistribution"]["value"]
     assert "HIGH_LUNG_HEART_RATIO" in [f.code for f in result.findings]
+    # The report says it, and that the ratio depends on the heart rate reached.
+    import datetime as dt
+
+    from planarmpi.report.model import build_report
+    from planarmpi.report.render import render_text
+
+    text = " ".join(render_text(build_report(
+        {"study_instance_uid": "1.2.3", "perfusion": result.section,
+         "qc": {"status": "pass", "findings": []}}, clock=dt.datetime(2026, 6, 1))).split())
+    assert "Increased lung uptake (lung/heart ratio" in text
+    assert "heart-rate dependent" in text
 
 
 def test_deeper_defect_never_lowers_severity(severity_series: list[tuple[float, Study]]) -> None:
