@@ -108,3 +108,24 @@ def test_studies_of_another_patient_are_not_combined(archive: Archive, two_day: 
     assert reply.status_code == 400
     assert "different patients" in reply.text
     assert _latest(archive, stress)["combined_studies"] == []
+
+
+def test_an_episode_whose_partner_is_gone_fails_with_the_reason(
+        archive: Archive, two_day: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    stress, rest = two_day["stress_uid"], two_day["rest_uid"]
+    assert process_study(archive, stress, clock=CLOCK, combine_with=[rest]).status == "analysed"
+    kept = _latest(archive, stress)
+    files = archive.study_files
+    monkeypatch.setattr(archive, "study_files",
+                        lambda uid: [] if uid == rest else files(uid))
+    done = process_study(archive, stress, clock=CLOCK)  # a late object: re-analysed
+    assert done.status == "failed"
+    assert f"study {rest}, analysed with this one as one episode, has no readable" \
+        in done.reason
+    with archive.sessions() as s:
+        row = s.scalar(select(Study).where(Study.study_instance_uid == stress))
+        assert (row.status, row.status_detail.startswith("not combined")) == ("failed", True)
+    assert _latest(archive, stress) == kept  # the episode's analysis is still there
+    alone = process_study(archive, stress, clock=CLOCK, combine_with=())
+    assert alone.status == "analysed"
+    assert _latest(archive, stress)["combined_studies"] == []

@@ -45,8 +45,9 @@ def process_study(archive: Archive, study_instance_uid: str, *, created_by: str 
     the stress images), recorded as this study's version; ``None`` (the default) combines
     the studies its latest analysis combined — an ROI edit or a new object does not undo
     the episode — and ``()`` analyses it alone. Failures are recorded on the study (status
-    ``failed`` with the reason) and returned, never raised; a combination that is refused
-    leaves the study's status as it was.
+    ``failed`` with the reason) and returned, never raised — a combination that cannot be
+    made too (its partner gone from the archive, or refused by :func:`combine_studies`);
+    the earlier analysis versions stay.
     """
     from dataclasses import replace
 
@@ -62,29 +63,35 @@ def process_study(archive: Archive, study_instance_uid: str, *, created_by: str 
     outcome = read_studies(archive.study_files(study_instance_uid))
     studies = [s for s in outcome.studies if s.study_instance_uid == study_instance_uid]
     if studies and combine_with:
-        # The combination is checked before the study's status changes: a refusal leaves
-        # the study (and its earlier analyses) as they were.
+        # A combination that cannot be made fails the analysis with the reason (the
+        # earlier analyses stay); "analyse alone" (combine_with=()) is the way out.
         from planarmpi.errors import InvalidInputError
         from planarmpi.model.study import combine_studies
 
-        parts = [studies[0]]
+        parts, problem = [studies[0]], ""
         for other in combine_with:
             found = [s for s in read_studies(archive.study_files(other)).studies
                      if s.study_instance_uid == other]
             if not found:
-                return Processed("failed", reason=f"study {other}: no readable planar NM "
-                                                  "image to combine")
+                problem = (f"study {other}, analysed with this one as one episode, has no "
+                           "readable planar NM image in the archive")
+                break
             parts.append(found[0])
-        try:
-            combined = combine_studies(parts)
-        except InvalidInputError as exc:
-            archive.audit(created_by, "combine-refused", study_instance_uid, str(exc)[:2000])
-            return Processed("failed", reason=str(exc))
-        if combined.study_instance_uid != study_instance_uid:
-            return Processed("failed", reason=f"study {study_instance_uid} holds no stress "
-                                              "images: the episode belongs to study "
-                                              f"{combined.study_instance_uid}")
-        studies = [combined]
+        if not problem:
+            try:
+                combined = combine_studies(parts)
+            except InvalidInputError as exc:
+                problem = str(exc)
+            else:
+                if combined.study_instance_uid != study_instance_uid:
+                    problem = (f"study {study_instance_uid} holds no stress images: the "
+                               f"episode belongs to study {combined.study_instance_uid}")
+                studies = [combined]
+        if problem:
+            reason = f"not combined: {problem}"
+            archive.set_status(study_instance_uid, "failed", reason[:2000],
+                               audit=(created_by, "combine-refused", reason[:2000]))
+            return Processed("failed", reason=reason)
     archive.set_status(study_instance_uid, "analysing")
     if not studies:
         reason = "; ".join(str(p) for p in outcome.problems) or "no planar NM image"
