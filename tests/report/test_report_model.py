@@ -516,3 +516,22 @@ def test_the_first_pass_qp_qs_is_reported_or_why_not(qp_qs, codes, expected, in_
     text = " ".join(render_text(report).split())
     assert expected in text
     assert ("left-to-right shunt suggested (first pass)" in text) is in_impression
+
+
+def test_a_normal_lvef_with_a_regional_abnormality_is_not_called_a_normal_study():
+    result = _result(ef=63.0)
+    result["wall_motion"] = [
+        {"segment": "LAO-1", "name": "basal septal", "territory": "LAD", "grade": "hypokinetic",
+         "regional_ef_percent": 36.0, "series_instance_uid": "1.2.3.4"},
+        {"segment": "LAO-2", "name": "mid septal", "territory": "LAD", "grade": "normal",
+         "regional_ef_percent": 58.0, "series_instance_uid": "1.2.3.4"}]
+    report = build_report(result, clock=CLOCK)
+    text = " ".join(render_text(report).split())
+    assert ("NORMAL global left ventricular systolic function; regional wall motion "
+            "abnormality (below).") in text
+    assert "NORMAL ventricular function study" not in text
+    assert "Regional wall motion abnormality: hypokinetic basal septal." in text
+    assert report.bottom_line == "normal"  # the global function decides the bottom line
+    result["wall_motion"][0]["grade"] = "normal"
+    assert "NORMAL ventricular function study." in render_text(build_report(result,
+                                                                            clock=CLOCK))

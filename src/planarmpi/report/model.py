@@ -934,10 +934,19 @@ def build_report(result: dict[str, Any], *, header: dict[str, Any] | None = None
         impression.append("EQUIVOCAL study: see the perfusion findings; correlate clinically.")
     else:
         bottom = "normal"
-        kind = "myocardial perfusion" if perfusion is not None else "ventricular function"
-        impression.append(f"NORMAL {kind} study."
-                          + (" No evidence of ischemia or infarction."
-                             if perfusion is not None else ""))
+        regional = any(w.get("grade") not in (None, "normal")
+                       for w in result.get("wall_motion") or [])
+        if perfusion is None and regional:
+            # A ventricular-function study whose LVEF is normal but a segment is not: the
+            # first statement is about the global function, the regional finding follows
+            # (it is not called normal beside "regional wall motion abnormality").
+            impression.append("NORMAL global left ventricular systolic function; regional "
+                              "wall motion abnormality (below).")
+        else:
+            kind = "myocardial perfusion" if perfusion is not None else "ventricular function"
+            impression.append(f"NORMAL {kind} study."
+                              + (" No evidence of ischemia or infarction."
+                                 if perfusion is not None else ""))
     impression += perf_impression + func_impression + comp_impression
     if clinical is not None and clinical.exercise is not None and age is not None:
         mphr = percent_mphr(clinical.exercise.peak_hr_bpm, age)
