@@ -120,3 +120,25 @@ def test_a_study_alone_describes_itself() -> None:
     assert study.headers == (study.header,)
     assert study.states_of(STRESS) == (State.REST, State.STRESS)
     assert isinstance(study.header, StudyHeader)
+
+
+def test_episodes_group_by_patient_and_say_why_a_group_stays_apart() -> None:
+    from planarmpi.model.study import episodes
+
+    anonymous = replace(PATIENT, patient_id="")
+    other = replace(PATIENT, patient_id="B-2")
+    found = list(episodes([
+        _study(STRESS, dt.date(2026, 1, 3), State.STRESS),
+        _study("1.2.3.500", None, State.REST, patient=other),
+        _study(REST, dt.date(2026, 1, 2), State.REST),
+        _study("1.2.3.600", None, State.STRESS, patient=anonymous),
+        _study("1.2.3.700", None, State.REST, patient=anonymous),
+    ]))
+    by_uid = {study.study_instance_uid: (study, problem) for study, problem in found}
+    assert set(by_uid) == {STRESS, "1.2.3.500", "1.2.3.600", "1.2.3.700"}
+    combined, problem = by_uid[STRESS]
+    assert (problem, [h.study_instance_uid for h in combined.combined_with]) == ("", [REST])
+    assert by_uid["1.2.3.500"][1] == ""  # a patient's only study
+    for uid in ("1.2.3.600", "1.2.3.700"):
+        assert by_uid[uid][1].endswith("not combined, no Patient ID; each analysed alone")
+        assert not by_uid[uid][0].combined_with
