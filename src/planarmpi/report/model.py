@@ -544,7 +544,11 @@ def _perfusion_section(result: dict[str, Any], p: ReportParams
             impression.append(f"Reinjection: {len(changed)} segment(s) of the defect fixed on "
                               "redistribution improved after tracer reinjection, indicating "
                               "viable (ischemic) myocardium.")
-    table = [("Segment", "Territory", "Stress score", "Rest score", "Class")]
+    # The state the stress images were compared with (redistribution for Tl-201).
+    compared = next((x["state"] for x in states if not State(x["state"]).is_stress
+                     and x["state"] != "reinjection"), "rest")
+    table = [("Segment", "Territory", "Stress score",
+              f"{_state_name(compared).capitalize()} score", "Class")]
     bracketed = False
     for g in segments:
         r = rev_by_segment.get(g["segment"])

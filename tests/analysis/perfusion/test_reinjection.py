@@ -90,6 +90,7 @@ def test_the_report_says_what_reinjection_showed(outcomes) -> None:
     assert "viable" in text
     table = next(s.table for s in report.sections if s.key == "perfusion")
     changed = outcomes[True]["section"]["reversibility"]["reinjection"]["reclassified_segments"]
+    assert table[0][3] == "Redistribution score"  # the state the stress was compared with
     rows = {row[0].split()[0]: row[-1] for row in table[1:]}
     assert all(rows[k].endswith("on redistribution)") for k in changed)
     # The Tl-201 washout is read per view, not printed as a mapping.
