@@ -21,7 +21,7 @@ from planarmpi.analysis.perfusion.normals import (
     scaled_difference,
 )
 from planarmpi.analysis.perfusion.params import PerfusionParams
-from planarmpi.analysis.perfusion.profiles import corrected_image
+from planarmpi.analysis.perfusion.profiles import Profile, corrected_image
 from planarmpi.analysis.perfusion.rings import rest_to_stress_shift_px
 from planarmpi.analysis.perfusion.scoring import (
     in_arc,
@@ -211,6 +211,16 @@ def corroborated_at_rest(segments: Sequence[dict[str, Any]],
     return out
 
 
+def _rotated(profile: Profile, shift: int) -> Profile:
+    """``profile`` with every per-angle array rolled by ``shift`` points (a later image's
+    profile registered onto the stress one)."""
+    return replace(profile, values=np.roll(profile.values, shift),
+                   raw_max_counts=np.roll(profile.raw_max_counts, shift),
+                   radius_px=np.roll(profile.radius_px, shift),
+                   noise_sd=None if profile.noise_sd is None
+                   else np.roll(profile.noise_sd, shift))
+
+
 def segment_reversibility(stress_score: int, rest_score: int, improvement_percent: float,
                           induced: bool, p: PerfusionParams) -> str:
     """One segment's class from its stress and rest scores, its rest uptake's improvement
@@ -319,11 +329,7 @@ def measure_reversibility(stress: list[ViewAnalysis], rest: list[ViewAnalysis],
                                               p.view_angle_tolerance_deg)
         if rest_view_limits is None:
             continue
-        aligned = replace(r.profile, values=np.roll(r.profile.values, shift),
-                          raw_max_counts=np.roll(r.profile.raw_max_counts, shift),
-                          radius_px=np.roll(r.profile.radius_px, shift),
-                          noise_sd=None if r.profile.noise_sd is None
-                          else np.roll(r.profile.noise_sd, shift))
+        aligned = _rotated(r.profile, shift)
         rest_defects = score_view(view, aligned, rest_view_limits, p.scoring)
         stress_limits = limits.for_view(view, s.image.acquisition.state)
         difference = limits.difference_for(view)
@@ -424,11 +430,7 @@ def apply_reinjection(reversibility: dict[str, Any], stress: list[ViewAnalysis],
         shift = best_shift(r.profile.values, s.profile.values,
                            int(p.max_registration_deg // step))
         registration[view.value] = round(shift * step, 3)
-        aligned = replace(r.profile, values=np.roll(r.profile.values, shift),
-                          raw_max_counts=np.roll(r.profile.raw_max_counts, shift),
-                          radius_px=np.roll(r.profile.radius_px, shift),
-                          noise_sd=None if r.profile.noise_sd is None
-                          else np.roll(r.profile.noise_sd, shift))
+        aligned = _rotated(r.profile, shift)
         scored = score_view(view, aligned, view_limits, p.scoring)
         for ss, rs in zip(s.defects.segments, scored.segments, strict=True):
             entry = entries.get(ss.segment.key)
