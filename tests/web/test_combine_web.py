@@ -64,6 +64,10 @@ def test_the_rest_study_is_offered_combined_and_kept_until_undone(archive: Archi
     stress, rest = two_day["stress_uid"], two_day["rest_uid"]
     assert _latest(archive, stress)["perfusion"].get("reversibility") is None
     client = _client(archive)
+    # The worklist points at the pair: the stress study read alone, a rest study beside it.
+    worklist = client.get("/worklist").text
+    assert worklist.count("(rest study separate: two-day protocol?)") == 1
+    assert f'href="/studies/{stress}#other-studies"' in worklist
     page = client.get(f"/studies/{rest}")
     assert f'data-other="{stress}"' in page.text  # the stress study is offered
     # Combined from the rest study's page: recorded under the stress study.
@@ -80,7 +84,9 @@ def test_the_rest_study_is_offered_combined_and_kept_until_undone(archive: Archi
     rest_page = client.get(f"/studies/{rest}").text
     assert f'data-other="{stress}"' not in rest_page
     assert "(in this episode)" in rest_page
-    assert "(2 studies)" in client.get("/worklist").text
+    worklist = client.get("/worklist").text
+    assert "(2 studies)" in worklist
+    assert "two-day protocol?" not in worklist
     assert result["perfusion"]["reversibility"]["overall"] == "ischemia"
     # A re-analysis (an ROI edit, a late object) keeps the episode.
     assert process_study(archive, stress, clock=CLOCK).status == "analysed"

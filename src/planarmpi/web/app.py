@@ -28,6 +28,7 @@ from starlette.datastructures import UploadFile
 from starlette.middleware.sessions import SessionMiddleware
 
 from planarmpi.errors import InvalidInputError, PlanarMPIError
+from planarmpi.model import State, Tracer
 from planarmpi.store.archive import Archive
 from planarmpi.store.models import Analysis, Patient, Report, Study, utcnow
 from planarmpi.web.security import authenticate, csrf_token
@@ -210,11 +211,38 @@ def create_app(archive: Archive, *, clock: Callable[[], dt.datetime] | None = No
                     "perfusion": ((result or {}).get("perfusion") or {}).get("verdict", ""),
                     # A two-day protocol read as one episode: how many studies it holds.
                     "episode": len((result or {}).get("combined_studies") or []),
+                    "perfusion_states": _perfusion_states(result),
+                    "partners": [c.get("study_instance_uid")
+                                 for c in (result or {}).get("combined_studies") or []],
                     "report": report.status if report is not None else "",
                 })
+        # A stress-only and a rest-only perfusion study of one patient, each read alone:
+        # likely a two-day protocol; the stress study's row says so (the study page offers
+        # to combine them).
+        in_episode = {uid for r in rows if r["episode"] > 1 for uid in r["partners"]}
+        for r in rows:
+            r["separate_rest"] = (
+                r["perfusion_states"] == {"stress"} and r["episode"] <= 1
+                and r["uid"] not in in_episode and bool(r["patient_id"])
+                and any(o["patient_id"] == r["patient_id"] and o["episode"] <= 1
+                        and o["uid"] not in in_episode
+                        and o["perfusion_states"] == {"rest"} for o in rows))
         archive.audit(me["name"], "view-worklist", "", f"{len(rows)} studies")
         return page(request, "worklist.html", rows=rows, status=status, q=q,
                     statuses=("receiving", "analysing", "analysed", "failed"))
+
+    def _perfusion_states(result: dict[str, Any] | None) -> set[str]:
+        """``stress`` and/or ``rest`` (any non-stress state): the states of a result's
+        perfusion-agent series."""
+        out = set()
+        for x in (result or {}).get("series", []):
+            try:
+                tracer, state = Tracer(x.get("tracer")), State(x.get("state"))
+            except ValueError:
+                continue
+            if tracer.is_perfusion_agent and state is not State.UNKNOWN:
+                out.add("stress" if state.is_stress else "rest")
+        return out
 
     # ------------------------------------------------------------------ study
     def _study_model(uid: str) -> Any:
