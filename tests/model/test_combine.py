@@ -142,3 +142,14 @@ def test_episodes_group_by_patient_and_say_why_a_group_stays_apart() -> None:
     for uid in ("1.2.3.600", "1.2.3.700"):
         assert by_uid[uid][1].endswith("not combined, no Patient ID; each analysed alone")
         assert not by_uid[uid][0].combined_with
+
+
+def test_perfusion_sides_name_the_protocol_halves_a_study_holds() -> None:
+    from planarmpi.model.study import perfusion_sides
+
+    sesta, rbc = Tracer.TC99M_SESTAMIBI, Tracer.TC99M_RED_CELLS
+    assert perfusion_sides([(sesta, State.STRESS_EXERCISE)]) == {"stress"}
+    assert perfusion_sides([(Tracer.TL201, State.REDISTRIBUTION)]) == {"rest"}
+    assert perfusion_sides([(sesta, State.STRESS), (sesta, State.REST)]) == {"stress", "rest"}
+    # A blood pool, or an image of unknown state, is no side of a perfusion protocol.
+    assert perfusion_sides([(rbc, State.REST), (sesta, State.UNKNOWN)]) == frozenset()

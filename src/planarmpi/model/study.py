@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from planarmpi.errors import InvalidInputError
-from planarmpi.model.enums import Level, State
+from planarmpi.model.enums import Level, State, Tracer
 from planarmpi.model.findings import Finding
 from planarmpi.model.patient import Patient, StudyHeader
 from planarmpi.model.series import Acquisition, DynamicSeries, GatedSeries, StaticImage
 
-__all__ = ["DeclinedObject", "Series", "Study", "combine_studies", "episodes"]
+__all__ = ["DeclinedObject", "Series", "Study", "combine_studies", "episodes",
+           "perfusion_sides"]
 
 Series = StaticImage | GatedSeries | DynamicSeries
 
@@ -284,3 +285,12 @@ def episodes(studies: Iterable[Study], *, max_days: int = COMBINE_MAX_DAYS
                 yield study, f"{exc}; each analysed alone"
         else:
             yield combined, ""
+
+
+def perfusion_sides(images: Iterable[tuple[Tracer, State]]) -> frozenset[str]:
+    """``stress`` and/or ``rest`` (any other known state): which sides of a perfusion
+    protocol a study's images hold, from each image's tracer and state (images of other
+    tracers, or of unknown state, left out). A study with ``{"stress"}`` beside one of the
+    same patient with ``{"rest"}`` looks like a two-day protocol read apart."""
+    return frozenset("stress" if state.is_stress else "rest" for tracer, state in images
+                     if tracer.is_perfusion_agent and state is not State.UNKNOWN)

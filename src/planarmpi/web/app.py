@@ -29,6 +29,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from planarmpi.errors import InvalidInputError, PlanarMPIError
 from planarmpi.model import State, Tracer
+from planarmpi.model.study import perfusion_sides
 from planarmpi.store.archive import Archive
 from planarmpi.store.models import Analysis, Patient, Report, Study, utcnow
 from planarmpi.web.security import authenticate, csrf_token
@@ -231,18 +232,15 @@ def create_app(archive: Archive, *, clock: Callable[[], dt.datetime] | None = No
         return page(request, "worklist.html", rows=rows, status=status, q=q,
                     statuses=("receiving", "analysing", "analysed", "failed"))
 
-    def _perfusion_states(result: dict[str, Any] | None) -> set[str]:
-        """``stress`` and/or ``rest`` (any non-stress state): the states of a result's
-        perfusion-agent series."""
-        out = set()
+    def _perfusion_states(result: dict[str, Any] | None) -> frozenset[str]:
+        """The protocol sides of a result's perfusion series (``perfusion_sides``)."""
+        pairs = []
         for x in (result or {}).get("series", []):
             try:
-                tracer, state = Tracer(x.get("tracer")), State(x.get("state"))
+                pairs.append((Tracer(x.get("tracer")), State(x.get("state"))))
             except ValueError:
                 continue
-            if tracer.is_perfusion_agent and state is not State.UNKNOWN:
-                out.add("stress" if state.is_stress else "rest")
-        return out
+        return perfusion_sides(pairs)
 
     # ------------------------------------------------------------------ study
     def _study_model(uid: str) -> Any:
