@@ -18,7 +18,6 @@ from planarmpi.model import (
     State,
     StaticImage,
     Study,
-    StudyHeader,
     Tracer,
 )
 from planarmpi.model.study import combine_studies
@@ -119,7 +118,7 @@ def test_a_study_alone_describes_itself() -> None:
     study = _study(STRESS, dt.date(2026, 1, 3), State.STRESS, State.REST)
     assert study.headers == (study.header,)
     assert study.states_of(STRESS) == (State.REST, State.STRESS)
-    assert isinstance(study.header, StudyHeader)
+    assert [c["states"] for c in study.source_studies()] == [["rest", "stress"]]
 
 
 def test_episodes_group_by_patient_and_say_why_a_group_stays_apart() -> None:
@@ -153,3 +152,15 @@ def test_perfusion_sides_name_the_protocol_halves_a_study_holds() -> None:
     assert perfusion_sides([(sesta, State.STRESS), (sesta, State.REST)]) == {"stress", "rest"}
     # A blood pool, or an image of unknown state, is no side of a perfusion protocol.
     assert perfusion_sides([(rbc, State.REST), (sesta, State.UNKNOWN)]) == frozenset()
+
+
+def test_read_apart_pairs_a_patients_stress_only_and_rest_only_studies() -> None:
+    from planarmpi.model.study import read_apart
+
+    stress, rest, both = frozenset({"stress"}), frozenset({"rest"}), frozenset({"stress", "rest"})
+    found = read_apart([("A", "1", stress), ("A", "2", rest), ("A", "3", both),
+                        ("B", "4", stress), ("C", "5", rest), ("", "6", stress),
+                        ("", "7", rest), ("D", "8", frozenset())])
+    # Only A holds both halves read apart; a study with both states, a patient with one
+    # half, an empty Patient ID or no perfusion images are not a pair.
+    assert found == {"A": (["1"], ["2"])}

@@ -18,7 +18,7 @@ from planarmpi.io.paths import is_valid_uid
 from planarmpi.io.reader import Problem, iter_studies
 from planarmpi.io.rois import read_roi_file, rois_for_study
 from planarmpi.model import Study
-from planarmpi.model.study import COMBINE_MAX_DAYS, episodes, perfusion_sides
+from planarmpi.model.study import COMBINE_MAX_DAYS, episodes, perfusion_sides, read_apart
 from planarmpi.report.outputs import write_study_outputs
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
@@ -192,20 +192,17 @@ def _episodes(studies: Iterable[Study], tally: _Tally, max_days: int) -> Iterato
 def _noting_separate(studies: Iterable[Study]) -> Iterator[Study]:
     """The studies as they come; at the end, a note for each patient whose stress and rest
     perfusion images came as separate studies (``--combine-studies`` compares them)."""
-    seen: dict[str, list[tuple[str, frozenset[str]]]] = {}
+    seen: list[tuple[str, str, frozenset[str]]] = []
     for study in studies:
-        seen.setdefault(study.patient.patient_id, []).append((
-            study.study_instance_uid,
-            perfusion_sides((s.acquisition.tracer, s.acquisition.state) for s in study.series)))
+        seen.append((study.patient.patient_id, study.study_instance_uid,
+                     perfusion_sides((s.acquisition.tracer, s.acquisition.state)
+                                     for s in study.series)))
         yield study
-    for patient_id, group in seen.items():
-        stress_only = [uid for uid, sides in group if sides == {"stress"}]
-        rest_only = [uid for uid, sides in group if sides == {"rest"}]
-        if patient_id and stress_only and rest_only:
-            print(f"planarmpi: note: patient {patient_id}: stress images (study "
-                  f"{', '.join(stress_only)}) and rest images (study {', '.join(rest_only)}) "
-                  "came as separate studies and were analysed separately; "
-                  "--combine-studies analyses them as one two-day protocol", file=sys.stderr)
+    for patient_id, (stress_only, rest_only) in read_apart(seen).items():
+        print(f"planarmpi: note: patient {patient_id}: stress images (study "
+              f"{', '.join(stress_only)}) and rest images (study {', '.join(rest_only)}) "
+              "came as separate studies and were analysed separately; "
+              "--combine-studies analyses them as one two-day protocol", file=sys.stderr)
 
 
 def result_summary(result: StudyResult) -> str:

@@ -20,7 +20,7 @@ from planarmpi.model.patient import Patient, StudyHeader
 from planarmpi.model.series import Acquisition, DynamicSeries, GatedSeries, StaticImage
 
 __all__ = ["DeclinedObject", "Series", "Study", "combine_studies", "episodes",
-           "perfusion_sides"]
+           "perfusion_sides", "read_apart"]
 
 Series = StaticImage | GatedSeries | DynamicSeries
 
@@ -239,8 +239,7 @@ def combine_studies(studies: Sequence[Study], *, max_days: int = COMBINE_MAX_DAY
             gap = (f", {abs(days)} day{'s' * (abs(days) != 1)} "
                    f"{'before' if days > 0 else 'after'} the stress study" if days else
                    ", the same day")
-        states_text = "/".join(st.value for st in sorted(
-            {x.acquisition.state for x in study.series}))
+        states_text = "/".join(st.value for st in study.states_of(h.study_instance_uid))
         parts.append(f"{states_text} images from study {h.study_instance_uid} "
                      f"({h.study_date or 'date not recorded'}{gap})")
     undated = [s.study_instance_uid for s in (primary, *others) if s.header.study_date is None]
@@ -294,3 +293,24 @@ def perfusion_sides(images: Iterable[tuple[Tracer, State]]) -> frozenset[str]:
     same patient with ``{"rest"}`` looks like a two-day protocol read apart."""
     return frozenset("stress" if state.is_stress else "rest" for tracer, state in images
                      if tracer.is_perfusion_agent and state is not State.UNKNOWN)
+
+
+def read_apart(studies: Iterable[tuple[str, str, frozenset[str]]]
+               ) -> dict[str, tuple[list[str], list[str]]]:
+    """The patients whose stress and rest perfusion images were read as separate studies.
+
+    ``studies``: ``(patient_id, study_instance_uid, sides)`` of each study read alone,
+    ``sides`` from :func:`perfusion_sides`. Returns, per Patient ID (never an empty one)
+    holding both, the UIDs of its stress-only and of its rest-only studies — likely a
+    two-day protocol that :func:`combine_studies` would read as one episode.
+    """
+    by_patient: dict[str, tuple[list[str], list[str]]] = {}
+    for patient_id, uid, sides in studies:
+        if not patient_id:
+            continue
+        stress, rest = by_patient.setdefault(patient_id, ([], []))
+        if sides == {"stress"}:
+            stress.append(uid)
+        elif sides == {"rest"}:
+            rest.append(uid)
+    return {pid: pair for pid, pair in by_patient.items() if pair[0] and pair[1]}

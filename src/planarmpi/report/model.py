@@ -686,15 +686,13 @@ def _function_section(result: dict[str, Any], p: ReportParams
     for ef in efs:
         per_method.setdefault((ef["chamber"], ef["method"]), []).append(ef)
 
+    def when(e: dict[str, Any]) -> str:
+        return _when(state_of.get(e.get("series_instance_uid")))
+
     def label(ef: dict[str, Any]) -> str:
         method = ef["method"].replace("-", " ")
-        when = _when(state_of.get(ef.get("series_instance_uid")))
         several = len(per_method[(ef["chamber"], ef["method"])]) > 1
-        return f"{method}, {when}" if several and when else method
-
-    def resting_first(group: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return sorted(group, key=lambda e: _when(state_of.get(e.get("series_instance_uid")))
-                      == "post-stress")
+        return f"{method}, {when(ef)}" if several and when(ef) else method
 
     method_rank = {"gated-blood-pool": 0, "first-pass": 1, "gated-perfusion": 2}
     for ef in sorted(efs, key=lambda e: (e["chamber"], method_rank.get(e["method"], 9))):
@@ -707,22 +705,18 @@ def _function_section(result: dict[str, Any], p: ReportParams
                           f"{ef['value_percent']:.0f}%{ci_text}; {status} "
                           f"(lower limit {limit:g}%)"))
         if ef["chamber"] == "LV" and lvef_main is None:
-            group = resting_first(per_method[("LV", ef["method"])])
-            main = group[0]
-            lvef_main = float(main["value_percent"])
+            # The resting measurement first: it is the study's LVEF.
+            group = sorted(per_method[("LV", ef["method"])],
+                           key=lambda e: when(e) == "post-stress")
+            lvef_main = float(group[0]["value_percent"])
             status = "normal" if lvef_main >= limit else "reduced"
-            method = ef["method"].replace("-", " ")
-            if len(group) > 1:
-                values = " and ".join(
-                    f"{g['value_percent']:.0f}% "
-                    + ("at rest" if _when(state_of.get(g.get("series_instance_uid"))) == "rest"
-                       else _when(state_of.get(g.get("series_instance_uid"))) or "?")
-                    for g in group)
-                impression.append(f"{status.capitalize()} left ventricular systolic "
-                                  f"function, LVEF {values} ({method}).")
-            else:
-                impression.append(f"{status.capitalize()} left ventricular systolic "
-                                  f"function, LVEF {lvef_main:.0f}% ({method}).")
+            values = " and ".join(
+                f"{g['value_percent']:.0f}%"
+                + ("" if len(group) == 1 else
+                   " at rest" if when(g) == "rest" else f" {when(g) or '?'}")
+                for g in group)
+            impression.append(f"{status.capitalize()} left ventricular systolic function, "
+                              f"LVEF {values} ({ef['method'].replace('-', ' ')}).")
         elif ef["chamber"] == "RV":
             impression.append(f"RVEF {ef['value_percent']:.0f}% ({status}).")
     if not efs:
@@ -736,9 +730,9 @@ def _function_section(result: dict[str, Any], p: ReportParams
                if f.get("method") == "gated-perfusion" and f.get("edv_ml") is not None]
     for f in result.get("function", []):
         if f.get("method") == "gated-perfusion" and f.get("edv_ml") is not None:
-            when = _when(state_of.get(f.get("series_instance_uid")))
+            state = when(f)
             items.append(Item("LV volumes (gated perfusion"
-                              + (f", {when})" if len(volumes) > 1 and when else ")"),
+                              + (f", {state})" if len(volumes) > 1 and state else ")"),
                               f"end-diastolic {f['edv_ml']:.0f} ml, end-systolic "
                               f"{f['esv_ml']:.0f} ml (single-plane area–length; in the LAO "
                               "view absolute volumes are under-estimated, the EF is not)"))
@@ -789,9 +783,9 @@ def _function_section(result: dict[str, Any], p: ReportParams
                           w["grade"]))
             if w["grade"] != "normal":
                 abnormal_wm.append(f"{w['grade']} {w['name']}")
-        gated_states = {_when(state_of.get(e.get("series_instance_uid"))) for e in efs
+        gated_states = {when(e) for e in efs
                         if e["method"] in ("gated-perfusion", "gated-blood-pool")}
-        graded = _when(state_of.get(result["wall_motion"][0].get("series_instance_uid")))
+        graded = when(result["wall_motion"][0])
         items.append(Item("Regional wall motion"
                           + (f" ({graded})" if len(gated_states) > 1 and graded else ""),
                           "normal in all segments" if not abnormal_wm

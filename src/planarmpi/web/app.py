@@ -29,7 +29,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from planarmpi.errors import InvalidInputError, PlanarMPIError
 from planarmpi.model import State, Tracer
-from planarmpi.model.study import perfusion_sides
+from planarmpi.model.study import perfusion_sides, read_apart
 from planarmpi.store.archive import Archive
 from planarmpi.store.models import Analysis, Patient, Report, Study, utcnow
 from planarmpi.web.security import authenticate, csrf_token
@@ -221,13 +221,12 @@ def create_app(archive: Archive, *, clock: Callable[[], dt.datetime] | None = No
         # likely a two-day protocol; the stress study's row says so (the study page offers
         # to combine them).
         in_episode = {uid for r in rows if r["episode"] > 1 for uid in r["partners"]}
+        apart = {uid for stress_only, _ in read_apart(
+            (r["patient_id"], r["uid"], r["perfusion_states"]) for r in rows
+            if r["episode"] <= 1 and r["uid"] not in in_episode).values()
+            for uid in stress_only}
         for r in rows:
-            r["separate_rest"] = (
-                r["perfusion_states"] == {"stress"} and r["episode"] <= 1
-                and r["uid"] not in in_episode and bool(r["patient_id"])
-                and any(o["patient_id"] == r["patient_id"] and o["episode"] <= 1
-                        and o["uid"] not in in_episode
-                        and o["perfusion_states"] == {"rest"} for o in rows))
+            r["separate_rest"] = r["uid"] in apart
         archive.audit(me["name"], "view-worklist", "", f"{len(rows)} studies")
         return page(request, "worklist.html", rows=rows, status=status, q=q,
                     statuses=("receiving", "analysing", "analysed", "failed"))
@@ -349,6 +348,7 @@ def create_app(archive: Archive, *, clock: Callable[[], dt.datetime] | None = No
         form = await check_csrf(request)
         me = user(request)
         other = str(form.get("other", "")).strip()
+        partner = ""  # the study combined with the stress study (none: analysed alone)
         if not other:
             done = process_study(archive, uid, created_by=me["name"], clock=now(),
                                  options=analysis, combine_with=())
@@ -361,18 +361,16 @@ def create_app(archive: Archive, *, clock: Callable[[], dt.datetime] | None = No
                                             "patients: not combined")
             episode = combine_studies([_study_model(uid), _study_model(other)])
             primary = episode.study_instance_uid
-            rest = other if primary == uid else uid
+            partner = other if primary == uid else uid
             done = process_study(archive, primary, created_by=me["name"], clock=now(),
-                                 options=analysis, combine_with=[rest])
+                                 options=analysis, combine_with=[partner])
         if done.status != "analysed":
             raise InvalidInputError(f"not analysed: {done.reason}")
-        archive.audit(me["name"], "studies-combined" if other else "analysed-alone", primary,
-                      f"version {done.version}" + (f" with {other if primary == uid else uid}"
-                                                   if other else ""))
+        archive.audit(me["name"], "studies-combined" if partner else "analysed-alone", primary,
+                      f"version {done.version}" + (f" with {partner}" if partner else ""))
         request.session["message"] = (
-            f"Analysed as one episode with study {other if primary == uid else uid} "
-            f"(version {done.version})." if other else
-            f"Analysed alone (version {done.version}).")
+            f"Analysed as one episode with study {partner} (version {done.version})."
+            if partner else f"Analysed alone (version {done.version}).")
         return RedirectResponse(f"/studies/{primary}", status_code=303)
 
     @app.get("/studies/{uid}/series/{series_uid}/{frame}.png")
