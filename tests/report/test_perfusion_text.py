@@ -41,3 +41,23 @@ def test_every_segment_scored_at_stress_is_described(tmp_path: Path) -> None:
     prose = text.split("Segment Territory Stress score")[0]  # the table lists them all
     for key, score in scored.items():
         assert re.search(rf"\({key}, score {score}\b", prose), key
+
+
+def test_a_low_one_day_dose_ratio_qualifies_the_impression(tmp_path: Path) -> None:
+    """Equal one-day doses, stress first: the rest images hold ~40% of the stress
+    distribution; the impression says what that does to the reversibility, and result.json
+    carries the figures."""
+    from planarmpi.analysis.pipeline import analyze_study
+
+    study = static_perfusion_study(tmp_path, "lad-ischemia", 34, doses_mbq=(1110.0, 1110.0))
+    result = analyze_study(study).to_dict()
+    protocol = result["one_day_protocol"]
+    assert protocol["first_state"] == "stress-exercise"
+    assert protocol["ratio_basis"] == "measured"
+    assert 0.3 < protocol["measured_share"] < 0.5  # the truth: 0.414
+    assert protocol["dose_ratio"] == 1.0
+    report = build_report(result, clock=dt.datetime(2026, 12, 3, 9, 0))
+    text = " ".join(render_text(report).split())
+    assert "One-day protocol with a second dose too small for the first: reversibility" in text
+    assert "(ischaemia may read as fixed) (see Image quality)" in text
+    assert "ONE_DAY_DOSE_RATIO" in text  # in the image quality section, with the figures

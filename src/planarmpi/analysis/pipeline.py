@@ -20,11 +20,12 @@ from planarmpi.analysis.perfusion.normals import NormalLimits
 from planarmpi.analysis.perfusion.study import PerfusionParams, analyze_perfusion
 from planarmpi.analysis.phase import phase_statistics
 from planarmpi.analysis.result import EjectionFraction, StudyResult
-from planarmpi.analysis.summary import summarize_series
+from planarmpi.analysis.summary import SeriesSummary, summarize_series
 from planarmpi.errors import InvalidInputError
 from planarmpi.model import Chamber, Finding, GatedSeries, Level, State, Study, Tracer
-from planarmpi.qc.checks import check_study
+from planarmpi.qc.checks import check_study, views_as_analysed
 from planarmpi.qc.limits import QCLimits
+from planarmpi.qc.protocol import ONE_DAY_MAX_HOURS, one_day_residual
 
 __all__ = ["AnalysisOptions", "analyze_study", "normal_wall_motion", "read_normals_file",
            "site_options", "with_wall_motion_normals"]
@@ -251,7 +252,14 @@ def analyze_study(study: Study, *, limits: QCLimits | None = None,
         perfusion=perfusion,
         lung_heart_ratio=lhr,
         analyses_run=tuple(dict.fromkeys(analyses)),
+        one_day_protocol=_one_day_protocol(study, summaries),
     )
+
+
+def _one_day_protocol(study: Study, summaries: tuple[SeriesSummary, ...]
+                      ) -> dict[str, Any] | None:
+    est = one_day_residual(study, views_as_analysed(summaries))
+    return None if est is None or est.hours_between >= ONE_DAY_MAX_HOURS else est.to_dict()
 
 
 def normal_wall_motion(study: Study, method: MotionMethod,

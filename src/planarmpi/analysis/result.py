@@ -97,6 +97,9 @@ class StudyResult:
     #: Each source study of a combined episode (two-day protocol), the stress study first:
     #: UID, date, description and states; empty for a study read alone.
     combined_studies: tuple[dict[str, Any], ...] = ()
+    #: A one-day Tc-99m protocol's first-injection share of the second images
+    #: (:class:`planarmpi.qc.protocol.ResidualEstimate`); None for any other study.
+    one_day_protocol: dict[str, Any] | None = None
 
     @property
     def qc_status(self) -> str:
@@ -117,6 +120,7 @@ class StudyResult:
             "phase": self.phase,
             "perfusion": self.perfusion,
             "lung_heart_ratio": self.lung_heart_ratio,
+            "one_day_protocol": self.one_day_protocol,
             "qc": {
                 "status": self.qc_status,
                 "findings": [f.to_dict() for f in self.findings],

@@ -79,6 +79,16 @@ class Tracer(StrEnum):
         return self in (Tracer.TC99M_SESTAMIBI, Tracer.TC99M_TETROFOSMIN,
                         Tracer.TC99M_PERFUSION, Tracer.TL201)
 
+    @property
+    def half_life_h(self) -> float | None:
+        """Physical half-life of the nuclide in hours (Tc-99m 6.0067 h, Tl-201 73.01 h;
+        NNDC/ENSDF), None when the nuclide is not known."""
+        if self.is_technetium:
+            return 6.0067
+        if self is Tracer.TL201:
+            return 73.01
+        return None
+
 
 class Sex(StrEnum):
     """Patient's Sex (0010,0040)."""

@@ -23,8 +23,9 @@ from planarmpi.model import (
     Tracer,
 )
 from planarmpi.qc.limits import QCLimits
+from planarmpi.qc.protocol import check_one_day_protocol
 
-__all__ = ["check_series", "check_study"]
+__all__ = ["check_series", "check_study", "views_as_analysed"]
 
 
 def check_series(summary: SeriesSummary, limits: QCLimits | None = None) -> list[Finding]:
@@ -159,12 +160,14 @@ def check_study(study: Study, summaries: Sequence[SeriesSummary],
     for d in study.declined:
         out.append(Finding("DECLINED_OBJECT", Level.INFO,
                            f"{d.source_file}: set aside — {d.reason}"))
-    for summary in _views_as_analysed(summaries):
+    analysed = views_as_analysed(summaries)
+    for summary in analysed:
         out.extend(check_series(summary, limits))
+    out.extend(check_one_day_protocol(study, analysed, limits))
     return out
 
 
-def _views_as_analysed(summaries: Sequence[SeriesSummary]) -> list[SeriesSummary]:
+def views_as_analysed(summaries: Sequence[SeriesSummary]) -> list[SeriesSummary]:
     """The summaries with a perfusion view stored one image per energy window replaced by
     its windows' sum, as the perfusion analysis reads it
     (:func:`~planarmpi.analysis.perfusion.images.one_image_per_view`): its counts are the

@@ -3,7 +3,9 @@
 Sources are summarised in ``docs/qc.md`` and in the project's domain notes:
 Wackers, *Nuclear Cardiology: The Basics*, Table 7-1 (counts per view, LV counts per
 pixel); Bacharach et al., J Nucl Med 1979 (frame duration for EF and filling rates);
-IAEA Nuclear Medicine Resources Manual ch. 5 (first-pass frames of 25–50 ms).
+IAEA Nuclear Medicine Resources Manual ch. 5 (first-pass frames of 25–50 ms); Henzlova et
+al., ASNC imaging guidelines, J Nucl Cardiol 2016 (one-day Tc-99m protocols, second dose
+about 3× the first).
 """
 
 from __future__ import annotations
@@ -35,6 +37,11 @@ class QCLimits:
         planarmpi default, not a guideline value: last gated frame more than 15% below the
         median frame counts signals R-R variability with forward framing (Bacharach 1980
         describes the effect, not a cut-off).
+    min_one_day_dose_ratio : float
+        One-day Tc-99m protocol: the second injection over the first injection's activity
+        still present (3: the 3:1 one-day protocols of the ASNC imaging guidelines,
+        Henzlova 2016; a 3:1 ratio leaves the first injection 25% of the second images'
+        counts). :mod:`planarmpi.qc.protocol` measures it from the count rates.
     """
 
     min_view_counts_tc99m: float = 1.0e6
@@ -44,6 +51,7 @@ class QCLimits:
     max_first_pass_frame_ms: float = 50.0
     max_rejected_beat_fraction: float = 0.20
     max_late_frame_falloff_fraction: float = 0.15
+    min_one_day_dose_ratio: float = 3.0
 
     def __post_init__(self) -> None:
         for name in self.__dataclass_fields__:

@@ -951,6 +951,16 @@ def build_report(result: dict[str, Any], *, header: dict[str, Any] | None = None
         if mphr < clinical.params.adequate_mphr_percent and bottom == "normal":
             impression.append(f"Submaximal exercise ({mphr:.0f}% of the age-predicted "
                               "maximal heart rate) lowers the sensitivity for ischemia.")
+    low_dose_ratio = any(f.get("code") == "ONE_DAY_DOSE_RATIO" and f.get("level") == "warn"
+                         for f in result.get("qc", {}).get("findings", []))
+    if low_dose_ratio and perfusion is not None:
+        # The one QC finding that changes how the perfusion reading itself is to be taken.
+        rest_first = (result.get("one_day_protocol") or {}).get("first_state") == "rest"
+        impression.append(
+            "One-day protocol with a second dose too small for the first: "
+            + ("stress-induced defects may be under-estimated" if rest_first
+               else "reversibility may be under-estimated (ischaemia may read as fixed)")
+            + " (see Image quality).")
     if grade == "suboptimal":
         impression.append("Image quality suboptimal (see Image quality).")
 

@@ -151,6 +151,19 @@ class SimulationSpec:
         its size at rest (the EDV is multiplied by its cube; the wall keeps its
         thickness). 1 dilates nothing. ``truth.json`` then holds the anterior projected
         areas' stress/rest ratios (``tid``); its volumes and EFs stay the rest anatomy's.
+    doses_mbq : tuple of float
+        Administered activity of each injection, in the order of the states (a
+        redistribution state, and every state after the first of a red-cell study, has no
+        injection of its own). Empty: :func:`injection_doses_mbq`'s defaults.
+
+    Notes
+    -----
+    Each state's images are acquired from 08:00 + 3 h × its index. A static view's
+    recorded duration follows the activity in the patient (every earlier injection,
+    decayed): 300 s for a full dose freshly injected, longer for a one-day protocol's
+    low first dose, shorter for the second images that carry the first injection's rest.
+    The pixels hold only the state's own distribution (``counts_per_view``): the first
+    injection's distribution is not added to the second images.
     """
 
     name: str = "custom"
@@ -173,8 +186,17 @@ class SimulationSpec:
     static_frames: int = 1
     motion: tuple[PatientMotion, ...] = ()
     stress_lv_dilation: float = 1.0
+    doses_mbq: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
+        if self.doses_mbq:
+            if len(self.doses_mbq) != len(injection_states(self.tracer, self.states)):
+                raise ValueError(
+                    f"doses_mbq needs one dose per injection "
+                    f"({len(injection_states(self.tracer, self.states))}), "
+                    f"got {len(self.doses_mbq)}")
+            if not all(1.0 <= d <= 3000.0 for d in self.doses_mbq):
+                raise ValueError(f"doses must be within 1–3000 MBq, got {self.doses_mbq}")
         if not 0.8 <= self.stress_lv_dilation <= 1.5:
             raise ValueError("stress_lv_dilation must be within 0.8–1.5, got "
                              f"{self.stress_lv_dilation}")
@@ -198,6 +220,88 @@ class SimulationSpec:
         if self.static_frames > 1 and self.static_layout != "per-view":
             raise ValueError("framed static views need the per-view layout")
         uptake_for(self.tracer, rest=False, overrides=dict(self.uptake))  # validates keys
+
+
+#: Default administered activities (MBq): a full dose; a one-day Tc-99m protocol's first
+#: (low) dose, a third of the second (the 3:1 protocols of the ASNC imaging guidelines,
+#: Henzlova 2016); a Tl-201 reinjection (1 mCi).
+FULL_DOSE_MBQ = {Tracer.TL201: 148.0}
+_DEFAULT_FULL_DOSE_MBQ = 1110.0
+ONE_DAY_FIRST_DOSE_MBQ = 370.0
+TL201_REINJECTION_DOSE_MBQ = 37.0
+#: A full dose freshly injected is imaged for this long (ms).
+_STATIC_DURATION_MS = 300000.0
+
+
+def injection_states(tracer: Tracer, states: Sequence[State]) -> list[int]:
+    """Indices of the states that get an injection of their own: every state but a
+    redistribution (imaged on the previous injection) and, for labelled red cells, every
+    state but the first (the blood pool stays labelled)."""
+    out = []
+    for index, state in enumerate(states):
+        if index and (state is State.REDISTRIBUTION or tracer is Tracer.TC99M_RED_CELLS):
+            continue
+        out.append(index)
+    return out
+
+
+def injection_doses_mbq(spec: SimulationSpec) -> list[float]:
+    """Each injection's activity: ``spec.doses_mbq``, or by default a full dose (Tl-201
+    148 MBq, Tc-99m agents 1110 MBq); for a one-day Tc-99m perfusion protocol (two or more
+    injections) the first is 370 MBq; a Tl-201 reinjection 37 MBq."""
+    if spec.doses_mbq:
+        return list(spec.doses_mbq)
+    full = FULL_DOSE_MBQ.get(spec.tracer, _DEFAULT_FULL_DOSE_MBQ)
+    indices = injection_states(spec.tracer, spec.states)
+    doses = []
+    for n, index in enumerate(indices):
+        if spec.states[index] is State.REINJECTION:
+            doses.append(TL201_REINJECTION_DOSE_MBQ)
+        elif (n == 0 and len(indices) > 1 and spec.tracer.is_technetium
+              and spec.tracer.is_perfusion_agent):
+            doses.append(ONE_DAY_FIRST_DOSE_MBQ)
+        else:
+            doses.append(full)
+    return doses
+
+
+def activity_mbq(injections: Sequence[Radiopharmaceutical], when: dt.datetime,
+                 half_life_h: float) -> float:
+    """Activity in the patient at ``when``: every injection given before, decayed."""
+    total = 0.0
+    for pharm in injections:
+        if pharm.injection_datetime is None or pharm.dose_mbq is None \
+                or pharm.injection_datetime > when:
+            continue
+        hours = (when - pharm.injection_datetime).total_seconds() / 3600.0
+        total += pharm.dose_mbq * 2.0 ** (-hours / half_life_h)
+    return total
+
+
+def static_duration_ms(spec: SimulationSpec, injections: Sequence[Radiopharmaceutical],
+                       state_start: dt.datetime, acquired: dt.datetime) -> float:
+    """A static view's duration for ``counts_per_view`` at the activity present: 300 s ×
+    a full dose injected at ``state_start`` over the activity in the patient at
+    ``acquired``."""
+    half_life = spec.tracer.half_life_h or 6.0067
+    full = FULL_DOSE_MBQ.get(spec.tracer, _DEFAULT_FULL_DOSE_MBQ)
+    reference = full * 2.0 ** (-(acquired - state_start).total_seconds() / 3600.0 / half_life)
+    present = activity_mbq(injections, acquired, half_life)
+    return _STATIC_DURATION_MS * reference / present if present > 0 else _STATIC_DURATION_MS
+
+
+def _earlier_share(spec: SimulationSpec, injections: Sequence[Radiopharmaceutical],
+                   state_start: dt.datetime) -> float:
+    """Share of the activity present 30 min into a state's imaging that earlier
+    injections gave (0 for the first): what a one-day protocol's second images would carry
+    of the first (the pixels do not)."""
+    if not injections or injections[-1].injection_datetime != state_start:
+        return 0.0  # imaged on an earlier injection (redistribution): no second dose
+    when = state_start + dt.timedelta(minutes=30)
+    half_life = spec.tracer.half_life_h or 6.0067
+    total = activity_mbq(injections, when, half_life)
+    own = activity_mbq(injections[-1:], when, half_life)
+    return 1.0 - own / total if total > 0 else 0.0
 
 
 def _uid(seed: int, *parts: object) -> str:
@@ -291,7 +395,8 @@ def simulate_study(
     )
     window = EnergyWindow(1, ((62.0, 86.0),) if spec.tracer is Tracer.TL201
                           else ((126.0, 154.0),), "PHOTOPEAK")
-    dose = 148.0 if spec.tracer is Tracer.TL201 else 1110.0
+    doses = iter(injection_doses_mbq(spec))
+    injected: list[Radiopharmaceutical] = []
     camera = _Camera.for_matrix(spec.matrix, spec.pixel_mm)
     body = body_masks(a, camera.grid)
     series_counter = iter(range(1, 1000))
@@ -305,12 +410,15 @@ def simulate_study(
 
     for s_index, state in enumerate(spec.states):
         rest = state in (State.REST, State.REDISTRIBUTION, State.REINJECTION)
-        injection = dt.datetime.combine(study_date, dt.time(8 + 3 * s_index, 0))
-        pharm = Radiopharmaceutical(spec.tracer, spec.tracer.value, dose, injection)
+        state_start = dt.datetime.combine(study_date, dt.time(8 + 3 * s_index, 0))
+        if s_index in injection_states(spec.tracer, spec.states):
+            injected.append(Radiopharmaceutical(spec.tracer, spec.tracer.value, next(doses),
+                                                state_start))
+        pharm = injected[-1]
 
         def acquisition(kind: SeriesKind, view_name: str, number: int, detector: int = 1,
                         *, _pharm: Radiopharmaceutical = pharm, _state: State = state,
-                        _injection: dt.datetime = injection,
+                        _start: dt.datetime = state_start,
                         cam: _Camera = camera) -> Acquisition:
             view, _, recorded = VIEWS[view_name]
             return Acquisition(
@@ -321,7 +429,7 @@ def simulate_study(
                 kind=kind, view=view, view_angle_deg=recorded, state=_state,
                 radiopharmaceutical=_pharm, detector=detector, energy_window=window,
                 pixel_spacing_mm=(cam.pixel_mm, cam.pixel_mm), series_number=number,
-                acquisition_datetime=_injection + dt.timedelta(minutes=30 + 8 * number),
+                acquisition_datetime=_start + dt.timedelta(minutes=30 + 8 * number),
                 manufacturer="planarmpi",
             )
 
@@ -333,7 +441,17 @@ def simulate_study(
                                  shape_zyx=camera.grid.shape_zyx, uptake=dict(spec.uptake),
                                  body=body)
 
-        state_truth: dict[str, Any] = {"state": state.value}
+        def duration_of(acq: Acquisition, *, _start: dt.datetime = state_start) -> float:
+            assert acq.acquisition_datetime is not None
+            return static_duration_ms(spec, injected, _start, acq.acquisition_datetime)
+
+        state_truth: dict[str, Any] = {
+            "state": state.value,
+            "injection": {"dose_mbq": pharm.dose_mbq,
+                          "datetime": pharm.injection_datetime.isoformat()
+                          if pharm.injection_datetime else None},
+            "earlier_injections_share": _earlier_share(spec, injected, state_start),
+        }
         if spec.first_pass is not None and s_index == 0:
             number = next(series_counter)
             fp_series, fp_truth = _first_pass(spec, acquisition, number, rest, rng)
@@ -353,22 +471,22 @@ def simulate_study(
                         phase_volumes[0], body, a, camera)
                 moves = [m for m in spec.motion if m.applies(view_name, state)]
                 if spec.static_frames > 1:
+                    acq = acquisition(SeriesKind.DYNAMIC, view_name, next(series_counter))
+                    duration = duration_of(acq)
                     write([DynamicSeries.from_phases(
-                        acquisition(SeriesKind.DYNAMIC, view_name, next(series_counter)),
-                        _static_frames(expected, moves, spec, rng),
-                        [DynamicPhase(300000.0 / spec.static_frames, spec.static_frames)])],
+                        acq, _static_frames(expected, moves, spec, rng),
+                        [DynamicPhase(duration / spec.static_frames, spec.static_frames)])],
                         f"{state.value}_{view_name}_framed.dcm")
                     continue
                 counts = (_static_frames(expected, moves, spec, rng)[0] if moves
                           else add_noise(expected, spec.counts_per_view, rng))
                 if spec.static_layout == "per-view":
-                    image = StaticImage(acquisition(SeriesKind.STATIC, view_name,
-                                                    next(series_counter)), counts, 300000.0)
+                    acq = acquisition(SeriesKind.STATIC, view_name, next(series_counter))
+                    image = StaticImage(acq, counts, duration_of(acq))
                     write([image], f"{state.value}_{view_name}_static.dcm")
                 else:
-                    statics.append(StaticImage(
-                        acquisition(SeriesKind.STATIC, view_name, number, d_index), counts,
-                        300000.0))
+                    acq = acquisition(SeriesKind.STATIC, view_name, number, d_index)
+                    statics.append(StaticImage(acq, counts, duration_of(acq)))
             if statics:
                 write(statics, f"{state.value}_static_views.dcm")
         if spec.gated_view:

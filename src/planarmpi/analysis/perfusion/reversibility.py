@@ -53,7 +53,7 @@ __all__ = [
 
 
 #: Tl-201 physical half-life (hours), for washout decay correction.
-TL201_HALF_LIFE_H = 73.1
+TL201_HALF_LIFE_H: float = Tracer.TL201.half_life_h or 73.01
 
 
 def planar_tid(s: ViewAnalysis, r: ViewAnalysis, p: PerfusionParams) -> dict[str, Any]:
