@@ -161,3 +161,31 @@ def test_a_two_day_protocol_and_thallium_say_nothing(tmp_path: Path) -> None:
     # Redistribution is imaged on the stress injection: one dose, no second injection.
     assert next(s["injection"] for s in truth["states"]) == truth["states"][1]["injection"]
     assert check_one_day_protocol(thallium, _statics(thallium)) == []
+
+
+def test_the_shine_through_it_warns_of_is_what_the_images_do(tmp_path: Path) -> None:
+    """Equal doses, stress first, the rest views holding the stress injection's
+    distribution (41% of their activity): the LAD ischaemia keeps a reduction at rest and
+    no longer reads as pure ischaemia — and the share is still measured from the count
+    rates, now that the second images' counts hold it."""
+    from planarmpi.analysis.perfusion.study import analyze_perfusion
+
+    reads = {}
+    for residual in (False, True):
+        study, truth = simulated_perfusion(tmp_path / str(residual), "lad-ischemia", 41,
+                                           doses_mbq=(1110.0, 1110.0),
+                                           one_day_residual=residual)
+        assert truth["states"][1]["earlier_injections_in_pixels"] is residual
+        outcome = analyze_perfusion(study)
+        assert outcome is not None
+        perf = outcome.section
+        est = one_day_residual(study, _statics(study))
+        assert est is not None
+        assert est.measured_share == pytest.approx(
+            truth["states"][1]["earlier_injections_share"], rel=0.15)
+        reads[residual] = (perf["states"][1]["summed_score"],
+                           perf["reversibility"]["overall"])
+    assert reads[False] == (0, "ischemia")
+    rest_score, overall = reads[True]
+    assert rest_score > 0
+    assert overall != "ischemia"

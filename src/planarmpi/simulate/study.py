@@ -155,6 +155,12 @@ class SimulationSpec:
         Administered activity of each injection, in the order of the states (a
         redistribution state, and every state after the first of a red-cell study, has no
         injection of its own). Empty: :func:`injection_doses_mbq`'s defaults.
+    one_day_residual : bool
+        Tc-99m perfusion agents: a later injection's static views also hold every earlier
+        injection's distribution (that state's image of the same view), in proportion to
+        the activity each left (a one-day protocol's shine-through; the agents do not
+        redistribute). False: each state's views hold its own distribution only. Gated
+        views always hold their own.
 
     Notes
     -----
@@ -162,8 +168,9 @@ class SimulationSpec:
     recorded duration follows the activity in the patient (every earlier injection,
     decayed): 300 s for a full dose freshly injected, longer for a one-day protocol's
     low first dose, shorter for the second images that carry the first injection's rest.
-    The pixels hold only the state's own distribution (``counts_per_view``): the first
-    injection's distribution is not added to the second images.
+    Unless ``one_day_residual``, the pixels hold only the state's own distribution
+    (``counts_per_view``): the first injection's distribution is not added to the second
+    images.
     """
 
     name: str = "custom"
@@ -187,6 +194,7 @@ class SimulationSpec:
     motion: tuple[PatientMotion, ...] = ()
     stress_lv_dilation: float = 1.0
     doses_mbq: tuple[float, ...] = ()
+    one_day_residual: bool = False
 
     def __post_init__(self) -> None:
         if self.doses_mbq:
@@ -288,6 +296,27 @@ def static_duration_ms(spec: SimulationSpec, injections: Sequence[Radiopharmaceu
     reference = full * 2.0 ** (-(acquired - state_start).total_seconds() / 3600.0 / half_life)
     present = activity_mbq(injections, acquired, half_life)
     return _STATIC_DURATION_MS * reference / present if present > 0 else _STATIC_DURATION_MS
+
+
+def injection_shares(injections: Sequence[Radiopharmaceutical], when: dt.datetime,
+                     half_life_h: float) -> list[float]:
+    """Each injection's share of the activity present at ``when`` (0 for one not given
+    yet)."""
+    each = [activity_mbq([p], when, half_life_h) for p in injections]
+    total = sum(each)
+    return [a / total if total > 0 else 0.0 for a in each]
+
+
+def _with_residual(own: Array, shares: Sequence[float], earlier: Sequence[Array | None]
+                   ) -> Array:
+    """``own`` mixed with the earlier injections' images of the view by their activity
+    shares (``shares``: the earlier ones, then the state's own last); each image counts
+    by its normalised distribution, the total stays ``own``'s."""
+    mixed = shares[-1] * own / own.sum()
+    for share, image in zip(shares[:-1], earlier, strict=True):
+        mixed = mixed + (share * image / image.sum() if image is not None
+                         else share * own / own.sum())
+    return np.asarray(mixed * own.sum(), dtype=np.float64)
 
 
 def _earlier_share(spec: SimulationSpec, injections: Sequence[Radiopharmaceutical],
@@ -397,6 +426,11 @@ def simulate_study(
                           else ((126.0, 154.0),), "PHOTOPEAK")
     doses = iter(injection_doses_mbq(spec))
     injected: list[Radiopharmaceutical] = []
+    # Per injection given so far, its state's expected image of each static view (for
+    # ``one_day_residual``).
+    injected_views: list[dict[str, Array]] = []
+    residual = (spec.one_day_residual and spec.tracer.is_technetium
+                and spec.tracer.is_perfusion_agent)
     camera = _Camera.for_matrix(spec.matrix, spec.pixel_mm)
     body = body_masks(a, camera.grid)
     series_counter = iter(range(1, 1000))
@@ -414,6 +448,8 @@ def simulate_study(
         if s_index in injection_states(spec.tracer, spec.states):
             injected.append(Radiopharmaceutical(spec.tracer, spec.tracer.value, next(doses),
                                                 state_start))
+            injected_views.append({})
+        own_injection = injected[-1].injection_datetime == state_start
         pharm = injected[-1]
 
         def acquisition(kind: SeriesKind, view_name: str, number: int, detector: int = 1,
@@ -451,6 +487,8 @@ def simulate_study(
                           "datetime": pharm.injection_datetime.isoformat()
                           if pharm.injection_datetime else None},
             "earlier_injections_share": _earlier_share(spec, injected, state_start),
+            "earlier_injections_in_pixels": bool(residual and own_injection
+                                                 and len(injected) > 1),
         }
         if spec.first_pass is not None and s_index == 0:
             number = next(series_counter)
@@ -469,6 +507,13 @@ def simulate_study(
                 if view_name == "ANT":
                     state_truth["lung_heart_ratio"] = _lung_heart_ratio(
                         phase_volumes[0], body, a, camera)
+                if own_injection:
+                    injected_views[-1][view_name] = expected
+                if residual and own_injection and len(injected) > 1:
+                    shares = injection_shares(injected, state_start + dt.timedelta(minutes=30),
+                                              spec.tracer.half_life_h or 6.0067)
+                    expected = _with_residual(expected, shares,
+                                              [v.get(view_name) for v in injected_views[:-1]])
                 moves = [m for m in spec.motion if m.applies(view_name, state)]
                 if spec.static_frames > 1:
                     acq = acquisition(SeriesKind.DYNAMIC, view_name, next(series_counter))
