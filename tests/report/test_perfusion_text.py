@@ -61,3 +61,7 @@ def test_a_low_one_day_dose_ratio_qualifies_the_impression(tmp_path: Path) -> No
     assert "One-day protocol with a second dose too small for the first: reversibility" in text
     assert "(ischaemia may read as fixed) (see Image quality)" in text
     assert "ONE_DAY_DOSE_RATIO" in text  # in the image quality section, with the figures
+    share = round(100 * protocol["measured_share"])
+    assert (f"One-day protocol exercise stress first, rest 3.0 h later; second injection "
+            f"{protocol['ratio']:.1f}× the first's remaining activity (measured): the rest "
+            f"images hold {share}% of their myocardial counts") in text

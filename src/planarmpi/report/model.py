@@ -280,6 +280,18 @@ def _procedure_section(result: dict[str, Any], clinical: ClinicalContext | None)
                               f"{s.get('tracer')} {s['dose_mbq']:.0f} MBq "
                               f"({s['dose_mbq'] / MBQ_PER_MCI:.1f} mCi){when} "
                               "(from the DICOM header)"))
+    one_day = result.get("one_day_protocol") or {}
+    if one_day.get("ratio") is not None:
+        second = _state_name(one_day["second_state"])
+        share = one_day.get("measured_share")
+        items.append(Item(
+            "One-day protocol",
+            f"{_state_name(one_day['first_state'])} first, {second} "
+            f"{one_day['hours_between']:.1f} h later; second injection "
+            f"{one_day['ratio']:.1f}× the first's remaining activity "
+            f"({one_day['ratio_basis']})"
+            + (f": the {second} images hold {share:.0%} of their myocardial counts from the "
+               "first injection" if share is not None else "")))
     cameras = sorted({s.get("manufacturer") or "?" for s in series})
     matrices = sorted({f"{s.get('rows')}×{s.get('columns')}" for s in series})
     items.append(Item("Camera", f"{', '.join(cameras)}; matrices {', '.join(matrices)}"))
