@@ -189,3 +189,26 @@ def test_the_shine_through_it_warns_of_is_what_the_images_do(tmp_path: Path) -> 
     rest_score, overall = reads[True]
     assert rest_score > 0
     assert overall != "ischemia"
+
+
+def test_views_of_another_matrix_compare_per_mm2(tmp_path: Path) -> None:
+    """The rest views acquired on a 64 × 64 matrix of 6.4 mm pixels (each 2 × 2 block of
+    the 128 × 128 image summed): counts per mm² compare, the share is measured alike."""
+    study, truth = simulated_perfusion(tmp_path, "lad-ischemia", 31, doses_mbq=(1110.0, 1110.0))
+
+    def bin_rest(s):
+        a = s.acquisition
+        if a.state is not State.REST:
+            return s
+        p = np.asarray(s.pixels)
+        binned = p.reshape(p.shape[0] // 2, 2, p.shape[1] // 2, 2).sum(axis=(1, 3))
+        assert a.pixel_spacing_mm is not None
+        return replace(s, pixels=binned, acquisition=replace(
+            a, pixel_spacing_mm=(2 * a.pixel_spacing_mm[0], 2 * a.pixel_spacing_mm[1])))
+
+    binned = _edit(study, bin_rest)
+    est = one_day_residual(binned, _statics(binned))
+    assert est is not None
+    assert len(est.views_measured) == 3
+    assert est.measured_share == pytest.approx(
+        truth["states"][1]["earlier_injections_share"], rel=0.2)

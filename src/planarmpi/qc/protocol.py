@@ -249,9 +249,10 @@ def one_day_residual(study: Study, statics: Sequence[SeriesSummary]
         if s2 is None:
             continue
         a1, a2 = s1.series.acquisition, s2.series.acquisition
-        if a1.pixel_spacing_mm != a2.pixel_spacing_mm \
-                or s1.series.pixels.shape != s2.series.pixels.shape:
-            continue
+        if (a1.pixel_spacing_mm is None) != (a2.pixel_spacing_mm is None) or (
+                a1.pixel_spacing_mm is None
+                and s1.series.pixels.shape != s2.series.pixels.shape):
+            continue  # rates per mm² compare; per pixel only on one matrix
         r1, r2 = _rate(s1), _rate(s2)
         if r1 is None or r2 is None or r2 <= 0:
             continue
