@@ -32,6 +32,35 @@ def test_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert main(["simulate", "--population", "0", "--out", str(tmp_path)]) == 2
 
 
+def test_a_one_day_protocol_with_its_doses(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "sim"
+    assert main(["simulate", "--preset", "lad-ischemia", "--seed", "4", "--out", str(out),
+                 "--doses-mbq", "1110,1110", "--one-day-residual"]) == 0
+    truth = json.loads((out / "truth.json").read_text())
+    assert [s["injection"]["dose_mbq"] for s in truth["states"]] == [1110.0, 1110.0]
+    assert truth["states"][1]["earlier_injections_in_pixels"] is True
+    results = tmp_path / "results"
+    assert main(["analyze", str(out), "--out", str(results), "--no-report"]) == 0
+    (result_path,) = results.glob("*/result.json")
+    result = json.loads(result_path.read_text())
+    assert result["one_day_protocol"]["ratio"] < 3
+    (finding,) = [f for f in result["qc"]["findings"] if f["code"] == "ONE_DAY_DOSE_RATIO"]
+    assert finding["level"] == "warn"
+    capsys.readouterr()
+    # One dose for two injections, or not a number: said, nothing written.
+    assert main(["simulate", "--preset", "lad-ischemia", "--out", str(tmp_path / "x"),
+                 "--doses-mbq", "1110"]) == 2
+    err = capsys.readouterr().err
+    assert "--doses-mbq for preset lad-ischemia (stress-exercise, rest)" in err
+    assert "one dose per injection (2), got 1" in err
+    assert main(["simulate", "--preset", "lad-ischemia", "--out", str(tmp_path / "y"),
+                 "--doses-mbq", "1110,lots"]) == 2
+    assert "give numbers in MBq" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+    assert not (tmp_path / "y").exists()
+
+
 @pytest.mark.slow
 def test_population(tmp_path: Path) -> None:
     assert main(["simulate", "--population", "2", "--seed", "5", "--out", str(tmp_path)]) == 0

@@ -22,6 +22,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="where the view is written (default: the preset's, View Code Sequence)")
     p.add_argument("--preview", type=Path, metavar="PNG",
                    help="also write a montage of the simulated images")
+    p.add_argument("--doses-mbq", metavar="A,B,...",
+                   help="administered activity of each injection in MBq, in the order of the "
+                        "preset's states (a Tl-201 redistribution has none of its own); "
+                        "default: a full dose, a one-day Tc-99m protocol's first at a third "
+                        "of the second (370,1110)")
+    p.add_argument("--one-day-residual", action="store_true",
+                   help="a one-day Tc-99m protocol's second views also hold the first "
+                        "injection's distribution, by the activity it left (shine-through)")
     p.add_argument("--population", type=int, metavar="N",
                    help="instead of a preset, simulate N random perfusion studies with truth "
                         "into DIR/case-NNNNN/ and index them in DIR/population.json")
@@ -39,6 +47,19 @@ def simulate_command(args: argparse.Namespace) -> int:
     spec = preset(args.preset)
     if args.view_encoding:
         spec = replace(spec, view_encoding=args.view_encoding)
+    if args.doses_mbq or args.one_day_residual:
+        try:
+            doses = tuple(float(x) for x in args.doses_mbq.split(",")) if args.doses_mbq \
+                else spec.doses_mbq
+        except ValueError:
+            raise InvalidInputError(f"--doses-mbq {args.doses_mbq!r}: give numbers in MBq "
+                                    "separated by commas, e.g. 370,1110") from None
+        try:
+            spec = replace(spec, doses_mbq=doses, one_day_residual=args.one_day_residual)
+        except ValueError as exc:
+            raise InvalidInputError(f"--doses-mbq for preset {args.preset} "
+                                    f"({', '.join(s.value for s in spec.states)}): {exc}"
+                                    ) from None
     truth = simulate_study(spec, args.out, seed=args.seed)
     print(f"{args.preset} (seed {args.seed}) → {args.out}: {len(truth['files'])} files, "
           f"true LVEF {truth['lv']['voxelised_lvef_percent']:.1f}% (voxelised)")
