@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 from types import SimpleNamespace
@@ -148,6 +149,19 @@ def test_a_patients_unit_is_combined_on_request(two_day_unit: dict, tmp_path: Pa
     assert (row["perfusion_verdict"], row["territories"]) == ("abnormal", "LAD")
     doc = json.loads((Path(row["output"]) / "result.json").read_text())
     assert doc["perfusion"]["reversibility"]["overall"] == "ischemia"
+    # The summary table carries the column (it was documented but dropped before).
+    from planarmpi.batch.runner import write_summary
+
+    ledger = tmp_path / "combined" / ".batch" / "units"
+    ledger.mkdir(parents=True)
+    (ledger / "a.json").write_text(json.dumps({"rows": [row]}))
+    csv_path, parquet_path = write_summary(tmp_path / "combined")
+    with open(csv_path, newline="") as fh:
+        (summary,) = list(csv.DictReader(fh))
+    assert summary["combined_studies"] == rest_uid
+    import pyarrow.parquet as pq
+
+    assert pq.read_table(parquet_path).column("combined_studies").to_pylist() == [rest_uid]
 
 
 def test_a_unit_that_cannot_be_combined_is_analysed_apart_and_partial(two_day_unit: dict,

@@ -30,7 +30,8 @@ __all__ = ["COLUMNS", "BatchSummary", "read_ledger", "run_batch", "write_summary
 #: Columns of the summary table, in order.
 COLUMNS = ("unit", "status", "error", "study_instance_uid", "patient_id", "study_date",
            "qc_status", "lvef_percent", "lvef_method", "rvef_percent", "perfusion_verdict",
-           "territories", "unattributed_segments", "summed_stress_score", "lung_heart_ratio",
+           "territories", "unattributed_segments", "combined_studies", "summed_stress_score",
+           "lung_heart_ratio",
            "report_bottom_line", "cpt", "analyses_run", "seconds", "worker_pid", "output")
 _FLOAT = {"lvef_percent", "rvef_percent", "lung_heart_ratio", "seconds"}
 _INT = {"summed_stress_score", "worker_pid"}
