@@ -171,3 +171,90 @@ def test_a_unit_that_cannot_be_combined_is_analysed_apart_and_partial(two_day_un
     assert len(rows) == 2
     assert {r["status"] for r in rows} == {"partial"}
     assert "not combined, 2 days apart (more than 1)" in rows[0]["error"]
+
+
+def test_units_pair_a_patients_stress_and_rest_studies():
+    from planarmpi.batch.units import pair_units
+
+    def row(unit, patient, date, sides):
+        return {"unit": unit, "patient_id": patient, "study_instance_uid": f"uid-{unit}",
+                "study_date": date, "sides": sides}
+
+    index = [row("B", "P1", "2026-01-08", ["rest"]),
+             row("A", "P1", "2026-01-10", ["stress"]),
+             row("C", "P1", "2025-06-01", ["rest"]),  # months apart: another episode
+             row("D", "P2", "2026-01-10", ["stress"]),  # nothing at rest
+             row("E", "P3", "2026-01-10", ["rest", "stress"]),  # complete in itself
+             row("F", "", "2026-01-10", ["stress"]),  # no Patient ID: never paired
+             row("G", "", "2026-01-10", ["rest"]),
+             row("H", "P4", None, ["stress"]), row("I", "P4", "2026-01-10", ["rest"])]
+    assert pair_units(index) == [("B", "A"), ("C",), ("D",), ("E",), ("F",), ("G",),
+                                 ("H",), ("I",)]
+    assert pair_units(index, max_days=1) == [(u,) for u in "BACDEFGHI"]
+    # A unit holding two patients' studies joins both partners.
+    both = [row("X", "P5", "2026-01-10", ["stress"]), row("X", "P6", "2026-01-10", ["stress"]),
+            row("Y", "P5", "2026-01-11", ["rest"]), row("Z", "P6", "2026-01-11", ["rest"])]
+    assert pair_units(both) == [("X", "Y", "Z")]
+
+
+@pytest.fixture(scope="module")
+def per_study_export(two_day_unit: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The two-day protocol exported one folder per study, beside another patient's."""
+    import shutil
+
+    from planarmpi.simulate import simulate_study
+    from planarmpi.simulate.presets import preset
+
+    root = tmp_path_factory.mktemp("per-study")
+    shutil.copytree(two_day_unit["root"] / "stress", root / "a-stress")
+    shutil.copytree(two_day_unit["root"] / "rest", root / "b-rest")
+    simulate_study(preset("muga-normal"), root / "c-other", seed=23)
+    return {**two_day_unit, "archive": root}
+
+
+def test_a_group_of_units_is_read_as_one_episode(per_study_export: dict, tmp_path: Path):
+    from planarmpi.batch.units import unit_studies
+
+    root = per_study_export["archive"]
+    stress, rest = str(root / "a-stress"), str(root / "b-rest")
+    (indexed,) = unit_studies(stress)
+    assert (indexed["study_instance_uid"], indexed["sides"]) == (
+        per_study_export["stress_uid"], ["stress"])
+    assert unit_studies(str(tmp_path)) == []  # nothing there
+    (row,) = analyze_unit((rest, stress), str(tmp_path),
+                          BatchOptions(report=False, combine_studies=True))
+    assert row["status"] == "ok"
+    assert row["unit"] == stress  # the stress study's unit
+    assert (row["study_instance_uid"], row["combined_studies"]) == (
+        per_study_export["stress_uid"], per_study_export["rest_uid"])
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_batch_pairs_a_two_day_protocol_across_units(per_study_export: dict, tmp_path: Path):
+    from planarmpi.batch import run_batch
+
+    root = per_study_export["archive"]
+    out = tmp_path / "out"
+    options = BatchOptions(report=False, combine_studies=True)
+    first = run_batch([str(root)], out, options=options, workers=2)
+    assert (first.units_done, first.studies_ok, first.units_failed) == (3, 2, 0)
+    with open(out / "batch-summary.csv", newline="") as fh:
+        rows = {r["unit"]: r for r in csv.DictReader(fh)}
+    assert set(rows) == {str(root / "a-stress"), str(root / "c-other")}
+    episode = rows[str(root / "a-stress")]
+    assert episode["combined_studies"] == per_study_export["rest_uid"]
+    assert (episode["perfusion_verdict"], episode["territories"]) == ("abnormal", "LAD")
+    result = json.loads((Path(episode["output"]) / "result.json").read_text())
+    assert result["perfusion"]["reversibility"]["overall"] == "ischemia"
+    # The rest unit's ledger entry points to the group; a re-run skips all three.
+    entry = json.loads((out / ".batch" / "units" / f"{unit_key(str(root / 'b-rest'))}.json")
+                       .read_text())
+    assert (entry["rows"], entry["analysed_with"]) == (
+        [], [str(root / "a-stress"), str(root / "b-rest")])
+    again = run_batch([str(root)], out, options=options, workers=2)
+    assert (again.units_done, again.units_skipped) == (0, 3)
+    # Without the option each study is its own row (the stress study read alone).
+    apart = run_batch([str(root)], tmp_path / "apart", options=BatchOptions(report=False),
+                      workers=2)
+    assert apart.studies_ok == 3

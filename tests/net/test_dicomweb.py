@@ -4,6 +4,7 @@ studies by QIDO-RS/WADO-RS. All inside a loopback-only network namespace."""
 from __future__ import annotations
 
 import csv
+import os
 import subprocess
 import sys
 
@@ -54,12 +55,17 @@ def test_batch_reads_studies_from_dicomweb(netns, orthanc, muga_study, tmp_path)
                          str(orthanc.dicom_port), *map(str, files)), check=True,
                    capture_output=True, timeout=60)
     out = tmp_path / "out"
+    scratch = tmp_path / "tmp"  # where the workers retrieve each study
+    scratch.mkdir()
     run = subprocess.run(in_ns(netns, sys.executable, "-m", "planarmpi", "batch",
                                f"dicomweb:{orthanc.dicomweb}?ModalitiesInStudy=NM", "--out",
                                str(out), "--workers", "2", "--no-progress", "--no-report",
                                "--generated-at", "2026-01-01T00:00"),
-                         capture_output=True, text=True, timeout=300, check=False)
+                         capture_output=True, text=True, timeout=300, check=False,
+                         env={**os.environ, "TMPDIR": str(scratch)})
     assert run.returncode == 0, run.stdout + run.stderr
+    # Each retrieved copy is deleted once its study is written (they were kept before).
+    assert not list(scratch.glob("planarmpi-wado-*"))
     with open(out / "batch-summary.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 3

@@ -22,7 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from planarmpi.batch.units import BatchOptions, analyze_unit, iter_units, unit_key
+from planarmpi.batch.units import (
+    BatchOptions,
+    analyze_unit,
+    iter_units,
+    pair_units,
+    unit_key,
+    unit_studies,
+)
 from planarmpi.io.outputs import write_atomic, write_json
 
 __all__ = ["COLUMNS", "BatchSummary", "read_ledger", "run_batch", "write_summary"]
@@ -153,7 +160,6 @@ def run_batch(inputs: list[str], out: str | os.PathLike[str], *,
     options = options or BatchOptions(clock=dt.datetime.now().replace(microsecond=0))
     summary = BatchSummary()
     seen_studies: dict[str, str] = {}
-    units = iter_units(inputs)
     discovered = 0
     exhausted = False
     progress = on_progress or (lambda done, total, studies: None)
@@ -161,22 +167,26 @@ def run_batch(inputs: list[str], out: str | os.PathLike[str], *,
     with _client(scheduler, workers, memory_per_worker) as client:
         summary.workers = len(client.scheduler_info().get("workers", {}))
         limit = 2 * max(1, summary.workers) + 2
+        groups = (_paired_groups(client, list(iter_units(inputs)), options, ledger, force)
+                  if options.combine_studies else ((u,) for u in iter_units(inputs)))
         pending = as_completed()
         in_flight = 0
-        submitted: dict[str, str] = {}  # future key → unit, for the units in flight
+        submitted: dict[str, tuple[str, ...]] = {}  # future key → units, for those in flight
 
         def submit_next() -> bool:
             nonlocal discovered, exhausted
-            for unit in units:
-                discovered += 1
-                entry_path = ledger / f"{unit_key(unit)}.json"
-                if not force and entry_path.is_file():
-                    summary.units_skipped += 1
-                    _remember_studies(entry_path, seen_studies)
+            for group in groups:
+                discovered += len(group)
+                entries = [ledger / f"{unit_key(u)}.json" for u in group]
+                if not force and all(e.is_file() for e in entries):
+                    summary.units_skipped += len(group)
+                    for entry_path in entries:
+                        _remember_studies(entry_path, seen_studies)
                     continue
-                key = f"planarmpi-unit-{unit_key(unit)}"
-                submitted[key] = unit
-                pending.add(client.submit(analyze_unit, unit, str(out), options, key=key,
+                key = f"planarmpi-unit-{unit_key(chr(10).join(group))}"
+                submitted[key] = group
+                task = group[0] if len(group) == 1 else group
+                pending.add(client.submit(analyze_unit, task, str(out), options, key=key,
                                           pure=False))
                 return True
             exhausted = True
@@ -187,18 +197,26 @@ def run_batch(inputs: list[str], out: str | os.PathLike[str], *,
                 in_flight += 1
             for future in pending:
                 in_flight -= 1
-                unit = submitted.pop(str(future.key))
+                group = submitted.pop(str(future.key))
+                unit = group[0]
                 try:
                     rows = future.result()
                 except Exception as exc:
-                    rows = [{"unit": unit, "status": "error",
+                    rows = [{"unit": " + ".join(group), "status": "error",
                              "error": f"worker failed: {type(exc).__name__}: {exc}"}]
                 future.release()
                 rows = _check_duplicates(rows, seen_studies, ledger)
+                finished = dt.datetime.now().isoformat(timespec="seconds")
+                # A group's rows are recorded once, under its first unit; the others'
+                # entries say they were analysed with it (so a re-run skips them too).
                 write_json(ledger / f"{unit_key(unit)}.json",
-                           {"unit": unit, "rows": rows,
-                            "finished": dt.datetime.now().isoformat(timespec="seconds")})
-                summary.units_done += 1
+                           {"unit": unit, "rows": rows, "finished": finished,
+                            **({"analysed_with": list(group)} if len(group) > 1 else {})})
+                for other in group[1:]:
+                    write_json(ledger / f"{unit_key(other)}.json",
+                               {"unit": other, "rows": [], "finished": finished,
+                                "analysed_with": list(group)})
+                summary.units_done += len(group)
                 for row in rows:
                     if row["status"] == "ok":
                         summary.studies_ok += 1
@@ -218,6 +236,28 @@ def run_batch(inputs: list[str], out: str | os.PathLike[str], *,
             client.cancel(list(pending.futures))
     summary.summary_csv, summary.summary_parquet = write_summary(out)
     return summary
+
+
+def _paired_groups(client: Any, units: list[str], options: BatchOptions, ledger: Path,
+                   force: bool) -> Iterator[tuple[str, ...]]:
+    """The units grouped for ``--combine-studies`` across units: every local unit not yet
+    in the ledger is read (on the workers) for its studies' patients, dates and perfusion
+    sides, and units whose stress-only and rest-only studies pair up are analysed together
+    (:func:`~planarmpi.batch.units.pair_units`). DICOMweb units stay alone."""
+    from planarmpi.net.dicomweb import PREFIX
+
+    local = [u for u in units if not u.startswith(PREFIX)
+             and (force or not (ledger / f"{unit_key(u)}.json").is_file())]
+    futures = client.map(unit_studies, local, pure=False)
+    index = [row for rows in client.gather(futures) for row in rows]
+    grouped = {u: g for g in pair_units(index, options.combine_max_days) for u in g}
+    done: set[str] = set()
+    for unit in units:
+        if unit in done:
+            continue
+        group = grouped.get(unit, (unit,))
+        done.update(group)
+        yield group
 
 
 def _remember_studies(entry_path: Path, seen: dict[str, str]) -> None:

@@ -26,7 +26,8 @@ from typing import Any
 
 from planarmpi.model.study import COMBINE_MAX_DAYS
 
-__all__ = ["BatchOptions", "analyze_unit", "iter_units", "summary_row", "unit_key"]
+__all__ = ["BatchOptions", "analyze_unit", "iter_units", "pair_units", "summary_row",
+           "unit_key", "unit_studies"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +48,11 @@ class BatchOptions:
     clock : datetime
         Report generation time: one clock for the whole batch.
     combine_studies : bool
-        Analyse each patient's studies within a unit as one episode (a two-day protocol;
+        Analyse each patient's studies as one episode (a two-day protocol;
         :func:`planarmpi.model.study.episodes`), as ``analyze --combine-studies`` does:
-        for archives exported one folder per patient.
+        within a unit (archives exported one folder per patient), and across units whose
+        stress-only and rest-only perfusion studies pair up (one folder per study;
+        :func:`pair_units`).
     combine_max_days : int
         The longest interval between combined studies, in days.
     """
@@ -106,6 +109,75 @@ def iter_units(inputs: list[str]) -> Iterator[str]:
             names = sorted(e.name for e in entries if not e.name.startswith("."))
         for name in names:
             yield str(path / name)
+
+
+def unit_studies(unit: str) -> list[dict[str, Any]]:
+    """The studies of a local unit, for pairing units (:func:`pair_units`): per study its
+    Patient ID, Study Instance UID, date and perfusion sides (``stress``/``rest``,
+    :func:`planarmpi.model.study.perfusion_sides`). The images are read (their states are
+    found from the series), not analysed. Never raises: an unreadable unit has none."""
+    import warnings
+
+    from planarmpi.io.reader import Problem, iter_studies
+    from planarmpi.model.study import perfusion_sides
+
+    out: list[dict[str, Any]] = []
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=UserWarning, module=r"pydicom(\..*)?")
+            for found in iter_studies([unit]):
+                if isinstance(found, Problem):
+                    continue
+                sides = perfusion_sides((a.tracer, a.state) for a in found.acquisitions)
+                date = found.header.study_date
+                out.append({"unit": unit, "patient_id": found.patient.patient_id,
+                            "study_instance_uid": found.study_instance_uid,
+                            "study_date": date.isoformat() if date else None,
+                            "sides": sorted(sides)})
+    except Exception:  # the analysis of the unit says what is wrong with it
+        return []
+    return out
+
+
+def pair_units(index: list[dict[str, Any]], max_days: int = COMBINE_MAX_DAYS
+               ) -> list[tuple[str, ...]]:
+    """Units to analyse together: a unit holding a patient's stress-only perfusion study
+    with the units holding the same patient's rest-only studies at most ``max_days``
+    apart (a two-day protocol exported one folder per study). Every unit of ``index``
+    (:func:`unit_studies` rows) is in exactly one group, in first-seen order; the episode
+    itself is decided when the group is analysed (:func:`~planarmpi.model.study.episodes`,
+    which says why studies were not combined)."""
+    order = list(dict.fromkeys(row["unit"] for row in index))
+    parent = {u: u for u in order}
+
+    def root(u: str) -> str:
+        while parent[u] != u:
+            parent[u] = parent[parent[u]]
+            u = parent[u]
+        return u
+
+    by_patient: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
+    for row in index:
+        if not row.get("patient_id"):
+            continue
+        stress, rest = by_patient.setdefault(row["patient_id"], ([], []))
+        if row["sides"] == ["stress"]:
+            stress.append(row)
+        elif row["sides"] == ["rest"]:
+            rest.append(row)
+    for stress, rest in by_patient.values():
+        for s in stress:
+            for r in rest:
+                if s["unit"] == r["unit"] or not s["study_date"] or not r["study_date"]:
+                    continue
+                days = abs((dt.date.fromisoformat(s["study_date"])
+                            - dt.date.fromisoformat(r["study_date"])).days)
+                if days <= max_days:
+                    parent[root(r["unit"])] = root(s["unit"])
+    groups: dict[str, list[str]] = {}
+    for u in order:
+        groups.setdefault(root(u), []).append(u)
+    return [tuple(members) for members in groups.values()]
 
 
 def summary_row(result: dict[str, Any]) -> dict[str, Any]:
@@ -173,11 +245,15 @@ def _describe(exc: Exception) -> str:
     return f"unexpected {type(exc).__name__}: {exc}"
 
 
-def analyze_unit(unit: str, out: str, options: BatchOptions) -> list[dict[str, Any]]:
-    """Analyse every study of one unit; one row per study, or one error row.
+def analyze_unit(unit: str | tuple[str, ...], out: str, options: BatchOptions
+                 ) -> list[dict[str, Any]]:
+    """Analyse every study of one unit (or of a group of local units read together,
+    :func:`pair_units`); one row per study, or one error row.
 
     Never raises: a problem with the unit or a study is a row with ``status`` ``error``
-    (nothing usable) or ``partial`` (some files of the unit unusable) and its reason.
+    (nothing usable) or ``partial`` (some files of the unit unusable) and its reason. A
+    group's rows name the unit holding each row's study (the stress study's, for an
+    episode).
     """
     import json
     import warnings
@@ -190,7 +266,20 @@ def analyze_unit(unit: str, out: str, options: BatchOptions) -> list[dict[str, A
     from planarmpi.report.outputs import write_study_outputs
 
     start = time.perf_counter()
-    base = {"unit": unit, "worker_pid": os.getpid()}
+    members = (unit,) if isinstance(unit, str) else tuple(unit)
+    label = " + ".join(members)
+    unit = members[0]
+    base = {"unit": label, "worker_pid": os.getpid()}
+
+    def unit_of(study: Study) -> str:
+        """The group's unit holding ``study``'s first image."""
+        first = study.series[0].acquisition.source_file if study.series else ""
+        for member in members:
+            if os.path.commonpath([os.path.abspath(member), os.path.abspath(first)]) \
+                    == os.path.abspath(member):
+                return member
+        return label
+
     rows: list[dict[str, Any]] = []
     problems: list[str] = []
     notes: list[str] = []  # files passed over (not DICOM): named when nothing was usable
@@ -200,10 +289,10 @@ def analyze_unit(unit: str, out: str, options: BatchOptions) -> list[dict[str, A
             warnings.filterwarnings("ignore", category=UserWarning, module=r"pydicom(\..*)?")
             context = read_clinical(options.clinical) if options.clinical else None
             analysis = site_options(options.normals, options.perfusion_settings)
-            scratch = _retrieve(unit)
+            scratch = _retrieve(unit) if len(members) == 1 else None
 
             def usable() -> Iterator[Study]:
-                for found in iter_studies([scratch or unit]):
+                for found in iter_studies([scratch] if scratch else list(members)):
                     if isinstance(found, Problem):
                         (problems if found.fatal else notes).append(str(found))
                     else:
@@ -223,20 +312,28 @@ def analyze_unit(unit: str, out: str, options: BatchOptions) -> list[dict[str, A
                 except Exception as exc:
                     failure = _describe(exc)
                 else:
-                    rows.append({**base, "status": "ok", "error": None,
+                    rows.append({**base, "unit": unit_of(item) if len(members) > 1
+                                 else label, "status": "ok", "error": None,
                                  **summary_row(doc), "seconds": time.perf_counter() - t0,
                                  "output": str(path.parent)})
                     continue
                 # The failed study keeps its UID, so the runner still recognises it in
                 # another unit (a split study whose halves collided in one output folder).
                 uid = item.header.study_instance_uid
-                rows.append({**base, "status": "error", "study_instance_uid": uid,
-                             "error": f"{unit}: study {uid}: {failure}",
+                where = unit_of(item) if len(members) > 1 else label
+                rows.append({**base, "unit": where, "status": "error",
+                             "study_instance_uid": uid,
+                             "error": f"{where}: study {uid}: {failure}",
                              "seconds": time.perf_counter() - t0})
     except Exception as exc:
-        problems.append(f"{unit}: {_describe(exc)}")
+        problems.append(f"{label}: {_describe(exc)}")
+    finally:
+        if scratch is not None:  # a DICOMweb unit's copy: its outputs are written
+            import shutil
+
+            shutil.rmtree(scratch, ignore_errors=True)
     if not rows:
-        found = "; ".join(problems) or f"{unit}: no NM study found"
+        found = "; ".join(problems) or f"{label}: no NM study found"
         if notes:
             found += " (skipped: " + "; ".join(notes[:5]) + ")"
         return [{**base, "status": "error", "error": found,

@@ -40,10 +40,11 @@ def add_arguments(p: argparse.ArgumentParser, iso_datetime: type | object) -> No
     p.add_argument("--no-report", action="store_true",
                    help="write result.json and figures only")
     p.add_argument("--combine-studies", action="store_true",
-                   help="analyse each patient's studies within a unit (an archive exported "
-                        "one folder per patient) as one episode: a two-day protocol's "
-                        "separate stress and rest studies, as 'planarmpi analyze "
-                        "--combine-studies'")
+                   help="analyse a two-day protocol's separate stress and rest studies as "
+                        "one episode, as 'planarmpi analyze --combine-studies': a patient's "
+                        "studies within a unit (one folder per patient), and units holding "
+                        "the same patient's stress-only and rest-only studies (one folder "
+                        "per study; the local units are read first to pair them)")
     p.add_argument("--combine-max-days", type=int, default=COMBINE_MAX_DAYS, metavar="DAYS",
                    help="with --combine-studies: the longest interval between the studies' "
                         f"dates (default {COMBINE_MAX_DAYS})")
