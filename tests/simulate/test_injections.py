@@ -85,3 +85,10 @@ def test_the_residual_mixes_each_distribution_by_its_share() -> None:
     assert mixed == pytest.approx(np.array([[1.0, 3.0], [3.0, 1.0]]))
     # A view the first state did not image: its share falls on the own distribution.
     assert _with_residual(own, [0.25, 0.75], [None]) == pytest.approx(own)
+
+
+def test_thallium_washout_is_a_thallium_fraction() -> None:
+    with pytest.raises(ValueError, match="for Tl-201 studies"):
+        SimulationSpec(tl201_washout_fraction=0.4)
+    with pytest.raises(ValueError, match="within 0–1"):
+        SimulationSpec(tracer=Tracer.TL201, tl201_washout_fraction=1.0)

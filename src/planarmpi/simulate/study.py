@@ -161,6 +161,14 @@ class SimulationSpec:
         the activity each left (a one-day protocol's shine-through; the agents do not
         redistribute). False: each state's views hold its own distribution only. Gated
         views always hold their own.
+    tl201_washout_fraction : float or None
+        Tl-201: the share of the stress injection's activity (myocardium and body alike)
+        cleared biologically by the redistribution images, physical decay apart. Their
+        views are then acquired for the stress views' time and hold the counts the
+        activity gives: ``counts_per_view`` × the redistribution image's unnormalised
+        projection over the stress one's (a defect filled in at redistribution holds more)
+        × (1 − the fraction) × decay. None (default): every view holds
+        ``counts_per_view`` and no washout is simulated.
 
     Notes
     -----
@@ -195,8 +203,15 @@ class SimulationSpec:
     stress_lv_dilation: float = 1.0
     doses_mbq: tuple[float, ...] = ()
     one_day_residual: bool = False
+    tl201_washout_fraction: float | None = None
 
     def __post_init__(self) -> None:
+        if self.tl201_washout_fraction is not None:
+            if self.tracer is not Tracer.TL201:
+                raise ValueError("tl201_washout_fraction is for Tl-201 studies")
+            if not 0.0 <= self.tl201_washout_fraction < 1.0:
+                raise ValueError("tl201_washout_fraction must be within 0–1, got "
+                                 f"{self.tl201_washout_fraction}")
         if self.doses_mbq:
             if len(self.doses_mbq) != len(injection_states(self.tracer, self.states)):
                 raise ValueError(
@@ -431,6 +446,9 @@ def simulate_study(
     injected_views: list[dict[str, Array]] = []
     residual = (spec.one_day_residual and spec.tracer.is_technetium
                 and spec.tracer.is_perfusion_agent)
+    # Per static view of the last injection's own state: its unnormalised projection's
+    # sum, acquisition time and duration (for ``tl201_washout_fraction``).
+    injection_views: dict[str, tuple[float, dt.datetime, float]] = {}
     camera = _Camera.for_matrix(spec.matrix, spec.pixel_mm)
     body = body_masks(a, camera.grid)
     series_counter = iter(range(1, 1000))
@@ -449,7 +467,10 @@ def simulate_study(
             injected.append(Radiopharmaceutical(spec.tracer, spec.tracer.value, next(doses),
                                                 state_start))
             injected_views.append({})
+            injection_views = {}
         own_injection = injected[-1].injection_datetime == state_start
+        washout = (spec.tl201_washout_fraction if state is State.REDISTRIBUTION
+                   else None)
         pharm = injected[-1]
 
         def acquisition(kind: SeriesKind, view_name: str, number: int, detector: int = 1,
@@ -490,6 +511,8 @@ def simulate_study(
             "earlier_injections_in_pixels": bool(residual and own_injection
                                                  and len(injected) > 1),
         }
+        if washout is not None:
+            state_truth["tl201_washout_fraction"] = washout
         if spec.first_pass is not None and s_index == 0:
             number = next(series_counter)
             fp_series, fp_truth = _first_pass(spec, acquisition, number, rest, rng)
@@ -515,23 +538,36 @@ def simulate_study(
                     expected = _with_residual(expected, shares,
                                               [v.get(view_name) for v in injected_views[:-1]])
                 moves = [m for m in spec.motion if m.applies(view_name, state)]
+                kind = SeriesKind.DYNAMIC if spec.static_frames > 1 else SeriesKind.STATIC
+                acq = (acquisition(kind, view_name, next(series_counter))
+                       if spec.static_layout == "per-view"
+                       else acquisition(kind, view_name, number, d_index))
+                assert acq.acquisition_datetime is not None
+                view_spec, duration = spec, duration_of(acq)
+                if own_injection:
+                    injection_views[view_name] = (float(expected.sum()),
+                                                  acq.acquisition_datetime, duration)
+                elif washout is not None and view_name in injection_views:
+                    # Acquired for the stress view's time, holding what is left.
+                    ref_sum, ref_time, duration = injection_views[view_name]
+                    hours = (acq.acquisition_datetime - ref_time).total_seconds() / 3600.0
+                    view_spec = replace(spec, counts_per_view=(
+                        spec.counts_per_view * float(expected.sum()) / ref_sum
+                        * (1.0 - washout) * 2.0 ** (-hours / (spec.tracer.half_life_h
+                                                              or 73.01))))
                 if spec.static_frames > 1:
-                    acq = acquisition(SeriesKind.DYNAMIC, view_name, next(series_counter))
-                    duration = duration_of(acq)
                     write([DynamicSeries.from_phases(
-                        acq, _static_frames(expected, moves, spec, rng),
+                        acq, _static_frames(expected, moves, view_spec, rng),
                         [DynamicPhase(duration / spec.static_frames, spec.static_frames)])],
                         f"{state.value}_{view_name}_framed.dcm")
                     continue
-                counts = (_static_frames(expected, moves, spec, rng)[0] if moves
-                          else add_noise(expected, spec.counts_per_view, rng))
+                counts = (_static_frames(expected, moves, view_spec, rng)[0] if moves
+                          else add_noise(expected, view_spec.counts_per_view, rng))
                 if spec.static_layout == "per-view":
-                    acq = acquisition(SeriesKind.STATIC, view_name, next(series_counter))
-                    image = StaticImage(acq, counts, duration_of(acq))
+                    image = StaticImage(acq, counts, duration)
                     write([image], f"{state.value}_{view_name}_static.dcm")
                 else:
-                    acq = acquisition(SeriesKind.STATIC, view_name, number, d_index)
-                    statics.append(StaticImage(acq, counts, duration_of(acq)))
+                    statics.append(StaticImage(acq, counts, duration))
             if statics:
                 write(statics, f"{state.value}_static_views.dcm")
         if spec.gated_view:

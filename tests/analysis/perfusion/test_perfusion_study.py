@@ -439,3 +439,35 @@ def test_verdict_and_territory_hold_when_the_counts_are_scaled(
         assert (result.section.get("reversibility") or {}).get("overall") \
             == (original.section.get("reversibility") or {}).get("overall")
         assert not any(f.code == "LOW_LV_COUNTS_PERFUSION" for f in result.findings)
+
+
+def test_thallium_washout_against_the_simulated_clearance(tmp_path) -> None:
+    """The phantom clears 40% of its Tl-201 by the redistribution images: normal segments
+    read 40% washout; an LAD ischaemia that fills in clears slowest in the septum it left
+    reduced at stress (slow washout of ischaemic myocardium)."""
+    import numpy as np
+
+    from factories import simulated_perfusion
+    from planarmpi.model.segments import segments_of_territory
+    from planarmpi.simulate.phantom import Defect
+
+    def washout(folder, **changes):
+        study, truth = simulated_perfusion(tmp_path / folder, "thallium-normal", 9,
+                                           tl201_washout_fraction=0.4, **changes)
+        assert truth["states"][1]["tl201_washout_fraction"] == 0.4
+        result = analyze_perfusion(study)
+        assert result is not None
+        return {k: v for view in result.section["reversibility"]["washout"].values()
+                for k, v in view["washout_percent"].items() if v is not None}
+
+    normal = washout("normal")
+    assert len(normal) >= 12
+    assert np.median(list(normal.values())) == pytest.approx(40.0, abs=3.0)
+    assert all(abs(v - 40.0) < 10.0 for v in normal.values()), normal
+    ischaemia = washout("lad", defects=(Defect("LAD", 0.7, 0.5, reversible=True),))
+    lad = {s.key for s in segments_of_territory("LAD")}
+    slowest = min(ischaemia, key=ischaemia.__getitem__)
+    assert slowest in lad, ischaemia
+    assert ischaemia[slowest] < 30.0
+    others = [v for k, v in ischaemia.items() if k not in lad]
+    assert np.median(others) == pytest.approx(40.0, abs=5.0)
