@@ -212,3 +212,14 @@ def test_views_of_another_matrix_compare_per_mm2(tmp_path: Path) -> None:
     assert len(est.views_measured) == 3
     assert est.measured_share == pytest.approx(
         truth["states"][1]["earlier_injections_share"], rel=0.2)
+
+
+def test_views_acquired_in_time_frames_are_measured_as_their_sum(tmp_path: Path) -> None:
+    study, truth = simulated_perfusion(tmp_path, "lad-ischemia", 35, static_frames=5,
+                                       doses_mbq=(1110.0, 1110.0))
+    assert all(s.pixels.ndim == 3 for s in study.series)  # framed static views only
+    est = one_day_residual(study, _statics(study))
+    assert est is not None
+    assert len(est.views_measured) == 3
+    assert est.measured_share == pytest.approx(
+        truth["states"][1]["earlier_injections_share"], rel=0.15)

@@ -37,7 +37,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from planarmpi.analysis.summary import SeriesSummary
-from planarmpi.model import Finding, Level, State, StaticImage, Study
+from planarmpi.model import DynamicSeries, Finding, Level, State, StaticImage, Study
 from planarmpi.model.study import Series
 from planarmpi.qc.limits import QCLimits
 
@@ -173,22 +173,32 @@ def _dose(series: Sequence[Series]) -> float | None:
     return known[0] if known else None
 
 
-def _view_key(image: StaticImage) -> tuple[str, int | None]:
+def _view_key(image: Series) -> tuple[str, int | None]:
     a = image.acquisition
     return a.view.value, None if a.view_angle_deg is None else round(a.view_angle_deg)
 
 
+def _static_view(series: Series) -> tuple[NDArray[Any], float | None] | None:
+    """A static view's counts and duration (ms): a static image, or a view acquired in
+    time frames (its frames summed); None for any other series."""
+    if isinstance(series, StaticImage):
+        return np.asarray(series.pixels), series.frame_duration_ms
+    if isinstance(series, DynamicSeries) and series.is_framed_static:
+        return (np.asarray(series.pixels).sum(axis=0),
+                float(np.sum(series.frame_duration_ms)))
+    return None
+
+
 def _rate(summary: SeriesSummary) -> float | None:
-    image = summary.series
-    a = image.acquisition
-    if (not isinstance(image, StaticImage) or summary.heart.region is None
-            or a.acquisition_datetime is None or not image.frame_duration_ms):
+    view = _static_view(summary.series)
+    a = summary.series.acquisition
+    if view is None or summary.heart.region is None or a.acquisition_datetime is None \
+            or not view[1]:
         return None
     spacing = a.pixel_spacing_mm
     area = spacing[0] * spacing[1] if spacing else 1.0
     try:
-        return myocardial_count_rate(image.pixels, summary.heart.region.mask,
-                                     image.frame_duration_ms, area)
+        return myocardial_count_rate(view[0], summary.heart.region.mask, view[1], area)
     except ValueError:
         return None
 
@@ -203,7 +213,8 @@ def one_day_residual(study: Study, statics: Sequence[SeriesSummary]
     ----------
     study : Study
     statics : sequence of SeriesSummary
-        The static perfusion views as analysed (one image per view, windows summed).
+        The static perfusion views as analysed (one image per view, windows summed; a
+        view acquired in time frames counts as the sum of its frames).
     """
     series = [s for s in study.series if _tc99m_perfusion(s)]
     stress = [s for s in series if s.acquisition.state.is_stress]
@@ -237,7 +248,7 @@ def one_day_residual(study: Study, statics: Sequence[SeriesSummary]
     by_view: dict[str, dict[tuple[str, int | None], SeriesSummary]] = {"stress": {}, "rest": {}}
     for summary in statics:
         image = summary.series
-        if isinstance(image, StaticImage) and _tc99m_perfusion(image):
+        if _static_view(image) is not None and _tc99m_perfusion(image):
             st = image.acquisition.state
             group = "stress" if st.is_stress else "rest" if st is State.REST else None
             if group:
@@ -251,7 +262,7 @@ def one_day_residual(study: Study, statics: Sequence[SeriesSummary]
         a1, a2 = s1.series.acquisition, s2.series.acquisition
         if (a1.pixel_spacing_mm is None) != (a2.pixel_spacing_mm is None) or (
                 a1.pixel_spacing_mm is None
-                and s1.series.pixels.shape != s2.series.pixels.shape):
+                and s1.series.pixels.shape[-2:] != s2.series.pixels.shape[-2:]):
             continue  # rates per mm² compare; per pixel only on one matrix
         r1, r2 = _rate(s1), _rate(s2)
         if r1 is None or r2 is None or r2 <= 0:
