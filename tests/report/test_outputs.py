@@ -166,3 +166,38 @@ def test_sr_codes_the_defect_with_its_territory(pictures):
     walk(ds.ContentSequence)
     assert (None, "251055003") in coded
     assert ("251055003", "59438005") in coded
+
+
+def test_sr_states_a_one_state_defect_at_its_territory(tmp_path):
+    """A stress-only LAD ischaemia: no reversibility code applies, so the SR holds the
+    defect as a Perfusion finding (SNOMED 371863001) in words at the LAD (59438005), and
+    stays valid (dciodvfy)."""
+    from dataclasses import replace
+
+    from planarmpi.model import State
+    from planarmpi.simulate import simulate_study
+    from planarmpi.simulate.presets import preset
+
+    simulate_study(replace(preset("lad-ischemia"), states=(State.STRESS_EXERCISE,),
+                           gated_view=None), tmp_path / "in", seed=36)
+    assert main(["analyze", str(tmp_path / "in"), "--out", str(tmp_path / "out"),
+                 "--generated-at", "2026-01-15T14:00"]) == 0
+    (sr_path,) = (tmp_path / "out").glob("*/report-sr.dcm")
+    ds = pydicom.dcmread(sr_path)
+    found = []
+
+    def walk(items):
+        for item in items:
+            if item.ValueType == "TEXT" and \
+                    item.ConceptNameCodeSequence[0].CodeValue == "371863001":
+                sites = [c.ConceptCodeSequence[0].CodeValue for c in item.ContentSequence]
+                found.append((item.TextValue, sites))
+            walk(item.get("ContentSequence", []))
+
+    walk(ds.ContentSequence)
+    assert len(found) == 1
+    text, sites = found[0]
+    assert "perfusion defect" in text
+    assert "one state" in text
+    assert sites == ["59438005"]
+    assert errors_of(sr_path) == []

@@ -218,14 +218,22 @@ def _content(report: Report, result: dict[str, Any], coding: dict[str, Any] | No
                                                relationship_type="CONTAINS"))
         for defect in report.defects:
             territory, kind = defect["territory"], defect["kind"]
-            if territory in _TERRITORY and kind in _PERFUSION_KIND:
+            if territory not in _TERRITORY:
+                continue
+            if kind in _PERFUSION_KIND:
                 item = hd.sr.CodeContentItem(name=codes.SCT.MyocardialPerfusion,
                                              value=_PERFUSION_KIND[kind],
                                              relationship_type="CONTAINS")
-                item.ContentSequence = hd.sr.ContentSequence([hd.sr.CodeContentItem(
-                    name=Code("363698007", "SCT", "Finding Site"),
-                    value=_TERRITORY[territory], relationship_type="HAS CONCEPT MOD")])
-                items.append(item)
+            else:
+                # One state imaged: SNOMED codes a defect by its reversibility only, so the
+                # finding is a Perfusion finding (371863001) in words, at its territory.
+                item = _text(codes.SCT.PerfusionFinding,
+                             f"{defect['severity']} perfusion defect of {defect['extent']} "
+                             f"extent ({', '.join(defect['segments'])}); {kind}")
+            item.ContentSequence = hd.sr.ContentSequence([hd.sr.CodeContentItem(
+                name=Code("363698007", "SCT", "Finding Site"),
+                value=_TERRITORY[territory], relationship_type="HAS CONCEPT MOD")])
+            items.append(item)
     if result.get("lung_heart_ratio") is not None:
         items.append(_num(LOCAL_CODES["lung_heart_ratio"], result["lung_heart_ratio"],
                           codes.UCUM.Ratio))
