@@ -220,6 +220,7 @@ def _content(report: Report, result: dict[str, Any], coding: dict[str, Any] | No
             territory, kind = defect["territory"], defect["kind"]
             if territory not in _TERRITORY:
                 continue
+            item: hd.sr.CodeContentItem | hd.sr.TextContentItem
             if kind in _PERFUSION_KIND:
                 item = hd.sr.CodeContentItem(name=codes.SCT.MyocardialPerfusion,
                                              value=_PERFUSION_KIND[kind],
