@@ -65,3 +65,28 @@ def test_a_low_one_day_dose_ratio_qualifies_the_impression(tmp_path: Path) -> No
     assert (f"One-day protocol exercise stress first, rest 3.0 h later; second injection "
             f"{protocol['ratio']:.1f}× the first's remaining activity (measured): the rest "
             f"images hold {share}% of their myocardial counts") in text
+
+
+def test_a_segment_read_fixed_for_improving_too_little_is_not_said_reduced_at_rest(
+        tmp_path: Path) -> None:
+    """LAD ischaemia, seed 34: ANT-3 scores 1 at stress and 0 at rest, but improves by
+    less than the 10% reversibility needs, so its class is ``scar`` and nothing at rest
+    corroborates it. The text said "The rest images show the reduction of ANT-3" — the
+    rest images show none; it now says what happened."""
+    study = static_perfusion_study(tmp_path, "lad-ischemia", 34)
+    outcome = analyze_perfusion(study)
+    assert outcome is not None
+    perf = outcome.section
+    barely = [g["segment"] for g in perf["reversibility"]["segments"]
+              if g["classification"] == "scar" and g["rest_score"] == 0
+              and g.get("corroborated_at_rest") is False]
+    assert barely == ["ANT-3"]
+    report = build_report({"study_instance_uid": study.study_instance_uid,
+                           "patient": {"patient_id": "P", "sex": "M"}, "series": [],
+                           "ejection_fractions": [], "qc": {"status": "pass", "findings": []},
+                           "wall_motion": [], "function": [], "perfusion": perf},
+                          clock=dt.datetime(2026, 12, 3, 9, 0))
+    text = " ".join(render_text(report).split())
+    assert "The rest images show the reduction of ANT-3" not in text
+    assert ("ANT-3: within the rest limits but less than 10% of the normal uptake better "
+            "than at stress, so not read as reversible") in text

@@ -17,6 +17,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from planarmpi.analysis.perfusion.params import PerfusionParams
 from planarmpi.model import State
 from planarmpi.model.clinical import (
     MBQ_PER_MCI,
@@ -384,6 +385,14 @@ def _quality_section(result: dict[str, Any]) -> tuple[Section, str]:
 _TERRITORY_KIND = {"ischemia": "reversible", "scar": "fixed", "mixed": "partially reversible"}
 
 
+def _min_improvement(perf: dict[str, Any]) -> float:
+    """The improvement (% of the normal mean) a segment needed to read reversible."""
+    value = (perf.get("settings") or {}).get("reversibility_min_improvement_percent")
+    # A result.json older than its ``settings`` was analysed with the default.
+    return float(value) if value is not None \
+        else PerfusionParams().reversibility_min_improvement_percent
+
+
 def _perfusion_section(result: dict[str, Any], p: ReportParams
                        ) -> tuple[Section | None, list[str], str, list[dict[str, Any]]]:
     """The section, the impression sentences, the perfusion verdict and the defects
@@ -456,7 +465,12 @@ def _perfusion_section(result: dict[str, Any], p: ReportParams
             # A fixed reduction the rest images show in one view only does not decide the
             # kind when the territory's other segments do (perfusion.fixed_min_views).
             counted_entries = [e for e in entries if e.get("corroborated_at_rest", True)]
-            one_view = [e["segment"] for e in entries if e.get("corroborated_at_rest") is False]
+            # Fixed reductions the rest images show in one view only, and segments within
+            # the rest limits that were read fixed only for improving too little — no rest
+            # reduction shows them (neither counts in the territory's kind).
+            uncounted = [e for e in entries if e.get("corroborated_at_rest") is False]
+            one_view = [e["segment"] for e in uncounted if e.get("rest_score")]
+            barely = [e["segment"] for e in uncounted if not e.get("rest_score")]
             classes = [e["classification"] for e in counted_entries or entries]
             analysed = _TERRITORY_KIND.get((rev.get("territories") or {}).get(territory, ""))
             if analysed is not None:
@@ -496,7 +510,11 @@ def _perfusion_section(result: dict[str, Any], p: ReportParams
                 f"extent{one_state} — {names}."
                 + (f" The rest images show the reduction of {', '.join(one_view)} in that "
                    "view only: attenuation or a normal variant cannot be excluded there."
-                   if one_view else ""))
+                   if one_view else "")
+                + (f" {', '.join(barely)}: within the rest limits but less than "
+                   f"{_min_improvement(perf):g}% of the normal uptake better than at stress, "
+                   "so not read as reversible; no reduction on the rest images, so not "
+                   "counted as fixed either." if barely else ""))
             meaning = {"reversible": "consistent with ischemia",
                        "fixed": "consistent with infarction (scar)",
                        "partially reversible": "consistent with infarction with peri-infarct "
