@@ -258,3 +258,16 @@ def test_batch_pairs_a_two_day_protocol_across_units(per_study_export: dict, tmp
     apart = run_batch([str(root)], tmp_path / "apart", options=BatchOptions(report=False),
                       workers=2)
     assert apart.studies_ok == 3
+
+
+def test_the_headers_give_each_simulated_files_tracer_and_state(two_day_unit: dict):
+    """Pairing reads headers only: every simulated file's tracer and state as read in full."""
+    from planarmpi.io.dataset import tracer_and_state
+    from planarmpi.io.reader import read_dataset, read_file
+
+    files = sorted(Path(two_day_unit["one"]).glob("*.dcm"))
+    assert len(files) == 6
+    for path in files:
+        series, _ = read_file(path)
+        assert {(s.acquisition.tracer, s.acquisition.state) for s in series} == {
+            tracer_and_state(read_dataset(str(path), pixels=False), str(path))}

@@ -148,3 +148,21 @@ def test_inspect_of_spect_explains_and_fails(samples: Path,
     err = capsys.readouterr().err
     assert "barre_NM-MONO2-16-13x-heart.dcm" in err
     assert "SPECT (RECON TOMO)" in err
+
+
+@pytest.mark.parametrize("name", ["kanoun_poumonsReins_static_ant_post.dcm",
+                                  "wg04_NM1_UNC.dcm", "nmqc_UNIFORMIDAD_1_flood.dcm"])
+def test_the_header_alone_tells_tracer_and_state_as_the_full_read(samples: Path,
+                                                                  name: str) -> None:
+    """``tracer_and_state`` (batch pairing reads headers only) agrees with the full read
+    on real vendor files; a SPECT file is declined by both."""
+    from planarmpi.io.dataset import tracer_and_state
+    from planarmpi.io.reader import read_dataset
+
+    path = str(samples / name)
+    series, _ = read_file(path)
+    expected = {(s.acquisition.tracer, s.acquisition.state) for s in series}
+    assert {tracer_and_state(read_dataset(path, pixels=False), path)} == expected
+    spect = str(samples / "nmqc_Jaszczak_recon_tomo.dcm")
+    with pytest.raises(DeclinedInputError):
+        tracer_and_state(read_dataset(spect, pixels=False), spect)

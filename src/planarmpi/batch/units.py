@@ -114,29 +114,41 @@ def iter_units(inputs: list[str]) -> Iterator[str]:
 def unit_studies(unit: str) -> list[dict[str, Any]]:
     """The studies of a local unit, for pairing units (:func:`pair_units`): per study its
     Patient ID, Study Instance UID, date and perfusion sides (``stress``/``rest``,
-    :func:`planarmpi.model.study.perfusion_sides`). The images are read (their states are
-    found from the series), not analysed. Never raises: an unreadable unit has none."""
+    :func:`planarmpi.model.study.perfusion_sides`), from the files' headers alone (no
+    pixel data is read). Never raises: an unreadable file or unit adds nothing (its
+    analysis says what is wrong with it)."""
     import warnings
 
-    from planarmpi.io.reader import Problem, iter_studies
+    from planarmpi.io.dataset import study_header_from_dataset, tracer_and_state
+    from planarmpi.io.reader import Problem, iter_dicom_files, read_dataset
     from planarmpi.model.study import perfusion_sides
 
-    out: list[dict[str, Any]] = []
+    found: dict[str, dict[str, Any]] = {}
+    images: dict[str, list[Any]] = {}
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=UserWarning, module=r"pydicom(\..*)?")
-            for found in iter_studies([unit]):
-                if isinstance(found, Problem):
+            for item in iter_dicom_files([unit]):
+                if isinstance(item, Problem):
                     continue
-                sides = perfusion_sides((a.tracer, a.state) for a in found.acquisitions)
-                date = found.header.study_date
-                out.append({"unit": unit, "patient_id": found.patient.patient_id,
-                            "study_instance_uid": found.study_instance_uid,
-                            "study_date": date.isoformat() if date else None,
-                            "sides": sorted(sides)})
-    except Exception:  # the analysis of the unit says what is wrong with it
+                path = str(item[0])
+                try:
+                    ds = read_dataset(path, pixels=False)
+                    uid = str(ds.get("StudyInstanceUID", "") or "").strip()
+                    if not uid:
+                        continue
+                    images.setdefault(uid, []).append(tracer_and_state(ds, path))
+                    if uid not in found:
+                        date = study_header_from_dataset(ds, path).study_date
+                        found[uid] = {"unit": unit, "study_instance_uid": uid,
+                                      "patient_id": str(ds.get("PatientID", "") or "").strip(),
+                                      "study_date": date.isoformat() if date else None}
+                except Exception:  # declined (SPECT, SR) or unreadable: no image here
+                    continue
+    except Exception:
         return []
-    return out
+    return [{**row, "sides": sorted(perfusion_sides(images[uid]))}
+            for uid, row in found.items()]
 
 
 def pair_units(index: list[dict[str, Any]], max_days: int = COMBINE_MAX_DAYS

@@ -51,6 +51,7 @@ __all__ = [
     "patient_from_dataset",
     "series_from_dataset",
     "study_header_from_dataset",
+    "tracer_and_state",
 ]
 
 #: Largest Rows / Columns accepted (a 4096 matrix is beyond any gamma camera).
@@ -554,6 +555,38 @@ def _patient_orientation(ds: Dataset) -> tuple[str, str] | None:
     return parts[0], parts[1]
 
 
+def _descriptions(ds: Dataset) -> list[tuple[str, str]]:
+    return [(k, _str(ds, k)) for k in ("SeriesDescription", "ProtocolName", "ImageComments")
+            if _str(ds, k)]
+
+
+def _tracer_and_state(ds: Dataset, path: str, windows: dict[int, EnergyWindow]
+                      ) -> tuple[Radiopharmaceutical, tuple[State, str, str]]:
+    descriptions = _descriptions(ds)
+    all_text = " ".join(t for _, t in descriptions) + " " + _str(ds, "StudyDescription")
+    pharm = _radiopharmaceutical(ds, path, windows, all_text)
+    return pharm, _state(
+        ds, [*descriptions, ("StudyDescription", _str(ds, "StudyDescription"))])
+
+
+def tracer_and_state(ds: Dataset, path: str) -> tuple[Tracer, State]:
+    """The tracer and the state (rest, stress, ...) of one dataset, from its header alone
+    (read without pixel data), as :func:`series_from_dataset` finds them.
+
+    Raises
+    ------
+    DeclinedInputError
+        For SPECT, other modalities and non-image objects.
+    InvalidDicomError
+        For an unreadable energy window or dose.
+    """
+    reason = decline_reason(ds)
+    if reason is not None:
+        raise DeclinedInputError(path, reason)
+    pharm, (state, _, _) = _tracer_and_state(ds, path, _energy_windows(ds, path))
+    return pharm.tracer, state
+
+
 def series_from_dataset(ds: Dataset, path: str) -> tuple[list[Series], list[Finding]]:
     """All planar images of one NM (or NM Secondary Capture) dataset.
 
@@ -643,15 +676,8 @@ def series_from_dataset(ds: Dataset, path: str) -> tuple[list[Series], list[Find
         raise InvalidDicomError(path, str(exc)) from exc
 
     windows = _energy_windows(ds, path)
-    descriptions = [
-        (k, _str(ds, k)) for k in ("SeriesDescription", "ProtocolName", "ImageComments")
-        if _str(ds, k)
-    ]
-    all_text = " ".join(t for _, t in descriptions) + " " + _str(ds, "StudyDescription")
-    pharm = _radiopharmaceutical(ds, path, windows, all_text)
-    state, state_source, state_note = _state(
-        ds, [*descriptions, ("StudyDescription", _str(ds, "StudyDescription"))]
-    )
+    descriptions = _descriptions(ds)
+    pharm, (state, state_source, state_note) = _tracer_and_state(ds, path, windows)
     if state is State.UNKNOWN:
         findings.append(
             Finding(
