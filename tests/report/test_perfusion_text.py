@@ -14,6 +14,16 @@ from planarmpi.report.render import render_text
 from planarmpi.simulate.phantom import Defect
 
 
+def _perfusion_report_text(uid: str, perf: dict) -> str:
+    """The report of a result holding only ``perf``, as one line of words."""
+    report = build_report({"study_instance_uid": uid,
+                           "patient": {"patient_id": "P", "sex": "M"}, "series": [],
+                           "ejection_fractions": [], "qc": {"status": "pass", "findings": []},
+                           "wall_motion": [], "function": [], "perfusion": perf},
+                          clock=dt.datetime(2026, 12, 3, 9, 0))
+    return " ".join(render_text(report).split())
+
+
 def test_every_segment_scored_at_stress_is_described(tmp_path: Path) -> None:
     """A reversible RCA defect and a small fixed LAD one: the LAD is named from the rest
     images' fit with that fit's segments, so a stress-reduced LAD segment outside them is
@@ -32,12 +42,7 @@ def test_every_segment_scored_at_stress_is_described(tmp_path: Path) -> None:
     assert unattributed, "the case is meant to leave a scored segment unattributed"
     assert unattributed == set(scored) - attributed
     assert all(g["territory"] == "LAD" for g in perf["unattributed_segments"])
-    report = build_report({"study_instance_uid": study.study_instance_uid,
-                           "patient": {"patient_id": "P", "sex": "M"}, "series": [],
-                           "ejection_fractions": [], "qc": {"status": "pass", "findings": []},
-                           "wall_motion": [], "function": [], "perfusion": perf},
-                          clock=dt.datetime(2026, 12, 3, 9, 0))
-    text = " ".join(render_text(report).split())
+    text = _perfusion_report_text(study.study_instance_uid, perf)
     prose = text.split("Segment Territory Stress score")[0]  # the table lists them all
     for key, score in scored.items():
         assert re.search(rf"\({key}, score {score}\b", prose), key
@@ -81,12 +86,7 @@ def test_a_segment_read_fixed_for_improving_too_little_is_not_said_reduced_at_re
               if g["classification"] == "scar" and g["rest_score"] == 0
               and g.get("corroborated_at_rest") is False]
     assert barely == ["ANT-3"]
-    report = build_report({"study_instance_uid": study.study_instance_uid,
-                           "patient": {"patient_id": "P", "sex": "M"}, "series": [],
-                           "ejection_fractions": [], "qc": {"status": "pass", "findings": []},
-                           "wall_motion": [], "function": [], "perfusion": perf},
-                          clock=dt.datetime(2026, 12, 3, 9, 0))
-    text = " ".join(render_text(report).split())
+    text = _perfusion_report_text(study.study_instance_uid, perf)
     assert "The rest images show the reduction of ANT-3" not in text
     assert ("ANT-3: within the rest limits but less than 10% of the normal uptake better "
             "than at stress, so not read as reversible") in text
