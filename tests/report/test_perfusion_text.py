@@ -90,3 +90,5 @@ def test_a_segment_read_fixed_for_improving_too_little_is_not_said_reduced_at_re
     assert "The rest images show the reduction of ANT-3" not in text
     assert ("ANT-3: within the rest limits but less than 10% of the normal uptake better "
             "than at stress, so not read as reversible") in text
+    # The segment table says why beside its rest score of 0.
+    assert "ANT-3 apical LAD 1 0 scar (improved < 10%)" in text

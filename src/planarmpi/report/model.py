@@ -583,6 +583,9 @@ def _perfusion_section(result: dict[str, Any], p: ReportParams
     for g in segments:
         r = rev_by_segment.get(g["segment"])
         kind = r["classification"] if r else "—"
+        if r and kind == "scar" and not r.get("rest_score"):
+            # Within the rest limits, read fixed only for improving too little.
+            kind = f"scar (improved < {_min_improvement(perf):g}%)"
         if r and r.get("redistribution_classification"):
             kind += f" (reinjection; {r['redistribution_classification']} on redistribution)"
         if verdict == "normal" and kind not in ("normal", "—"):
