@@ -29,7 +29,7 @@ The measured one decides when both exist.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -156,15 +156,9 @@ def _tc99m_perfusion(series: Series) -> bool:
     return t.is_technetium and t.is_perfusion_agent
 
 
-def _first_time(series: Sequence[Series], attribute: str) -> dt.datetime | None:
-    times = []
-    for s in series:
-        a = s.acquisition
-        value = (a.radiopharmaceutical.injection_datetime if attribute == "injection"
-                 else a.acquisition_datetime)
-        if value is not None:
-            times.append(value)
-    return min(times) if times else None
+def _earliest(times: Iterable[dt.datetime | None]) -> dt.datetime | None:
+    known = [t for t in times if t is not None]
+    return min(known) if known else None
 
 
 def _dose(series: Sequence[Series]) -> float | None:
@@ -222,8 +216,10 @@ def one_day_residual(study: Study, statics: Sequence[SeriesSummary]
     if not stress or not rest:
         return None
     groups = {"stress": stress, "rest": rest}
-    inj = {k: _first_time(v, "injection") for k, v in groups.items()}
-    img = {k: _first_time(v, "acquisition") for k, v in groups.items()}
+    inj = {k: _earliest(s.acquisition.radiopharmaceutical.injection_datetime for s in v)
+           for k, v in groups.items()}
+    img = {k: _earliest(s.acquisition.acquisition_datetime for s in v)
+           for k, v in groups.items()}
     times = None
     for candidate in (inj, img):
         ts, tr = candidate["stress"], candidate["rest"]
