@@ -306,7 +306,7 @@ def static_duration_ms(spec: SimulationSpec, injections: Sequence[Radiopharmaceu
     """A static view's duration for ``counts_per_view`` at the activity present: 300 s ×
     a full dose injected at ``state_start`` over the activity in the patient at
     ``acquired``."""
-    half_life = spec.tracer.half_life_h or 6.0067
+    half_life = _half_life_h(spec.tracer)
     full = FULL_DOSE_MBQ.get(spec.tracer, _DEFAULT_FULL_DOSE_MBQ)
     reference = full * 2.0 ** (-(acquired - state_start).total_seconds() / 3600.0 / half_life)
     present = activity_mbq(injections, acquired, half_life)
@@ -341,11 +341,16 @@ def _earlier_share(spec: SimulationSpec, injections: Sequence[Radiopharmaceutica
     of the first (the pixels do not)."""
     if not injections or injections[-1].injection_datetime != state_start:
         return 0.0  # imaged on an earlier injection (redistribution): no second dose
-    when = state_start + dt.timedelta(minutes=30)
-    half_life = spec.tracer.half_life_h or 6.0067
-    total = activity_mbq(injections, when, half_life)
-    own = activity_mbq(injections[-1:], when, half_life)
-    return 1.0 - own / total if total > 0 else 0.0
+    shares = injection_shares(injections, state_start + dt.timedelta(minutes=30),
+                              _half_life_h(spec.tracer))
+    return 1.0 - shares[-1] if sum(shares) > 0 else 0.0
+
+
+def _half_life_h(tracer: Tracer) -> float:
+    """The simulated tracer's half-life (every simulated tracer is Tc-99m or Tl-201)."""
+    half_life = tracer.half_life_h
+    assert half_life is not None, tracer
+    return half_life
 
 
 def _uid(seed: int, *parts: object) -> str:
@@ -534,7 +539,7 @@ def simulate_study(
                     injected_views[-1][view_name] = expected
                 if residual and own_injection and len(injected) > 1:
                     shares = injection_shares(injected, state_start + dt.timedelta(minutes=30),
-                                              spec.tracer.half_life_h or 6.0067)
+                                              _half_life_h(spec.tracer))
                     expected = _with_residual(expected, shares,
                                               [v.get(view_name) for v in injected_views[:-1]])
                 moves = [m for m in spec.motion if m.applies(view_name, state)]
@@ -553,8 +558,7 @@ def simulate_study(
                     hours = (acq.acquisition_datetime - ref_time).total_seconds() / 3600.0
                     view_spec = replace(spec, counts_per_view=(
                         spec.counts_per_view * float(expected.sum()) / ref_sum
-                        * (1.0 - washout) * 2.0 ** (-hours / (spec.tracer.half_life_h
-                                                              or 73.01))))
+                        * (1.0 - washout) * 2.0 ** (-hours / _half_life_h(spec.tracer))))
                 if spec.static_frames > 1:
                     write([DynamicSeries.from_phases(
                         acq, _static_frames(expected, moves, view_spec, rng),
