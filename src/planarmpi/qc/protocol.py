@@ -221,10 +221,11 @@ def one_day_residual(study: Study, statics: Sequence[SeriesSummary]
     img = {k: _earliest(s.acquisition.acquisition_datetime for s in v)
            for k, v in groups.items()}
     times = None
+    from_injections = False
     for candidate in (inj, img):
         ts, tr = candidate["stress"], candidate["rest"]
         if ts is not None and tr is not None and ts != tr:
-            times = (ts, tr)
+            times, from_injections = (ts, tr), candidate is inj
             break
     if times is None:
         return None
@@ -235,7 +236,7 @@ def one_day_residual(study: Study, statics: Sequence[SeriesSummary]
     dose_ratio = decayed = None
     if d1 and d2:
         dose_ratio = d2 / d1
-        if inj[first] and inj[second] and times == (inj["stress"], inj["rest"]):
+        if from_injections:
             decayed = d2 / (d1 * 2.0 ** (-hours / half_life))
 
     def state_of(group: str) -> State:

@@ -8,7 +8,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -334,6 +334,14 @@ def _with_residual(own: Array, shares: Sequence[float], earlier: Sequence[Array 
     return np.asarray(mixed * own.sum(), dtype=np.float64)
 
 
+class _InjectedView(NamedTuple):
+    """A static view of an injection's own state."""
+
+    expected: Array
+    acquired: dt.datetime
+    duration_ms: float
+
+
 def _earlier_share(spec: SimulationSpec, injections: Sequence[Radiopharmaceutical],
                    state_start: dt.datetime) -> float:
     """Share of the activity present 30 min into a state's imaging that earlier
@@ -446,14 +454,12 @@ def simulate_study(
                           else ((126.0, 154.0),), "PHOTOPEAK")
     doses = iter(injection_doses_mbq(spec))
     injected: list[Radiopharmaceutical] = []
-    # Per injection given so far, its state's expected image of each static view (for
-    # ``one_day_residual``).
-    injected_views: list[dict[str, Array]] = []
+    # Per injection given so far, each static view of its own state: the expected image
+    # (for ``one_day_residual``), when it was acquired and for how long (for
+    # ``tl201_washout_fraction``).
+    injected_views: list[dict[str, _InjectedView]] = []
     residual = (spec.one_day_residual and spec.tracer.is_technetium
                 and spec.tracer.is_perfusion_agent)
-    # Per static view of the last injection's own state: its unnormalised projection's
-    # sum, acquisition time and duration (for ``tl201_washout_fraction``).
-    injection_views: dict[str, tuple[float, dt.datetime, float]] = {}
     camera = _Camera.for_matrix(spec.matrix, spec.pixel_mm)
     body = body_masks(a, camera.grid)
     series_counter = iter(range(1, 1000))
@@ -472,7 +478,6 @@ def simulate_study(
             injected.append(Radiopharmaceutical(spec.tracer, spec.tracer.value, next(doses),
                                                 state_start))
             injected_views.append({})
-            injection_views = {}
         own_injection = injected[-1].injection_datetime == state_start
         washout = (spec.tl201_washout_fraction if state is State.REDISTRIBUTION
                    else None)
@@ -535,13 +540,13 @@ def simulate_study(
                 if view_name == "ANT":
                     state_truth["lung_heart_ratio"] = _lung_heart_ratio(
                         phase_volumes[0], body, a, camera)
-                if own_injection:
-                    injected_views[-1][view_name] = expected
+                own = expected
                 if residual and own_injection and len(injected) > 1:
                     shares = injection_shares(injected, state_start + dt.timedelta(minutes=30),
                                               _half_life_h(spec.tracer))
+                    earlier = [v.get(view_name) for v in injected_views[:-1]]
                     expected = _with_residual(expected, shares,
-                                              [v.get(view_name) for v in injected_views[:-1]])
+                                              [v.expected if v else None for v in earlier])
                 moves = [m for m in spec.motion if m.applies(view_name, state)]
                 kind = SeriesKind.DYNAMIC if spec.static_frames > 1 else SeriesKind.STATIC
                 acq = (acquisition(kind, view_name, next(series_counter))
@@ -550,14 +555,15 @@ def simulate_study(
                 assert acq.acquisition_datetime is not None
                 view_spec, duration = spec, duration_of(acq)
                 if own_injection:
-                    injection_views[view_name] = (float(expected.sum()),
-                                                  acq.acquisition_datetime, duration)
-                elif washout is not None and view_name in injection_views:
+                    injected_views[-1][view_name] = _InjectedView(
+                        own, acq.acquisition_datetime, duration)
+                elif washout is not None and view_name in injected_views[-1]:
                     # Acquired for the stress view's time, holding what is left.
-                    ref_sum, ref_time, duration = injection_views[view_name]
-                    hours = (acq.acquisition_datetime - ref_time).total_seconds() / 3600.0
+                    ref = injected_views[-1][view_name]
+                    duration = ref.duration_ms
+                    hours = (acq.acquisition_datetime - ref.acquired).total_seconds() / 3600.0
                     view_spec = replace(spec, counts_per_view=(
-                        spec.counts_per_view * float(expected.sum()) / ref_sum
+                        spec.counts_per_view * float(expected.sum()) / float(ref.expected.sum())
                         * (1.0 - washout) * 2.0 ** (-hours / _half_life_h(spec.tracer))))
                 if spec.static_frames > 1:
                     write([DynamicSeries.from_phases(
