@@ -12,6 +12,7 @@ import pytest
 from planarmpi.batch import BatchOptions, analyze_unit
 from planarmpi.batch.runner import _check_duplicates, _remember_studies
 from planarmpi.batch.units import unit_key
+from planarmpi.qc.limits import QCLimits
 
 
 def _fake_study(uid: str) -> SimpleNamespace:
@@ -81,19 +82,26 @@ def test_a_units_studies_are_analysed_with_the_site_settings(monkeypatch: pytest
     settings = tmp_path / "site.yaml"
     settings.write_text("abnormal_summed_score: 5\nscoring:\n  sd_multiplier: 3\n")
     used = []
+    used_qc = []
     monkeypatch.setattr(reader, "iter_studies", lambda inputs: iter([_fake_study("1.2.3")]))
 
     def analyze(study, options):
         used.append(options.perfusion)
+        used_qc.append(options.qc)
         raise OSError("stop here")
 
     monkeypatch.setattr(pipeline, "analyze_study", analyze)
     monkeypatch.setattr(outputs, "write_study_outputs", lambda *a, **k: None)
-    analyze_unit("/archive/unit-a", str(tmp_path), BatchOptions(perfusion_settings=str(settings)))
+    qc = tmp_path / "qc.yaml"
+    qc.write_text("min_view_counts_tl201: 400000\n")
+    analyze_unit("/archive/unit-a", str(tmp_path), BatchOptions(perfusion_settings=str(settings),
+                                                                qc_settings=str(qc)))
     analyze_unit("/archive/unit-b", str(tmp_path), BatchOptions())
     assert used[0].abnormal_summed_score == 5
     assert used[0].scoring.sd_multiplier == 3.0
     assert used[1].abnormal_summed_score == 3  # the built-in settings without a file
+    assert used_qc[0].min_view_counts_tl201 == 400000.0
+    assert used_qc[1] == QCLimits()
 
 
 def test_the_summary_row_lists_the_unattributed_segments(tmp_path: Path):

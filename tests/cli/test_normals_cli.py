@@ -187,6 +187,45 @@ def test_perfusion_settings_change_the_verdict_and_are_recorded(
     assert not out.exists()
 
 
+def test_qc_settings_change_the_findings_and_are_recorded(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A site's QC limits decide the counts-per-view finding, and result.json records
+    the limits that judged it; a bad file stops the analysis before anything is written."""
+    patient = tmp_path / "patient"
+    _study(patient, 7)
+    default = tmp_path / "default"
+    assert main(["analyze", str(patient), "--out", str(default), "--no-report"]) == 0
+    (doc,) = [json.loads(p.read_text()) for p in default.glob("*/result.json")]
+    totals = [s["total_counts"] for s in doc["series"] if s.get("total_counts")]
+    assert totals
+    assert doc["qc"]["limits"]["min_view_counts_tc99m"] == 1.0e6
+    low = [f for f in doc["qc"]["findings"] if f["code"] == "LOW_VIEW_COUNTS"]
+    assert bool(low) == (min(totals) < 1.0e6)
+
+    for factor, expect_low in ((0.5, False), (2.0, True)):
+        limit = (min(totals) if factor < 1 else max(totals)) * factor
+        settings = tmp_path / f"qc-{factor}.yaml"
+        settings.write_text(f"min_view_counts_tc99m: {limit}\n")
+        out = tmp_path / f"site-{factor}"
+        assert main(["analyze", str(patient), "--out", str(out), "--no-report",
+                     "--qc-settings", str(settings)]) == 0
+        (site,) = [json.loads(p.read_text()) for p in out.glob("*/result.json")]
+        assert site["qc"]["limits"]["min_view_counts_tc99m"] == pytest.approx(limit)
+        assert site["qc"]["limits"]["min_lv_max_counts_per_pixel"] == 100.0
+        low = [f for f in site["qc"]["findings"] if f["code"] == "LOW_VIEW_COUNTS"]
+        assert bool(low) is expect_low
+        if expect_low:
+            assert f"{limit / 1e3:.0f} k recommended" in low[0]["message"]
+
+    bad = tmp_path / "bad-qc.yaml"
+    bad.write_text("min_view_counts_tc99m: -1\n")
+    capsys.readouterr()
+    out = tmp_path / "not-written"
+    assert main(["analyze", str(patient), "--out", str(out), "--qc-settings", str(bad)]) == 2
+    assert f"{bad}: QC limit min_view_counts_tc99m must be > 0" in capsys.readouterr().err
+    assert not out.exists()
+
+
 def _two_day(folder: Path, seed: int) -> None:
     """A normal imaged as a two-day protocol: a stress study and, two days earlier, a rest
     study (separate Study Instance UIDs) of one patient."""

@@ -54,8 +54,11 @@ def test_serve_reads_a_folder_of_limits_and_a_settings_file(tmp_path) -> None:
         write_limits(limits, folder / f"{limits.tracer_group}-{limits.sex.value}.json")
     settings = tmp_path / "site.yaml"
     settings.write_text("scoring:\n  sd_multiplier: 3\n")
+    qc = tmp_path / "qc.yaml"
+    qc.write_text("min_lv_max_counts_per_pixel: 80\n")
     options = analysis_options(_settings(tmp_path, normals=str(folder),
-                                         perfusion_settings=str(settings)))
+                                         perfusion_settings=str(settings), qc_settings=str(qc)))
+    assert options.qc.min_lv_max_counts_per_pixel == 80.0
     assert [(x.tracer_group, x.sex) for x in options.normal_limits] == [
         (x.tracer_group, x.sex) for x in sorted(builtin_limits()[:2],
                                                 key=lambda x: f"{x.tracer_group}-{x.sex.value}")]
@@ -94,6 +97,7 @@ def test_serve_folder_may_hold_wall_motion_normals_beside_limits(tmp_path) -> No
     (lambda t: {"normals": str(t / "nowhere")}, "no such normal-limits file or folder"),
     (lambda t: {"normals": str(t)}, "no normals files (*.json) in the folder"),
     (lambda t: {"perfusion_settings": str(t / "missing.yaml")}, "cannot be read"),
+    (lambda t: {"qc_settings": str(t / "missing-qc.yaml")}, "missing-qc.yaml: cannot be read"),
 ])
 def test_serve_refuses_bad_site_files_before_starting(tmp_path, make, message) -> None:
     with pytest.raises(InvalidInputError, match=re.escape(message)):

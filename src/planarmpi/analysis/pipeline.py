@@ -26,6 +26,7 @@ from planarmpi.model import Chamber, Finding, GatedSeries, Level, State, Study, 
 from planarmpi.qc.checks import check_study, views_as_analysed
 from planarmpi.qc.limits import QCLimits
 from planarmpi.qc.protocol import ONE_DAY_MAX_HOURS, one_day_residual
+from planarmpi.qc.settings import qc_limits_to_mapping
 
 __all__ = ["AnalysisOptions", "analyze_study", "normal_wall_motion", "read_normals_file",
            "site_options", "with_wall_motion_normals"]
@@ -79,9 +80,11 @@ def with_wall_motion_normals(options: AnalysisOptions,
 
 
 def site_options(normals: Iterable[str | os.PathLike[str]] = (),
-                 perfusion_settings: str | os.PathLike[str] | None = None) -> AnalysisOptions:
-    """A site's analysis options: its normals files and its perfusion settings file (the
-    built-in settings without one). What ``analyze``, ``batch`` and ``serve`` share.
+                 perfusion_settings: str | os.PathLike[str] | None = None,
+                 qc_settings: str | os.PathLike[str] | None = None) -> AnalysisOptions:
+    """A site's analysis options: its normals files, its perfusion settings file and its
+    QC limits file (the built-in settings and limits without them). What ``analyze``,
+    ``batch`` and ``serve`` share.
 
     ``normals`` may hold both kinds of file (:func:`read_normals_file`): perfusion limits
     are used before the built-in limits for their tracer and sex; wall-motion normals
@@ -94,6 +97,7 @@ def site_options(normals: Iterable[str | os.PathLike[str]] = (),
         one method.
     """
     from planarmpi.analysis.perfusion.settings import read_perfusion_settings
+    from planarmpi.qc.settings import read_qc_settings
 
     limits: list[NormalLimits] = []
     motion: dict[MotionMethod, WallMotionNormals] = {}
@@ -108,6 +112,7 @@ def site_options(normals: Iterable[str | os.PathLike[str]] = (),
                 f"first: {motion[item.method].path}); give one per method")
         motion[item.method] = item
     options = AnalysisOptions(
+        qc=read_qc_settings(qc_settings) if qc_settings else QCLimits(),
         normal_limits=tuple(limits),
         perfusion=read_perfusion_settings(perfusion_settings) if perfusion_settings
         else PerfusionParams())
@@ -253,6 +258,7 @@ def analyze_study(study: Study, *, limits: QCLimits | None = None,
         lung_heart_ratio=lhr,
         analyses_run=tuple(dict.fromkeys(analyses)),
         one_day_protocol=_one_day_protocol(study, summaries),
+        qc_limits=qc_limits_to_mapping(options.qc),
     )
 
 

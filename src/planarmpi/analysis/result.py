@@ -100,6 +100,9 @@ class StudyResult:
     #: A one-day Tc-99m protocol's first-injection share of the second images
     #: (:class:`planarmpi.qc.protocol.ResidualEstimate`); None for any other study.
     one_day_protocol: dict[str, Any] | None = None
+    #: The QC limits the findings were judged against, by name
+    #: (:func:`planarmpi.qc.settings.qc_limits_to_mapping`); None when not recorded.
+    qc_limits: dict[str, float] | None = None
 
     @property
     def qc_status(self) -> str:
@@ -124,6 +127,7 @@ class StudyResult:
             "qc": {
                 "status": self.qc_status,
                 "findings": [f.to_dict() for f in self.findings],
+                **({"limits": dict(self.qc_limits)} if self.qc_limits is not None else {}),
             },
             "coding": self.coding.to_dict(),
             "series": [s.to_dict() for s in self.series],

@@ -43,6 +43,8 @@ class BatchOptions:
         Site perfusion limits files.
     perfusion_settings : path or None
         A site's perfusion settings file (the built-in settings without one).
+    qc_settings : path or None
+        A site's QC limits file (the published limits without one).
     report : bool
         Write the reports and DICOM objects too (as ``analyze`` does by default).
     clock : datetime
@@ -60,6 +62,7 @@ class BatchOptions:
     clinical: str | None = None
     normals: tuple[str, ...] = ()
     perfusion_settings: str | None = None
+    qc_settings: str | None = None
     report: bool = True
     clock: dt.datetime = dt.datetime(2000, 1, 1)
     combine_studies: bool = False
@@ -300,7 +303,8 @@ def analyze_unit(unit: str | tuple[str, ...], out: str, options: BatchOptions
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=UserWarning, module=r"pydicom(\..*)?")
             context = read_clinical(options.clinical) if options.clinical else None
-            analysis = site_options(options.normals, options.perfusion_settings)
+            analysis = site_options(options.normals, options.perfusion_settings,
+                                    options.qc_settings)
             scratch = _retrieve(unit) if len(members) == 1 else None
 
             def usable() -> Iterator[Study]:

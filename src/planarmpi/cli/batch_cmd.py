@@ -37,6 +37,8 @@ def add_arguments(p: argparse.ArgumentParser, iso_datetime: type | object) -> No
     p.add_argument("--perfusion-settings", type=Path, metavar="FILE",
                    help="a site's perfusion thresholds (YAML/JSON, see docs/perfusion.md "
                         "'Settings')")
+    p.add_argument("--qc-settings", type=Path, metavar="FILE",
+                   help="a site's QC limits (YAML/JSON, see docs/qc.md 'Settings')")
     p.add_argument("--no-report", action="store_true",
                    help="write result.json and figures only")
     p.add_argument("--combine-studies", action="store_true",
@@ -87,11 +89,12 @@ def batch_command(args: argparse.Namespace) -> int:
     from planarmpi.analysis.pipeline import site_options
 
     # Fail on a bad normals or settings file before any work starts, not in every task.
-    site_options(args.normals, args.perfusion_settings)
+    site_options(args.normals, args.perfusion_settings, args.qc_settings)
     options = BatchOptions(
         clinical=str(args.clinical) if args.clinical else None,
         normals=tuple(str(p) for p in args.normals),
         perfusion_settings=str(args.perfusion_settings) if args.perfusion_settings else None,
+        qc_settings=str(args.qc_settings) if args.qc_settings else None,
         report=not args.no_report,
         clock=args.generated_at or dt.datetime.now().replace(microsecond=0),
         combine_studies=args.combine_studies, combine_max_days=args.combine_max_days)

@@ -136,6 +136,7 @@ def analyze_command(inputs: list[str], out: Path, clinical: Path | None,
                     rois: Path | None = None, normals: list[Path] | None = None,
                     *, report: bool = True, clock: dt.datetime | None = None,
                     perfusion_settings: Path | None = None, combine_studies: bool = False,
+                    qc_settings: Path | None = None,
                     combine_max_days: int = COMBINE_MAX_DAYS) -> int:
     """``planarmpi analyze``: analyse every study, write ``OUT/<uid>/result.json``.
 
@@ -152,7 +153,7 @@ def analyze_command(inputs: list[str], out: Path, clinical: Path | None,
 
     context = read_clinical(clinical) if clinical is not None else None
     roi_spec = read_roi_file(rois) if rois is not None else {}
-    site = site_options(normals or (), perfusion_settings)
+    site = site_options(normals or (), perfusion_settings, qc_settings)
     out.mkdir(parents=True, exist_ok=True)
     tally = _Tally()
     written = 0

@@ -82,6 +82,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--perfusion-settings", type=Path, metavar="FILE",
                    help="a site's perfusion thresholds (YAML/JSON, see docs/perfusion.md "
                         "'Settings'); default: the built-in ones")
+    p.add_argument("--qc-settings", type=Path, metavar="FILE",
+                   help="a site's QC limits (YAML/JSON, see docs/qc.md 'Settings'); "
+                        "default: the published ones")
     p.add_argument("--combine-studies", action="store_true",
                    help="analyse each patient's studies as one episode: a two-day protocol "
                         "whose stress and rest images are separate studies (same Patient "
@@ -167,6 +170,7 @@ def _dispatch(argv: Sequence[str] | None) -> int:
                                    args.normals, report=not args.no_report,
                                    clock=args.generated_at,
                                    perfusion_settings=args.perfusion_settings,
+                                   qc_settings=args.qc_settings,
                                    combine_studies=args.combine_studies,
                                    combine_max_days=args.combine_max_days)
         if args.command == "report":

@@ -6,8 +6,9 @@ Settings come from the command line, else the environment (``PLANARMPI_DATA``,
 file (``--config``, same keys in lower case without the prefix), else the defaults:
 ``./planarmpi-data``, SQLite in it, 127.0.0.1, port 11112, AE title PLANARMPI, 10 s idle,
 web app on port 8080. ``normals`` (a normals file — perfusion limits or wall-motion
-normals — or a folder of them) and ``perfusion_settings`` (a settings file,
-docs/perfusion.md "Settings") set the site's analysis; both are read at start, so a bad
+normals — or a folder of them) ``perfusion_settings`` (a settings file,
+docs/perfusion.md "Settings") and ``qc_settings`` (docs/qc.md "Settings") set the site's
+analysis; all are read at start, so a bad
 file stops the server before it accepts anything.
 """
 
@@ -39,6 +40,7 @@ SETTINGS: dict[str, tuple[Any, type]] = {
     "stow_url": (None, str),
     "normals": (None, str),
     "perfusion_settings": (None, str),
+    "qc_settings": (None, str),
 }
 
 
@@ -65,6 +67,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "wall-motion normals, as for 'planarmpi analyze')")
     p.add_argument("--perfusion-settings", metavar="FILE",
                    help="a site's perfusion thresholds (YAML/JSON)")
+    p.add_argument("--qc-settings", metavar="FILE", help="a site's QC limits (YAML/JSON)")
 
 
 def resolve_settings(args: argparse.Namespace,
@@ -106,7 +109,8 @@ def resolve_settings(args: argparse.Namespace,
 
 def analysis_options(settings: dict[str, Any]) -> AnalysisOptions:
     """The site's analysis settings from the resolved serve settings (``normals``: a
-    limits file or a folder of ``*.json`` limits files; ``perfusion_settings``).
+    limits file or a folder of ``*.json`` limits files; ``perfusion_settings``;
+    ``qc_settings``).
 
     Raises
     ------
@@ -124,7 +128,8 @@ def analysis_options(settings: dict[str, Any]) -> AnalysisOptions:
         files = sorted(path.glob("*.json")) if path.is_dir() else [path]
         if not files:
             raise InvalidInputError(f"{path}: no normals files (*.json) in the folder")
-    return site_options(files, settings.get("perfusion_settings"))
+    return site_options(files, settings.get("perfusion_settings"),
+                        settings.get("qc_settings"))
 
 
 def serve_command(args: argparse.Namespace) -> int:

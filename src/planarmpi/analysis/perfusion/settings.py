@@ -29,7 +29,7 @@ from planarmpi.analysis.perfusion.params import PerfusionParams
 from planarmpi.analysis.perfusion.scoring import ScoringParams
 from planarmpi.analysis.perfusion.territory import TerritoryParams
 from planarmpi.errors import InvalidInputError
-from planarmpi.io.documents import load_mapping
+from planarmpi.io.documents import load_mapping, setting_value
 
 __all__ = ["SETTABLE_SECTIONS", "perfusion_params_from_mapping", "perfusion_params_to_mapping",
            "read_perfusion_settings"]
@@ -43,29 +43,6 @@ _NOT_SETTABLE = {
     "tid_measure": "the TID measurement's method settings are not site thresholds "
                    "(tid_limit is)",
 }
-
-
-def _value(raw: Any, kind: str, where: str) -> Any:
-    """``raw`` checked against a field's annotation ``kind`` (a string: annotations are
-    postponed)."""
-    if kind == "bool":
-        if isinstance(raw, bool):
-            return raw
-        raise InvalidInputError(f"{where}: expected true or false, got {raw!r}")
-    if kind == "int":
-        if isinstance(raw, int) and not isinstance(raw, bool):
-            return raw
-        raise InvalidInputError(f"{where}: expected a whole number, got {raw!r}")
-    if kind == "float":
-        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-            return float(raw)
-        raise InvalidInputError(f"{where}: expected a number, got {raw!r}")
-    if kind.startswith("tuple[float"):
-        size = kind.count("float")
-        if isinstance(raw, (list, tuple)) and len(raw) == size:
-            return tuple(_value(x, "float", where) for x in raw)
-        raise InvalidInputError(f"{where}: expected a list of {size} numbers, got {raw!r}")
-    raise InvalidInputError(f"{where}: not settable from a file")  # pragma: no cover
 
 
 def _build(cls: type, doc: Mapping[str, Any], base: Any, where: str) -> Any:
@@ -84,7 +61,7 @@ def _build(cls: type, doc: Mapping[str, Any], base: Any, where: str) -> Any:
                                         f"{SETTABLE_SECTIONS[key].__name__} settings")
             changes[key] = _build(SETTABLE_SECTIONS[key], raw, getattr(base, key), name)
         else:
-            changes[key] = _value(raw, str(fields[key].type), name)
+            changes[key] = setting_value(raw, str(fields[key].type), name)
     try:
         return dataclasses.replace(base, **changes)
     except ValueError as exc:  # the class's own range checks
