@@ -546,12 +546,17 @@ def _perfusion_section(result: dict[str, Any], p: ReportParams
     elif tid and tid.get("problem"):
         items.append(Item("TID (planar)", str(tid["problem"])))
     for lhr in perf.get("lung_heart_ratio", []):
+        label = f"Lung/heart ratio ({_state_name(lhr['state'])})"
         if lhr.get("value") is None:
+            if lhr.get("excluded_focus_pixels"):
+                # Not measured because of a hot focus: the reader must know it was looked for.
+                items.append(Item(label, f"not measured: {lhr.get('reason', '')}"))
             continue
         value = _beside_limit(lhr["value"], lhr["upper_limit"])
-        items.append(Item(f"Lung/heart ratio ({_state_name(lhr['state'])})",
-                          f"{value} (upper limit {lhr['upper_limit']:g}"
-                          f"{'; ABNORMAL' if lhr.get('abnormal') else ''})"))
+        focus = ("; a hot focus in the lung field (injection site, marker?) left out of the "
+                 "lung ROI" if lhr.get("excluded_focus_pixels") else "")
+        items.append(Item(label, f"{value} (upper limit {lhr['upper_limit']:g}"
+                                 f"{'; ABNORMAL' if lhr.get('abnormal') else ''}{focus})"))
         if lhr.get("abnormal") and State(lhr["state"]).is_stress:
             # Heart-rate dependent (domain notes: 0.44 at the maximal heart rate, 0.67 at
             # 80% of it), which the reader weighs against the stress test.

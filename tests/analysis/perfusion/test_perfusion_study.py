@@ -263,6 +263,80 @@ def test_lung_heart_ratio_matches_the_phantom(perfusion_cases: dict[str, Case]) 
             assert m["upper_limit"] == 0.42
 
 
+def _with_focus(study: Study, field_rc: list[int], fwhm_mm: float, times_max: float) -> Study:
+    """``study`` with a hot Gaussian focus (an injection site, a marker) in the lung field
+    of its anterior views, 25 mm inside the field's outer edge, ``times_max`` × the view's
+    maximum; Poisson counts."""
+    from dataclasses import replace
+
+    from planarmpi.model import StaticImage, View
+
+    rng = np.random.default_rng(5)
+    series = []
+    for s in study.series:
+        if isinstance(s, StaticImage) and s.acquisition.view is View.ANTERIOR:
+            pixels = np.asarray(s.pixels, dtype=float)
+            spacing = s.acquisition.pixel_spacing_mm[0]
+            r0, _, r1, c1 = field_rc
+            yy, xx = np.mgrid[0:pixels.shape[0], 0:pixels.shape[1]]
+            sigma = fwhm_mm / 2.355 / spacing
+            blob = np.exp(-((yy - (r0 + r1) / 2) ** 2 + (xx - (c1 - 25 / spacing)) ** 2)
+                          / (2 * sigma ** 2))
+            hot = rng.poisson(times_max * pixels.max() * blob)
+            s = replace(s, pixels=(pixels + hot).astype(np.asarray(s.pixels).dtype))
+        series.append(s)
+    return replace(study, series=tuple(series))
+
+
+def test_a_hot_focus_in_the_lung_field_is_not_the_lung(perfusion_cases: dict[str, Case]) -> None:
+    """An injection site or marker in the lung field: left out of the lung ROI, the ratio
+    stays the lung's (it read 2–3 when the focus became the ROI), and the reader is told;
+    a focus over most of the field leaves the ratio unmeasured, not wrong."""
+    study, truth = perfusion_cases["normal"]
+    clean = analyze_perfusion(study)
+    assert clean is not None
+    before = {m["state"]: m for m in clean.section["lung_heart_ratio"]}
+    assert all(m["excluded_focus_pixels"] == 0 for m in before.values())
+    assert "LUNG_FIELD_FOCUS" not in [f.code for f in clean.findings]
+    field = next(iter(before.values()))["lung_field_rc"]
+    for fwhm_mm, times_max in ((12.0, 0.5), (24.0, 3.0), (24.0, 20.0), (47.0, 3.0)):
+        result = analyze_perfusion(_with_focus(study, field, fwhm_mm, times_max))
+        assert result is not None
+        for m in result.section["lung_heart_ratio"]:
+            assert m["excluded_focus_pixels"] > 0, (fwhm_mm, times_max)
+            assert m["value"] == pytest.approx(before[m["state"]]["value"], abs=0.02)
+            true = next(s["lung_heart_ratio"] for s in truth["states"]
+                        if s["state"] == m["state"])
+            assert m["value"] == pytest.approx(true, abs=0.06)
+            assert not m["abnormal"]
+        codes = [f.code for f in result.findings]
+        assert codes.count("LUNG_FIELD_FOCUS") == len(before)
+        assert "HIGH_LUNG_HEART_RATIO" not in codes
+    flooded = analyze_perfusion(_with_focus(study, field, 90.0, 20.0))
+    assert flooded is not None
+    for m in flooded.section["lung_heart_ratio"]:
+        assert m["value"] is None
+        assert "hot focus" in m["reason"]
+        assert "of the lung field" in m["reason"]
+    assert "HIGH_LUNG_HEART_RATIO" not in [f.code for f in flooded.findings]
+    assert any("lung/heart ratio not measured" in f.message for f in flooded.findings)
+    # The report says so: the ROI left the focus out, or the ratio was not measured.
+    import datetime as dt
+
+    from planarmpi.report.model import build_report
+    from planarmpi.report.render import render_text
+
+    def text(section: dict[str, Any]) -> str:
+        return " ".join(render_text(build_report(
+            {"study_instance_uid": "1.2.3", "perfusion": section,
+             "qc": {"status": "pass", "findings": []}}, clock=dt.datetime(2026, 6, 1))).split())
+
+    assert "left out of the lung ROI" in text(result.section)
+    assert "left out of the lung ROI" not in text(clean.section)
+    assert ("Lung/heart ratio (exercise stress) not measured: a hot focus"
+            in text(flooded.section))
+
+
 def test_high_lung_uptake_is_measured_over_the_lung_not_the_mediastinum(tmp_path) -> None:
     """Tl-201 with lungs at 0.7–0.9 of the myocardial counts (the phantom's scatter-free
     ratio): the lung field beside the mediastinum reads it, abnormal (> 0.50, Wackers),
@@ -279,6 +353,8 @@ def test_high_lung_uptake_is_measured_over_the_lung_not_the_mediastinum(tmp_path
         assert m["abnormal"]
         assert m["upper_limit"] == 0.50
     assert measured["stress-exercise"]["value"] > measured["redistribution"]["value"]
+    # High lung uptake is the lung, not a hot focus to be left out.
+    assert all(m["excluded_focus_pixels"] == 0 for m in measured.values())
     assert "HIGH_LUNG_HEART_RATIO" in [f.code for f in result.findings]
     # The report says it, and that the ratio depends on the heart rate reached.
     import datetime as dt

@@ -217,6 +217,16 @@ def analyze_perfusion(study: Study, *, params: PerfusionParams | None = None,
                 m = lung_heart_ratio(v.pixels, v.profile, v.image.acquisition.pixel_spacing_mm)
                 m.update(state=k, upper_limit=LHR_LIMITS[group],
                          source="Wackers, Nuclear Cardiology: The Basics, p.100")
+                if m.get("excluded_focus_pixels"):
+                    findings.append(Finding(
+                        "LUNG_FIELD_FOCUS", Level.INFO,
+                        f"{v.image.acquisition.display_name}: a hot focus in the lung field "
+                        "(an injection site, marker or infiltration?) "
+                        + ("was left out of the lung ROI "
+                           f"({m['excluded_focus_pixels']} pixels): check the ROI"
+                           if m["value"] is not None else
+                           "leaves too little lung: lung/heart ratio not measured"),
+                        v.image.acquisition.series_instance_uid))
                 if m["value"] is not None:
                     m["abnormal"] = bool(m["value"] > LHR_LIMITS[group])
                     if m["abnormal"] and State(k).is_stress:
