@@ -337,6 +337,47 @@ def test_a_hot_focus_in_the_lung_field_is_not_the_lung(perfusion_cases: dict[str
             in text(flooded.section))
 
 
+@pytest.mark.parametrize("side", ["top", "left", "right", "bottom"])
+def test_a_hot_focus_beside_the_heart_is_not_interpolated_under_it(
+        perfusion_cases: dict[str, Case], side: str) -> None:
+    """A focus as hot as the myocardium (a gut loop, an injection site) on the edge of every
+    view's background region: Goris' interpolation carried it under the heart and read the
+    normal abnormal (10 of 12 simulated normals, each side); it is left out, said, and the
+    verdict stays the clean one."""
+    from dataclasses import replace
+
+    from planarmpi.model import StaticImage
+
+    study, _ = perfusion_cases["normal"]
+    clean = analyze_perfusion(study)
+    assert clean is not None
+    assert clean.section["verdict"] == "normal"
+    boxes = {(s["state"], v["view"]): v["background_box_rc"]
+             for s in clean.section["states"] for v in s["views"]}
+    assert all(v["background_edge_foci"] == 0
+               for s in clean.section["states"] for v in s["views"])
+    rng = np.random.default_rng(9)
+    series = []
+    for s in study.series:
+        if isinstance(s, StaticImage):
+            r0, r1, c0, c1 = boxes[(s.acquisition.state.value, s.acquisition.view.value)]
+            row, col = {"top": (r0, (c0 + c1) / 2), "bottom": (r1 - 1, (c0 + c1) / 2),
+                        "left": ((r0 + r1) / 2, c0), "right": ((r0 + r1) / 2, c1 - 1)}[side]
+            pixels = np.asarray(s.pixels, dtype=float)
+            sigma = 8.0 / s.acquisition.pixel_spacing_mm[0]
+            yy, xx = np.mgrid[0:pixels.shape[0], 0:pixels.shape[1]]
+            blob = pixels.max() * np.exp(-((yy - row) ** 2 + (xx - col) ** 2) / (2 * sigma ** 2))
+            s = replace(s, pixels=(pixels + rng.poisson(blob)).astype(np.asarray(s.pixels).dtype))
+        series.append(s)
+    result = analyze_perfusion(replace(study, series=tuple(series)))
+    assert result is not None
+    assert result.section["verdict"] == "normal"
+    assert result.section["territories"] == []
+    views = [v for s in result.section["states"] for v in s["views"]]
+    assert all(v["background_edge_foci"] >= 1 for v in views)
+    assert [f.code for f in result.findings].count("BACKGROUND_FOCUS_EXCLUDED") == len(views)
+
+
 def test_high_lung_uptake_is_measured_over_the_lung_not_the_mediastinum(tmp_path) -> None:
     """Tl-201 with lungs at 0.7–0.9 of the myocardial counts (the phantom's scatter-free
     ratio): the lung field beside the mediastinum reads it, abnormal (> 0.50, Wackers),

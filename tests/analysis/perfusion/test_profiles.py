@@ -13,6 +13,7 @@ from planarmpi.analysis.perfusion.profiles import (
     _ring_search,
     circumferential_profile,
     display_flips,
+    edge_without_foci,
     find_lv,
     holds_counts,
     interpolative_background,
@@ -152,6 +153,43 @@ def test_interpolative_background_reproduces_a_plane() -> None:
     assert (b[:, 50:] == 0).all()
     with pytest.raises(ValueError, match="too small"):
         interpolative_background(plane, (10, 11, 12, 50))
+
+
+def test_a_hot_focus_on_the_box_edge_is_left_out_of_the_background() -> None:
+    """Goris' interpolation carries a focus on an edge under the whole box; with the edge's
+    foci replaced by its grey opening the plane beneath comes back, and a broad trend
+    along an edge (the liver under a corner) is kept as it is."""
+    rr, cc = np.indices((64, 64), dtype=np.float64)
+    plane = 50.0 + 0.3 * rr - 0.2 * cc
+    box = (10, 50, 12, 52)
+    focus = 200.0 * np.exp(-((rr - 30) ** 2 + (cc - 51) ** 2) / (2 * 2.5 ** 2))  # right edge
+    plain = interpolative_background(plane + focus, box, edge_smoothing_px=0.0)
+    found: list[bool] = []
+    cleaned = interpolative_background(plane + focus, box, edge_smoothing_px=0.0,
+                                       focus_width_px=12.0, foci=found)
+    centre = (30, 32)
+    assert plain[centre] - plane[centre] > 15.0  # the focus printed under the heart
+    assert cleaned[centre] == pytest.approx(plane[centre], abs=1.0)
+    assert found == [False, False, False, True]  # top, bottom, left, right
+    # A broad trend is not a focus: the same background as Goris'.
+    liver = 80.0 * np.clip((rr - 30) / 20.0, 0, None) * np.clip((cc - 12) / 40.0, 0, None)
+    found = []
+    kept = interpolative_background(plane + liver, box, edge_smoothing_px=0.0,
+                                    focus_width_px=12.0, foci=found)
+    np.testing.assert_allclose(kept, interpolative_background(plane + liver, box,
+                                                              edge_smoothing_px=0.0))
+    assert not any(found)
+
+
+def test_edge_without_foci_replaces_the_whole_bump_and_only_it() -> None:
+    x = np.arange(80, dtype=np.float64)
+    edge = 10.0 + 0.1 * x + 50.0 * np.exp(-((x - 40) ** 2) / (2 * 3.0 ** 2))
+    out, found = edge_without_foci(edge, 12.0, 5.0)
+    assert found
+    np.testing.assert_allclose(out, 10.0 + 0.1 * x, atol=1.0)
+    same, found = edge_without_foci(10.0 + 0.1 * x, 12.0, 5.0)
+    assert not found
+    np.testing.assert_array_equal(same, 10.0 + 0.1 * x)
 
 
 def test_profile_of_uniform_ring_is_flat_and_defect_is_where_it_was_put() -> None:

@@ -403,6 +403,13 @@ def analyze_view(vp: ViewProfile, limits: NormalLimits | None, params: Perfusion
             f"{name}: maximal LV counts {max_counts:.0f}/pixel, below "
             f"{params.low_counts_per_pixel:g} (Wackers): suboptimal, defects may be noise",
             acq.series_instance_uid))
+    if profile.background_edge_foci:
+        findings.append(Finding(
+            "BACKGROUND_FOCUS_EXCLUDED", Level.INFO,
+            f"{name}: a hot focus (gut, stomach, an injection site?) lay on the edge of the "
+            f"background region on {profile.background_edge_foci} side(s) and was left out "
+            "of the background interpolated under the heart; a profile next to it may "
+            "still be affected — check the image", acq.series_instance_uid))
     view_limits, angle_problem = view_limits_for(limits, acq, params.view_angle_tolerance_deg) \
         if limits else (None, "")
     defects = None
@@ -460,6 +467,7 @@ def view_json(v: ViewAnalysis, limits_used: bool) -> dict[str, Any]:
         "lv_area_cm2": round(v.lv_area_cm2, 3),
         "max_lv_counts_per_pixel": v.max_lv_counts_per_pixel,
         "background_box_rc": list(v.profile.box),
+        "background_edge_foci": v.profile.background_edge_foci,
         "profile": {"angles_deg": v.profile.angles_deg.round(3).tolist(),
                     "values": v.profile.values.round(5).tolist(),
                     "normaliser_counts": round(v.profile.normaliser_counts, 3),
