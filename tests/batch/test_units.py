@@ -268,6 +268,71 @@ def test_batch_pairs_a_two_day_protocol_across_units(per_study_export: dict, tmp
     assert apart.studies_ok == 3
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_a_rest_study_added_later_is_paired_on_the_next_run(per_study_export: dict,
+                                                             tmp_path: Path):
+    """The stress study arrives first and is analysed alone; once its rest study is in the
+    archive, a re-run (no --force) analyses the two as one episode; a third run skips all."""
+    import shutil
+
+    from planarmpi.batch import run_batch
+
+    source = per_study_export["archive"]
+    root = tmp_path / "archive"
+    root.mkdir()
+    shutil.copytree(source / "a-stress", root / "a-stress")
+    shutil.copytree(source / "c-other", root / "c-other")
+    out = tmp_path / "out"
+    options = BatchOptions(report=False, combine_studies=True)
+    first = run_batch([str(root)], out, options=options, workers=2)
+    assert (first.units_done, first.studies_ok) == (2, 2)
+    entry_path = out / ".batch" / "units" / f"{unit_key(str(root / 'a-stress'))}.json"
+    alone = json.loads(entry_path.read_text())
+    assert "analysed_with" not in alone
+    assert alone["studies"][0]["sides"] == ["stress"]  # kept for pairing later
+    assert alone["rows"][0]["combined_studies"] is None
+
+    shutil.copytree(source / "b-rest", root / "b-rest")
+    second = run_batch([str(root)], out, options=options, workers=2)
+    assert (second.units_done, second.units_skipped, second.studies_ok) == (2, 1, 1)
+    with open(out / "batch-summary.csv", newline="") as fh:
+        rows = {r["unit"]: r for r in csv.DictReader(fh)}
+    assert set(rows) == {str(root / "a-stress"), str(root / "c-other")}
+    episode = rows[str(root / "a-stress")]
+    assert episode["combined_studies"] == per_study_export["rest_uid"]
+    result = json.loads((Path(episode["output"]) / "result.json").read_text())
+    assert result["perfusion"]["reversibility"]["overall"] == "ischemia"
+    assert json.loads(entry_path.read_text())["analysed_with"] == [
+        str(root / "a-stress"), str(root / "b-rest")]
+
+    third = run_batch([str(root)], out, options=options, workers=2)
+    assert (third.units_done, third.units_skipped) == (0, 3)
+
+
+def test_a_unit_is_done_only_as_the_group_it_was_analysed_in(tmp_path: Path):
+    from planarmpi.batch.runner import _done_as, _ledger_studies
+
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.write_text(json.dumps({"unit": "/x/a", "rows": [], "studies": [{"unit": "/x/a"}]}))
+    assert _done_as(("/x/a",), [a])
+    assert not _done_as(("/x/a", "/x/b"), [a, b])  # b not analysed yet
+    b.write_text(json.dumps({"unit": "/x/b", "rows": []}))
+    assert not _done_as(("/x/a", "/x/b"), [a, b])  # each analysed alone
+    for path, unit in ((a, "/x/a"), (b, "/x/b")):
+        path.write_text(json.dumps({"unit": unit, "rows": [],
+                                    "analysed_with": ["/x/a", "/x/b"]}))
+    assert _done_as(("/x/b", "/x/a"), [b, a])
+    assert not _done_as(("/x/a",), [a])
+    assert _ledger_studies(tmp_path / "a.json") is None  # rewritten without studies
+    (tmp_path / "c.json").write_text(json.dumps({"unit": "/x/c", "rows": [],
+                                                 "studies": [{"unit": "/x/c"}]}))
+    assert _ledger_studies(tmp_path / "c.json") == [{"unit": "/x/c"}]
+    (tmp_path / "d.json").write_text("{broken")
+    assert _ledger_studies(tmp_path / "d.json") is None
+    assert not _done_as(("/x/d",), [tmp_path / "d.json"])
+
+
 def test_the_headers_give_each_simulated_files_tracer_and_state(two_day_unit: dict):
     """Pairing reads headers only: every simulated file's tracer and state as read in full."""
     from planarmpi.io.dataset import tracer_and_state

@@ -3,9 +3,10 @@
 Units are submitted as they are discovered, with a bounded number in flight (nothing holds
 the whole listing); each finished unit is recorded at once in a ledger
 (``OUT/.batch/units/<key>.json``, written atomically), which makes a batch resumable: a
-re-run skips every unit with a ledger entry unless ``force``. The summary table
-(``OUT/batch-summary.csv`` and ``.parquet``) is rebuilt from the ledger at the end — also
-after an interruption.
+re-run skips every unit with a ledger entry unless ``force`` — with ``combine_studies``,
+unless the unit now pairs with a unit it was not analysed with (a study added since). The
+summary table (``OUT/batch-summary.csv`` and ``.parquet``) is rebuilt from the ledger at
+the end — also after an interruption.
 """
 
 from __future__ import annotations
@@ -167,7 +168,9 @@ def run_batch(inputs: list[str], out: str | os.PathLike[str], *,
     with _client(scheduler, workers, memory_per_worker) as client:
         summary.workers = len(client.scheduler_info().get("workers", {}))
         limit = 2 * max(1, summary.workers) + 2
-        groups = (_paired_groups(client, list(iter_units(inputs)), options, ledger, force)
+        index: dict[str, list[dict[str, Any]]] = {}  # unit → its studies, for pairing
+        groups = (_paired_groups(client, list(iter_units(inputs)), options, ledger, force,
+                                 index)
                   if options.combine_studies else ((u,) for u in iter_units(inputs)))
         pending = as_completed()
         in_flight = 0
@@ -178,7 +181,8 @@ def run_batch(inputs: list[str], out: str | os.PathLike[str], *,
             for group in groups:
                 discovered += len(group)
                 entries = [ledger / f"{unit_key(u)}.json" for u in group]
-                if not force and all(e.is_file() for e in entries):
+                if not force and (_done_as(group, entries) if options.combine_studies
+                                  else all(e.is_file() for e in entries)):
                     summary.units_skipped += len(group)
                     for entry_path in entries:
                         _remember_studies(entry_path, seen_studies)
@@ -211,11 +215,13 @@ def run_batch(inputs: list[str], out: str | os.PathLike[str], *,
                 # entries say they were analysed with it (so a re-run skips them too).
                 write_json(ledger / f"{unit_key(unit)}.json",
                            {"unit": unit, "rows": rows, "finished": finished,
-                            **({"analysed_with": list(group)} if len(group) > 1 else {})})
+                            **({"analysed_with": list(group)} if len(group) > 1 else {}),
+                            **({"studies": index[unit]} if unit in index else {})})
                 for other in group[1:]:
                     write_json(ledger / f"{unit_key(other)}.json",
                                {"unit": other, "rows": [], "finished": finished,
-                                "analysed_with": list(group)})
+                                "analysed_with": list(group),
+                                **({"studies": index[other]} if other in index else {})})
                 summary.units_done += len(group)
                 for row in rows:
                     if row["status"] == "ok":
@@ -238,19 +244,60 @@ def run_batch(inputs: list[str], out: str | os.PathLike[str], *,
     return summary
 
 
+def _done_as(group: tuple[str, ...], entries: list[Path]) -> bool:
+    """Whether every unit of ``group`` is in the ledger, analysed as exactly this group
+    (alone, for a one-unit group): a unit analysed alone that now pairs with a unit added
+    since is analysed again, with it."""
+    for path in entries:
+        if not path.is_file():
+            return False
+        try:
+            entry = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        if set(entry.get("analysed_with") or [entry.get("unit")]) != set(group):
+            return False
+    return True
+
+
+def _ledger_studies(path: Path) -> list[dict[str, Any]] | None:
+    """The studies a ledger entry recorded for pairing (None: not recorded, or unreadable)."""
+    if not path.is_file():
+        return None
+    try:
+        studies = json.loads(path.read_text(encoding="utf-8")).get("studies")
+    except (OSError, ValueError):
+        return None
+    return list(studies) if isinstance(studies, list) else None
+
+
 def _paired_groups(client: Any, units: list[str], options: BatchOptions, ledger: Path,
-                   force: bool) -> Iterator[tuple[str, ...]]:
-    """The units grouped for ``--combine-studies`` across units: every local unit not yet
-    in the ledger is read (on the workers) for its studies' patients, dates and perfusion
-    sides, and units whose stress-only and rest-only studies pair up are analysed together
-    (:func:`~planarmpi.batch.units.pair_units`). DICOMweb units stay alone."""
+                   force: bool, index: dict[str, list[dict[str, Any]]]
+                   ) -> Iterator[tuple[str, ...]]:
+    """The units grouped for ``--combine-studies`` across units: each local unit's studies
+    (patients, dates, perfusion sides) — from its ledger entry when it has been analysed
+    before, else read from its headers on the workers — and units whose stress-only and
+    rest-only studies pair up are analysed together
+    (:func:`~planarmpi.batch.units.pair_units`). A unit analysed before joins a group too,
+    so a rest study added to the archive after its stress study was analysed alone is
+    paired on the next run (the group is then analysed again, :func:`_done_as`).
+    ``index`` is filled with every local unit's studies, for the ledger. DICOMweb units
+    stay alone."""
     from planarmpi.net.dicomweb import PREFIX
 
-    local = [u for u in units if not u.startswith(PREFIX)
-             and (force or not (ledger / f"{unit_key(u)}.json").is_file())]
-    futures = client.map(unit_studies, local, pure=False)
-    index = [row for rows in client.gather(futures) for row in rows]
-    grouped = {u: g for g in pair_units(index, options.combine_max_days) for u in g}
+    local = [u for u in units if not u.startswith(PREFIX)]
+    to_read = []
+    for unit in local:
+        known = None if force else _ledger_studies(ledger / f"{unit_key(unit)}.json")
+        if known is None:
+            to_read.append(unit)
+        else:
+            index[unit] = known
+    futures = client.map(unit_studies, to_read, pure=False)
+    for unit, rows in zip(to_read, client.gather(futures), strict=True):
+        index[unit] = rows
+    rows = [row for unit in local for row in index[unit]]
+    grouped = {u: g for g in pair_units(rows, options.combine_max_days) for u in g}
     done: set[str] = set()
     for unit in units:
         if unit in done:
