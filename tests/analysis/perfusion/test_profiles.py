@@ -192,6 +192,29 @@ def test_edge_without_foci_replaces_the_whole_bump_and_only_it() -> None:
     np.testing.assert_array_equal(same, 10.0 + 0.1 * x)
 
 
+def test_activity_beside_the_wall_does_not_set_the_normaliser(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A focus three times the wall's counts just outside the wall, inside the rays' search
+    band (a gut loop): it would be the profile's maximum and scale the whole wall down to a
+    third — a defect everywhere. The normaliser is the wall's, so the profile keeps its
+    values away from the focus."""
+    import planarmpi.analysis.perfusion.profiles as profiles
+
+    clean = ring_image(background=60.0)
+    rr, cc = np.indices(clean.shape, dtype=np.float64)
+    # 1.5 ridge radii below the centre (the ridge lies 9.6 px below it).
+    focus = 3 * 400.0 * np.exp(-((rr - (48.0 + 14.5)) ** 2 + (cc - 50.0) ** 2) / (2 * 1.5 ** 2))
+    reference = circumferential_profile(clean, SPACING)
+    guarded = circumferential_profile(clean + focus, SPACING, geometry=reference.geometry)
+    assert guarded.normaliser_counts == pytest.approx(reference.normaliser_counts, rel=0.02)
+    away = np.abs((guarded.angles_deg - 180 + 180) % 360 - 180) >= 90
+    np.testing.assert_allclose(guarded.values[away], reference.values[away], atol=0.02)
+    monkeypatch.setattr(profiles, "NORMALISER_MAX_RADIUS", 1e9)  # the maximum, unguarded
+    unguarded = circumferential_profile(clean + focus, SPACING, geometry=reference.geometry)
+    assert unguarded.normaliser_counts > 1.9 * reference.normaliser_counts
+    assert unguarded.values[away].max() < 0.55
+
+
 def test_profile_of_uniform_ring_is_flat_and_defect_is_where_it_was_put() -> None:
     flat = circumferential_profile(ring_image(background=60.0), SPACING)
     assert flat.values.min() > 0.9

@@ -576,6 +576,10 @@ def _ellipse_radius_from_geometry(g: LVGeometry, drow: Array, dcol: Array) -> Ar
     return _ellipse_radius((xc, yc, *g.semi_axes_px, theta), g.centre_rc, drow, dcol)
 
 
+#: The profile is normalised to its hottest wall: rays whose maxima lie beyond this many
+#: ridge radii (the wall's outer edge; in 360 simulated normal views the normalising rays'
+#: maxima lay at ≤ 1.14) are not the wall and do not set the normaliser.
+NORMALISER_MAX_RADIUS = 1.3
 #: A hot focus on the background box's edge (a gut loop, the stomach, an injection site) is
 #: a bump along the edge narrower than this (mm) ...
 EDGE_FOCUS_WIDTH_MM = 40.0
@@ -808,7 +812,13 @@ def circumferential_profile(image: NDArray[np.generic], pixel_spacing_mm: tuple[
     raw = np.where(np.isfinite(raw), raw, 0.0)
     # Normalise to the hottest wall, smoothed over three rays so one noisy ray does not set it.
     padded = np.concatenate([raw[-1:], raw, raw[:1]])
-    normaliser = float(np.max(np.convolve(padded, np.ones(3) / 3, mode="valid")))
+    windows = np.convolve(padded, np.ones(3) / 3, mode="valid")
+    # ... the wall's: a window holding a ray whose maximum lay beyond the wall (activity
+    # next to the heart within the search band: gut, stomach) does not set it.
+    in_wall = np.asarray(radius <= NORMALISER_MAX_RADIUS * ridge, dtype=float)
+    padded_wall = np.concatenate([in_wall[-1:], in_wall, in_wall[:1]])
+    whole = np.convolve(padded_wall, np.ones(3), mode="valid") == 3
+    normaliser = float(np.max(windows[whole] if whole.any() else windows))
     if normaliser <= 0:
         raise LVNotFoundError("no counts above background in the myocardium")
     noise = counting_noise_sd(counts, pixel_spacing_mm, g.centre_rc, radius, raw, normaliser,
