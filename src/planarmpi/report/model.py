@@ -362,6 +362,10 @@ def _stress_section(clinical: ClinicalContext | None, age: float | None) -> Sect
     return Section("stress", "Stress test", tuple(items), paragraphs)
 
 
+#: Info-level findings the image-quality section names (docs/perfusion.md §2, §6).
+_QUALITY_NOTES = frozenset({"BACKGROUND_FOCUS_EXCLUDED", "LUNG_FIELD_FOCUS"})
+
+
 def _quality_section(result: dict[str, Any]) -> tuple[Section, str]:
     findings = result.get("qc", {}).get("findings", [])
     fails = [f for f in findings if f.get("level") == "fail"]
@@ -374,8 +378,11 @@ def _quality_section(result: dict[str, Any]) -> tuple[Section, str]:
         grade = "suboptimal"
     else:
         grade = "adequate"
+    # Information a reader checks on the images, though it does not lower the grade: hot
+    # foci beside the heart or in the lung field that the analysis left out.
+    notes = [f for f in findings if f.get("code") in _QUALITY_NOTES]
     paragraphs = [f"Image quality: {grade}."]
-    paragraphs += [f"{f['code']}: {f['message']}" for f in fails + warns]
+    paragraphs += [f"{f['code']}: {f['message']}" for f in fails + warns + notes]
     paragraphs += [a["message"] for a in artefacts]
     return Section("quality", "Image quality", paragraphs=tuple(paragraphs)), grade
 

@@ -376,6 +376,24 @@ def test_a_hot_focus_beside_the_heart_is_not_interpolated_under_it(
     views = [v for s in result.section["states"] for v in s["views"]]
     assert all(v["background_edge_foci"] >= 1 for v in views)
     assert [f.code for f in result.findings].count("BACKGROUND_FOCUS_EXCLUDED") == len(views)
+    # The report's image-quality section names it without lowering the grade.
+    import datetime as dt
+
+    from planarmpi.report.model import build_report
+    from planarmpi.report.render import render_text
+
+    def quality(findings: list[Any]) -> str:
+        text = " ".join(render_text(build_report(
+            {"study_instance_uid": "1.2.3", "perfusion": result.section,
+             "qc": {"status": "pass", "findings": [f.to_dict() for f in findings]}},
+            clock=dt.datetime(2026, 6, 1))).split())
+        return text[text.index("Image quality: "):]
+
+    named = quality(list(result.findings))
+    assert "BACKGROUND_FOCUS_EXCLUDED: " in named
+    unnamed = quality([f for f in result.findings if f.code != "BACKGROUND_FOCUS_EXCLUDED"])
+    assert "BACKGROUND_FOCUS_EXCLUDED" not in unnamed
+    assert named.split(".")[0] == unnamed.split(".")[0]  # the same grade
 
 
 def test_high_lung_uptake_is_measured_over_the_lung_not_the_mediastinum(tmp_path) -> None:
