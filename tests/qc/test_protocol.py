@@ -17,6 +17,7 @@ from planarmpi.qc.limits import QCLimits
 from planarmpi.qc.protocol import (
     ONE_DAY_MAX_HOURS,
     check_one_day_protocol,
+    clinical_dose_ratio,
     myocardial_count_rate,
     one_day_residual,
     residual_share,
@@ -223,3 +224,33 @@ def test_views_acquired_in_time_frames_are_measured_as_their_sum(tmp_path: Path)
     assert len(est.views_measured) == 3
     assert est.measured_share == pytest.approx(
         truth["states"][1]["earlier_injections_share"], rel=0.15)
+
+
+def test_the_clinical_files_injections_give_the_ratio_when_the_dicom_cannot() -> None:
+    """Rest 370 MBq at 08:00, stress 1110 MBq at 11:00: 3:1 as given, 4.2:1 against the
+    rest dose's activity left at 11:00; no one-day protocol for injections 24 h apart,
+    Tl-201, or an injection without a time."""
+    from planarmpi.model import Tracer
+    from planarmpi.model.clinical import Injection
+
+    day = dt.datetime(2026, 12, 3)
+    rest = Injection(State.REST, Tracer.TC99M_SESTAMIBI, 370.0, day.replace(hour=8))
+    stress = Injection(State.STRESS_EXERCISE, Tracer.TC99M_SESTAMIBI, 1110.0,
+                       day.replace(hour=11))
+    found = clinical_dose_ratio([stress, rest])
+    assert found is not None
+    assert (found["first_state"], found["second_state"]) == ("rest", "stress-exercise")
+    assert found["hours_between"] == pytest.approx(3.0)
+    assert found["dose_ratio"] == pytest.approx(3.0)
+    assert found["ratio"] == pytest.approx(3.0 * 2 ** (3 / TC99M_HALF_LIFE_H))  # 4.24
+    assert found["ratio_basis"] == "clinical file doses"
+    assert clinical_dose_ratio([rest, replace(stress, time=day + dt.timedelta(hours=32))]) \
+        is None
+    assert clinical_dose_ratio([rest, replace(stress, time=None)]) is None
+    assert clinical_dose_ratio([replace(rest, tracer=Tracer.TL201),
+                                replace(stress, tracer=Tracer.TL201)]) is None
+    equal = clinical_dose_ratio([replace(stress, time=day.replace(hour=8)),
+                                 replace(rest, dose_mbq=1110.0, time=day.replace(hour=11))])
+    assert equal is not None
+    assert equal["first_state"] == "stress-exercise"
+    assert equal["ratio"] == pytest.approx(2 ** (3 / TC99M_HALF_LIFE_H))  # 1.41: too low

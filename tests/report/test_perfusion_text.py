@@ -72,6 +72,61 @@ def test_a_low_one_day_dose_ratio_qualifies_the_impression(tmp_path: Path) -> No
             f"images hold {share}% of their myocardial counts") in text
 
 
+def test_the_clinical_files_doses_check_a_one_day_protocol_the_dicom_cannot(
+        tmp_path: Path) -> None:
+    """The images carry neither doses nor times (nothing to check from the DICOM); the
+    clinical file records two equal Tc-99m doses 3 h apart, stress first: the report gives
+    the ratio from them and qualifies the impression; 370 then 1110 MBq, rest first, it
+    only gives the ratio."""
+    from dataclasses import replace
+    from importlib import resources
+
+    import yaml
+
+    from planarmpi.analysis.pipeline import analyze_study
+    from planarmpi.io.clinical import clinical_from_mapping
+
+    study = static_perfusion_study(tmp_path, "lad-ischemia", 34)
+
+    def strip(s):
+        a = s.acquisition
+        return replace(s, acquisition=replace(
+            a, acquisition_datetime=None,
+            radiopharmaceutical=replace(a.radiopharmaceutical, dose_mbq=None,
+                                        injection_datetime=None)))
+
+    result = analyze_study(replace(study, series=tuple(strip(s) for s in study.series)))
+    doc = result.to_dict()
+    assert (doc["one_day_protocol"] or {}).get("ratio") is None
+
+    def report(doses: tuple[float, float], first: str) -> str:
+        second = "rest" if first == "stress-exercise" else "stress-exercise"
+        mapping = yaml.safe_load((resources.files("planarmpi.examples")
+                                  / "clinical-exercise.yaml").read_text(encoding="utf-8"))
+        mapping["injections"] = [
+            {"state": first, "tracer": "Tc-99m sestamibi", "dose_mbq": doses[0],
+             "time": "2026-12-03T08:00"},
+            {"state": second, "tracer": "Tc-99m sestamibi", "dose_mbq": doses[1],
+             "time": "2026-12-03T11:00"}]
+        clinical = clinical_from_mapping(mapping)
+        return " ".join(render_text(build_report(
+            doc, clinical=clinical, clock=dt.datetime(2026, 12, 3, 12, 0))).split())
+
+    equal = report((1110.0, 1110.0), "stress-exercise")
+    assert ("One-day protocol exercise stress first, rest 3.0 h later; second injection "
+            "1.4× the first's remaining activity (clinical file doses)") in equal
+    assert ("One-day protocol with a second dose too small for the first: reversibility"
+            in equal)
+    assert "(ischaemia may read as fixed) (see Procedure: the clinical file's doses)." in equal
+    three_to_one = report((370.0, 1110.0), "rest")
+    assert "second injection 4.2× the first's remaining activity (clinical file doses)" \
+        in three_to_one
+    assert "second dose too small" not in three_to_one
+    without = " ".join(render_text(build_report(
+        doc, clock=dt.datetime(2026, 12, 3, 12, 0))).split())
+    assert "One-day protocol exercise" not in without
+
+
 def test_a_segment_read_fixed_for_improving_too_little_is_not_said_reduced_at_rest(
         tmp_path: Path) -> None:
     """LAD ischaemia, seed 34: ANT-3 scores 1 at stress and 0 at rest, but improves by

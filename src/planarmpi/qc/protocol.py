@@ -38,6 +38,7 @@ from numpy.typing import NDArray
 
 from planarmpi.analysis.summary import SeriesSummary
 from planarmpi.model import DynamicSeries, Finding, Level, State, StaticImage, Study
+from planarmpi.model.clinical import Injection
 from planarmpi.model.study import Series
 from planarmpi.qc.limits import QCLimits
 
@@ -45,6 +46,7 @@ __all__ = [
     "ONE_DAY_MAX_HOURS",
     "ResidualEstimate",
     "check_one_day_protocol",
+    "clinical_dose_ratio",
     "myocardial_count_rate",
     "one_day_residual",
     "residual_share",
@@ -325,3 +327,40 @@ def check_one_day_protocol(study: Study, statics: Sequence[SeriesSummary],
         "ONE_DAY_DOSE_RATIO", Level.INFO,
         f"one-day protocol ({order}): {'; '.join(parts)}: the second injection is "
         f"{ratio:.1f}× the first's remaining activity ({basis}), at least {minimum:g}×")]
+
+
+def clinical_dose_ratio(injections: Iterable[Injection]) -> dict[str, Any] | None:
+    """A one-day protocol's dose ratio from a clinical file's injections, for a study whose
+    DICOM gives neither (no doses with injection times, no acquisition times): the first
+    Tc-99m perfusion injection at stress and at rest, both with a time and less than
+    :data:`ONE_DAY_MAX_HOURS` apart.
+
+    Returns
+    -------
+    dict or None
+        ``first_state``, ``second_state``, ``hours_between``, ``dose_ratio`` (second dose /
+        first), ``decayed_dose_ratio`` (second dose / the first's activity left at the
+        second injection), ``ratio`` (the decayed one) and ``ratio_basis`` (``clinical
+        file doses``), as :meth:`ResidualEstimate.to_dict` names them; None when the
+        injections do not make a one-day Tc-99m protocol.
+    """
+    by_side: dict[str, tuple[dt.datetime, Injection]] = {}
+    for inj in injections:
+        tracer = inj.tracer
+        if not (tracer.is_technetium and tracer.is_perfusion_agent) or inj.time is None:
+            continue
+        side = "stress" if inj.state.is_stress else "rest" if inj.state is State.REST else ""
+        if side and (side not in by_side or inj.time < by_side[side][0]):
+            by_side[side] = (inj.time, inj)
+    if set(by_side) != {"stress", "rest"}:
+        return None
+    (t1, first), (t2, second) = sorted(by_side.values(), key=lambda item: item[0])
+    hours = (t2 - t1).total_seconds() / 3600.0
+    if not 0 < hours < ONE_DAY_MAX_HOURS:
+        return None
+    half_life = first.tracer.half_life_h or 6.0067
+    decayed = second.dose_mbq / (first.dose_mbq * 2.0 ** (-hours / half_life))
+    return {"first_state": first.state.value, "second_state": second.state.value,
+            "hours_between": hours, "dose_ratio": second.dose_mbq / first.dose_mbq,
+            "decayed_dose_ratio": decayed, "ratio": decayed,
+            "ratio_basis": "clinical file doses", "measured_share": None}

@@ -242,6 +242,49 @@ def _patient_section(result: dict[str, Any], header: dict[str, Any],
     return Section("patient", "Patient and study", tuple(items))
 
 
+def _one_day_protocol(result: dict[str, Any], clinical: ClinicalContext | None
+                      ) -> dict[str, Any] | None:
+    """The one-day protocol's figures: the analysis' (result.json ``one_day_protocol``),
+    or — when the DICOM gave no ratio (no doses with injection times, no acquisition
+    times) and the study holds Tc-99m perfusion images at stress and at rest — the clinical
+    file's injections (:func:`planarmpi.qc.protocol.clinical_dose_ratio`)."""
+    from planarmpi.model import Tracer
+    from planarmpi.qc.protocol import clinical_dose_ratio
+
+    one_day = result.get("one_day_protocol")
+    if one_day and one_day.get("ratio") is not None:
+        return dict(one_day)
+    if clinical is None or not clinical.injections:
+        return one_day
+    sides = set()
+    for s in result.get("series", []):
+        try:
+            tracer, state = Tracer(s.get("tracer")), State(s.get("state"))
+        except ValueError:
+            continue
+        if tracer.is_technetium and tracer.is_perfusion_agent:
+            sides.add("stress" if state.is_stress else "rest" if state is State.REST else "")
+    if not {"stress", "rest"} <= sides:
+        return one_day
+    return clinical_dose_ratio(clinical.injections) or one_day
+
+
+def _one_day_ratio_low(result: dict[str, Any], clinical: ClinicalContext | None) -> bool:
+    """The QC warning ``ONE_DAY_DOSE_RATIO``, or the clinical file's doses below the
+    result's QC limit (the DICOM could not be checked)."""
+    from planarmpi.qc.limits import QCLimits
+
+    if any(f.get("code") == "ONE_DAY_DOSE_RATIO" and f.get("level") == "warn"
+           for f in result.get("qc", {}).get("findings", [])):
+        return True
+    one_day = _one_day_protocol(result, clinical) or {}
+    if one_day.get("ratio_basis") != "clinical file doses":
+        return False
+    limit = (result.get("qc", {}).get("limits") or {}).get(
+        "min_one_day_dose_ratio", QCLimits().min_one_day_dose_ratio)
+    return bool(one_day["ratio"] < limit)
+
+
 def _procedure_section(result: dict[str, Any], clinical: ClinicalContext | None) -> Section:
     series = result.get("series", [])
     by_state: dict[str, list[str]] = {}
@@ -281,7 +324,7 @@ def _procedure_section(result: dict[str, Any], clinical: ClinicalContext | None)
                               f"{s.get('tracer')} {s['dose_mbq']:.0f} MBq "
                               f"({s['dose_mbq'] / MBQ_PER_MCI:.1f} mCi){when} "
                               "(from the DICOM header)"))
-    one_day = result.get("one_day_protocol") or {}
+    one_day = _one_day_protocol(result, clinical) or {}
     if one_day.get("ratio") is not None:
         second = _state_name(one_day["second_state"])
         share = one_day.get("measured_share")
@@ -996,16 +1039,17 @@ def build_report(result: dict[str, Any], *, header: dict[str, Any] | None = None
         if mphr < clinical.params.adequate_mphr_percent and bottom == "normal":
             impression.append(f"Submaximal exercise ({mphr:.0f}% of the age-predicted "
                               "maximal heart rate) lowers the sensitivity for ischemia.")
-    low_dose_ratio = any(f.get("code") == "ONE_DAY_DOSE_RATIO" and f.get("level") == "warn"
-                         for f in result.get("qc", {}).get("findings", []))
-    if low_dose_ratio and perfusion is not None:
+    if _one_day_ratio_low(result, clinical) and perfusion is not None:
         # The one QC finding that changes how the perfusion reading itself is to be taken.
-        rest_first = (result.get("one_day_protocol") or {}).get("first_state") == "rest"
+        one_day = _one_day_protocol(result, clinical) or {}
+        rest_first = one_day.get("first_state") == "rest"
         impression.append(
             "One-day protocol with a second dose too small for the first: "
             + ("stress-induced defects may be under-estimated" if rest_first
                else "reversibility may be under-estimated (ischaemia may read as fixed)")
-            + " (see Image quality).")
+            + (" (see Procedure: the clinical file's doses)"
+               if one_day.get("ratio_basis") == "clinical file doses"
+               else " (see Image quality)") + ".")
     if grade == "suboptimal":
         impression.append("Image quality suboptimal (see Image quality).")
 
