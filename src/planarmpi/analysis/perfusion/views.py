@@ -168,7 +168,7 @@ def lung_heart_ratio(pixels: Array, profile: Profile,
     field = blurred[r0:r1, c0:]
     myo_max = float(blurred[wall].max())
     seeds = hot_foci(blurred, px, LUNG_FOCUS_MIN_EXCESS * myo_max,
-                     (slice(r0, r1), slice(c0, None)))[r0:r1, c0:]
+                     (r0, r1, c0, pixels.shape[1]))[r0:r1, c0:]
     seeds |= field > LUNG_MAX_OF_MYOCARDIUM * myo_max  # too hot to be lung, however wide
     focus = _grown_foci(field, seeds, px)
     share = float(focus.mean())
@@ -194,8 +194,9 @@ def lung_heart_ratio(pixels: Array, profile: Profile,
 
 
 def hot_foci(blurred: Array, pixel_spacing_mm: float, min_excess: float,
-             within: tuple[slice, slice]) -> NDArray[np.bool_]:
-    """Compact hot foci of a smoothed image whose peak lies ``within`` a region.
+             within: tuple[int, int, int, int]) -> NDArray[np.bool_]:
+    """Compact hot foci of a smoothed image whose peak lies ``within`` a region
+    (row0, row1, col0, col1; end-exclusive).
 
     A focus is a connected set of pixels where the image exceeds its grey opening (a square
     :data:`LUNG_FOCUS_WIDTH_MM` wide) by :data:`LUNG_FOCUS_EXCESS` × and by at least
@@ -212,11 +213,8 @@ def hot_foci(blurred: Array, pixel_spacing_mm: float, min_excess: float,
     if count == 0:
         return np.zeros(blurred.shape, dtype=bool)
     peaks = ndimage.maximum_position(blurred, labels, range(1, count + 1))
-    rows, cols = within
-    kept = [i + 1 for i, (r, c) in enumerate(peaks)
-            if (rows.start or 0) <= r < (rows.stop if rows.stop is not None else blurred.shape[0])
-            and (cols.start or 0) <= c < (cols.stop if cols.stop is not None
-                                          else blurred.shape[1])]
+    r0, r1, c0, c1 = within
+    kept = [i + 1 for i, (r, c) in enumerate(peaks) if r0 <= r < r1 and c0 <= c < c1]
     return np.asarray(np.isin(labels, kept), dtype=bool)
 
 
