@@ -116,10 +116,10 @@ LUNG_MAX_OF_MYOCARDIUM = 1.5
 #: the rest of the field's lung pixels (grown only where a focus was found).
 LUNG_FOCUS_TAIL = 1.3
 #: ... and is left out with this margin (mm): its blurred edge.
+LUNG_FOCUS_MARGIN_MM = 10.0
 #: With foci over more than this share of the lung field, the ratio is not measured (what
 #: is left of the field reads low: the mediastinum and the chest's edge).
 LUNG_FOCUS_MAX_SHARE = 0.5
-LUNG_FOCUS_MARGIN_MM = 10.0
 
 
 def lung_heart_ratio(pixels: Array, profile: Profile,
@@ -146,8 +146,7 @@ def lung_heart_ratio(pixels: Array, profile: Profile,
     measured (5 of 16). No focus was found in 160 anterior views of simulated
     studies without one. Foci over more than :data:`LUNG_FOCUS_MAX_SHARE` of the field
     leave no measurable lung (``value`` None, with the reason). Raw counts, no background
-    subtraction
-    (as the ratio is defined). Until 2026-12-03 the lung ROI was a small square straight
+    subtraction (as the ratio is defined). Until 2026-12-03 the lung ROI was a small square straight
     above the LV centre, which in the phantom lies over the mediastinum: a Tl-201 study
     whose lungs held 0.92 of the myocardial counts read 0.32 (normal); it now reads 1.0,
     and normals 0.27–0.36 (Tc-99m) and 0.41 (Tl-201) for phantom values 0.25–0.33 (the
@@ -200,7 +199,7 @@ def hot_foci(blurred: Array, pixel_spacing_mm: float, min_excess: float,
 
     A focus is a connected set of pixels where the image exceeds its grey opening (a square
     :data:`LUNG_FOCUS_WIDTH_MM` wide) by :data:`LUNG_FOCUS_EXCESS` × and by at least
-    ``min_excess`` counts, grown by :data:`LUNG_FOCUS_MARGIN_MM`. Structures wider than
+    ``min_excess`` counts. Structures wider than
     the square (lungs, the heart's cavity, the liver) are kept by the opening; the air
     beside the body is not hot enough; the heart's walls and the gut peak outside the lung
     field. Returns a mask of the whole image: the foci's cores (the lung/heart ratio grows
