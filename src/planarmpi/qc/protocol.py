@@ -37,7 +37,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from planarmpi.analysis.summary import SeriesSummary
-from planarmpi.model import DynamicSeries, Finding, Level, State, StaticImage, Study
+from planarmpi.model import DynamicSeries, Finding, Level, State, StaticImage, Study, Tracer
 from planarmpi.model.clinical import Injection
 from planarmpi.model.study import Series
 from planarmpi.qc.limits import QCLimits
@@ -92,7 +92,18 @@ def residual_share(first_rate: float, second_rate: float, hours_between: float,
     """
     if second_rate <= 0:
         raise ValueError("the second images' count rate must be > 0")
-    return first_rate * 2.0 ** (-hours_between / half_life_h) / second_rate
+    return _decayed(first_rate, hours_between, half_life_h) / second_rate
+
+
+def _decayed(activity: float, hours: float, half_life_h: float) -> float:
+    """``activity`` (or a count rate) ``hours`` later: × 2^(−hours / half-life)."""
+    return activity * 2.0 ** (-hours / half_life_h)
+
+
+def _tc99m_half_life_h(tracer: Tracer) -> float:
+    half_life = tracer.half_life_h
+    assert half_life is not None, "a Tc-99m agent's half-life is known"
+    return float(half_life)
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,13 +244,13 @@ def one_day_residual(study: Study, statics: Sequence[SeriesSummary]
         return None
     first, second = ("stress", "rest") if times[0] < times[1] else ("rest", "stress")
     hours = abs((times[1] - times[0]).total_seconds()) / 3600.0
-    half_life = series[0].acquisition.tracer.half_life_h or 6.0067
+    half_life = _tc99m_half_life_h(series[0].acquisition.tracer)
     d1, d2 = _dose(groups[first]), _dose(groups[second])
     dose_ratio = decayed = None
     if d1 and d2:
         dose_ratio = d2 / d1
         if from_injections:
-            decayed = d2 / (d1 * 2.0 ** (-hours / half_life))
+            decayed = d2 / _decayed(d1, hours, half_life)
 
     def state_of(group: str) -> State:
         return groups[group][0].acquisition.state
@@ -358,8 +369,8 @@ def clinical_dose_ratio(injections: Iterable[Injection]) -> dict[str, Any] | Non
     hours = (t2 - t1).total_seconds() / 3600.0
     if not 0 < hours < ONE_DAY_MAX_HOURS:
         return None
-    half_life = first.tracer.half_life_h or 6.0067
-    decayed = second.dose_mbq / (first.dose_mbq * 2.0 ** (-hours / half_life))
+    decayed = second.dose_mbq / _decayed(first.dose_mbq, hours,
+                                         _tc99m_half_life_h(first.tracer))
     return {"first_state": first.state.value, "second_state": second.state.value,
             "hours_between": hours, "dose_ratio": second.dose_mbq / first.dose_mbq,
             "decayed_dose_ratio": decayed, "ratio": decayed,
