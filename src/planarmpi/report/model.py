@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from planarmpi.analysis.perfusion.params import PerfusionParams
-from planarmpi.model import State
+from planarmpi.model import State, Tracer
 from planarmpi.model.clinical import (
     MBQ_PER_MCI,
     ClinicalContext,
@@ -32,6 +32,8 @@ from planarmpi.model.clinical import (
     rate_pressure_product,
 )
 from planarmpi.model.segments import views_of
+from planarmpi.qc.limits import QCLimits
+from planarmpi.qc.protocol import clinical_dose_ratio
 
 __all__ = ["REPORT_SCHEMA", "Item", "Report", "ReportParams", "Section", "build_report"]
 
@@ -248,9 +250,6 @@ def _one_day_protocol(result: dict[str, Any], clinical: ClinicalContext | None
     or — when the DICOM gave no ratio (no doses with injection times, no acquisition
     times) and the study holds Tc-99m perfusion images at stress and at rest — the clinical
     file's injections (:func:`planarmpi.qc.protocol.clinical_dose_ratio`)."""
-    from planarmpi.model import Tracer
-    from planarmpi.qc.protocol import clinical_dose_ratio
-
     one_day = result.get("one_day_protocol")
     if one_day and one_day.get("ratio") is not None:
         return dict(one_day)
@@ -272,8 +271,6 @@ def _one_day_protocol(result: dict[str, Any], clinical: ClinicalContext | None
 def _one_day_ratio_low(result: dict[str, Any], clinical: ClinicalContext | None) -> bool:
     """The QC warning ``ONE_DAY_DOSE_RATIO``, or the clinical file's doses below the
     result's QC limit (the DICOM could not be checked)."""
-    from planarmpi.qc.limits import QCLimits
-
     if any(f.get("code") == "ONE_DAY_DOSE_RATIO" and f.get("level") == "warn"
            for f in result.get("qc", {}).get("findings", [])):
         return True
