@@ -237,6 +237,20 @@ def test_a_group_of_units_is_read_as_one_episode(per_study_export: dict, tmp_pat
         per_study_export["stress_uid"], per_study_export["rest_uid"])
 
 
+def _episode_row(out: Path, root: Path, rest_uid: str) -> dict:
+    """The summary's episode row of the per-study export under ``root``: one row each for
+    the stress unit (with the rest study combined) and the other patient, the episode read
+    as the simulated LAD ischaemia."""
+    with open(out / "batch-summary.csv", newline="") as fh:
+        rows = {r["unit"]: r for r in csv.DictReader(fh)}
+    assert set(rows) == {str(root / "a-stress"), str(root / "c-other")}
+    episode = rows[str(root / "a-stress")]
+    assert episode["combined_studies"] == rest_uid
+    result = json.loads((Path(episode["output"]) / "result.json").read_text())
+    assert result["perfusion"]["reversibility"]["overall"] == "ischemia"
+    return episode
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_batch_pairs_a_two_day_protocol_across_units(per_study_export: dict, tmp_path: Path):
@@ -247,14 +261,8 @@ def test_batch_pairs_a_two_day_protocol_across_units(per_study_export: dict, tmp
     options = BatchOptions(report=False, combine_studies=True)
     first = run_batch([str(root)], out, options=options, workers=2)
     assert (first.units_done, first.studies_ok, first.units_failed) == (3, 2, 0)
-    with open(out / "batch-summary.csv", newline="") as fh:
-        rows = {r["unit"]: r for r in csv.DictReader(fh)}
-    assert set(rows) == {str(root / "a-stress"), str(root / "c-other")}
-    episode = rows[str(root / "a-stress")]
-    assert episode["combined_studies"] == per_study_export["rest_uid"]
+    episode = _episode_row(out, root, per_study_export["rest_uid"])
     assert (episode["perfusion_verdict"], episode["territories"]) == ("abnormal", "LAD")
-    result = json.loads((Path(episode["output"]) / "result.json").read_text())
-    assert result["perfusion"]["reversibility"]["overall"] == "ischemia"
     # The rest unit's ledger entry points to the group; a re-run skips all three.
     entry = json.loads((out / ".batch" / "units" / f"{unit_key(str(root / 'b-rest'))}.json")
                        .read_text())
@@ -296,13 +304,7 @@ def test_a_rest_study_added_later_is_paired_on_the_next_run(per_study_export: di
     shutil.copytree(source / "b-rest", root / "b-rest")
     second = run_batch([str(root)], out, options=options, workers=2)
     assert (second.units_done, second.units_skipped, second.studies_ok) == (2, 1, 1)
-    with open(out / "batch-summary.csv", newline="") as fh:
-        rows = {r["unit"]: r for r in csv.DictReader(fh)}
-    assert set(rows) == {str(root / "a-stress"), str(root / "c-other")}
-    episode = rows[str(root / "a-stress")]
-    assert episode["combined_studies"] == per_study_export["rest_uid"]
-    result = json.loads((Path(episode["output"]) / "result.json").read_text())
-    assert result["perfusion"]["reversibility"]["overall"] == "ischemia"
+    _episode_row(out, root, per_study_export["rest_uid"])
     assert json.loads(entry_path.read_text())["analysed_with"] == [
         str(root / "a-stress"), str(root / "b-rest")]
 
