@@ -9,7 +9,8 @@ share of their verdicts that stayed the same, and for the lung field the largest
 the anterior lung/heart ratio and how many ratios were not measured. A perturbation is added
 to every static view of both states:
 
-* ``box-edge focus`` — a Gaussian focus (8 mm σ, 19 mm FWHM) at ``×`` the view's maximum,
+* ``box-edge focus`` — a Gaussian focus (8 mm σ, 19 mm FWHM) at ``×`` the view's maximum
+  (0.5, 1, 3; and 10, an injection site, in the last row),
   centred on one side of the view's background box (top, left, right, bottom: one row each
   summed) — a gut loop or the stomach beside the heart (docs/perfusion.md §2, §3);
 * ``lung-field focus`` — the same at 7 cm above the image centre, 25 mm inside the image's
@@ -143,6 +144,8 @@ def perturbations() -> list[tuple[str, list[Perturb]]]:
     for share in (0.2, 0.4):
         rows.append((f"scatter {share:.0%} (Poisson again)", [scatter(share)]))
     rows.append(("crop 45 px (4 sides)", [crop(side, 45) for side in sides]))
+    # Last, so that the rows above draw the same noise as before it was added (2026-12-03).
+    rows.append(("box-edge focus ×10 (4 sides)", [box_edge_focus(side, 10.0) for side in sides]))
     return rows
 
 

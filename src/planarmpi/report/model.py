@@ -403,7 +403,8 @@ def _stress_section(clinical: ClinicalContext | None, age: float | None) -> Sect
 
 
 #: Info-level findings the image-quality section names (docs/perfusion.md §2, §6).
-_QUALITY_NOTES = frozenset({"BACKGROUND_FOCUS_EXCLUDED", "LUNG_FIELD_FOCUS"})
+_QUALITY_NOTES = frozenset({"BACKGROUND_FOCUS_EXCLUDED", "HOT_NEIGHBOUR_EXCLUDED",
+                            "LUNG_FIELD_FOCUS"})
 
 
 def _quality_section(result: dict[str, Any]) -> tuple[Section, str]:

@@ -18,7 +18,7 @@ from planarmpi.analysis.perfusion.study import analyze_perfusion
 from planarmpi.analysis.perfusion.verdict import paired_views
 from planarmpi.analysis.perfusion.views import view_limits_for
 from planarmpi.analysis.pipeline import analyze_study
-from planarmpi.model import SeriesKind, Sex, State, Study, Tracer, View
+from planarmpi.model import SeriesKind, Sex, State, StaticImage, Study, Tracer, View
 from planarmpi.simulate import simulate_study
 from planarmpi.simulate.phantom import Defect
 from planarmpi.simulate.presets import random_normal_spec
@@ -337,26 +337,13 @@ def test_a_hot_focus_in_the_lung_field_is_not_the_lung(perfusion_cases: dict[str
             in text(flooded.section))
 
 
-@pytest.mark.parametrize("side", ["top", "left", "right", "bottom"])
-def test_a_hot_focus_beside_the_heart_is_not_interpolated_under_it(
-        perfusion_cases: dict[str, Case], side: str) -> None:
-    """A focus as hot as the myocardium (a gut loop, an injection site) on the edge of every
-    view's background region: Goris' interpolation carried it under the heart and read the
-    normal abnormal (10 of 12 simulated normals, each side); it is left out, said, and the
-    verdict stays the clean one."""
-    from dataclasses import replace
-
-    from planarmpi.model import StaticImage
-
-    study, _ = perfusion_cases["normal"]
-    clean = analyze_perfusion(study)
-    assert clean is not None
-    assert clean.section["verdict"] == "normal"
+def _with_box_edge_focus(study: Study, clean: dict[str, Any], side: str, times_max: float,
+                         seed: int) -> Study:
+    """``study`` with a Gaussian focus (8 mm σ) at ``times_max`` × each static view's
+    maximum added on one side of that view's background box (as ``clean`` placed it)."""
     boxes = {(s["state"], v["view"]): v["background_box_rc"]
-             for s in clean.section["states"] for v in s["views"]}
-    assert all(v["background_edge_foci"] == 0
-               for s in clean.section["states"] for v in s["views"])
-    rng = np.random.default_rng(9)
+             for s in clean["states"] for v in s["views"]}
+    rng = np.random.default_rng(seed)
     series = []
     for s in study.series:
         if isinstance(s, StaticImage):
@@ -366,10 +353,28 @@ def test_a_hot_focus_beside_the_heart_is_not_interpolated_under_it(
             pixels = np.asarray(s.pixels, dtype=float)
             sigma = 8.0 / s.acquisition.pixel_spacing_mm[0]
             yy, xx = np.mgrid[0:pixels.shape[0], 0:pixels.shape[1]]
-            blob = pixels.max() * np.exp(-((yy - row) ** 2 + (xx - col) ** 2) / (2 * sigma ** 2))
+            blob = times_max * pixels.max() * np.exp(
+                -((yy - row) ** 2 + (xx - col) ** 2) / (2 * sigma ** 2))
             s = replace(s, pixels=(pixels + rng.poisson(blob)).astype(np.asarray(s.pixels).dtype))
         series.append(s)
-    result = analyze_perfusion(replace(study, series=tuple(series)))
+    return replace(study, series=tuple(series))
+
+
+@pytest.mark.parametrize("side", ["top", "left", "right", "bottom"])
+def test_a_hot_focus_beside_the_heart_is_not_interpolated_under_it(
+        perfusion_cases: dict[str, Case], side: str) -> None:
+    """A focus as hot as the myocardium (a gut loop, an injection site) on the edge of every
+    view's background region: Goris' interpolation carried it under the heart and read the
+    normal abnormal (10 of 12 simulated normals, each side); it is left out, said, and the
+    verdict stays the clean one."""
+    study, _ = perfusion_cases["normal"]
+    clean = analyze_perfusion(study)
+    assert clean is not None
+    assert clean.section["verdict"] == "normal"
+    assert all(v["background_edge_foci"] == 0
+               for s in clean.section["states"] for v in s["views"])
+    focused = _with_box_edge_focus(study, clean.section, side, 1.0, 9)
+    result = analyze_perfusion(focused)
     assert result is not None
     assert result.section["verdict"] == "normal"
     assert result.section["territories"] == []
@@ -394,6 +399,35 @@ def test_a_hot_focus_beside_the_heart_is_not_interpolated_under_it(
     unnamed = quality([f for f in result.findings if f.code != "BACKGROUND_FOCUS_EXCLUDED"])
     assert "BACKGROUND_FOCUS_EXCLUDED" not in unnamed
     assert named.split(".")[0] == unnamed.split(".")[0]  # the same grade
+
+
+def test_a_focus_much_hotter_than_the_heart_beside_it_does_not_draw_the_lv_outline(
+        perfusion_cases: dict[str, Case]) -> None:
+    """A focus three times the view's maximum above the background box (a gut loop, the
+    stomach): in the left lateral views the ring search and the ridge ellipse took it in,
+    the LV's long semi-axis grew from 29 to 43 mm and every lateral segment scored 4, so
+    the normal read abnormal. With the focus left out of the outline (and only there) the
+    outline and the verdict are the clean ones, and the reader is told."""
+    study, _ = perfusion_cases["normal"]
+    clean = analyze_perfusion(study)
+    assert clean is not None
+    result = analyze_perfusion(_with_box_edge_focus(study, clean.section, "top", 3.0, 3))
+    assert result is not None
+    assert result.section["verdict"] == "normal"
+
+    def views(section: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+        return {(s["state"], v["view"]): v for s in section["states"] for v in s["views"]}
+
+    before, after = views(clean.section), views(result.section)
+    tamed = [k for k, v in after.items() if v["lv_hot_neighbour_pixels"] > 0]
+    assert {view for _, view in tamed} >= {"LLAT"}
+    for key, view in after.items():
+        np.testing.assert_allclose(view["lv_semi_axes_mm"], before[key]["lv_semi_axes_mm"],
+                                   rtol=0.15)
+        np.testing.assert_allclose(view["lv_centre_rc"], before[key]["lv_centre_rc"], atol=2.0)
+    assert all(v["lv_hot_neighbour_pixels"] == 0 for v in before.values())
+    codes = [f.code for f in result.findings]
+    assert codes.count("HOT_NEIGHBOUR_EXCLUDED") == len(tamed)
 
 
 def test_high_lung_uptake_is_measured_over_the_lung_not_the_mediastinum(tmp_path) -> None:

@@ -18,6 +18,7 @@ from planarmpi.analysis.perfusion.profiles import (
     holds_counts,
     interpolative_background,
     ring_candidates,
+    without_hot_neighbours,
 )
 from planarmpi.model import View
 
@@ -279,3 +280,25 @@ def test_counting_noise_is_not_guessed_for_images_that_are_not_counts() -> None:
     assert circumferential_profile(smooth, SPACING).noise_sd is None
     assert holds_counts(np.round(smooth).astype(np.int32))
     assert not holds_counts(np.array([[-1, 2]], dtype=np.int16))
+
+
+def test_a_hot_neighbour_on_the_ridge_is_replaced_by_the_body_around_it() -> None:
+    """A focus three times the wall's counts on the ridge's upper edge is taken down to
+    the body's level for the outline; the rest of the image is untouched. Neither a normal
+    ring nor one with a deep defect over a third of it (defects only lower the wall) has
+    a hot neighbour."""
+    image = ring_image(centre=(48.0, 50.0), radii=(11.0, 8.0), tilt_deg=0.0)
+    g = find_lv(image, SPACING)
+    assert without_hot_neighbours(image, SPACING, g) is None
+    defect = ring_image(centre=(48.0, 50.0), radii=(11.0, 8.0), tilt_deg=0.0,
+                        defect=(180.0, 120.0, 0.6))
+    assert without_hot_neighbours(defect, SPACING, find_lv(defect, SPACING)) is None
+    rr, cc = np.indices(image.shape, dtype=np.float64)
+    focus = 3.0 * 400.0 * np.exp(-((rr - 36.0) ** 2 + (cc - 50.0) ** 2) / (2 * 2.5 ** 2))
+    found = without_hot_neighbours(image + focus, SPACING, g)
+    assert found is not None
+    tamed, replaced = found
+    assert replaced == np.count_nonzero(tamed != image + focus) > 0
+    assert tamed[30:42, 44:57].max() < 0.5 * (image + focus)[30:42, 44:57].max()
+    # The focus's pixels and 8 mm around them only: the lower half of the ring is as it was.
+    np.testing.assert_array_equal(tamed[50:], (image + focus)[50:])

@@ -30,6 +30,7 @@ from planarmpi.analysis.perfusion.profiles import (
     display_flips,
     ring_candidates,
     ring_fitter,
+    without_hot_neighbours,
 )
 from planarmpi.model import Acquisition, Finding, Level, State, StaticImage, View
 
@@ -101,6 +102,10 @@ class ViewProfile:
     #: For the view that disagrees most with the others on the heart's position: by how
     #: much (mm, the larger of the height and the lateral inconsistency); 0 for the others.
     position_disagreement_mm: float = 0.0
+    #: Pixels of a hot neighbour (a focus beside the heart much hotter than its wall) left
+    #: out when the LV's outline was found (:func:`~.profiles.without_hot_neighbours`);
+    #: 0 when there was none. The profile is measured on the image as acquired.
+    hot_neighbour_pixels: int = 0
 
 
 def _position_mm(image: StaticImage, pixels: Array, centre_rc: tuple[float, float]
@@ -187,7 +192,8 @@ def best_combination(prepared: list[tuple[StaticImage, Array, list[Ring]]],
             {i: float(deviation[k, j]) for j, i in enumerate(views)})
 
 
-def view_profiles(images: Sequence[StaticImage], params: ProfileParams) -> list[ViewProfile]:
+def view_profiles(images: Sequence[StaticImage], params: ProfileParams,
+                  geometry_pixels: Sequence[Array | None] | None = None) -> list[ViewProfile]:
     """Profiles of the static views of one state, the LV chosen consistently across views.
 
     Each view offers up to :data:`RING_CANDIDATES` ring-shaped foci
@@ -205,13 +211,22 @@ def view_profiles(images: Sequence[StaticImage], params: ProfileParams) -> list[
     is never fitted. A chosen ring whose profile cannot be measured is dropped and the
     choice made again among the remaining rings — the replacement must still agree with
     the other views, rather than being simply the view's next-best focus.
+
+    When a chosen view's ridge runs over a focus much hotter than its wall (a gut loop or
+    an injection site beside the heart,
+    :func:`~.profiles.without_hot_neighbours`), the choice is made once more with that
+    focus replaced by the body around it in that view's ``geometry_pixels`` (oriented as
+    displayed; the ring search and the ellipse fit use them, the profile the image as
+    acquired). A view whose LV is then not found keeps its first outline.
     """
     prepared: list[tuple[StaticImage, Array, list[Ring]]] = []
     fitters: list[Callable[[Ring], LVGeometry] | None] = []
     flips_of: list[tuple[bool, bool]] = []
     problems: list[list[str]] = []
-    for image in images:
+    for index, image in enumerate(images):
         pixels, flips = oriented_pixels(image)
+        if geometry_pixels is not None and geometry_pixels[index] is not None:
+            pixels = np.asarray(geometry_pixels[index])
         flips_of.append(flips)
         spacing = image.acquisition.pixel_spacing_mm
         rings: list[Ring] = []
@@ -263,26 +278,56 @@ def view_profiles(images: Sequence[StaticImage], params: ProfileParams) -> list[
             spacing = image.acquisition.pixel_spacing_mm
             assert spacing is not None
             try:
-                profiles[i, rank] = circumferential_profile(pixels, spacing, params,
-                                                            geometry=geometries[i][rank])
+                profiles[i, rank] = circumferential_profile(oriented_pixels(image)[0], spacing,
+                                                            params, geometry=geometries[i][rank])
             except LVNotFoundError as exc:
                 problems[i].append(str(exc))
                 del geometries[i][rank]
                 failed = True
         if not failed:
             break
+    if geometry_pixels is None:
+        tamed: list[Array | None] = [None] * len(prepared)
+        for i, rank in choice.items():
+            image = prepared[i][0]
+            spacing = image.acquisition.pixel_spacing_mm
+            assert spacing is not None
+            found = without_hot_neighbours(prepared[i][1], spacing, geometries[i][rank], params)
+            if found is not None:
+                tamed[i] = found[0]
+        if any(t is not None for t in tamed):
+            again = view_profiles(images, params, tamed)
+            first = _profiles_out(prepared, flips_of, problems, choice, profiles,
+                                  disagreement)
+            return [b if b.profile is not None or a.profile is None else a
+                    for a, b in zip(first, again, strict=True)]
+    return _profiles_out(prepared, flips_of, problems, choice, profiles, disagreement,
+                         geometry_pixels)
+
+
+def _profiles_out(prepared: list[tuple[StaticImage, Array, list[Ring]]],
+                  flips_of: list[tuple[bool, bool]], problems: list[list[str]],
+                  choice: dict[int, int], profiles: dict[tuple[int, int], Profile],
+                  disagreement: dict[int, float],
+                  geometry_pixels: Sequence[Array | None] | None = None) -> list[ViewProfile]:
+    """The :class:`ViewProfile` of each view once its ring is chosen (see
+    :func:`view_profiles`)."""
     # The view that disagrees most with the others on the heart's position (reported by
     # the analysis when beyond the tolerance).
     worst_view = max(disagreement, key=lambda i: disagreement[i], default=None)
     out = []
-    for i, (image, pixels, _) in enumerate(prepared):
+    for i, (image, _, _) in enumerate(prepared):
+        pixels = oriented_pixels(image)[0]
+        tamed = geometry_pixels[i] if geometry_pixels is not None else None
         if i in choice:
             rings = prepared[i][2]
             out.append(ViewProfile(image, pixels, flips_of[i], profiles[i, choice[i]],
                                    ring_rank=choice[i],
                                    ring_score_ratio=rings[choice[i]][2] / rings[0][2],
                                    position_disagreement_mm=disagreement[i]
-                                   if i == worst_view else 0.0))
+                                   if i == worst_view else 0.0,
+                                   hot_neighbour_pixels=0 if tamed is None else
+                                   int(np.count_nonzero(tamed != pixels))))
         else:
             out.append(ViewProfile(image, pixels, flips_of[i], None,
                                    "; ".join(dict.fromkeys(problems[i]))))

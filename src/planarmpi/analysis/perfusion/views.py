@@ -60,6 +60,7 @@ class ViewAnalysis:
     ring_rank: int = 0
     ring_score_ratio: float = 1.0
     position_disagreement_mm: float = 0.0
+    hot_neighbour_pixels: int = 0
 
 
 def view_limits_for(limits: NormalLimits, acquisition: Acquisition, tolerance_deg: float
@@ -400,6 +401,13 @@ def analyze_view(vp: ViewProfile, limits: NormalLimits | None, params: Perfusion
             f"{name}: maximal LV counts {max_counts:.0f}/pixel, below "
             f"{params.low_counts_per_pixel:g} (Wackers): suboptimal, defects may be noise",
             acq.series_instance_uid))
+    if vp.hot_neighbour_pixels:
+        findings.append(Finding(
+            "HOT_NEIGHBOUR_EXCLUDED", Level.INFO,
+            f"{name}: a focus much hotter than the heart's wall (gut, stomach, an injection "
+            "site?) lay beside it and drew the LV outline towards it; it was left out when "
+            f"the outline was found ({vp.hot_neighbour_pixels} pixels) — check the figure",
+            acq.series_instance_uid))
     if profile.background_edge_foci:
         findings.append(Finding(
             "BACKGROUND_FOCUS_EXCLUDED", Level.INFO,
@@ -444,7 +452,8 @@ def analyze_view(vp: ViewProfile, limits: NormalLimits | None, params: Perfusion
         extracardiac = extracardiac_activity(pixels, profile, params, acq.pixel_spacing_mm,
                                              acq.view.value)
     return ViewAnalysis(image, pixels, profile, defects, max_counts, area_cm2, extracardiac,
-                        vp.ring_rank, vp.ring_score_ratio, vp.position_disagreement_mm)
+                        vp.ring_rank, vp.ring_score_ratio, vp.position_disagreement_mm,
+                        vp.hot_neighbour_pixels)
 
 
 def view_json(v: ViewAnalysis, limits_used: bool) -> dict[str, Any]:
@@ -461,6 +470,7 @@ def view_json(v: ViewAnalysis, limits_used: bool) -> dict[str, Any]:
         "lv_ring_rank": v.ring_rank,
         "lv_ring_score_ratio": round(v.ring_score_ratio, 3),
         "lv_position_disagreement_mm": round(v.position_disagreement_mm, 2),
+        "lv_hot_neighbour_pixels": v.hot_neighbour_pixels,
         "lv_area_cm2": round(v.lv_area_cm2, 3),
         "max_lv_counts_per_pixel": v.max_lv_counts_per_pixel,
         "background_box_rc": list(v.profile.box),
