@@ -17,6 +17,7 @@ from planarmpi.analysis.perfusion.profiles import (
     find_lv,
     holds_counts,
     interpolative_background,
+    reaches_beyond_wall,
     ring_candidates,
     without_hot_neighbours,
 )
@@ -297,8 +298,25 @@ def test_a_hot_neighbour_on_the_ridge_is_replaced_by_the_body_around_it() -> Non
     focus = 3.0 * 400.0 * np.exp(-((rr - 36.0) ** 2 + (cc - 50.0) ** 2) / (2 * 2.5 ** 2))
     found = without_hot_neighbours(image + focus, SPACING, g)
     assert found is not None
-    tamed, replaced = found
+    tamed, replaced, core = found
+    assert core[36, 50]
+    assert not core[60, 50]
     assert replaced == np.count_nonzero(tamed != image + focus) > 0
     assert tamed[30:42, 44:57].max() < 0.5 * (image + focus)[30:42, 44:57].max()
     # The focus's pixels and 8 mm around them only: the lower half of the ring is as it was.
     np.testing.assert_array_equal(tamed[50:], (image + focus)[50:])
+
+
+def test_a_hot_region_on_the_wall_is_not_a_neighbour_one_beyond_it_is() -> None:
+    """The hot wall left beside a large defect lies on the ridge ellipse; a focus beside
+    the heart reaches beyond 1.3 ridge radii of it."""
+    image = ring_image(centre=(48.0, 50.0), radii=(11.0, 8.0), tilt_deg=0.0)
+    g = find_lv(image, SPACING)
+    rr, cc = np.indices(image.shape, dtype=np.float64)
+    on_wall = (np.abs(np.hypot((rr - 48.0) / 11.0, (cc - 50.0) / 8.0) - 1.0) < 0.1) \
+        & (rr < 44.0)
+    assert on_wall.any()
+    assert not reaches_beyond_wall(on_wall, g)
+    beyond = np.hypot(rr - (48.0 - 1.5 * 11.0), cc - 50.0) < 2.0
+    assert reaches_beyond_wall(beyond, g)
+    assert not reaches_beyond_wall(np.zeros_like(on_wall), g)

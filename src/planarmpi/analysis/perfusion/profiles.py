@@ -49,6 +49,7 @@ __all__ = [
     "interpolative_background",
     "ray_directions",
     "ray_maxima",
+    "reaches_beyond_wall",
     "ring_candidates",
     "ring_fitter",
     "without_hot_neighbours",
@@ -585,7 +586,7 @@ HOT_NEIGHBOUR_OPENING_MM = 50.0
 
 def without_hot_neighbours(image: NDArray[np.generic], pixel_spacing_mm: tuple[float, float],
                            geometry: LVGeometry, params: ProfileParams | None = None
-                           ) -> tuple[Array, int] | None:
+                           ) -> tuple[Array, int, NDArray[np.bool_]] | None:
     """The image with compact foci much hotter than the LV's wall replaced by the body
     around them, for finding the LV's outline again; None when none of ``geometry``'s
     ridge points lies on such a focus.
@@ -598,7 +599,8 @@ def without_hot_neighbours(image: NDArray[np.generic], pixel_spacing_mm: tuple[f
     heart draws the ridge fit (and the ring search) outwards — by 1.5–2× the LV's size in
     simulated normals with a focus 3× the myocardium on the background box's edge — which
     then reads the whole wall as a defect. The profile itself is still measured on the
-    image as acquired.
+    image as acquired. (A wall left hot beside a large defect can exceed the level too:
+    :func:`reaches_beyond_wall` tells the two apart once the outline is found again.)
 
     Returns
     -------
@@ -606,6 +608,8 @@ def without_hot_neighbours(image: NDArray[np.generic], pixel_spacing_mm: tuple[f
         The counts with the foci replaced.
     pixels : int
         How many pixels were replaced.
+    core : ndarray of bool
+        The pixels above the level (before the margin).
     """
     p = params or ProfileParams()
     counts = np.asarray(image, dtype=np.float64)
@@ -619,14 +623,37 @@ def without_hot_neighbours(image: NDArray[np.generic], pixel_spacing_mm: tuple[f
     if level <= 0 or not np.any(values > level):
         return None
     px = float(np.mean(pixel_spacing_mm))
-    hot = smooth > level
+    core = smooth > level
     margin = round(HOT_NEIGHBOUR_MARGIN_MM / px)
-    if margin > 0:
-        hot = ndimage.binary_dilation(hot, iterations=margin)
+    hot = ndimage.binary_dilation(core, iterations=margin) if margin > 0 else core
     width = max(3, round(HOT_NEIGHBOUR_OPENING_MM / px))
     opened = ndimage.grey_opening(smooth, size=(width, width))
     tamed = np.where(hot, np.minimum(counts, opened), counts)
-    return tamed, int(np.count_nonzero(tamed < counts))
+    return tamed, int(np.count_nonzero(tamed < counts)), np.asarray(core, dtype=bool)
+
+
+#: A hot region is a neighbour, not the wall, when it reaches beyond this many ridge radii
+#: of the LV outline found without it (the wall's outer edge: :data:`NORMALISER_MAX_RADIUS`).
+HOT_NEIGHBOUR_BEYOND_RADIUS = 1.3
+
+
+def reaches_beyond_wall(core: NDArray[np.bool_], geometry: LVGeometry) -> bool:
+    """Whether any pixel of ``core`` (a hot region of :func:`without_hot_neighbours`) lies
+    beyond :data:`HOT_NEIGHBOUR_BEYOND_RADIUS` × the ridge ellipse's radius in its direction
+    from the ellipse's centre.
+
+    A focus beside the heart does; the hot part of a wall left beside a large defect (its
+    counts 1.6× those of a ring whose 60th percentile the defect lowered) lies on the wall.
+    """
+    rows, cols = np.nonzero(core)
+    if rows.size == 0:
+        return False
+    dr, dc = rows - geometry.centre_rc[0], cols - geometry.centre_rc[1]
+    dist = np.hypot(dr, dc)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        drow, dcol = np.where(dist > 0, dr / dist, 1.0), np.where(dist > 0, dc / dist, 0.0)
+    ridge = _ellipse_radius_from_geometry(geometry, drow, dcol)
+    return bool(np.any(dist > HOT_NEIGHBOUR_BEYOND_RADIUS * ridge))
 
 
 def _ellipse_radius_from_geometry(g: LVGeometry, drow: Array, dcol: Array) -> Array:
@@ -838,7 +865,8 @@ def holds_counts(image: NDArray[np.generic]) -> bool:
 def circumferential_profile(image: NDArray[np.generic], pixel_spacing_mm: tuple[float, float],
                             params: ProfileParams | None = None,
                             geometry: LVGeometry | None = None,
-                            ring: Ring | None = None) -> Profile:
+                            ring: Ring | None = None,
+                            hot_neighbour: NDArray[np.bool_] | None = None) -> Profile:
     """The circumferential count profile of one planar view.
 
     Parameters
@@ -851,6 +879,11 @@ def circumferential_profile(image: NDArray[np.generic], pixel_spacing_mm: tuple[
         A known LV ring (e.g. drawn by a user); found with :func:`find_lv` otherwise.
     ring : tuple, optional
         Passed to :func:`find_lv`.
+    hot_neighbour : ndarray of bool, optional
+        Pixels of a hot neighbour left out of the LV's outline
+        (:func:`without_hot_neighbours`): a ray whose maximum lies on one reads the
+        neighbour, not the wall, and does not set the normaliser (the domain notes' "false
+        defects by normalisation" next to hot gut).
 
     Raises
     ------
@@ -878,7 +911,12 @@ def circumferential_profile(image: NDArray[np.generic], pixel_spacing_mm: tuple[
     windows = np.convolve(padded, np.ones(3) / 3, mode="valid")
     # ... the wall's: a window holding a ray whose maximum lay beyond the wall (activity
     # next to the heart within the search band: gut, stomach) does not set it.
-    in_wall = np.asarray(radius <= NORMALISER_MAX_RADIUS * ridge, dtype=float)
+    in_wall = radius <= NORMALISER_MAX_RADIUS * ridge
+    if hot_neighbour is not None and hot_neighbour.any():
+        rows = np.clip(np.rint(g.centre_rc[0] + drow * radius), 0, counts.shape[0] - 1)
+        cols = np.clip(np.rint(g.centre_rc[1] + dcol * radius), 0, counts.shape[1] - 1)
+        in_wall &= ~hot_neighbour[rows.astype(int), cols.astype(int)]
+    in_wall = np.asarray(in_wall, dtype=float)
     padded_wall = np.concatenate([in_wall[-1:], in_wall, in_wall[:1]])
     whole = np.convolve(padded_wall, np.ones(3), mode="valid") == 3
     normaliser = float(np.max(windows[whole] if whole.any() else windows))

@@ -28,6 +28,7 @@ from planarmpi.analysis.perfusion.profiles import (
     Ring,
     circumferential_profile,
     display_flips,
+    reaches_beyond_wall,
     ring_candidates,
     ring_fitter,
     without_hot_neighbours,
@@ -217,7 +218,10 @@ def view_profiles(images: Sequence[StaticImage], params: ProfileParams,
     :func:`~.profiles.without_hot_neighbours`), the choice is made once more with that
     focus replaced by the body around it in that view's ``geometry_pixels`` (oriented as
     displayed; the ring search and the ellipse fit use them, the profile the image as
-    acquired). A view whose LV is then not found keeps its first outline.
+    acquired, its rays that end on the focus not setting its normaliser). A view whose LV
+    is then not found keeps its first outline, and so does one whose hot region lies on
+    the wall found the second time (:func:`~.profiles.reaches_beyond_wall`: the wall left
+    beside a large defect, not a neighbour).
     """
     prepared: list[tuple[StaticImage, Array, list[Ring]]] = []
     fitters: list[Callable[[Ring], LVGeometry] | None] = []
@@ -278,8 +282,11 @@ def view_profiles(images: Sequence[StaticImage], params: ProfileParams,
             spacing = image.acquisition.pixel_spacing_mm
             assert spacing is not None
             try:
-                profiles[i, rank] = circumferential_profile(oriented_pixels(image)[0], spacing,
-                                                            params, geometry=geometries[i][rank])
+                acquired = oriented_pixels(image)[0]
+                hot = None if geometry_pixels is None or geometry_pixels[i] is None \
+                    else np.asarray(geometry_pixels[i] != acquired, dtype=bool)
+                profiles[i, rank] = circumferential_profile(
+                    acquired, spacing, params, geometry=geometries[i][rank], hot_neighbour=hot)
             except LVNotFoundError as exc:
                 problems[i].append(str(exc))
                 del geometries[i][rank]
@@ -288,19 +295,27 @@ def view_profiles(images: Sequence[StaticImage], params: ProfileParams,
             break
     if geometry_pixels is None:
         tamed: list[Array | None] = [None] * len(prepared)
+        cores: dict[int, NDArray[np.bool_]] = {}
         for i, rank in choice.items():
             image = prepared[i][0]
             spacing = image.acquisition.pixel_spacing_mm
             assert spacing is not None
             found = without_hot_neighbours(prepared[i][1], spacing, geometries[i][rank], params)
             if found is not None:
-                tamed[i] = found[0]
-        if any(t is not None for t in tamed):
+                tamed[i], _, cores[i] = found
+        if cores:
             again = view_profiles(images, params, tamed)
             first = _profiles_out(prepared, flips_of, problems, choice, profiles,
                                   disagreement)
-            return [b if b.profile is not None or a.profile is None else a
-                    for a, b in zip(first, again, strict=True)]
+            # A view keeps its first outline when its LV is not found again, or when the
+            # hot region lies on the wall found without it (the wall beside a large
+            # defect, not a neighbour).
+            out = []
+            for i, (a, b) in enumerate(zip(first, again, strict=True)):
+                kept = b.profile is None or (i in cores and not reaches_beyond_wall(
+                    cores[i], b.profile.geometry))
+                out.append(a if kept and a.profile is not None else b)
+            return out
     return _profiles_out(prepared, flips_of, problems, choice, profiles, disagreement,
                          geometry_pixels)
 
