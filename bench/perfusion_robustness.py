@@ -23,8 +23,9 @@ to every static view of both states:
   side (the counts go on to the border).
 
 Normals only: these perturbations add no defect, so any change of verdict is the
-perturbation's doing. The seeds are read, never tuned on (1440000+ is a benchmark draw
-read before).
+perturbation's doing. Each (study, row, side) draws its noise from its own seed, so a row
+added leaves the others' figures as they were (since 2026-12-03). The seeds are read,
+never tuned on (1440000+ is a benchmark draw read before).
 """
 
 from __future__ import annotations
@@ -144,7 +145,6 @@ def perturbations() -> list[tuple[str, list[Perturb]]]:
     for share in (0.2, 0.4):
         rows.append((f"scatter {share:.0%} (Poisson again)", [scatter(share)]))
     rows.append(("crop 45 px (4 sides)", [crop(side, 45) for side in sides]))
-    # Last, so that the rows above draw the same noise as before it was added (2026-12-03).
     rows.append(("box-edge focus ×10 (4 sides)", [box_edge_focus(side, 10.0) for side in sides]))
     return rows
 
@@ -167,7 +167,6 @@ def main() -> None:
     lhr_dev = {label: 0.0 for label, _ in rows}
     lhr_none = {label: 0 for label, _ in rows}
     taken = 0
-    rng = np.random.default_rng(args.seed0)
     for path, study in studies(paths):
         if taken >= args.normals:
             break
@@ -178,8 +177,10 @@ def main() -> None:
             continue
         taken += 1
         before = _ratios(clean.section)
-        for label, perturbs in rows:
-            for perturb in perturbs:
+        for row, (label, perturbs) in enumerate(rows):
+            for side, perturb in enumerate(perturbs):
+                # Noise of its own per study, row and side: adding a row leaves the others'.
+                rng = np.random.default_rng([args.seed0, int(path.name), row, side])
                 result = analyze_perfusion(perturb(study, clean.section, rng))
                 verdict = result.section["verdict"] if result is not None else "none"
                 same[label][0] += verdict == clean.section["verdict"]

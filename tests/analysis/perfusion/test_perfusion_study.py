@@ -428,6 +428,16 @@ def test_a_focus_much_hotter_than_the_heart_beside_it_does_not_draw_the_lv_outli
     assert all(v["lv_hot_neighbour_pixels"] == 0 for v in before.values())
     codes = [f.code for f in result.findings]
     assert codes.count("HOT_NEIGHBOUR_EXCLUDED") == len(tamed)
+    import datetime as dt
+
+    from planarmpi.report.model import build_report
+    from planarmpi.report.render import render_text
+
+    text = " ".join(render_text(build_report(
+        {"study_instance_uid": "1.2.3", "perfusion": result.section,
+         "qc": {"status": "pass", "findings": [f.to_dict() for f in result.findings]}},
+        clock=dt.datetime(2026, 6, 1))).split())
+    assert "HOT_NEIGHBOUR_EXCLUDED: " in text[text.index("Image quality: "):]
 
 
 def test_high_lung_uptake_is_measured_over_the_lung_not_the_mediastinum(tmp_path) -> None:
