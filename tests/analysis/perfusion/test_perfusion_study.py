@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,20 @@ from planarmpi.simulate.phantom import Defect
 from planarmpi.simulate.presets import random_normal_spec
 
 Case = tuple[Study, dict[str, Any]]
+
+
+def _report_text(section: dict[str, Any], findings: Sequence[Any] = ()) -> str:
+    """The written report of a study with this perfusion section and QC findings, its
+    whitespace collapsed."""
+    import datetime as dt
+
+    from planarmpi.report.model import build_report
+    from planarmpi.report.render import render_text
+
+    return " ".join(render_text(build_report(
+        {"study_instance_uid": "1.2.3", "perfusion": section,
+         "qc": {"status": "pass", "findings": [f.to_dict() for f in findings]}},
+        clock=dt.datetime(2026, 6, 1))).split())
 
 
 def _states(section: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -321,20 +336,10 @@ def test_a_hot_focus_in_the_lung_field_is_not_the_lung(perfusion_cases: dict[str
     assert "HIGH_LUNG_HEART_RATIO" not in [f.code for f in flooded.findings]
     assert any("lung/heart ratio not measured" in f.message for f in flooded.findings)
     # The report says so: the ROI left the focus out, or the ratio was not measured.
-    import datetime as dt
-
-    from planarmpi.report.model import build_report
-    from planarmpi.report.render import render_text
-
-    def text(section: dict[str, Any]) -> str:
-        return " ".join(render_text(build_report(
-            {"study_instance_uid": "1.2.3", "perfusion": section,
-             "qc": {"status": "pass", "findings": []}}, clock=dt.datetime(2026, 6, 1))).split())
-
-    assert "left out of the lung ROI" in text(result.section)
-    assert "left out of the lung ROI" not in text(clean.section)
+    assert "left out of the lung ROI" in _report_text(result.section)
+    assert "left out of the lung ROI" not in _report_text(clean.section)
     assert ("Lung/heart ratio (exercise stress) not measured: a hot focus"
-            in text(flooded.section))
+            in _report_text(flooded.section))
 
 
 def _with_box_edge_focus(study: Study, clean: dict[str, Any], side: str, times_max: float,
@@ -382,16 +387,8 @@ def test_a_hot_focus_beside_the_heart_is_not_interpolated_under_it(
     assert all(v["background_edge_foci"] >= 1 for v in views)
     assert [f.code for f in result.findings].count("BACKGROUND_FOCUS_EXCLUDED") == len(views)
     # The report's image-quality section names it without lowering the grade.
-    import datetime as dt
-
-    from planarmpi.report.model import build_report
-    from planarmpi.report.render import render_text
-
     def quality(findings: list[Any]) -> str:
-        text = " ".join(render_text(build_report(
-            {"study_instance_uid": "1.2.3", "perfusion": result.section,
-             "qc": {"status": "pass", "findings": [f.to_dict() for f in findings]}},
-            clock=dt.datetime(2026, 6, 1))).split())
+        text = _report_text(result.section, findings)
         return text[text.index("Image quality: "):]
 
     named = quality(list(result.findings))
@@ -428,15 +425,7 @@ def test_a_focus_much_hotter_than_the_heart_beside_it_does_not_draw_the_lv_outli
     assert all(v["lv_hot_neighbour_pixels"] == 0 for v in before.values())
     codes = [f.code for f in result.findings]
     assert codes.count("HOT_NEIGHBOUR_EXCLUDED") == len(tamed)
-    import datetime as dt
-
-    from planarmpi.report.model import build_report
-    from planarmpi.report.render import render_text
-
-    text = " ".join(render_text(build_report(
-        {"study_instance_uid": "1.2.3", "perfusion": result.section,
-         "qc": {"status": "pass", "findings": [f.to_dict() for f in result.findings]}},
-        clock=dt.datetime(2026, 6, 1))).split())
+    text = _report_text(result.section, result.findings)
     assert "HOT_NEIGHBOUR_EXCLUDED: " in text[text.index("Image quality: "):]
 
 
@@ -460,14 +449,7 @@ def test_high_lung_uptake_is_measured_over_the_lung_not_the_mediastinum(tmp_path
     assert all(m["excluded_focus_pixels"] == 0 for m in measured.values())
     assert "HIGH_LUNG_HEART_RATIO" in [f.code for f in result.findings]
     # The report says it, and that the ratio depends on the heart rate reached.
-    import datetime as dt
-
-    from planarmpi.report.model import build_report
-    from planarmpi.report.render import render_text
-
-    text = " ".join(render_text(build_report(
-        {"study_instance_uid": "1.2.3", "perfusion": result.section,
-         "qc": {"status": "pass", "findings": []}}, clock=dt.datetime(2026, 6, 1))).split())
+    text = _report_text(result.section)
     assert "Increased lung uptake (lung/heart ratio" in text
     assert "heart-rate dependent" in text
 

@@ -227,10 +227,14 @@ def view_profiles(images: Sequence[StaticImage], params: ProfileParams,
     fitters: list[Callable[[Ring], LVGeometry] | None] = []
     flips_of: list[tuple[bool, bool]] = []
     problems: list[list[str]] = []
+    # Each view's pixels replaced for the outline (a hot neighbour), None where none were.
+    hot: list[NDArray[np.bool_] | None] = []
     for index, image in enumerate(images):
         pixels, flips = oriented_pixels(image)
-        if geometry_pixels is not None and geometry_pixels[index] is not None:
-            pixels = np.asarray(geometry_pixels[index])
+        replaced = None if geometry_pixels is None else geometry_pixels[index]
+        hot.append(None if replaced is None else np.asarray(replaced != pixels, dtype=bool))
+        if replaced is not None:
+            pixels = np.asarray(replaced)
         flips_of.append(flips)
         spacing = image.acquisition.pixel_spacing_mm
         rings: list[Ring] = []
@@ -282,11 +286,9 @@ def view_profiles(images: Sequence[StaticImage], params: ProfileParams,
             spacing = image.acquisition.pixel_spacing_mm
             assert spacing is not None
             try:
-                acquired = oriented_pixels(image)[0]
-                hot = None if geometry_pixels is None or geometry_pixels[i] is None \
-                    else np.asarray(geometry_pixels[i] != acquired, dtype=bool)
                 profiles[i, rank] = circumferential_profile(
-                    acquired, spacing, params, geometry=geometries[i][rank], hot_neighbour=hot)
+                    oriented_pixels(image)[0], spacing, params, geometry=geometries[i][rank],
+                    hot_neighbour=hot[i])
             except LVNotFoundError as exc:
                 problems[i].append(str(exc))
                 del geometries[i][rank]
@@ -306,7 +308,7 @@ def view_profiles(images: Sequence[StaticImage], params: ProfileParams,
         if cores:
             again = view_profiles(images, params, tamed)
             first = _profiles_out(prepared, flips_of, problems, choice, profiles,
-                                  disagreement)
+                                  disagreement, hot)
             # A view keeps its first outline when its LV is not found again, or when the
             # hot region lies on the wall found without it (the wall beside a large
             # defect, not a neighbour).
@@ -316,24 +318,23 @@ def view_profiles(images: Sequence[StaticImage], params: ProfileParams,
                     cores[i], b.profile.geometry))
                 out.append(a if kept and a.profile is not None else b)
             return out
-    return _profiles_out(prepared, flips_of, problems, choice, profiles, disagreement,
-                         geometry_pixels)
+    return _profiles_out(prepared, flips_of, problems, choice, profiles, disagreement, hot)
 
 
 def _profiles_out(prepared: list[tuple[StaticImage, Array, list[Ring]]],
                   flips_of: list[tuple[bool, bool]], problems: list[list[str]],
                   choice: dict[int, int], profiles: dict[tuple[int, int], Profile],
                   disagreement: dict[int, float],
-                  geometry_pixels: Sequence[Array | None] | None = None) -> list[ViewProfile]:
+                  hot: Sequence[NDArray[np.bool_] | None]) -> list[ViewProfile]:
     """The :class:`ViewProfile` of each view once its ring is chosen (see
-    :func:`view_profiles`)."""
+    :func:`view_profiles`; ``hot``: each view's pixels replaced for its outline)."""
     # The view that disagrees most with the others on the heart's position (reported by
     # the analysis when beyond the tolerance).
     worst_view = max(disagreement, key=lambda i: disagreement[i], default=None)
     out = []
     for i, (image, _, _) in enumerate(prepared):
         pixels = oriented_pixels(image)[0]
-        tamed = geometry_pixels[i] if geometry_pixels is not None else None
+        replaced = hot[i]
         if i in choice:
             rings = prepared[i][2]
             out.append(ViewProfile(image, pixels, flips_of[i], profiles[i, choice[i]],
@@ -341,8 +342,8 @@ def _profiles_out(prepared: list[tuple[StaticImage, Array, list[Ring]]],
                                    ring_score_ratio=rings[choice[i]][2] / rings[0][2],
                                    position_disagreement_mm=disagreement[i]
                                    if i == worst_view else 0.0,
-                                   hot_neighbour_pixels=0 if tamed is None else
-                                   int(np.count_nonzero(tamed != pixels))))
+                                   hot_neighbour_pixels=0 if replaced is None else
+                                   int(np.count_nonzero(replaced))))
         else:
             out.append(ViewProfile(image, pixels, flips_of[i], None,
                                    "; ".join(dict.fromkeys(problems[i]))))
